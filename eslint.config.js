@@ -1,0 +1,30 @@
+// One lint setup for the workspace; the type gate is `tsc` (see package.json "lint").
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+    },
+  },
+  {
+    // domain and planner are pure: no clock, no randomness, no I/O
+    files: ['packages/domain/src/**/*.ts', 'packages/planner/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'time comes from events or an explicit as-of' },
+        { object: 'Math', property: 'random', message: 'pass a seeded generator in' },
+      ],
+      'no-restricted-imports': ['error', { patterns: ['node:*', 'fs', 'net', 'http', 'child_process', 'better-sqlite3', 'pg', 'kafkajs', 'chdb', '@clickhouse/*'] }],
+    },
+  },
+);
