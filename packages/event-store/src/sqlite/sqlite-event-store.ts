@@ -1,0 +1,243 @@
+import Database from 'better-sqlite3';
+import { AppendNotifier } from '../append-notifier.js';
+import { PollingSubscription } from '../polling-subscription.js';
+import { ConcurrencyError, matchesExpectedRevision } from '../port.js';
+import type {
+  AppendRequest,
+  AppendResult,
+  EventStore,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeOptions,
+  Subscription,
+} from '../port.js';
+import { migrate } from './schema.js';
+
+export interface SqliteEventStoreOptions {
+  /** Database file, or ':memory:' for a private store that lives as long as this instance. */
+  path: string;
+  /** How often live subscriptions look for appends made by other processes. Default 200 ms. */
+  pollIntervalMs?: number;
+  /** How long a write waits for another process's write lock before failing (SQLITE_BUSY). Default 5000 ms. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating if needed) the embedded event store. Async only to match the
+ * other adapters' factories; the work is synchronous.
+ */
+export async function openSqliteEventStore(options: SqliteEventStoreOptions): Promise<EventStore> {
+  return new SqliteEventStore(options);
+}
+
+interface EventRow {
+  position: number;
+  stream_id: string;
+  revision: number;
+  event_id: string;
+  type: string;
+  data: string;
+  metadata: string | null;
+  recorded_at: string;
+}
+
+interface StoredEventRef {
+  position: number;
+  stream_id: string;
+  revision: number;
+}
+
+const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
+/** SQLite reads a negative LIMIT as "no limit". */
+const NO_LIMIT = -1;
+
+class SqliteEventStore implements EventStore {
+  /** One SQLite transaction holds every request of an appendMany. */
+  readonly capabilities = { atomicMultiStreamAppend: true };
+
+  readonly #db: Database.Database;
+  readonly #notifier = new AppendNotifier();
+  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #pollIntervalMs: number;
+  #closed = false;
+
+  // Prepared once: statement preparation would otherwise dominate small appends.
+  readonly #insert: Database.Statement<[string, number, string, string, string, string | null, string]>;
+  readonly #lastRevision: Database.Statement<[string], number>;
+  readonly #findById: Database.Statement<[string], StoredEventRef>;
+  readonly #readAll: Database.Statement<[number, number], EventRow>;
+  readonly #readStream: Database.Statement<[string, number, number], EventRow>;
+  readonly #head: Database.Statement<[], number | null>;
+  readonly #appendInTransaction: Database.Transaction<(requests: readonly AppendRequest[]) => AppendWork>;
+
+  constructor(options: SqliteEventStoreOptions) {
+    this.#pollIntervalMs = options.pollIntervalMs ?? 200;
+    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    try {
+      // WAL: readers (subscriptions, queries, other processes) never block the writer.
+      db.pragma('journal_mode = WAL');
+      // FULL: the WAL is fsynced at every commit, so an acknowledged append
+      // survives kill -9 and power loss (NORMAL would survive only the former).
+      db.pragma('synchronous = FULL');
+      migrate(db);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.#db = db;
+
+    this.#insert = db.prepare(
+      `INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (event_id) DO NOTHING`,
+    );
+    this.#lastRevision = db
+      .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
+      .pluck();
+    this.#findById = db.prepare('SELECT position, stream_id, revision FROM events WHERE event_id = ?');
+    this.#readAll = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
+    this.#readStream = db.prepare(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
+    );
+    this.#head = db.prepare<[], number | null>('SELECT MAX(position) FROM events').pluck();
+    this.#appendInTransaction = db.transaction((requests: readonly AppendRequest[]) => {
+      // One timestamp per commit: the events become visible together.
+      const recordedAt = new Date().toISOString();
+      const work: AppendWork = { results: new Array<AppendResult>(requests.length), written: 0 };
+      for (let i = 0; i < requests.length; i++) {
+        work.results[i] = this.#appendOne(requests[i]!, recordedAt, work);
+      }
+      return work;
+    });
+  }
+
+  async append(request: AppendRequest): Promise<AppendResult> {
+    const [result] = await this.appendMany([request]);
+    return result!;
+  }
+
+  async appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    // IMMEDIATE takes the write lock up front: a deferred transaction that read
+    // first could not upgrade after another process committed (SQLITE_BUSY
+    // without waiting), and the revisions it read would be stale.
+    const work = this.#appendInTransaction.immediate(requests);
+    if (work.written > 0) this.#notifier.notify();
+    return work.results;
+  }
+
+  /**
+   * Inserts the request's events with `ON CONFLICT (event_id) DO NOTHING`: an
+   * unchanged row count means the id is already stored (in any stream, or
+   * earlier in this very request), and only then do we look up the original.
+   * The expected revision is checked after the loop, once we know whether
+   * anything new was written; throwing rolls back the whole transaction.
+   */
+  #appendOne(request: AppendRequest, recordedAt: string, work: AppendWork): AppendResult {
+    const { streamId, events } = request;
+    const lastRevision = this.#lastRevision.get(streamId);
+    const actual = lastRevision ?? 'no_stream';
+    let nextRevision = lastRevision === undefined ? 0 : lastRevision + 1;
+    let originalRevision = -1;
+    const positions = new Array<number>(events.length);
+    let duplicates = 0;
+
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i]!;
+      const data = JSON.stringify(event.data) ?? 'null';
+      const metadata = event.metadata === undefined ? null : JSON.stringify(event.metadata);
+      const { changes, lastInsertRowid } = this.#insert.run(
+        streamId,
+        nextRevision,
+        event.id,
+        event.type,
+        data,
+        metadata,
+        recordedAt,
+      );
+      if (changes === 1) {
+        positions[i] = Number(lastInsertRowid);
+        nextRevision++;
+        continue;
+      }
+      const original = this.#findById.get(event.id)!;
+      positions[i] = original.position;
+      duplicates++;
+      if (original.stream_id === streamId && original.revision > originalRevision) originalRevision = original.revision;
+    }
+
+    const written = events.length - duplicates;
+    const isPureRetry = events.length > 0 && written === 0;
+    const expected = request.expectedRevision ?? 'any';
+    if (!isPureRetry && !matchesExpectedRevision(expected, actual)) {
+      throw new ConcurrencyError(streamId, expected, actual);
+    }
+    work.written += written;
+    return {
+      streamId,
+      // A pure retry reports where the original append ended, not where the stream is now.
+      nextExpectedRevision: isPureRetry && originalRevision >= 0 ? originalRevision : nextRevision - 1,
+      positions,
+      duplicates,
+    };
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const rows = this.#readStream.all(streamId, options.fromRevision ?? 0, limitOf(options.maxCount));
+    return rows.map(toRecordedEvent);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const rows = this.#readAll.all(options.after ?? 0, limitOf(options.maxCount));
+    return rows.map(toRecordedEvent);
+  }
+
+  async headPosition(): Promise<number> {
+    return this.#head.get() ?? 0;
+  }
+
+  subscribe(options: SubscribeOptions): Subscription {
+    if (this.#closed) throw new Error('event store is closed');
+    const subscription = new PollingSubscription(this, this.#notifier, options, this.#pollIntervalMs);
+    this.#subscriptions.add(subscription);
+    void subscription.ended.then(() => this.#subscriptions.delete(subscription));
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
+    this.#subscriptions.clear();
+    // Closing the last connection checkpoints the WAL into the main file.
+    this.#db.close();
+  }
+}
+
+interface AppendWork {
+  results: AppendResult[];
+  /** Events actually inserted across the transaction; wakes subscribers only when > 0. */
+  written: number;
+}
+
+function limitOf(maxCount: number | undefined): number {
+  if (maxCount === undefined) return NO_LIMIT;
+  if (!Number.isSafeInteger(maxCount) || maxCount < 0) {
+    throw new RangeError(`maxCount must be a non-negative integer, got ${maxCount}`);
+  }
+  return maxCount;
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  const event: RecordedEvent = {
+    position: row.position,
+    streamId: row.stream_id,
+    revision: row.revision,
+    id: row.event_id,
+    type: row.type,
+    data: JSON.parse(row.data),
+    recordedAt: row.recorded_at,
+  };
+  if (row.metadata !== null) event.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
+  return event;
+}
