@@ -1,0 +1,28 @@
+export { buildPlan, planReverseFunnel } from './plan.js';
+export type { PlanOutcome } from './plan.js';
+export {
+  parsePlanInput,
+  planInputSchema,
+  planningChain,
+  rateInputSchema,
+  lagInputSchema,
+  dealSizeInputSchema,
+  transitionInputSchema,
+  businessUnitInputSchema,
+  targetInputSchema,
+  PERIOD_LABEL,
+  MAX_LAG_DAYS,
+} from './plan-input.js';
+export type {
+  PlanInput,
+  PlanInputRaw,
+  PlanInputIssue,
+  ParsedPlanInput,
+  RateInput,
+  LagInput,
+  DealSizeInput,
+  BusinessUnitInput,
+  TargetInput,
+} from './plan-input.js';
+export type * from './plan-output.js';
+export type { LagSummary, LagSource } from './lag.js';

@@ -1,0 +1,274 @@
+import { DateTime, IANAZone } from 'luxon';
+import { z } from 'zod';
+
+/**
+ * The reverse planner's input, validated at the edge (API body, CLI file) and
+ * trusted inside. Measured quantities arrive as the raw observations they rest
+ * on (counts, lag samples or summaries) so the planner can express their
+ * uncertainty; given quantities are plain numbers. When both are present the
+ * given number overrides the measurement, which is still reported.
+ */
+
+/** `2027-03` (a month) or `2027-Q1` (a quarter), in the business time zone. */
+export const PERIOD_LABEL = /^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$/;
+
+/** Upper bound on any lag: keeps lag distributions (one weight per day) small. */
+export const MAX_LAG_DAYS = 3650;
+
+const stageId = z.string().min(1, 'a stage id cannot be empty');
+const wholeCount = z.number().int().nonnegative();
+const lagDays = z
+  .number()
+  .nonnegative('a lag cannot be negative')
+  .max(MAX_LAG_DAYS, `a lag cannot exceed ${MAX_LAG_DAYS} days`);
+
+export const rateInputSchema = z
+  .object({
+    /** the planner's number; overrides `measured` when both are present */
+    given: z.number().min(0, 'a conversion rate cannot be negative').max(1, 'a conversion rate cannot exceed 1').optional(),
+    /** leads that entered the `from` stage in the lookback window, and how many of them reached `to` */
+    measured: z
+      .object({ entered: wholeCount, converted: wholeCount })
+      .refine((m) => m.converted <= m.entered, { error: 'converted cannot exceed entered', path: ['converted'] })
+      .optional(),
+  })
+  .refine((r) => r.given !== undefined || r.measured !== undefined, {
+    error: 'a rate needs `given`, `measured` or both (given overrides measured)',
+  });
+
+/** Time from entering `from` to entering `to`, for the leads that made it. */
+export const lagInputSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('given'), days: lagDays }),
+  z.object({ kind: z.literal('samples'), days: z.array(lagDays).min(1, 'at least one lag sample is needed') }),
+  z
+    .object({
+      kind: z.literal('histogram'),
+      buckets: z.array(z.object({ days: lagDays, count: z.number().nonnegative() })).min(1),
+    })
+    .refine((h) => h.buckets.some((b) => b.count > 0), { error: 'a lag histogram needs a bucket with a count', path: ['buckets'] }),
+  z
+    .object({ kind: z.literal('quantiles'), p10: lagDays, p50: lagDays, p90: lagDays })
+    .refine((q) => q.p10 <= q.p50 && q.p50 <= q.p90, { error: 'lag quantiles must satisfy p10 <= p50 <= p90', path: ['p50'] }),
+]);
+
+export const transitionInputSchema = z.object({
+  from: stageId,
+  to: stageId,
+  rate: rateInputSchema.optional(),
+  lag: lagInputSchema.optional(),
+});
+
+export const dealSizeInputSchema = z
+  .object({
+    given: z.number().nonnegative('a deal size cannot be negative').optional(),
+    /** payments in the lookback window: how many deals, their total, and optionally the spread of one deal's amount */
+    measured: z
+      .object({
+        deals: wholeCount,
+        revenue: z.number().nonnegative('measured revenue cannot be negative'),
+        stdDev: z.number().nonnegative().optional(),
+      })
+      .optional(),
+  })
+  .refine((d) => d.given !== undefined || d.measured !== undefined, {
+    error: 'a deal size needs `given`, `measured` or both (given overrides measured)',
+  });
+
+export const businessUnitInputSchema = z.object({
+  id: z.string().min(1),
+  dealSize: dealSizeInputSchema,
+  /** one entry per consecutive pair of stages from the first stage to the deal stage */
+  transitions: z.array(transitionInputSchema).default([]),
+  /** leads currently sitting in each stage before the deal stage */
+  pipeline: z.record(stageId, wholeCount).optional(),
+});
+
+export const targetInputSchema = z.object({
+  businessUnit: z.string().min(1),
+  period: z.string().regex(PERIOD_LABEL, 'a period is a month like 2027-03 or a quarter like 2027-Q1'),
+  revenue: z.number().nonnegative('a revenue target cannot be negative'),
+});
+
+const isoInstant = z.string().refine((s) => DateTime.fromISO(s, { setZone: true }).isValid, {
+  error: 'asOf must be an ISO-8601 date or date-time, e.g. 2027-01-15T09:00:00+01:00',
+});
+
+const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), {
+  error: 'timeZone must be an IANA zone such as Europe/Berlin',
+});
+
+export const planInputSchema = z
+  .object({
+    /** "now": decides which periods are past and what is already overdue; a date without offset is read in `timeZone` */
+    asOf: isoInstant,
+    timeZone,
+    stageModel: z.object({
+      stages: z.array(stageId).min(2, 'a stage model needs at least two stages'),
+      /** the paying stage; stages after it (retention, advocacy) are not planned. Defaults to the last stage. */
+      dealStage: stageId.optional(),
+    }),
+    businessUnits: z.array(businessUnitInputSchema).min(1, 'at least one business unit is needed'),
+    targets: z.array(targetInputSchema).min(1, 'at least one revenue target is needed'),
+    uncertainty: z
+      .object({
+        seed: z.number().int().default(1),
+        draws: z.number().int().min(100).max(1_000_000).default(10_000),
+        /** a measured rate resting on fewer entered leads (or a deal size on fewer payments) is flagged */
+        minObservations: wholeCount.default(30),
+        /** a measured rate resting on fewer conversions is flagged */
+        minConversions: wholeCount.default(10),
+      })
+      .prefault({}),
+    sensitivity: z
+      .object({
+        /** absolute improvement tried at each stage: 0.01 = one percentage point */
+        points: z.number().gt(0).max(1).default(0.01),
+        /** relative improvement tried at each stage: 0.1 = 10 % better */
+        relative: z.number().gt(0).max(10).default(0.1),
+      })
+      .prefault({}),
+    sla: z
+      .object({
+        /** the stage marketing hands over (usually 'mql') */
+        marketingStage: stageId,
+        /** the stage sales reps work (usually 'sql') */
+        salesStage: stageId,
+        /** new leads at `salesStage` one rep can take on per month */
+        repMonthlyCap: z.number().positive('a rep capacity must be positive'),
+      })
+      .optional(),
+  })
+  .superRefine(checkReferences);
+
+export type PlanInput = z.output<typeof planInputSchema>;
+/** What callers may send: defaults not yet applied. */
+export type PlanInputRaw = z.input<typeof planInputSchema>;
+export type RateInput = z.output<typeof rateInputSchema>;
+export type LagInput = z.output<typeof lagInputSchema>;
+export type DealSizeInput = z.output<typeof dealSizeInputSchema>;
+export type BusinessUnitInput = z.output<typeof businessUnitInputSchema>;
+export type TargetInput = z.output<typeof targetInputSchema>;
+
+export interface PlanInputIssue {
+  /** where in the input, e.g. ['targets', 0, 'revenue'] */
+  path: Array<string | number>;
+  message: string;
+}
+
+export type ParsedPlanInput = { ok: true; input: PlanInput } | { ok: false; issues: PlanInputIssue[] };
+
+export function parsePlanInput(raw: unknown): ParsedPlanInput {
+  const result = planInputSchema.safeParse(raw);
+  if (result.success) return { ok: true, input: result.data };
+  return {
+    ok: false,
+    issues: result.error.issues.map((issue) => ({
+      path: issue.path.filter((key): key is string | number => typeof key !== 'symbol'),
+      message: issue.message,
+    })),
+  };
+}
+
+/** Months a period label covers, as [first, last] month numbers counted from year 0; null for a malformed label. */
+function monthSpan(label: string): [number, number] | null {
+  const match = PERIOD_LABEL.exec(label);
+  if (match === null) return null;
+  const year = Number(match[1]) * 12;
+  if (match[2] !== undefined) return [year + Number(match[2]), year + Number(match[2])];
+  const first = year + (Number(match[3]) - 1) * 3 + 1;
+  return [first, first + 2];
+}
+
+function periodsOverlap(a: string, b: string): boolean {
+  const spanA = monthSpan(a);
+  const spanB = monthSpan(b);
+  return spanA !== null && spanB !== null && spanA[0] <= spanB[1] && spanB[0] <= spanA[1];
+}
+
+/** The stages the plan walks: from the first one to the deal stage, inclusive. */
+export function planningChain(stageModel: PlanInput['stageModel']): string[] {
+  const dealIndex = stageModel.dealStage === undefined ? stageModel.stages.length - 1 : stageModel.stages.indexOf(stageModel.dealStage);
+  return stageModel.stages.slice(0, dealIndex + 1);
+}
+
+/** The part of zod's refinement context the cross-field checks use. */
+interface IssueSink {
+  addIssue(issue: { code: 'custom'; path: Array<string | number>; message: string }): void;
+}
+
+/** Cross-field checks: every id refers to something declared, nothing is declared twice. */
+function checkReferences(
+  input: {
+    stageModel: { stages: string[]; dealStage?: string | undefined };
+    businessUnits: Array<{ id: string; transitions: Array<{ from: string; to: string }>; pipeline?: Record<string, number> | undefined }>;
+    targets: Array<{ businessUnit: string; period: string }>;
+    sla?: { marketingStage: string; salesStage: string } | undefined;
+  },
+  ctx: IssueSink,
+): void {
+  const issue = (path: Array<string | number>, message: string): void => {
+    ctx.addIssue({ code: 'custom', path, message });
+  };
+  const { stages, dealStage } = input.stageModel;
+
+  stages.forEach((stage, i) => {
+    if (stages.indexOf(stage) !== i) issue(['stageModel', 'stages', i], `stage '${stage}' appears twice`);
+  });
+  if (dealStage !== undefined) {
+    const at = stages.indexOf(dealStage);
+    if (at === -1) issue(['stageModel', 'dealStage'], `deal stage '${dealStage}' is not one of the stages (${stages.join(', ')})`);
+    else if (at === 0) issue(['stageModel', 'dealStage'], 'the deal stage cannot be the first stage: there would be nothing to plan');
+  }
+  const chain = planningChain(input.stageModel);
+  const beforeDeal = chain.slice(0, -1);
+
+  const unitIds = input.businessUnits.map((unit) => unit.id);
+  input.businessUnits.forEach((unit, u) => {
+    if (unitIds.indexOf(unit.id) !== u) issue(['businessUnits', u, 'id'], `business unit '${unit.id}' is declared twice`);
+    const seen = new Set<string>();
+    unit.transitions.forEach((transition, t) => {
+      const at = chain.indexOf(transition.from);
+      if (at === -1 || at === chain.length - 1 || chain[at + 1] !== transition.to) {
+        issue(
+          ['businessUnits', u, 'transitions', t],
+          `'${transition.from}' -> '${transition.to}' is not a step of the planning chain (${chain.join(' -> ')})`,
+        );
+      }
+      const key = `${transition.from}->${transition.to}`;
+      if (seen.has(key)) issue(['businessUnits', u, 'transitions', t], `transition ${key} is declared twice`);
+      seen.add(key);
+    });
+    for (const stage of Object.keys(unit.pipeline ?? {})) {
+      if (!beforeDeal.includes(stage)) {
+        issue(['businessUnits', u, 'pipeline', stage], `pipeline stage '${stage}' must be one of the stages before the deal (${beforeDeal.join(', ')})`);
+      }
+    }
+  });
+
+  const targetKeys = input.targets.map((target) => `${target.businessUnit}|${target.period}`);
+  input.targets.forEach((target, t) => {
+    if (!unitIds.includes(target.businessUnit)) {
+      issue(['targets', t, 'businessUnit'], `unknown business unit '${target.businessUnit}' (declared: ${unitIds.join(', ')})`);
+    }
+    if (targetKeys.indexOf(targetKeys[t] ?? '') !== t) {
+      issue(['targets', t], `business unit '${target.businessUnit}' already has a target for ${target.period}`);
+      return;
+    }
+    const clash = input.targets.findIndex(
+      (other, o) => o < t && other.businessUnit === target.businessUnit && periodsOverlap(other.period, target.period),
+    );
+    if (clash !== -1) {
+      issue(
+        ['targets', t, 'period'],
+        `${target.period} overlaps ${input.targets[clash]?.period} (targets[${clash}]) for business unit '${target.businessUnit}': its volumes would be counted twice`,
+      );
+    }
+  });
+
+  if (input.sla !== undefined) {
+    for (const key of ['marketingStage', 'salesStage'] as const) {
+      const stage = input.sla[key];
+      if (!chain.includes(stage)) issue(['sla', key], `SLA stage '${stage}' is not in the planning chain (${chain.join(', ')})`);
+    }
+  }
+}
