@@ -54,14 +54,17 @@ export function dayNumber(local: DateTime): number {
 
 /** `yyyy-MM` of a day number. */
 export function monthOfDay(day: number): string {
-  return DateTime.fromMillis(day * MS_PER_DAY, { zone: 'utc' }).toFormat('yyyy-MM');
+  const date = DateTime.fromMillis(day * MS_PER_DAY, { zone: 'utc' });
+  return `${date.year}-${String(date.month).padStart(2, '0')}`;
 }
 
-/** Local dates of a period as day numbers, walking the calendar in the period's zone. */
+/**
+ * Local dates of a period as day numbers: every date from the local date
+ * it starts on up to (not including) the local date the next period starts.
+ */
 export function daysOf(period: Period): number[] {
-  const days: number[] = [];
-  for (let day = period.start; day < period.end; day = day.plus({ days: 1 })) days.push(dayNumber(day));
-  return days;
+  const first = dayNumber(period.start);
+  return Array.from({ length: dayNumber(period.end) - first }, (_, i) => first + i);
 }
 
 export interface MonthShare {
@@ -80,25 +83,31 @@ export interface MonthShare {
  */
 export function arrivalShares(period: Period, lagToDeal: DayDistribution, asOfDay: number): MonthShare[] {
   const days = daysOf(period);
+  const first = days[0] as number;
   const perDay = 1 / days.length;
-  const months = new Map<string, MonthShare>();
-  const monthCache = new Map<number, string>();
-  for (const closingDay of days) {
-    lagToDeal.weights.forEach((weight, lag) => {
-      if (weight === 0) return;
-      const arrival = closingDay - lag;
-      let month = monthCache.get(arrival);
-      if (month === undefined) {
-        month = monthOfDay(arrival);
-        monthCache.set(arrival, month);
-      }
-      const share = months.get(month) ?? { month, beforeAsOf: 0, fromAsOf: 0 };
-      if (arrival < asOfDay) share.beforeAsOf += perDay * weight;
-      else share.fromAsOf += perDay * weight;
-      months.set(month, share);
-    });
+  const lags = lagToDeal.weights;
+  // cumulative lag weights: atMost(k) = chance the lag is k days or fewer
+  const cumulative = new Float64Array(lags.length);
+  lags.reduce((sum, weight, k) => (cumulative[k] = sum + weight), 0);
+  const atMost = (k: number): number => (k < 0 ? 0 : (cumulative[Math.min(k, lags.length - 1)] as number));
+
+  const months: MonthShare[] = [];
+  let current: MonthShare | undefined;
+  let nextMonthDay = Number.NEGATIVE_INFINITY;
+  for (let arrival = first - (lags.length - 1); arrival < first + days.length; arrival++) {
+    // an arrival on this day serves the closing days its lags reach inside the period
+    const share = perDay * (atMost(first + days.length - 1 - arrival) - atMost(first - 1 - arrival));
+    if (share <= 0) continue;
+    if (current === undefined || arrival >= nextMonthDay) {
+      const date = DateTime.fromMillis(arrival * MS_PER_DAY, { zone: 'utc' }).startOf('month');
+      current = { month: monthOfDay(arrival), beforeAsOf: 0, fromAsOf: 0 };
+      months.push(current);
+      nextMonthDay = dayNumber(date.plus({ months: 1 }));
+    }
+    if (arrival < asOfDay) current.beforeAsOf += share;
+    else current.fromAsOf += share;
   }
-  return [...months.values()].sort((a, b) => a.month.localeCompare(b.month));
+  return months;
 }
 
 /**
