@@ -283,7 +283,9 @@ describe('given the same input twice', () => {
 
     expect(planOf(JSON.parse(JSON.stringify(raw)) as PlanInputRaw)).toEqual(first);
     const parsed = parsePlanInput(raw);
-    expect(parsed.ok && first.input).toEqual(parsed.ok && parsed.input);
+    if (!parsed.ok) throw new Error('rejected');
+    expect(first.input).toEqual(parsed.input);
+    expect(buildPlan(first.input)).toEqual(first); // the echoed input rebuilds the plan
     expect(first.input.uncertainty).toEqual({ seed: 7, draws: 1_000, minObservations: 30, minConversions: 10 });
     expect(first.asOf).toBe('2026-11-15T09:00:00.000+01:00');
   });
