@@ -2,3 +2,4 @@ export * from './events/primitives.js';
 export * from './events/touchpoints.js';
 export * from './events/envelope.js';
 export * from './events/system.js';
+export * from './config/index.js';
