@@ -111,8 +111,9 @@ export const planInputSchema = z
     targets: z.array(targetInputSchema).min(1, 'at least one revenue target is needed'),
     uncertainty: z
       .object({
-        seed: z.number().int().default(1),
-        draws: z.number().int().min(100).max(1_000_000).default(10_000),
+        /** 32-bit unsigned: the generator's seed space */
+        seed: z.number().int().min(0).max(0xffff_ffff).default(1),
+        draws: z.number().int().min(100).max(100_000).default(10_000),
         /** a measured rate resting on fewer entered leads (or a deal size on fewer payments) is flagged */
         minObservations: wholeCount.default(30),
         /** a measured rate resting on fewer conversions is flagged */

@@ -113,6 +113,18 @@ describe('given rates resting on few observations or overridden by the planner',
 });
 
 describe('given lags between stages', () => {
+  it('when a lag is missing or rests on few samples, then the unit warns about its calendar', () => {
+    const unit = withTransition(
+      withTransition(classicUnit(), { from: 'lead', to: 'mql', rate: { given: 0.25 } }),
+      { from: 'mql', to: 'sql', rate: { given: 0.5 }, lag: { kind: 'samples', days: [2, 3.5, 7, 10] } },
+    );
+
+    expect(unitOf(withUnit(unit)).warnings).toEqual([
+      'no lag for lead -> mql: assumed same day',
+      'the lag of mql -> sql rests on 4 samples (flagged below 30): its calendar is rough',
+    ]);
+  });
+
   it('when a March deal needs its SQL 30 days and its MQL 30 more days ahead, then the MQLs arrive in January', () => {
     const unit = withTransition(
       withTransition(classicUnit(), { from: 'mql', to: 'sql', rate: { given: 0.5 }, lag: { kind: 'given', days: 30 } }),

@@ -157,6 +157,9 @@ function unitWarnings(context: UnitContext, rates: readonly RateEstimate[]): str
       );
     }
     if (rate.lag.source === 'assumed-zero') warnings.push(`no lag for ${step}: assumed same day`);
+    if (rate.lag.observations !== null && rate.lag.observations < minObservations) {
+      warnings.push(`the lag of ${step} rests on ${rate.lag.observations} samples (flagged below ${minObservations}): its calendar is rough`);
+    }
   }
   const dealSize = context.dealSize.estimate;
   if (dealSize.lowEvidence) {

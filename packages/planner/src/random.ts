@@ -13,7 +13,7 @@ export type Rng = () => number;
  * adding a target to a plan does not change the numbers of the others.
  */
 export function createRng(seed: number, stream: string): Rng {
-  let mix = (hashString(stream) ^ Math.imul(seed | 0, 0x9e3779b9)) >>> 0;
+  let mix = (hashString(stream) ^ Math.imul(seed >>> 0, 0x9e3779b9)) >>> 0;
   const next32 = (): number => {
     // splitmix32 spreads the seed over the four state words
     mix = (mix + 0x9e3779b9) | 0;
