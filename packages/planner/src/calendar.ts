@@ -52,9 +52,14 @@ export function dayNumber(local: DateTime): number {
   return Math.round(DateTime.utc(local.year, local.month, local.day).toMillis() / MS_PER_DAY);
 }
 
+/** The calendar date of a day number (as a UTC DateTime, whose fields are that date). */
+function dateOfDay(day: number): DateTime {
+  return DateTime.fromMillis(day * MS_PER_DAY, { zone: 'utc' });
+}
+
 /** `yyyy-MM` of a day number. */
 export function monthOfDay(day: number): string {
-  const date = DateTime.fromMillis(day * MS_PER_DAY, { zone: 'utc' });
+  const date = dateOfDay(day);
   return `${date.year}-${String(date.month).padStart(2, '0')}`;
 }
 
@@ -99,10 +104,9 @@ export function arrivalShares(period: Period, lagToDeal: DayDistribution, asOfDa
     const share = perDay * (atMost(first + days.length - 1 - arrival) - atMost(first - 1 - arrival));
     if (share <= 0) continue;
     if (current === undefined || arrival >= nextMonthDay) {
-      const date = DateTime.fromMillis(arrival * MS_PER_DAY, { zone: 'utc' }).startOf('month');
       current = { month: monthOfDay(arrival), beforeAsOf: 0, fromAsOf: 0 };
       months.push(current);
-      nextMonthDay = dayNumber(date.plus({ months: 1 }));
+      nextMonthDay = dayNumber(dateOfDay(arrival).startOf('month').plus({ months: 1 }));
     }
     if (arrival < asOfDay) current.beforeAsOf += share;
     else current.fromAsOf += share;
