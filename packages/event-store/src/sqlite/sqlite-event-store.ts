@@ -1,4 +1,4 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { AppendNotifier } from '../append-notifier.js';
 import { PollingSubscription } from '../polling-subscription.js';
 import { ConcurrencyError, matchesExpectedRevision } from '../port.js';
@@ -12,7 +12,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../port.js';
-import { migrate } from './schema.js';
+import { openConnection } from './connection.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file, or ':memory:' for a private store that lives as long as this instance. */
@@ -73,18 +73,7 @@ class SqliteEventStore implements EventStore {
 
   constructor(options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
-    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
-    try {
-      // WAL: readers (subscriptions, queries, other processes) never block the writer.
-      db.pragma('journal_mode = WAL');
-      // FULL: the WAL is fsynced at every commit, so an acknowledged append
-      // survives kill -9 and power loss (NORMAL would survive only the former).
-      db.pragma('synchronous = FULL');
-      migrate(db);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
+    const db = openConnection({ path: options.path, busyTimeoutMs: options.busyTimeoutMs ?? 5000 });
     this.#db = db;
 
     this.#insert = db.prepare(
