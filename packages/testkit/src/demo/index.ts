@@ -1,0 +1,2 @@
+export { generateDemoEvents, describeDemo, DEFAULT_DEMO_LEADS, type DemoOptions, type DemoEstimate } from './generate.js';
+export { DEMO_FUNNEL_TARGETS } from './funnel.js';
