@@ -24,12 +24,14 @@ const envelopeShape = {
   campaign: Label.optional(),
 };
 
+// prefault: a missing `properties` is parsed as {}, so required properties are still reported
+const parsedAsEmptyWhenMissing = <S extends z.ZodObject>(schema: S) => schema.prefault({} as z.input<S>);
+
 function eventSchemaFor<T extends EventType>(type: T) {
   return z.strictObject({
     ...envelopeShape,
     type: z.literal(type),
-    // prefault: a missing `properties` is parsed as {}, so required properties are still reported
-    properties: eventProperties[type].prefault({}),
+    properties: parsedAsEmptyWhenMissing(eventProperties[type]),
   });
 }
 
