@@ -40,11 +40,16 @@ const FilterObject = z
 export const FilterSchema = z.preprocess((v) => (isScalar(v) ? { eq: v } : v), FilterObject);
 export type Filter = z.output<typeof FilterObject>;
 
+/** The property names of an event's `properties` schema (seen through wrappers such as prefault). */
+export function propertyNames(schema: z.ZodType): string[] {
+  let s: unknown = schema;
+  while (!(s instanceof z.ZodObject) && typeof (s as { unwrap?: unknown }).unwrap === 'function') s = (s as { unwrap: () => unknown }).unwrap();
+  return s instanceof z.ZodObject ? Object.keys(s.shape) : [];
+}
+
 /** Profile facts a fit rule can test: the identify properties, plus the e-mail's domain. */
-export const PROFILE_FIELDS = [...Object.keys(profileProperties.identify.shape).filter((k) => k !== 'x'), 'emailDomain'] as ProfileField[];
-export type ProfileField =
-  | Exclude<keyof typeof profileProperties.identify.shape, 'x'>
-  | 'emailDomain';
+export const PROFILE_FIELDS = [...propertyNames(profileProperties.identify).filter((k) => k !== 'x'), 'emailDomain'] as ProfileField[];
+export type ProfileField = Exclude<keyof z.output<typeof profileProperties.identify>, 'x'> | 'emailDomain';
 
 export const ProfileFilterSchema = z
   .strictObject(Object.fromEntries(PROFILE_FIELDS.map((f) => [f, FilterSchema.optional()])) as Record<ProfileField, z.ZodOptional<typeof FilterSchema>>)
@@ -79,7 +84,7 @@ export interface Matcher {
 /** A property path must start with a property of (at least one of) the matched types: typos fail at load. */
 export function checkMatcherPaths(m: { event: readonly EventType[]; where?: Record<string, unknown> | undefined }, ctx: z.RefinementCtx): void {
   if (!m.where) return;
-  const known = new Set(m.event.flatMap((t) => Object.keys(eventProperties[t].shape)));
+  const known = new Set(m.event.flatMap((t) => propertyNames(eventProperties[t])));
   for (const path of Object.keys(m.where)) {
     const head = path.split('.')[0] ?? '';
     if (!known.has(head)) {
