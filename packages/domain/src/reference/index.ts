@@ -1,0 +1,4 @@
+// Reference implementations: plain TypeScript answers that the ClickHouse
+// queries in @sluice/analytics are property-tested against.
+export * from './touchpoint.js';
+export * from './funnel.js';
