@@ -67,6 +67,8 @@ export interface AppendResult {
   positions: number[];
   /** How many of the request's events were duplicates (not written). */
   duplicates: number;
+  /** duplicate[i] is true when events[i] was not written: its id was already stored, or repeated earlier in the request. */
+  duplicate: boolean[];
 }
 
 export interface ReadStreamOptions {

@@ -148,6 +148,7 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
           nextExpectedRevision: original.nextExpectedRevision,
           positions: original.positions,
           duplicates: 2,
+          duplicate: [true, true],
         });
         expect(await store.headPosition()).toBe(head);
         expect((await store.readStream('lead-1')).map((e) => e.id)).toEqual(['a', 'b', 'c']);
@@ -168,6 +169,7 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
         const result = await store.append({ streamId: 'lead-1', events: [event('a'), event('b'), event('a')] });
 
         expect(result.duplicates).toBe(1);
+        expect(result.duplicate).toEqual([false, false, true]);
         expect(result.positions[2]).toBe(result.positions[0]);
         expect(result.nextExpectedRevision).toBe(1);
         expect((await store.readStream('lead-1')).map((e) => [e.id, e.revision])).toEqual([
@@ -188,6 +190,7 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
 
         const result = await store.append({ streamId: 'lead-1', events: [event('a'), event('b')], expectedRevision: 0 });
         expect(result.duplicates).toBe(1);
+        expect(result.duplicate).toEqual([true, false]);
         expect(result.positions[0]).toBe(original.positions[0]);
         expect(result.nextExpectedRevision).toBe(1);
         expect((await store.readStream('lead-1')).map((e) => [e.id, e.revision])).toEqual([
@@ -225,7 +228,8 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
 
         const retry = await store.appendMany(batch);
 
-        expect(retry).toEqual(original.map((r) => ({ ...r, duplicates: r.positions.length })));
+        expect(original.flatMap((r) => r.duplicate)).toEqual([false, false, false]);
+        expect(retry).toEqual(original.map((r) => ({ ...r, duplicates: r.positions.length, duplicate: r.positions.map(() => true) })));
         expect(await store.headPosition()).toBe(head);
       });
 

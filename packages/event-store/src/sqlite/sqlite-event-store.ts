@@ -129,6 +129,7 @@ class SqliteEventStore implements EventStore {
     let nextRevision = lastRevision === undefined ? 0 : lastRevision + 1;
     let originalRevision = -1;
     const positions = new Array<number>(events.length);
+    const duplicate = new Array<boolean>(events.length).fill(false);
     let duplicates = 0;
 
     for (let i = 0; i < events.length; i++) {
@@ -151,6 +152,7 @@ class SqliteEventStore implements EventStore {
       }
       const original = this.#findById.get(event.id)!;
       positions[i] = original.position;
+      duplicate[i] = true;
       duplicates++;
       if (original.stream_id === streamId && original.revision > originalRevision) originalRevision = original.revision;
     }
@@ -168,6 +170,7 @@ class SqliteEventStore implements EventStore {
       nextExpectedRevision: isPureRetry && originalRevision >= 0 ? originalRevision : nextRevision - 1,
       positions,
       duplicates,
+      duplicate,
     };
   }
 
