@@ -72,7 +72,7 @@ export function parseEvent(input: unknown): EventParseResult {
   }
   const parsed = eventSchemas[type as EventType].safeParse(input);
   if (!parsed.success) {
-    return { ok: false, issues: parsed.error.issues.map(describeIssue) };
+    return { ok: false, issues: parsed.error.issues.map((issue) => describeIssue(issue, input)) };
   }
   const event = parsed.data as SluiceEvent;
   if (event.leadId === undefined) {
@@ -82,13 +82,23 @@ export function parseEvent(input: unknown): EventParseResult {
   return { ok: true, event };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): EventIssue {
+/** zod does not keep the offending input on issues by default; look it up to tell "missing" from "wrong". */
+function isMissing(input: unknown, path: readonly PropertyKey[]): boolean {
+  let value: unknown = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return true;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value === undefined;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, input: unknown): EventIssue {
   if (issue.code === 'unrecognized_keys') {
     const where = pathOf(issue.path);
     const hint = where === 'properties' ? ' (custom data goes under properties.x)' : '';
     return { field: issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', '), message: `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'}${hint}` };
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) {
+  if (issue.code === 'invalid_type' && isMissing(input, issue.path)) {
     return { field: pathOf(issue.path), message: 'required' };
   }
   return { field: pathOf(issue.path), message: issue.message };

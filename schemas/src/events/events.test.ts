@@ -88,3 +88,16 @@ describe('parseEvent', () => {
     }
   });
 });
+
+describe('issue messages', () => {
+  it('tells a missing field from a field of the wrong type', () => {
+    const r = parseEvent({ ...base, type: 'payment', properties: { amount: '10' } });
+    expect(r).toEqual({
+      ok: false,
+      issues: [
+        { field: 'properties.amount', message: 'Invalid input: expected number, received string' },
+        { field: 'properties.currency', message: 'required' },
+      ],
+    });
+  });
+});

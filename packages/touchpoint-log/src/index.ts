@@ -1,0 +1,3 @@
+export * from './append.js';
+export * from './read.js';
+export * from './validate.js';
