@@ -1,10 +1,12 @@
 // One lint setup for the workspace; the type gate is `tsc` (see package.json "lint").
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
   js.configs.recommended,
+  { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,
   {
     rules: {

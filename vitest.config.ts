@@ -8,6 +8,9 @@ export default defineConfig({
     // forked workers keep each test file in its own process.
     pool: 'forks',
     testTimeout: 60_000,
+    // the JSON report feeds the closing line of .ci/run (scripts/ci/summary.mjs)
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     hookTimeout: 120_000,
   },
 });

@@ -1,0 +1,82 @@
+import Fastify from 'fastify';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { EventStore } from '@sluice/event-store';
+import { installApiKeys } from './auth.js';
+import type { ApiKey } from './auth.js';
+import { installBodyParsers } from './body-parsers.js';
+import { createMetrics } from './metrics.js';
+import type { Metrics } from './metrics.js';
+import { installProblemHandlers } from './problem.js';
+import { healthRoutes } from './routes/health.js';
+import { ingestRoutes } from './routes/ingest.js';
+import { leadRoutes } from './routes/leads.js';
+
+export interface ApiLimits {
+  /** most events one ingest request may carry */
+  maxEvents: number;
+  /** largest request body in bytes */
+  bodyLimitBytes: number;
+}
+
+export interface ApiDeps {
+  store: EventStore;
+  limits: ApiLimits;
+  apiKeys: readonly ApiKey[];
+  logger?: FastifyServerOptions['logger'];
+  metrics?: Metrics;
+}
+
+export const DEFAULT_LIMITS: ApiLimits = { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 };
+
+/** Builds the HTTP app without listening (tests use `inject()`; `startServer` listens). */
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: deps.limits.bodyLimitBytes,
+    // fastify's own close waits for in-flight requests; keep-alive sockets that are idle close at once
+    forceCloseConnections: 'idle',
+    disableRequestLogging: true,
+  });
+  const metrics = deps.metrics ?? createMetrics();
+  let shuttingDown = false;
+  app.addHook('onClose', async () => {
+    shuttingDown = true;
+  });
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installProblemHandlers(app, deps.limits.bodyLimitBytes);
+  installBodyParsers(app);
+  installApiKeys(app, deps.apiKeys);
+  app.addHook('onResponse', async (request, reply) => {
+    metrics.httpSeconds.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'Sluice API',
+        version: '1.0.0',
+        description: 'Event-sourced funnel analytics: ingest touchpoints, read leads, query funnels.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API key (scopes: ingest, read, admin); required when the server listens beyond loopback' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
+  await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
+  await app.register(leadRoutes, { store: deps.store });
+  return app;
+}

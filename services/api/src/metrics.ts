@@ -1,0 +1,36 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry per app instance, so tests and embedded servers never collide. */
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'sluice_' });
+  return {
+    registry,
+    ingestedEvents: new Counter({
+      name: 'sluice_ingest_events_total',
+      help: 'Events received by POST /v1/events, by outcome (accepted, duplicate, rejected)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    ingestBatchSize: new Histogram({
+      name: 'sluice_ingest_batch_size',
+      help: 'Events per accepted ingest request',
+      buckets: [1, 10, 100, 500, 1000, 5000, 10000],
+      registers: [registry],
+    }),
+    appendSeconds: new Histogram({
+      name: 'sluice_ingest_append_seconds',
+      help: 'Time to durably append one ingest batch to the event store',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
+    }),
+    httpSeconds: new Histogram({
+      name: 'sluice_http_request_duration_seconds',
+      help: 'HTTP request latency by route and status code',
+      labelNames: ['method', 'route', 'status'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5],
+      registers: [registry],
+    }),
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

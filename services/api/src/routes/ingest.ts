@@ -1,0 +1,73 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { EventStore } from '@sluice/event-store';
+import { SluiceEventSchema } from '@sluice/schemas';
+import { appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import type { RawItem } from '@sluice/touchpoint-log';
+import { NdjsonBody } from '../body-parsers.js';
+import type { Metrics } from '../metrics.js';
+import { ProblemError } from '../problem.js';
+
+export interface IngestRouteOptions {
+  store: EventStore;
+  metrics: Metrics;
+  maxEvents: number;
+}
+
+const IngestResponse = z.object({
+  accepted: z.number().int().describe('events written by this request'),
+  duplicates: z.number().int().describe('events whose id was already stored (a safe retry): nothing written'),
+  positions: z.array(z.number().int()).describe('global log position of each event, in request order'),
+});
+
+function itemsOf(body: unknown): RawItem[] {
+  if (body instanceof NdjsonBody) return body.items;
+  if (Array.isArray(body)) return body.map((value) => ({ value }));
+  if (typeof body === 'object' && body !== null) return [{ value: body }];
+  if (typeof body === 'string') return [parseJsonItem(body)];
+  throw new ProblemError(400, 'invalid-events', 'Invalid events', 'send one event object, a JSON array of events, or NDJSON (application/x-ndjson)');
+}
+
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { store, metrics, maxEvents }) => {
+  app.withTypeProvider<ZodTypeProvider>().post('/v1/events', {
+    config: { scope: 'ingest' },
+    schema: {
+      summary: 'Ingest touchpoint events',
+      description:
+        `One event object, a JSON array, or NDJSON (application/x-ndjson), at most ${maxEvents} events per request. ` +
+        'A batch is atomic: if any event is invalid the answer is 400 listing every bad event by index and field, and nothing is written. ' +
+        'A 200 means every event is durably stored. Retrying with the same ids is safe.',
+      body: z.union([SluiceEventSchema, z.array(SluiceEventSchema)]),
+      response: { 200: IngestResponse },
+    },
+    // The body schema above documents the API; the handler validates the batch
+    // itself so that every bad item is reported with its index and line.
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const items = itemsOf(request.body);
+      if (items.length === 0) throw new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events');
+      if (items.length > maxEvents) {
+        throw new ProblemError(413, 'too-many-events', 'Too many events', `the batch holds ${items.length} events; the limit is ${maxEvents} per request`);
+      }
+      const validation = validateBatch(items);
+      if (!validation.ok) {
+        metrics.ingestedEvents.inc({ outcome: 'rejected' }, items.length);
+        throw new ProblemError(
+          400,
+          'invalid-events',
+          'Invalid events',
+          `${validation.invalidItems} of ${items.length} event${items.length > 1 ? 's are' : ' is'} invalid; nothing was written`,
+          validation.issues,
+        );
+      }
+      const stopTimer = metrics.appendSeconds.startTimer();
+      const result = await appendTouchpoints(store, validation.events);
+      stopTimer();
+      metrics.ingestBatchSize.observe(items.length);
+      metrics.ingestedEvents.inc({ outcome: 'accepted' }, result.accepted);
+      if (result.duplicates > 0) metrics.ingestedEvents.inc({ outcome: 'duplicate' }, result.duplicates);
+      return result;
+    },
+  });
+};
