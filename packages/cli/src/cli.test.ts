@@ -1,0 +1,80 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const tsx = join(root, 'node_modules', '.bin', 'tsx');
+const main = join(root, 'packages', 'cli', 'src', 'main.ts');
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-cli-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Runs the real CLI in its own process, as a user would. */
+function sluice(...args: string[]) {
+  const r = spawnSync(tsx, [main, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env: { ...process.env, SLUICE_API_KEYS: '' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const line = (id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ id, type: 'visit', occurredAt: '2026-03-01T10:00:00+01:00', anonymousId: 'anon-1', ...extra });
+
+describe('sluice import', () => {
+  it('imports a file, then a re-run writes nothing new', () => {
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, [line('i1'), line('i2'), '', line('i3', { leadId: 'lead-1', type: 'form_submit', properties: { formId: 'f' } })].join('\n') + '\n');
+    const first = sluice('import', file, '--json');
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ lines: 4, events: 3, accepted: 3, duplicates: 0, rejectedBatches: [] });
+    const again = sluice('import', file, '--json');
+    expect(JSON.parse(again.stdout)).toMatchObject({ events: 3, accepted: 0, duplicates: 3 });
+  });
+
+  it('reports bad lines by number, writes nothing of their batch, writes the good batches, exits non-zero', () => {
+    const file = join(dir, 'mixed.ndjson');
+    writeFileSync(file, [line('b1'), line('b2'), '{not json', line('b4'), line('b5', { occurredAt: '2026-03-01' })].join('\n'));
+    const r = sluice('import', file, '--batch-size', '2');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('2 written');
+    expect(r.stdout).toContain('lines 3-4: 1 bad');
+    expect(r.stdout).toContain('line 3: malformed JSON');
+    expect(r.stdout).toContain('line 5: occurredAt: must be an ISO 8601 date-time with an offset or Z');
+    expect(r.stdout).toContain('lines 5-5: 1 bad');
+  });
+
+  it('fails clearly on a missing file and on bad flags', () => {
+    const missing = sluice('import', join(dir, 'nope.ndjson'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('cannot read');
+    const badFlag = sluice('import', 'x.ndjson', '--batch-size', 'lots');
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('--batch-size must be a whole number');
+    expect(sluice('frobnicate').stderr).toContain('unknown command "frobnicate"');
+  });
+});
+
+describe('sluice events', () => {
+  it('prints a lead history with its anonymous visits, as a table and as JSON', () => {
+    const file = join(dir, 'journey.ndjson');
+    writeFileSync(
+      file,
+      [
+        line('j1', { occurredAt: '2026-03-01T09:00:00Z', source: 'google' }),
+        line('j2', { occurredAt: '2026-03-01T09:30:00Z', leadId: 'lead-7', type: 'form_submit', properties: { formId: 'demo' } }),
+      ].join('\n'),
+    );
+    expect(sluice('import', file).code).toBe(0);
+    const table = sluice('events', 'lead-7');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('lead lead-7: 2 touchpoints');
+    expect(table.stdout).toMatch(/1\s+2026-03-01T09:00:00Z\s+visit\s+anonymous anon-1\s+google/);
+    const json = JSON.parse(sluice('events', 'lead-7', '--json').stdout);
+    expect(json.touchpoints.map((t: { event: { id: string } }) => t.event.id)).toEqual(['j1', 'j2']);
+    expect(json.linkedAnonymousIds).toEqual(['anon-1']);
+  });
+});

@@ -1,0 +1,48 @@
+import type { EventStore } from '@sluice/event-store';
+import type { SluiceEvent } from '@sluice/schemas';
+import { describeDemo, generateDemoEvents } from '@sluice/testkit';
+import { appendTouchpoints } from '@sluice/touchpoint-log';
+import { Progress } from '../progress.js';
+
+export interface DemoOptions {
+  seed: number;
+  targetEvents: number;
+  start: string;
+  months: number;
+  timeZone: string;
+}
+
+export interface DemoSummary {
+  options: DemoOptions;
+  events: number;
+  accepted: number;
+  duplicates: number;
+  elapsedMs: number;
+}
+
+const BATCH = 5_000;
+
+/** Writes the seeded synthetic data set through the same append path as the API. */
+export async function writeDemo(store: EventStore, options: DemoOptions, showProgress = true): Promise<DemoSummary> {
+  const started = performance.now();
+  const expected = describeDemo(options).events;
+  const progress = new Progress('demo data', expected, 'events', showProgress && process.stderr.isTTY === true);
+  const summary: DemoSummary = { options, events: 0, accepted: 0, duplicates: 0, elapsedMs: 0 };
+  let batch: SluiceEvent[] = [];
+  const flush = async () => {
+    const result = await appendTouchpoints(store, batch);
+    summary.accepted += result.accepted;
+    summary.duplicates += result.duplicates;
+    summary.events += batch.length;
+    batch = [];
+    progress.update(summary.events);
+  };
+  for (const event of generateDemoEvents(options)) {
+    batch.push(event);
+    if (batch.length >= BATCH) await flush();
+  }
+  if (batch.length > 0) await flush();
+  progress.done();
+  summary.elapsedMs = performance.now() - started;
+  return summary;
+}

@@ -1,0 +1,107 @@
+import { createReadStream, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import type { EventStore } from '@sluice/event-store';
+import { appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import type { BatchIssue, RawItem } from '@sluice/touchpoint-log';
+import { CliError } from '../output.js';
+import { Progress } from '../progress.js';
+
+export interface ImportOptions {
+  file: string;
+  batchSize: number;
+  dryRun: boolean;
+  /** most bad lines to list one by one; the rest are counted */
+  maxReportedIssues: number;
+}
+
+export interface RejectedBatch {
+  firstLine: number;
+  lastLine: number;
+  badLines: number;
+}
+
+export interface ImportSummary {
+  file: string;
+  lines: number;
+  events: number;
+  accepted: number;
+  duplicates: number;
+  rejectedEvents: number;
+  rejectedBatches: RejectedBatch[];
+  issues: BatchIssue[];
+  issuesNotListed: number;
+  elapsedMs: number;
+  dryRun: boolean;
+}
+
+/**
+ * Streams an NDJSON file into the store in batches: constant memory however
+ * large the file, one atomic append per batch. A batch holding a bad line is
+ * not written at all (its lines are reported); other batches go in. Re-running
+ * the same file is safe: ids already stored count as duplicates.
+ */
+export async function importNdjson(store: EventStore, options: ImportOptions): Promise<ImportSummary> {
+  let size: number;
+  try {
+    size = statSync(options.file).size;
+  } catch {
+    throw new CliError(`cannot read ${options.file}: no such file`);
+  }
+  const started = performance.now();
+  const summary: ImportSummary = {
+    file: options.file,
+    lines: 0,
+    events: 0,
+    accepted: 0,
+    duplicates: 0,
+    rejectedEvents: 0,
+    rejectedBatches: [],
+    issues: [],
+    issuesNotListed: 0,
+    elapsedMs: 0,
+    dryRun: options.dryRun,
+  };
+  const progress = new Progress('importing', size, 'bytes');
+  const input = createReadStream(options.file);
+  let bytesRead = 0;
+  input.on('data', (chunk) => {
+    bytesRead += chunk.length;
+  });
+  let batch: RawItem[] = [];
+
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const items = batch;
+    batch = [];
+    summary.events += items.length;
+    const validation = validateBatch(items);
+    if (!validation.ok) {
+      summary.rejectedEvents += items.length;
+      summary.rejectedBatches.push({ firstLine: items[0]!.line!, lastLine: items[items.length - 1]!.line!, badLines: validation.invalidItems });
+      for (const issue of validation.issues) {
+        if (summary.issues.length < options.maxReportedIssues) summary.issues.push(issue);
+        else summary.issuesNotListed++;
+      }
+      return;
+    }
+    if (options.dryRun) return;
+    const result = await appendTouchpoints(store, validation.events);
+    summary.accepted += result.accepted;
+    summary.duplicates += result.duplicates;
+  };
+
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  for await (const text of lines) {
+    summary.lines++;
+    if (text.trim().length === 0) continue;
+    batch.push(parseJsonItem(text, summary.lines));
+    if (batch.length >= options.batchSize) {
+      await flush();
+      progress.update(bytesRead, `${summary.events.toLocaleString('en-US')} events`);
+    }
+  }
+  await flush();
+  progress.done();
+  summary.elapsedMs = performance.now() - started;
+  return summary;
+}

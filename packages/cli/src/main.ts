@@ -1,0 +1,168 @@
+#!/usr/bin/env node
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { openSqliteEventStore } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
+import { writeDemo } from './commands/demo.js';
+import type { DemoOptions } from './commands/demo.js';
+import { showLeadEvents } from './commands/events.js';
+import { importNdjson } from './commands/import.js';
+import { printImportSummary } from './commands/import-report.js';
+import { serve } from './commands/serve.js';
+import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
+import { resolveSettings } from './settings.js';
+import type { Settings } from './settings.js';
+
+const HELP = `sluice: event-sourced funnel analytics
+
+usage:
+  sluice serve  [--demo] [--host H] [--port P]     start the API on the embedded store (--demo: write demo data first)
+  sluice import <file.ndjson> [--batch-size N] [--dry-run] [--json]
+                                                  stream an NDJSON file of events into the store
+  sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
+                                                  write the seeded synthetic demo data set
+  sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
+
+common options:
+  --data-dir DIR   where the embedded store lives (default ./.sluice, env SLUICE_DATA_DIR)
+  --config FILE    rule and server configuration (JSON; env SLUICE_CONFIG)
+  --json           machine-readable output
+`;
+
+const common = {
+  'data-dir': { type: 'string' },
+  config: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw usageError(`${(err as Error).message}\n\n${HELP}`);
+  }
+}
+
+function integerFlag(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw usageError(`--${name} must be a whole number >= ${min}, got "${value}"`);
+  return n;
+}
+
+async function openStore(settings: Settings): Promise<EventStore> {
+  mkdirSync(settings.dataDir, { recursive: true });
+  return openSqliteEventStore({ path: join(settings.dataDir, 'events.sqlite') });
+}
+
+async function withStore<T>(settings: Settings, work: (store: EventStore) => Promise<T>): Promise<T> {
+  const store = await openStore(settings);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function demoOptionsFrom(values: Record<string, string | boolean | undefined>, settings: Settings): DemoOptions {
+  const months = integerFlag('months', values.months as string | undefined, 12);
+  const start = (values.start as string | undefined) ?? defaultDemoStart(months);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(start)) throw usageError(`--start must be a date like 2026-01-01, got "${start}"`);
+  return {
+    seed: integerFlag('seed', values.seed as string | undefined, 42, 0),
+    targetEvents: integerFlag('events', values.events as string | undefined, 200_000),
+    start,
+    months,
+    timeZone: (values['time-zone'] as string | undefined) ?? settings.timeZone,
+  };
+}
+
+/** The demo's history ends this month: the composition root is the one place that reads the clock. */
+function defaultDemoStart(months: number): string {
+  const now = new Date();
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months + 1, 1));
+  return start.toISOString().slice(0, 10);
+}
+
+const demoFlags = {
+  events: { type: 'string' },
+  seed: { type: 'string' },
+  months: { type: 'string' },
+  start: { type: 'string' },
+  'time-zone': { type: 'string' },
+} as const;
+
+async function run(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve': {
+      const { values } = parse(rest, { ...demoFlags, demo: { type: 'boolean', default: false }, host: { type: 'string' }, port: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const store = await openStore(settings);
+      if (values.demo) {
+        const summary = await writeDemo(store, demoOptionsFrom(values, settings));
+        console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
+      }
+      await serve(store, settings);
+      return;
+    }
+    case 'import': {
+      const { values, positionals } = parse(rest, { 'batch-size': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
+      if (values.help) return void process.stdout.write(HELP);
+      const file = positionals[0];
+      if (file === undefined) throw usageError('sluice import needs a file: sluice import events.ndjson');
+      const settings = resolveSettings(values, process.env);
+      const summary = await withStore(settings, (store) =>
+        importNdjson(store, { file: resolve(file), batchSize: integerFlag('batch-size', values['batch-size'], 5_000), dryRun: values['dry-run'], maxReportedIssues: 50 }),
+      );
+      if (values.json) printJson(summary);
+      else printImportSummary(summary);
+      if (summary.rejectedBatches.length > 0) process.exitCode = 1;
+      return;
+    }
+    case 'demo': {
+      const { values } = parse(rest, demoFlags);
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const summary = await withStore(settings, (store) => writeDemo(store, demoOptionsFrom(values, settings), !values.json));
+      if (values.json) printJson(summary);
+      else
+        console.log(
+          `demo data set (seed ${summary.options.seed}, ${summary.options.months} months from ${summary.options.start}, ${summary.options.timeZone}): ` +
+            `${formatCount(summary.events)} events, ${formatCount(summary.accepted)} written, ${formatCount(summary.duplicates)} already stored, ${formatDuration(summary.elapsedMs)}`,
+        );
+      return;
+    }
+    case 'events': {
+      const { values, positionals } = parse(rest, {});
+      if (values.help) return void process.stdout.write(HELP);
+      const leadId = positionals[0];
+      if (leadId === undefined) throw usageError('sluice events needs a lead id: sluice events lead-42');
+      const settings = resolveSettings(values, process.env);
+      await withStore(settings, (store) => showLeadEvents(store, leadId, values.json));
+      return;
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(HELP);
+      return;
+    default:
+      throw usageError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+run(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof CliError) {
+    console.error(`sluice: ${err.message}`);
+    process.exitCode = err.exitCode;
+  } else {
+    console.error('sluice: unexpected error:', err);
+    process.exitCode = 1;
+  }
+});

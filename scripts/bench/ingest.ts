@@ -1,0 +1,124 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import type { SluiceEvent } from '@sluice/schemas';
+import { generateDemoEvents } from '@sluice/testkit';
+import { planAppend } from '@sluice/touchpoint-log';
+import { percentile, printFigures } from './report.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const tsx = join(here, '..', '..', 'node_modules', '.bin', 'tsx');
+
+function demoEvents(count: number, seed: number): SluiceEvent[] {
+  const events: SluiceEvent[] = [];
+  for (const e of generateDemoEvents({ seed, targetEvents: count, start: '2026-01-01', months: 6, timeZone: 'Europe/Berlin' })) {
+    events.push(e);
+    if (events.length === count) break;
+  }
+  return events;
+}
+
+async function startServer(dir: string) {
+  const child = spawn(tsx, [join(here, 'ingest-server.ts'), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+  });
+  return { port, stop: () => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM'))) };
+}
+
+/** The same rows our store writes, inserted with better-sqlite3 directly: the ceiling. */
+function rawInsert(dir: string, events: readonly SluiceEvent[], batchSize: number): number {
+  const db = new Database(join(dir, 'raw.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec(`CREATE TABLE events (position INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, revision INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE,
+           type TEXT NOT NULL, data TEXT NOT NULL, metadata TEXT, recorded_at TEXT NOT NULL, UNIQUE (stream_id, revision))`);
+  const insert = db.prepare('INSERT INTO events (stream_id, revision, event_id, type, data, metadata, recorded_at) VALUES (?, ?, ?, ?, ?, NULL, ?)');
+  const revisions = new Map<string, number>();
+  const started = performance.now();
+  for (let i = 0; i < events.length; i += batchSize) {
+    const { requests } = planAppend(events.slice(i, i + batchSize));
+    const now = new Date().toISOString();
+    db.transaction(() => {
+      for (const r of requests) {
+        let rev = revisions.get(r.streamId) ?? -1;
+        for (const e of r.events) insert.run(r.streamId, ++rev, e.id, e.type, JSON.stringify(e.data), now);
+        revisions.set(r.streamId, rev);
+      }
+    })();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  db.close();
+  return events.length / seconds;
+}
+
+async function httpBatches(port: number, events: readonly SluiceEvent[], batchSize: number, concurrency: number): Promise<number> {
+  const bodies: string[] = [];
+  for (let i = 0; i < events.length; i += batchSize) bodies.push(JSON.stringify(events.slice(i, i + batchSize)));
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+        await res.arrayBuffer();
+      }
+    }),
+  );
+  return events.length / ((performance.now() - started) / 1000);
+}
+
+async function httpSingles(port: number, events: readonly SluiceEvent[], concurrency: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < events.length) {
+        const body = JSON.stringify(events[next++]);
+        const t0 = performance.now();
+        const res = await fetch(`http://127.0.0.1:${port}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        await res.arrayBuffer();
+        if (res.status !== 200) throw new Error(`ingest answered ${res.status}`);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { perSecond: events.length / ((performance.now() - started) / 1000), p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) };
+}
+
+export async function run(args: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args,
+    options: { events: { type: 'string', default: '300000' }, batch: { type: 'string', default: '1000' }, singles: { type: 'string', default: '5000' }, concurrency: { type: 'string', default: '4' } },
+  });
+  const count = Number(values.events);
+  const batchSize = Number(values.batch);
+  const concurrency = Number(values.concurrency);
+  console.log(`generating ${count.toLocaleString('en-US')} demo events ...`);
+  const events = demoEvents(count, 7);
+  const singles = demoEvents(Number(values.singles), 8);
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-'));
+  try {
+    const raw = rawInsert(dir, events, batchSize);
+    const server = await startServer(dir);
+    const http = await httpBatches(server.port, events, batchSize, concurrency);
+    const single = await httpSingles(server.port, singles, 16);
+    await server.stop();
+    printFigures(`ingest: ${count.toLocaleString('en-US')} events, batches of ${batchSize}, ${concurrency} concurrent requests, SQLite WAL synchronous=FULL`, [
+      { name: 'HTTP batch ingest (events/s)', value: http, baseline: raw, baselineName: 'raw better-sqlite3 insert' },
+      { name: 'single-event requests/s (16 concurrent)', value: single.perSecond },
+      { name: 'single-event latency p50 (ms)', value: single.p50 },
+      { name: 'single-event latency p99 (ms)', value: single.p99 },
+    ]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
