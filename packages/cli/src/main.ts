@@ -5,12 +5,15 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
-import { writeDemo } from './commands/demo.js';
 import type { DemoOptions } from './commands/demo.js';
-import { showLeadEvents } from './commands/events.js';
-import { importNdjson } from './commands/import.js';
-import { printImportSummary } from './commands/import-report.js';
-import { serve } from './commands/serve.js';
+// commands load lazily: `sluice events` should not pay for fastify's start-up
+const commands = {
+  demo: () => import('./commands/demo.js'),
+  events: () => import('./commands/events.js'),
+  import: () => import('./commands/import.js'),
+  importReport: () => import('./commands/import-report.js'),
+  serve: () => import('./commands/serve.js'),
+};
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
 import { resolveSettings } from './settings.js';
 import type { Settings } from './settings.js';
@@ -104,10 +107,11 @@ async function run(argv: string[]): Promise<void> {
       const settings = resolveSettings(values, process.env);
       const store = await openStore(settings);
       if (values.demo) {
+        const { writeDemo } = await commands.demo();
         const summary = await writeDemo(store, demoOptionsFrom(values, settings));
         console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
       }
-      await serve(store, settings);
+      await (await commands.serve()).serve(store, settings);
       return;
     }
     case 'import': {
@@ -116,11 +120,12 @@ async function run(argv: string[]): Promise<void> {
       const file = positionals[0];
       if (file === undefined) throw usageError('sluice import needs a file: sluice import events.ndjson');
       const settings = resolveSettings(values, process.env);
+      const { importNdjson } = await commands.import();
       const summary = await withStore(settings, (store) =>
         importNdjson(store, { file: resolve(file), batchSize: integerFlag('batch-size', values['batch-size'], 5_000), dryRun: values['dry-run'], maxReportedIssues: 50 }),
       );
       if (values.json) printJson(summary);
-      else printImportSummary(summary);
+      else (await commands.importReport()).printImportSummary(summary);
       if (summary.rejectedBatches.length > 0) process.exitCode = 1;
       return;
     }
@@ -128,6 +133,7 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parse(rest, demoFlags);
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
+      const { writeDemo } = await commands.demo();
       const summary = await withStore(settings, (store) => writeDemo(store, demoOptionsFrom(values, settings), !values.json));
       if (values.json) printJson(summary);
       else
@@ -143,6 +149,7 @@ async function run(argv: string[]): Promise<void> {
       const leadId = positionals[0];
       if (leadId === undefined) throw usageError('sluice events needs a lead id: sluice events lead-42');
       const settings = resolveSettings(values, process.env);
+      const { showLeadEvents } = await commands.events();
       await withStore(settings, (store) => showLeadEvents(store, leadId, values.json));
       return;
     }

@@ -38,7 +38,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: deps.limits.bodyLimitBytes,
     // fastify's own close waits for in-flight requests; keep-alive sockets that are idle close at once
     forceCloseConnections: 'idle',
-    disableRequestLogging: true,
   });
   const metrics = deps.metrics ?? createMetrics();
   let shuttingDown = false;
