@@ -6,7 +6,7 @@ import { Weighted } from './prng.js';
  * web site, acquisition channels, campaigns, content and webinars. Static, so
  * nothing here grows with the size of the data set.
  */
-export const SITE = 'https://www.lumencloud.example';
+const SITE = 'https://www.lumencloud.example';
 
 export type Channel = 'paid_search' | 'organic_search' | 'social' | 'referral' | 'events' | 'partner' | 'outbound';
 export type ConversionKind = 'form_submit' | 'content_download' | 'webinar_registered' | 'demo_requested';

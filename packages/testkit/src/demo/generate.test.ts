@@ -189,6 +189,29 @@ describe('generateDemoEvents: identity', () => {
     expect(stitched / byAnonymous.size).toBeLessThan(0.05);
   });
 
+  it('keeps each lead\'s story in order: identified first, then assigned, called, accepted, demo, quote, won, paid', () => {
+    const steps = ['identify', 'owner_assigned', 'call', 'sales_accepted', 'demo_scheduled', 'demo_held', 'quote', 'quote_accepted', 'invoice', 'payment'];
+    const firstAt = new Map<string, Map<string, number>>();
+    const problems: string[] = [];
+    for (const e of events) {
+      if (e.leadId === undefined) continue;
+      const seen = firstAt.get(e.leadId) ?? new Map<string, number>();
+      firstAt.set(e.leadId, seen);
+      // nothing about a lead happens before its conversion or identify (a referral names the lead before it arrives)
+      if (seen.size === 0 && !['identify', 'form_submit', 'content_download', 'webinar_registered', 'demo_requested'].includes(e.type)) problems.push(`${e.leadId} starts with ${e.type}`);
+      if (!seen.has(e.type)) seen.set(e.type, Date.parse(e.occurredAt));
+    }
+    for (const [leadId, seen] of firstAt) {
+      const present = steps.filter((s) => seen.has(s));
+      for (let i = 1; i < present.length; i++) {
+        if (seen.get(present[i]!)! < seen.get(present[i - 1]!)!) problems.push(`${leadId}: ${present[i]} before ${present[i - 1]}`);
+      }
+      const disqualified = seen.get('disqualified');
+      if (disqualified !== undefined && disqualified < seen.get('identify')!) problems.push(`${leadId}: disqualified before identify`);
+    }
+    expect(problems.slice(0, 5)).toEqual([]);
+  });
+
   it('identifies some leads on a second device later, through a visit carrying both ids', () => {
     const secondDevice = events.filter((e) => e.type === 'visit' && e.leadId !== undefined && e.anonymousId !== undefined);
     expect(secondDevice.length).toBeGreaterThan(10);

@@ -20,23 +20,26 @@ export function simulateInboundLead(ctx: DemoContext, conv: Conversion, boost = 
   const junk = rng.chance(conv.spec.junkRate) ? JUNK_KINDS.pick(rng) : undefined;
   const { lead, profile } = createLead(ctx, leadNo, conv.spec.channel, conv.kind, conv.leadSource, boost, junk);
   writeConversion(ctx, lead, conv);
-  buffer.add(conv.at + 2000 + rng.int(10_000), 'identify', lead.who, profile);
+  // everything else about the lead happens after the identify
+  const identifiedAt = conv.at + 2000 + rng.int(10_000);
+  buffer.add(identifiedAt, 'identify', lead.who, profile);
   if (rng.chance(KNOBS.secondDeviceRate)) secondDevice(ctx, lead, conv);
 
   if (junk !== undefined) {
-    if (rng.chance(0.3)) buffer.add(conv.at + rng.exponential(DURATION.DAY), 'email_open', lead.who, { emailId: `welcome-${lead.bu}` });
-    buffer.add(clock.afterWorkingDays(conv.at, rng.int(3), rng), 'disqualified', lead.who, { reason: junk });
+    if (rng.chance(0.3)) buffer.add(identifiedAt + DURATION.MINUTE + rng.exponential(DURATION.DAY), 'email_open', lead.who, { emailId: `welcome-${lead.bu}` });
+    const reviewedAt = clock.afterWorkingDays(identifiedAt + (1 + rng.int(8)) * DURATION.HOUR, rng.int(3), rng);
+    buffer.add(reviewedAt, 'disqualified', lead.who, { reason: junk });
     return undefined;
   }
   const mql = conv.kind === 'demo_requested' || rng.chance(Math.min(0.95, KNOBS.mqlBase[conv.kind] * (0.5 + lead.fit) * boost));
-  nurture(ctx, lead, conv.at, mql);
+  nurture(ctx, lead, identifiedAt, mql);
   if (!mql) {
     if (lead.fit < KNOBS.noFitBelow && rng.chance(KNOBS.noFitDisqualifyRate)) {
-      buffer.add(clock.afterWorkingDays(conv.at, 1 + rng.int(8), rng), 'disqualified', lead.who, { reason: 'no_fit' });
+      buffer.add(clock.afterWorkingDays(identifiedAt, 1 + rng.int(8), rng), 'disqualified', lead.who, { reason: 'no_fit' });
     }
     return undefined;
   }
-  return followUpMql(ctx, lead, mqlSignal(ctx, lead, conv), conv.kind === 'demo_requested' ? 'demoRequest' : 'inbound');
+  return followUpMql(ctx, lead, mqlSignal(ctx, lead, conv, identifiedAt), conv.kind === 'demo_requested' ? 'demoRequest' : 'inbound');
 }
 
 /** A lead a customer referred: comes in through the referral link days later, converts, and converts best. */
@@ -131,9 +134,9 @@ function nurture(ctx: DemoContext, lead: Lead, from: number, mql: boolean): void
  * itself, attending the webinar it registered for, or coming back to read
  * pricing. Returns when it happened (sales is alerted then).
  */
-function mqlSignal(ctx: DemoContext, lead: Lead, conv: Conversion): number {
+function mqlSignal(ctx: DemoContext, lead: Lead, conv: Conversion, identifiedAt: number): number {
   const { rng, buffer, clock } = ctx;
-  if (conv.kind === 'demo_requested') return conv.at;
+  if (conv.kind === 'demo_requested') return identifiedAt;
   if (conv.kind === 'webinar_registered') {
     const at = clock.afterWorkingDays(conv.at, 5 + rng.int(10), rng);
     const { year, month } = clock.localYearMonth(conv.at + 14 * DURATION.DAY);

@@ -27,7 +27,7 @@ export interface Referral {
 }
 
 type IdentifyProperties = EventOf<'identify'>['properties'];
-export type JunkKind = 'spam' | 'student' | 'competitor' | 'duplicate';
+type JunkKind = 'spam' | 'student' | 'competitor' | 'duplicate';
 export const JUNK_KINDS = new Weighted<JunkKind>([['spam', 55], ['student', 20], ['competitor', 15], ['duplicate', 10]]);
 const INTEREST_BASE: Readonly<Record<ConversionKind | 'outbound', number>> = { form_submit: 0.45, content_download: 0.3, webinar_registered: 0.4, demo_requested: 0.9, outbound: 0.2 };
 /** Picks who the lead is (a company from the pool, a persona) and derives business unit, fit and the identify facts. */

@@ -33,7 +33,7 @@ export function followUpMql(ctx: DemoContext, lead: Lead, mqlAt: number, route: 
     assignedAt = clock.nextWorkingTime(mqlAt + (5 + rng.int(55)) * DURATION.MINUTE, rng.int(90));
     firstCallAt = clock.nextWorkingTime(assignedAt + (1 + rng.exponential(2)) * DURATION.HOUR, rng.int(120));
   } else {
-    assignedAt = clock.afterWorkingDays(mqlAt, rng.int(2), rng);
+    assignedAt = clock.afterWorkingDays(mqlAt + (30 + rng.int(210)) * DURATION.MINUTE, rng.int(2), rng);
     firstCallAt = clock.afterWorkingDays(assignedAt, 1 + rng.int(4), rng);
   }
   buffer.add(assignedAt, 'owner_assigned', lead.who, { ownerId: rep });

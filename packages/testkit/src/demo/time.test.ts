@@ -45,14 +45,24 @@ describe('BusinessClock', () => {
     expect(clock.format(clock.nextWorkingTime(fridayEvening, 15))).toBe('2026-03-30T08:15:00+02:00');
     const tuesdayMorning = Date.parse('2026-03-03T10:00:00+01:00');
     expect(clock.nextWorkingTime(tuesdayMorning, 15)).toBe(tuesdayMorning);
-    expect(clock.isWorkingTime(tuesdayMorning)).toBe(true);
-    expect(clock.isWorkingTime(fridayEvening)).toBe(false);
+    const mondayBeforeWork = Date.parse('2026-03-02T06:00:00+01:00');
+    expect(clock.format(clock.nextWorkingTime(mondayBeforeWork, 0))).toBe('2026-03-02T08:00:00+01:00');
   });
 
-  it('counts working days across a weekend and a DST change', () => {
+  it('counts working days across a weekend and a DST change, keeping the time of day', () => {
     const clock = new BusinessClock('Europe/Berlin', '2026-03-01', 1);
     const thursday = Date.parse('2026-03-26T10:00:00+01:00');
     expect(clock.format(clock.afterWorkingDays(thursday, 2, new Prng(1)))).toBe('2026-03-30T10:00:00+02:00');
+  });
+
+  it('never goes back in time for zero working days, even from an evening', () => {
+    const clock = new BusinessClock('Europe/Berlin', '2026-03-01', 1);
+    const rng = new Prng(2);
+    const wednesdayEvening = Date.parse('2026-03-04T21:00:00+01:00');
+    for (let i = 0; i < 200; i++) {
+      const next = clock.afterWorkingDays(wednesdayEvening, 0, rng);
+      expect(clock.format(next).slice(0, 10)).toBe('2026-03-05');
+    }
   });
 
   it('draws visit starts inside the window, weekdays busier than weekends', () => {

@@ -149,14 +149,6 @@ export class BusinessClock {
     return { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1 };
   }
 
-  /** Is the instant inside working hours (Mon-Fri, 08:00-18:00 local)? */
-  isWorkingTime(ms: number): boolean {
-    const local = this.toLocal(ms);
-    const day = Math.floor(local / DAY);
-    const minute = Math.floor((local - day * DAY) / MINUTE);
-    return weekdayOf(day) < 5 && minute >= WORK_START_MINUTE && minute < WORK_END_MINUTE;
-  }
-
   /**
    * The instant itself if it falls in working hours, else the next working
    * morning plus `jitterMinutes` (people do not all start at 08:00 sharp).
@@ -171,21 +163,23 @@ export class BusinessClock {
     return this.fromLocal(day * DAY + (WORK_START_MINUTE + jitterMinutes) * MINUTE);
   }
 
-  /** `days` working days later, at a working time (the lead's next-step cadence). */
+  /**
+   * `days` working days after the instant (or after the next working time,
+   * when it falls outside working hours), at the same time of day: the cadence
+   * of a lead's next steps. Never earlier than the instant.
+   */
   afterWorkingDays(ms: number, days: number, rng: Prng): number {
-    let local = this.toLocal(ms);
+    const start = this.nextWorkingTime(ms, rng.int(WORK_END_MINUTE - WORK_START_MINUTE));
+    const whole = Math.round(days);
+    if (whole <= 0) return start;
+    const local = this.toLocal(start);
     let day = Math.floor(local / DAY);
-    let remaining = Math.max(0, Math.round(days));
-    while (remaining > 0) {
+    const timeOfDay = local - day * DAY;
+    for (let remaining = whole; remaining > 0; ) {
       day += 1;
       if (weekdayOf(day) < 5) remaining -= 1;
     }
-    while (weekdayOf(day) >= 5) day += 1;
-    // keep the time of day when it is a working time, otherwise pick one
-    let minute = (local - Math.floor(local / DAY) * DAY) / MINUTE;
-    if (minute < WORK_START_MINUTE || minute >= WORK_END_MINUTE) minute = WORK_START_MINUTE + rng.int(WORK_END_MINUTE - WORK_START_MINUTE);
-    local = day * DAY + minute * MINUTE;
-    return this.fromLocal(local);
+    return this.fromLocal(day * DAY + timeOfDay);
   }
 
   /**

@@ -70,8 +70,8 @@ function browse(ctx: DemoContext, who: Who, start: number, spec: ChannelSpec, at
   let at = start;
   const landing = fromChannel ? LANDING_PAGES[spec.channel] : ANONYMOUS_PAGES.pick(rng);
   if (fromChannel && theme !== undefined && rng.chance(spec.adClickRate)) {
-    const network = spec.adNetwork?.[attribution.source];
-    buffer.add(at, 'ad_click', who, network === undefined ? { adId: `ad-${theme}-${1 + rng.int(4)}`, url: landing.url } : { adId: `ad-${theme}-${1 + rng.int(4)}`, network, url: landing.url }, attribution);
+    const network = spec.adNetwork?.[attribution.source] ?? attribution.source;
+    buffer.add(at, 'ad_click', who, { adId: `ad-${theme}-${1 + rng.int(4)}`, network, url: landing.url }, attribution);
     at += 1000 + rng.int(3000);
   }
   const referrer = fromChannel ? REFERRER_BY_SOURCE[attribution.source] : undefined;
