@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { FunnelSpec } from '@sluice/domain';
+import { ENVELOPE_KEYS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
+import { EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
+import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
+
+/**
+ * What an API caller sends to ask for a funnel, validated at the edge. The
+ * semantics (order modes, window, ties, exclusions, breakdown attribution) are
+ * documented with the reference implementation in @sluice/domain
+ * (reference/funnel.ts); `funnelSpecOf` turns a parsed definition into it.
+ *
+ * Example:
+ *   { "steps": [ { "type": "visit", "where": [{ "key": "source", "op": "in", "values": ["google", "bing"] }] },
+ *                { "type": "form_submit" },
+ *                { "type": "demo_held", "where": [{ "key": "properties.x.segment", "op": "eq", "value": "enterprise" }] } ],
+ *     "order": "ordered", "window": { "value": 30, "unit": "days" },
+ *     "dateRange": { "from": "2026-01-01T00:00:00Z", "to": "2026-04-01T00:00:00Z" },
+ *     "exclusions": [ { "type": "unsubscribe", "afterStep": 1, "beforeStep": 2 } ],
+ *     "breakdown": "channel" }
+ */
+
+export const FUNNEL_LIMITS = {
+  maxSteps: MAX_FUNNEL_STEPS,
+  maxExclusions: MAX_FUNNEL_EXCLUSIONS,
+  maxConditionsPerStep: 10,
+  maxValuesPerCondition: 100,
+  maxValueLength: 500,
+  maxWindowDays: 365,
+  maxDateRangeDays: 3660,
+  maxBreakdownGroups: 1000,
+  maxLeadsPerPage: 10_000,
+  maxTimeoutSeconds: MAX_QUERY_TIMEOUT_SECONDS,
+} as const;
+
+const WINDOW_UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
+const DAY_MS = WINDOW_UNIT_MS.days;
+
+const KEY_MESSAGE = `must be one of ${ENVELOPE_KEYS.join(', ')} or properties.<path> (e.g. properties.x.utm_term)`;
+const Key = z
+  .string({ error: KEY_MESSAGE })
+  .max(200)
+  .refine((k) => (ENVELOPE_KEYS as readonly string[]).includes(k) || (k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length), { message: KEY_MESSAGE });
+
+/** Strings as they are; numbers and booleans as their JSON text, matching how properties are flattened. */
+const Value = z
+  .union([z.string().max(FUNNEL_LIMITS.maxValueLength), z.number().finite(), z.boolean()], { error: `must be a string (at most ${FUNNEL_LIMITS.maxValueLength} characters), a number or a boolean` })
+  .transform(scalarText);
+
+const Condition = z.discriminatedUnion(
+  'op',
+  [
+    z.strictObject({ key: Key, op: z.literal('eq'), value: Value }),
+    z.strictObject({ key: Key, op: z.literal('in'), values: z.array(Value).min(1, { message: 'needs at least one value' }).max(FUNNEL_LIMITS.maxValuesPerCondition) }),
+  ],
+  { error: 'op must be "eq" (with value) or "in" (with values)' },
+);
+
+const EventType = z.string({ error: 'required: an event type' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
+  error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
+});
+
+const Matcher = {
+  type: EventType,
+  where: z.array(Condition).max(FUNNEL_LIMITS.maxConditionsPerStep).default([]),
+};
+
+const Step = z.strictObject({ ...Matcher, label: z.string().min(1).max(200).optional() });
+
+const Exclusion = z.strictObject({
+  ...Matcher,
+  afterStep: z.number().int().nonnegative(),
+  beforeStep: z.number().int().positive(),
+});
+
+const Window = z
+  .strictObject({ value: z.number().int().positive(), unit: z.enum(['seconds', 'minutes', 'hours', 'days']) })
+  .refine((w) => w.value * WINDOW_UNIT_MS[w.unit] <= FUNNEL_LIMITS.maxWindowDays * DAY_MS, { message: `must be at most ${FUNNEL_LIMITS.maxWindowDays} days` });
+
+const DateRange = z
+  .strictObject({ from: OffsetDateTime, to: OffsetDateTime })
+  .refine((r) => instantMs(r.from) < instantMs(r.to), { message: 'from must be before to', path: ['to'] })
+  .refine((r) => instantMs(r.to) - instantMs(r.from) <= FUNNEL_LIMITS.maxDateRangeDays * DAY_MS, { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
+
+export const FunnelDefinitionSchema = z
+  .strictObject({
+    steps: z.array(Step).min(1, { message: 'a funnel needs at least one step' }).max(FUNNEL_LIMITS.maxSteps, { message: `a funnel has at most ${FUNNEL_LIMITS.maxSteps} steps` }),
+    /** ordered (default): steps in order, other events may come between; strict: nothing between; unordered: any order. */
+    order: z.enum(['ordered', 'strict', 'unordered']).default('ordered'),
+    /** Conversion window, measured from the step-0 event (inclusive). */
+    window: Window,
+    /** Range the funnel's first event must fall in: [from, to). */
+    dateRange: DateRange,
+    exclusions: z.array(Exclusion).max(FUNNEL_LIMITS.maxExclusions).default([]),
+    /** Key to break down by; each lead counts once, under the value on its best chain's first event. */
+    breakdown: Key.optional(),
+  })
+  .superRefine((def, ctx) => {
+    if (def.order === 'unordered' && def.exclusions.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['exclusions'], message: 'exclusions need an order ("ordered" or "strict"): in an unordered funnel no event is between two steps' });
+    }
+    def.exclusions.forEach((e, i) => {
+      if (e.beforeStep >= def.steps.length) ctx.addIssue({ code: 'custom', path: ['exclusions', i, 'beforeStep'], message: `must be a step index below ${def.steps.length}` });
+      if (e.afterStep >= e.beforeStep) ctx.addIssue({ code: 'custom', path: ['exclusions', i, 'afterStep'], message: 'must be below beforeStep' });
+    });
+  });
+
+export type FunnelDefinitionInput = z.input<typeof FunnelDefinitionSchema>;
+export type FunnelDefinition = z.output<typeof FunnelDefinitionSchema>;
+
+export const FunnelQueryOptionsSchema = z.strictObject({
+  /** The query is cancelled after this long (ClickHouse max_execution_time). */
+  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(30),
+  /** Breakdown groups returned (largest first); the totals still count everyone. */
+  breakdownLimit: z.number().int().min(1).max(FUNNEL_LIMITS.maxBreakdownGroups).default(50),
+});
+export type FunnelQueryOptions = z.output<typeof FunnelQueryOptionsSchema>;
+
+export const FunnelLeadsQuerySchema = z.strictObject({
+  /** 0-based step. */
+  stepIndex: z.number().int().min(0).max(FUNNEL_LIMITS.maxSteps - 1),
+  /** reached: leads who got at least to this step; dropped: got to this step and no further. */
+  status: z.enum(['reached', 'dropped']).default('reached'),
+  /** Only leads counted under this breakdown value. */
+  breakdownValue: z.string().max(FUNNEL_LIMITS.maxValueLength).optional(),
+  limit: z.number().int().min(1).max(FUNNEL_LIMITS.maxLeadsPerPage).default(100),
+  /** Paging cursor: the `nextAfter` of the previous page. */
+  after: z.string().max(300).optional(),
+  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(30),
+});
+export type FunnelLeadsQuery = z.output<typeof FunnelLeadsQuerySchema>;
+
+export interface FieldIssue {
+  /** dotted path, e.g. `steps.1.where.0.key`; empty for the definition itself */
+  field: string;
+  message: string;
+}
+
+/** Validates a funnel definition, naming every bad field (for a 400 problem+json). */
+export function parseFunnelDefinition(input: unknown): { ok: true; definition: FunnelDefinition } | { ok: false; issues: FieldIssue[] } {
+  const parsed = FunnelDefinitionSchema.safeParse(input);
+  if (parsed.success) return { ok: true, definition: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: describe(i) })) };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'}: ${issue.keys.join(', ')}`;
+  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
+  return issue.message;
+}
+
+/** The normalised form both the SQL and the reference count. */
+export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
+  const where = (conditions: FunnelDefinition['steps'][number]['where']) => conditions.map((c) => ({ key: c.key, values: c.op === 'eq' ? [c.value] : c.values }));
+  return {
+    steps: def.steps.map((s) => ({ type: s.type, where: where(s.where) })),
+    order: def.order,
+    windowMs: def.window.value * WINDOW_UNIT_MS[def.window.unit],
+    fromMs: instantMs(def.dateRange.from),
+    toMs: instantMs(def.dateRange.to),
+    exclusions: def.exclusions.map((e) => ({ type: e.type, where: where(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
+    breakdown: def.breakdown,
+  };
+}

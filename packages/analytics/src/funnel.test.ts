@@ -1,0 +1,243 @@
+import { countFunnel, touchpointsFromLog } from '@sluice/domain';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AnalyticsClient } from './client.js';
+import type { FunnelDefinitionInput } from './funnel-definition.js';
+import { FunnelDefinitionSchema, funnelSpecOf, parseFunnelDefinition } from './funnel-definition.js';
+import { listFunnelLeads, runFunnel } from './funnel.js';
+import { applyTouchpointBatch } from './sink.js';
+import { testBackends } from './test-backends.js';
+import type { LogLine } from './test-log.js';
+import { recordedLog } from './test-log.js';
+
+const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
+const min = (m: number) => T0 + m * 60_000;
+const base = { window: { value: 10, unit: 'minutes' }, dateRange: { from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' } } as const;
+const leadsAt = (result: Awaited<ReturnType<typeof runFunnel>>) => result.steps.map((s) => s.leads);
+
+for (const backend of testBackends()) {
+  describe.skipIf(backend.skip)(`funnels (${backend.name})`, () => {
+    let client: AnalyticsClient;
+    beforeAll(async () => {
+      client = await backend.open();
+    });
+    beforeEach(() => backend.reset(client));
+    afterAll(() => backend.close());
+
+    /** Loads the log and returns the SQL counts, checking them against the reference on the way. */
+    async function counts(lines: LogLine[], input: Partial<FunnelDefinitionInput>) {
+      const log = recordedLog(lines);
+      await applyTouchpointBatch(client, log);
+      const def = FunnelDefinitionSchema.parse({ ...base, ...input });
+      const result = await runFunnel(client, def);
+      const reference = countFunnel(touchpointsFromLog(log), funnelSpecOf(def));
+      expect(result.steps.map(({ type: _t, label: _l, ...s }) => s)).toEqual(reference.steps);
+      expect(result.breakdown?.groups ?? []).toEqual(reference.breakdown);
+      return result;
+    }
+
+    it('counts leads, not events, and a step exactly at the end of the window is in', async () => {
+      const result = await counts(
+        [
+          { type: 'visit', at: min(0), lead: 'L1' },
+          { type: 'visit', at: min(1), lead: 'L1' },
+          { type: 'form_submit', at: min(10), lead: 'L1', properties: { formId: 'f' } },
+          { type: 'visit', at: min(0), lead: 'L2' },
+          { type: 'form_submit', at: min(10) + 1, lead: 'L2', properties: { formId: 'f' } },
+        ],
+        { steps: [{ type: 'visit' }, { type: 'form_submit' }] },
+      );
+      expect(result.steps).toEqual([
+        { index: 0, type: 'visit', leads: 2, conversionFromPrevious: 1, conversionFromFirst: 1, droppedFromPrevious: 0 },
+        { index: 1, type: 'form_submit', leads: 1, conversionFromPrevious: 0.5, conversionFromFirst: 0.5, droppedFromPrevious: 1 },
+      ]);
+    });
+
+    it('stitches anonymous history to the lead of the first link, even when the link comes later', async () => {
+      const result = await counts(
+        [
+          { type: 'visit', at: min(0), anon: 'b1', source: 'ads' },
+          { type: 'visit', at: min(1), anon: 'b2' },
+          { type: 'form_submit', at: min(3), anon: 'b1', lead: 'L1', properties: { formId: 'f' } },
+          { type: 'form_submit', at: min(4), anon: 'b1', lead: 'L9', properties: { formId: 'f' } },
+        ],
+        { steps: [{ type: 'visit' }, { type: 'form_submit' }], breakdown: 'source' },
+      );
+      expect(leadsAt(result)).toEqual([2, 1]);
+      expect(result.breakdown?.groups).toEqual([
+        { value: '', steps: expect.arrayContaining([expect.objectContaining({ index: 1, leads: 0 })]) },
+        { value: 'ads', steps: expect.arrayContaining([expect.objectContaining({ index: 1, leads: 1 })]) },
+      ]);
+      const leads = await listFunnelLeads(client, FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }, { type: 'form_submit' }] }), { stepIndex: 0 });
+      expect(leads.leads).toEqual([
+        { leadId: 'L1', anonymousId: null, reachedSteps: 2, breakdownValue: '', enteredAt: new Date(min(0)).toISOString() },
+        { leadId: null, anonymousId: 'b2', reachedSteps: 1, breakdownValue: '', enteredAt: new Date(min(1)).toISOString() },
+      ]);
+    });
+
+    it('orders equal timestamps by log position', async () => {
+      const lines: LogLine[] = [
+        { type: 'form_submit', at: min(0), lead: 'L1', properties: { formId: 'f' } },
+        { type: 'visit', at: min(0), lead: 'L1' },
+      ];
+      expect(leadsAt(await counts(lines, { steps: [{ type: 'visit' }, { type: 'form_submit' }] }))).toEqual([1, 0]);
+      await backend.reset(client);
+      expect(leadsAt(await counts(lines, { steps: [{ type: 'form_submit' }, { type: 'visit' }] }))).toEqual([1, 1]);
+    });
+
+    it('strict: another event between two steps breaks the chain; ordered lets it pass', async () => {
+      const lines: LogLine[] = [
+        { type: 'visit', at: min(0), lead: 'L1' },
+        { type: 'email_open', at: min(1), lead: 'L1' },
+        { type: 'form_submit', at: min(2), lead: 'L1', properties: { formId: 'f' } },
+      ];
+      const steps = [{ type: 'visit' }, { type: 'form_submit' }] as const;
+      expect(leadsAt(await counts(lines, { steps: [...steps], order: 'strict' }))).toEqual([1, 0]);
+      await backend.reset(client);
+      expect(leadsAt(await counts(lines, { steps: [...steps], order: 'ordered' }))).toEqual([1, 1]);
+    });
+
+    it('unordered: steps in any order within the window from the earliest', async () => {
+      const result = await counts(
+        [
+          { type: 'form_submit', at: min(0), lead: 'L1', properties: { formId: 'f' } },
+          { type: 'visit', at: min(5), lead: 'L1' },
+        ],
+        { steps: [{ type: 'visit' }, { type: 'form_submit' }], order: 'unordered' },
+      );
+      expect(leadsAt(result)).toEqual([1, 1]);
+    });
+
+    it('filters on envelope fields and properties (numbers compare as their JSON text), eq and in', async () => {
+      const result = await counts(
+        [
+          { type: 'visit', at: min(0), lead: 'L1', channel: 'paid' },
+          { type: 'quote', at: min(1), lead: 'L1', properties: { quoteId: 'q', amount: 24000, currency: 'EUR', x: { tier: 'gold' } } },
+          { type: 'visit', at: min(0), lead: 'L2', channel: 'social' },
+          { type: 'quote', at: min(1), lead: 'L2', properties: { quoteId: 'q', amount: 24000, currency: 'EUR', x: { tier: 'silver' } } },
+          { type: 'visit', at: min(0), lead: 'L3', channel: 'organic' },
+        ],
+        {
+          steps: [
+            { type: 'visit', where: [{ key: 'channel', op: 'in', values: ['paid', 'social'] }] },
+            { type: 'quote', where: [{ key: 'properties.amount', op: 'eq', value: 24000 }, { key: 'properties.x.tier', op: 'eq', value: 'gold' }] },
+          ],
+        },
+      );
+      expect(leadsAt(result)).toEqual([2, 1]);
+    });
+
+    it('exclusion: an unsubscribe between two steps stops the lead at the first', async () => {
+      const result = await counts(
+        [
+          { type: 'visit', at: min(0), lead: 'L1' },
+          { type: 'form_submit', at: min(1), lead: 'L1', properties: { formId: 'f' } },
+          { type: 'unsubscribe', at: min(2), lead: 'L1' },
+          { type: 'demo_held', at: min(3), lead: 'L1', properties: { demoId: 'd' } },
+          { type: 'visit', at: min(0), lead: 'L2' },
+          { type: 'unsubscribe', at: min(1), lead: 'L2' },
+          { type: 'form_submit', at: min(2), lead: 'L2', properties: { formId: 'f' } },
+          { type: 'demo_held', at: min(3), lead: 'L2', properties: { demoId: 'd' } },
+        ],
+        { steps: [{ type: 'visit' }, { type: 'form_submit' }, { type: 'demo_held' }], exclusions: [{ type: 'unsubscribe', afterStep: 1, beforeStep: 2 }] },
+      );
+      expect(leadsAt(result)).toEqual([2, 2, 1]);
+    });
+
+    it('only anchors inside the date range count, [from, to)', async () => {
+      const result = await counts(
+        [
+          { type: 'visit', at: '2026-03-02T00:00:00Z', lead: 'L1' },
+          { type: 'visit', at: '2026-03-03T00:00:00Z', lead: 'L2' },
+          { type: 'visit', at: '2026-03-01T23:59:59.999Z', lead: 'L3' },
+        ],
+        { steps: [{ type: 'visit' }] },
+      );
+      expect(leadsAt(result)).toEqual([1]);
+    });
+
+    it('lists leads per step, the ones who dropped, by breakdown value, in pages', async () => {
+      const lines: LogLine[] = [];
+      for (let i = 0; i < 7; i++) {
+        lines.push({ type: 'visit', at: min(i), lead: `L${i}`, source: i % 2 === 0 ? 'even' : 'odd' });
+        if (i < 3) lines.push({ type: 'form_submit', at: min(i + 1), lead: `L${i}`, properties: { formId: 'f' } });
+      }
+      await applyTouchpointBatch(client, recordedLog(lines));
+      const def = FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }, { type: 'form_submit' }], breakdown: 'source' });
+      const page1 = await listFunnelLeads(client, def, { stepIndex: 0, limit: 4 });
+      const page2 = await listFunnelLeads(client, def, { stepIndex: 0, limit: 4, after: page1.nextAfter! });
+      expect([...page1.leads, ...page2.leads].map((l) => l.leadId)).toEqual(['L0', 'L1', 'L2', 'L3', 'L4', 'L5', 'L6']);
+      expect(page2.nextAfter).toBeNull();
+      expect((await listFunnelLeads(client, def, { stepIndex: 1 })).leads.map((l) => l.leadId)).toEqual(['L0', 'L1', 'L2']);
+      expect((await listFunnelLeads(client, def, { stepIndex: 0, status: 'dropped' })).leads.map((l) => l.leadId)).toEqual(['L3', 'L4', 'L5', 'L6']);
+      expect((await listFunnelLeads(client, def, { stepIndex: 0, status: 'dropped', breakdownValue: 'odd' })).leads.map((l) => l.leadId)).toEqual(['L3', 'L5']);
+      await expect(listFunnelLeads(client, def, { stepIndex: 2 })).rejects.toThrow(/past the funnel's last step/);
+    });
+
+    it('returns the largest breakdown groups first and says when it cut some', async () => {
+      const lines: LogLine[] = ['a', 'b', 'b', 'c', 'c', 'c'].map((campaign, i) => ({ type: 'visit', at: min(i), lead: `L${i}`, campaign }));
+      await applyTouchpointBatch(client, recordedLog(lines));
+      const def = FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }], breakdown: 'campaign' });
+      const result = await runFunnel(client, def, { breakdownLimit: 2 });
+      expect(leadsAt(result)).toEqual([6]);
+      expect(result.breakdown).toEqual({
+        key: 'campaign',
+        groups: [
+          { value: 'c', steps: [expect.objectContaining({ leads: 3 })] },
+          { value: 'b', steps: [expect.objectContaining({ leads: 2 })] },
+        ],
+        truncated: true,
+      });
+    });
+
+    it('gives zero counts for an empty funnel', async () => {
+      const def = FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }, { type: 'payment' }], breakdown: 'source' });
+      const result = await runFunnel(client, def);
+      expect(leadsAt(result)).toEqual([0, 0]);
+      expect(result.breakdown).toEqual({ key: 'source', groups: [], truncated: false });
+    });
+  });
+}
+
+describe('funnel definition schema', () => {
+  it('names every bad field', () => {
+    const r = parseFunnelDefinition({
+      steps: [{ type: 'vist' }, { type: 'visit', where: [{ key: 'utm', op: 'eq', value: 'x' }, { key: 'source', op: 'in', values: [] }] }],
+      order: 'sideways',
+      window: { value: 400, unit: 'days' },
+      dateRange: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' },
+      exclusions: [{ type: 'unsubscribe', afterStep: 1, beforeStep: 5 }],
+      extra: true,
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const byField = Object.fromEntries(r.issues.map((i) => [i.field, i.message]));
+    expect(byField['steps.0.type']).toMatch(/unknown event type "vist"; known types: .*visit/);
+    expect(byField['steps.1.where.0.key']).toMatch(/must be one of source, channel, campaign, accountId or properties.<path>/);
+    expect(byField['steps.1.where.1.values']).toBe('needs at least one value');
+    expect(byField['order']).toBeDefined();
+    expect(byField['window']).toBe('must be at most 365 days');
+    expect(byField['dateRange.to']).toBe('from must be before to');
+    expect(byField['']).toMatch(/unknown property: extra/);
+  });
+
+  it('checks exclusions against the steps and the order', () => {
+    const steps = [{ type: 'visit' }, { type: 'form_submit' }];
+    const issues = (input: object) => {
+      const r = parseFunnelDefinition({ ...base, steps, ...input });
+      return r.ok ? [] : r.issues;
+    };
+    expect(issues({ exclusions: [{ type: 'unsubscribe', afterStep: 0, beforeStep: 2 }] })).toEqual([{ field: 'exclusions.0.beforeStep', message: 'must be a step index below 2' }]);
+    expect(issues({ exclusions: [{ type: 'unsubscribe', afterStep: 1, beforeStep: 1 }] })).toEqual([{ field: 'exclusions.0.afterStep', message: 'must be below beforeStep' }]);
+    expect(issues({ order: 'unordered', exclusions: [{ type: 'unsubscribe', afterStep: 0, beforeStep: 1 }] })).toEqual([
+      { field: 'exclusions', message: expect.stringMatching(/exclusions need an order/) },
+    ]);
+  });
+
+  it('caps steps, values and the window, and defaults the rest', () => {
+    const tooMany = parseFunnelDefinition({ ...base, steps: Array.from({ length: 33 }, () => ({ type: 'visit' })) });
+    expect(tooMany.ok ? [] : tooMany.issues).toEqual([{ field: 'steps', message: 'a funnel has at most 32 steps' }]);
+    const ok = parseFunnelDefinition({ ...base, steps: [{ type: 'visit', where: [{ key: 'properties.x.flag', op: 'in', values: [true, 3, 'y'] }] }] });
+    expect(ok.ok && ok.definition).toMatchObject({ order: 'ordered', exclusions: [], steps: [{ where: [{ values: ['true', '3', 'y'] }] }] });
+    expect(ok.ok && funnelSpecOf(ok.definition)).toMatchObject({ windowMs: 600_000, fromMs: Date.UTC(2026, 2, 2), toMs: Date.UTC(2026, 2, 3) });
+  });
+});

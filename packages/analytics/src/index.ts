@@ -1,0 +1,18 @@
+// @sluice/analytics: ClickHouse (embedded chDB or a server) schema, the
+// touchpoint sink from the event store, and funnel queries.
+export { createAnalyticsClient, ANALYTICS_TABLES, MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
+export type { AnalyticsBackend, AnalyticsClient, AnalyticsClientOptions, AnalyticsTable, QueryParams } from './client.js';
+export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrations.js';
+export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';
+export type { TouchpointSink, TouchpointSinkOptions } from './sink.js';
+export {
+  FUNNEL_LIMITS,
+  FunnelDefinitionSchema,
+  FunnelLeadsQuerySchema,
+  FunnelQueryOptionsSchema,
+  funnelSpecOf,
+  parseFunnelDefinition,
+} from './funnel-definition.js';
+export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
+export { listFunnelLeads, runFunnel } from './funnel.js';
+export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';

@@ -1,0 +1,126 @@
+import type { AnalyticsClient } from './client.js';
+
+/**
+ * Versioned schema. A migration's statements must each be idempotent
+ * (IF NOT EXISTS, ADD COLUMN IF NOT EXISTS ...): ClickHouse has no DDL
+ * transactions, so a crash between a statement and the version row means the
+ * next run repeats the whole migration. Two processes migrating at once is
+ * harmless for the same reason, and their version rows collapse.
+ */
+interface Migration {
+  version: number;
+  name: string;
+  statements: readonly string[];
+}
+
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'touchpoints, identity links, sink checkpoints',
+    statements: [
+      /*
+       * One row per touchpoint event, as the envelope says (lead_id is the
+       * envelope's leadId, '' for anonymous-only events; ownership is resolved
+       * at query time, see touchpoints_resolved).
+       *
+       * ReplacingMergeTree: the log is delivered at least once, so the same
+       * event may be inserted again (replay, crash before the checkpoint
+       * moved). Every sort-key column is a function of the event, and
+       * event_id is unique, so a re-delivered row has the same key and
+       * collapses; queries read with FINAL, which collapses unmerged parts
+       * too. The key starts with the envelope's ids and then time, so one
+       * person's rows sit together and in time order, the access pattern of
+       * per-person funnel folds. Partitions by month bound what a date range
+       * scans; an event's month never changes, so duplicates share a
+       * partition (FINAL only collapses within one).
+       */
+      `CREATE TABLE IF NOT EXISTS touchpoints (
+        position UInt64,
+        event_id String,
+        stream_id String,
+        type LowCardinality(String),
+        lead_id String,
+        anonymous_id String,
+        account_id String,
+        occurred_at DateTime64(3, 'UTC'),
+        recorded_at DateTime64(3, 'UTC'),
+        source LowCardinality(String),
+        channel LowCardinality(String),
+        campaign String,
+        properties String,
+        props Map(String, String)
+      ) ENGINE = ReplacingMergeTree
+      PARTITION BY toYYYYMM(occurred_at)
+      ORDER BY (lead_id, anonymous_id, occurred_at, event_id)`,
+      /*
+       * identity_linked events, one row each. Which lead owns an anonymous
+       * history is decided at query time from ALL links (the lowest position
+       * wins), never by rewriting touchpoint rows: the answer then does not
+       * depend on delivery order, replays or duplicates, and a late link
+       * re-attributes history that was already inserted.
+       */
+      `CREATE TABLE IF NOT EXISTS identity_links (
+        anonymous_id String,
+        lead_id String,
+        position UInt64,
+        event_id String,
+        occurred_at DateTime64(3, 'UTC')
+      ) ENGINE = ReplacingMergeTree
+      ORDER BY (anonymous_id, position)`,
+      `CREATE VIEW IF NOT EXISTS identity_owners AS
+        SELECT anonymous_id, argMin(lead_id, position) AS lead_id
+        FROM identity_links
+        GROUP BY anonymous_id`,
+      /*
+       * Touchpoints with their owner: lead_id is the lead the event names, else
+       * the owner of its anonymous history, else ''. actor_id is who funnels
+       * count: the lead, or 'anon~<anonymousId>' for an unclaimed visitor
+       * (ANONYMOUS_ACTOR_PREFIX in @sluice/domain; '~' never occurs in ids).
+       */
+      `CREATE VIEW IF NOT EXISTS touchpoints_resolved AS
+        SELECT
+          t.position AS position, t.event_id AS event_id, t.type AS type,
+          t.lead_id AS event_lead_id, t.anonymous_id AS anonymous_id, t.account_id AS account_id,
+          t.occurred_at AS occurred_at, t.source AS source, t.channel AS channel, t.campaign AS campaign,
+          t.properties AS properties, t.props AS props,
+          if(t.lead_id != '', t.lead_id, ifNull(o.lead_id, '')) AS lead_id,
+          if(t.lead_id != '', t.lead_id, if(ifNull(o.lead_id, '') != '', ifNull(o.lead_id, ''), concat('anon~', t.anonymous_id))) AS actor_id
+        FROM touchpoints AS t FINAL
+        LEFT JOIN identity_owners AS o ON o.anonymous_id = t.anonymous_id`,
+      /* A sink's checkpoint only moves forward: the highest position wins. */
+      `CREATE TABLE IF NOT EXISTS sink_checkpoints (
+        name String,
+        position UInt64,
+        updated_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(position)
+      ORDER BY name`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** Brings the schema to the latest version; returns the versions it applied (none when up to date). */
+export async function migrate(client: AnalyticsClient): Promise<{ applied: number[] }> {
+  await client.command(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version UInt32,
+    name String,
+    applied_at DateTime64(3, 'UTC') DEFAULT now64(3)
+  ) ENGINE = ReplacingMergeTree
+  ORDER BY version`);
+  const done = new Set((await client.rows<{ version: number | string }>('SELECT DISTINCT version FROM schema_migrations')).map((r) => Number(r.version)));
+  const applied: number[] = [];
+  for (const m of MIGRATIONS) {
+    if (done.has(m.version)) continue;
+    for (const statement of m.statements) await client.command(statement);
+    await client.insert('schema_migrations', [{ version: m.version, name: m.name }]);
+    applied.push(m.version);
+  }
+  return { applied };
+}
+
+/** Versions recorded as applied, ascending. */
+export async function appliedSchemaVersions(client: AnalyticsClient): Promise<number[]> {
+  const rows = await client.rows<{ version: number | string }>('SELECT DISTINCT version FROM schema_migrations ORDER BY version');
+  return rows.map((r) => Number(r.version));
+}
