@@ -41,8 +41,13 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   const metrics = deps.metrics ?? createMetrics();
   let shuttingDown = false;
-  app.addHook('onClose', async () => {
+  app.addHook('preClose', async () => {
     shuttingDown = true;
+  });
+  // Requests still in flight when close() starts would otherwise leave their
+  // keep-alive sockets open after answering, and close() would wait on them.
+  app.addHook('onSend', async (_request, reply) => {
+    if (shuttingDown) void reply.header('connection', 'close');
   });
 
   app.setValidatorCompiler(validatorCompiler);

@@ -99,4 +99,38 @@ describe('sqlite event store file', () => {
       await importer.close();
       await server.close();
     }));
+
+  it('when concurrent appends share one group commit, then a conflicting call fails alone and the others are durable', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'events.db');
+      const store = await openSqliteEventStore({ path });
+      await store.append({ streamId: 'lead-1', events: [{ id: 'seed', type: 'visit', data: {} }] });
+      const event = (id: string) => ({ id, type: 'visit', data: { id } });
+
+      // issued in the same turn of the event loop: they commit together
+      const outcomes = await Promise.allSettled([
+        store.append({ streamId: 'lead-1', events: [event('a')], expectedRevision: 0 }),
+        store.append({ streamId: 'lead-1', events: [event('b')], expectedRevision: 0 }), // stale after 'a'
+        store.append({ streamId: 'lead-2', events: [event('c')], expectedRevision: 'no_stream' }),
+      ]);
+
+      expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+      expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', actual: 1 });
+      await store.close();
+      const reopened = await openSqliteEventStore({ path });
+      expect((await reopened.readAll()).map((e) => e.id)).toEqual(['seed', 'a', 'c']);
+      await reopened.close();
+    }));
+
+  it('when the store closes with appends pending, then they are committed first', () =>
+    withTempDir(async (dir) => {
+      const path = join(dir, 'events.db');
+      const store = await openSqliteEventStore({ path });
+      const pending = store.append({ streamId: 'lead-1', events: [{ id: 'late', type: 'visit', data: {} }] });
+      await store.close();
+      await expect(pending).resolves.toMatchObject({ positions: [1] });
+      const reopened = await openSqliteEventStore({ path });
+      expect(await reopened.headPosition()).toBe(1);
+      await reopened.close();
+    }));
 });

@@ -70,6 +70,10 @@ class SqliteEventStore implements EventStore {
   readonly #readStream: Database.Statement<[string, number, number], EventRow>;
   readonly #head: Database.Statement<[], number | null>;
   readonly #appendInTransaction: Database.Transaction<(requests: readonly AppendRequest[]) => AppendWork>;
+  readonly #commitGroup: Database.Transaction<(group: readonly PendingAppend[]) => GroupOutcome[]>;
+  /** appendMany calls waiting for the next group commit */
+  #pending: PendingAppend[] = [];
+  #flushScheduled = false;
 
   constructor(options: SqliteEventStoreOptions) {
     this.#pollIntervalMs = options.pollIntervalMs ?? 200;
@@ -99,6 +103,18 @@ class SqliteEventStore implements EventStore {
       }
       return work;
     });
+    // Group commit: every appendMany that arrived since the last commit shares
+    // one transaction (one fsync), each in its own savepoint, so one call's
+    // ConcurrencyError rolls back that call only and never its neighbours.
+    this.#commitGroup = db.transaction((group: readonly PendingAppend[]) =>
+      group.map((pending): GroupOutcome => {
+        try {
+          return { ok: true, work: this.#appendInTransaction(pending.requests) };
+        } catch (error) {
+          return { ok: false, error };
+        }
+      }),
+    );
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -106,13 +122,45 @@ class SqliteEventStore implements EventStore {
     return result!;
   }
 
-  async appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
-    // IMMEDIATE takes the write lock up front: a deferred transaction that read
-    // first could not upgrade after another process committed (SQLITE_BUSY
-    // without waiting), and the revisions it read would be stale.
-    const work = this.#appendInTransaction.immediate(requests);
-    if (work.written > 0) this.#notifier.notify();
-    return work.results;
+  /**
+   * Resolves only after the transaction holding these requests has committed
+   * (synchronous = FULL: durable). Calls made in the same turn of the event
+   * loop, or while a commit was running, commit together.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    if (this.#closed) return Promise.reject(new Error('event store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ requests, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  #flush(): void {
+    this.#flushScheduled = false;
+    const group = this.#pending;
+    this.#pending = [];
+    if (group.length === 0) return;
+    let outcomes: GroupOutcome[];
+    try {
+      // IMMEDIATE takes the write lock up front: a deferred transaction that read
+      // first could not upgrade after another process committed (SQLITE_BUSY
+      // without waiting), and the revisions it read would be stale.
+      outcomes = this.#commitGroup.immediate(group);
+    } catch (error) {
+      for (const pending of group) pending.reject(error);
+      return;
+    }
+    let written = 0;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) {
+        written += outcome.work.written;
+        group[i]!.resolve(outcome.work.results);
+      } else group[i]!.reject(outcome.error);
+    });
+    if (written > 0) this.#notifier.notify();
   }
 
   /**
@@ -199,12 +247,21 @@ class SqliteEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#flush(); // appends already accepted are committed before the file closes
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
     this.#subscriptions.clear();
     // Closing the last connection checkpoints the WAL into the main file.
     this.#db.close();
   }
 }
+
+interface PendingAppend {
+  requests: readonly AppendRequest[];
+  resolve: (results: AppendResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+type GroupOutcome = { ok: true; work: AppendWork } | { ok: false; error: unknown };
 
 interface AppendWork {
   results: AppendResult[];
