@@ -1,0 +1,161 @@
+import fc from 'fast-check';
+import type { FunnelActorOutcome } from '@sluice/domain';
+import { ANONYMOUS_ACTOR_PREFIX, countFunnel, funnelOutcomes, touchpointsFromLog } from '@sluice/domain';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnalyticsClient } from './client.js';
+import type { FunnelDefinitionInput } from './funnel-definition.js';
+import { FunnelDefinitionSchema, funnelSpecOf } from './funnel-definition.js';
+import { listFunnelLeads, runFunnel } from './funnel.js';
+import { applyTouchpointBatch } from './sink.js';
+import { testBackends } from './test-backends.js';
+import type { LogLine } from './test-log.js';
+import { recordedLog } from './test-log.js';
+
+/*
+ * ClickHouse against the reference, on generated funnels and logs.
+ *
+ * A fast-check run is one funnel definition over LOGS_PER_RUN independent
+ * logs: each log has its own actors (an id prefix), so funnels count them
+ * independently, and all share one region of time so the date range and the
+ * window hit every log. A run is one insert and two queries (the per-lead
+ * outcomes and the counts), compared with the reference over the same events.
+ * Regions are a day apart and windows a few seconds, so the tables are never
+ * emptied between runs. On a mismatch fast-check shrinks the definition and
+ * the logs, re-inserting into fresh regions.
+ *
+ * The generators aim at the edges: four actors per log, a one-second clock
+ * over nine ticks (ties are common), windows of a few seconds (a step exactly
+ * at the end of the window is common), anonymous visitors linked to leads
+ * (sometimes to two: the first link wins), an exclusion type that interleaves
+ * with the steps.
+ */
+
+const STEP_TYPES = ['visit', 'form_submit', 'email_open'] as const;
+const REGION_MS = 86_400_000;
+const BASE_MS = Date.UTC(2026, 0, 1);
+const LOGS_PER_RUN = 16;
+const RUNS_PER_MODE = 48; // 3 modes x 48 definitions x 16 logs = 2,304 cases per backend
+
+const who = fc.constantFrom<Pick<LogLine, 'lead' | 'anon'>>(
+  { lead: 'L1' },
+  { lead: 'L2' },
+  { anon: 'b1' },
+  { anon: 'b1' },
+  { anon: 'b2' },
+  { anon: 'b1', lead: 'L1' },
+  { anon: 'b1', lead: 'L2' },
+  { anon: 'b2', lead: 'L2' },
+);
+
+const lineArb = fc.record({
+  who,
+  tick: fc.integer({ min: 0, max: 8 }),
+  type: fc.constantFrom(...STEP_TYPES, 'unsubscribe'),
+  source: fc.constantFrom(undefined, 'ads', 'seo'),
+  tier: fc.constantFrom(undefined, 'p', 'q'),
+});
+
+const condition = fc.oneof(
+  fc.record({ key: fc.constant('source'), op: fc.constant('eq' as const), value: fc.constantFrom('ads', 'seo', '') }),
+  fc.record({ key: fc.constant('properties.x.tier'), op: fc.constant('in' as const), values: fc.subarray(['p', 'q', ''], { minLength: 1 }) }),
+);
+const matcher = fc.record({ type: fc.constantFrom(...STEP_TYPES), where: fc.array(condition, { maxLength: 2 }) });
+
+const runArb = (order: 'ordered' | 'strict' | 'unordered') =>
+  fc
+    .record({
+      logs: fc.array(fc.array(lineArb, { minLength: 1, maxLength: 14 }), { minLength: LOGS_PER_RUN, maxLength: LOGS_PER_RUN }),
+      steps: fc.array(matcher, { minLength: 1, maxLength: 4 }),
+      windowSeconds: fc.constantFrom(1, 1, 2, 3, 5, 8),
+      fromTick: fc.integer({ min: 0, max: 3 }),
+      toTick: fc.integer({ min: 1, max: 9 }),
+      exclusions: fc.array(fc.record({ type: fc.constantFrom('unsubscribe', 'unsubscribe', ...STEP_TYPES), a: fc.nat(3), b: fc.nat(3) }), { maxLength: order === 'unordered' ? 0 : 2 }),
+      breakdown: fc.constantFrom(undefined, 'source', 'properties.x.tier'),
+    })
+    .map((c) => ({
+      ...c,
+      toTick: Math.max(c.toTick, c.fromTick + 1),
+      exclusions: c.exclusions.flatMap(({ type, a, b }) => {
+        const afterStep = Math.min(a, b) % c.steps.length;
+        const beforeStep = Math.max(a, b) % c.steps.length;
+        return afterStep < beforeStep ? [{ type, afterStep, beforeStep }] : [];
+      }),
+      order,
+    }));
+
+type Run = ReturnType<typeof runArb> extends fc.Arbitrary<infer T> ? T : never;
+
+let nextRegion = 0;
+let nextPosition = 1;
+
+/** A run placed in a fresh region: every log with its own ids, unique positions, and the definition. */
+function place(run: Run) {
+  const region = nextRegion++;
+  const base = BASE_MS + region * REGION_MS;
+  const log = run.logs.flatMap((lines, c) => {
+    const id = (x: string) => `r${region}c${c}${x}`;
+    const events = recordedLog(
+      lines.map((l) => ({
+        type: l.type,
+        at: base + l.tick * 1000,
+        ...(l.who.lead === undefined ? {} : { lead: id(l.who.lead) }),
+        ...(l.who.anon === undefined ? {} : { anon: id(l.who.anon) }),
+        ...(l.source === undefined ? {} : { source: l.source }),
+        properties: l.tier === undefined ? { formId: 'f' } : { formId: 'f', x: { tier: l.tier } },
+      })),
+      nextPosition,
+      id('-'),
+    );
+    nextPosition += events.length;
+    return events;
+  });
+  const input: FunnelDefinitionInput = {
+    steps: run.steps,
+    order: run.order,
+    window: { value: run.windowSeconds, unit: 'seconds' },
+    dateRange: { from: new Date(base + run.fromTick * 1000).toISOString(), to: new Date(base + run.toTick * 1000).toISOString() },
+    exclusions: run.exclusions,
+    ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
+  };
+  return { log, definition: FunnelDefinitionSchema.parse(input), input };
+}
+
+const outcomeOf = (l: Awaited<ReturnType<typeof listFunnelLeads>>['leads'][number]): FunnelActorOutcome => ({
+  actorId: l.leadId ?? ANONYMOUS_ACTOR_PREFIX + l.anonymousId!,
+  reached: l.reachedSteps,
+  breakdown: l.breakdownValue,
+  enteredAtMs: Date.parse(l.enteredAt),
+});
+
+for (const backend of testBackends()) {
+  describe.skipIf(backend.skip)(`funnels against the reference (${backend.name})`, () => {
+    let client: AnalyticsClient;
+    beforeAll(async () => {
+      client = await backend.open();
+      await backend.reset(client);
+    });
+    afterAll(() => backend.close());
+
+    it.each(['ordered', 'strict', 'unordered'] as const)('%s', async (order) => {
+      let cases = 0;
+      await fc.assert(
+        fc.asyncProperty(runArb(order), async (run) => {
+          const { log, definition, input } = place(run);
+          await applyTouchpointBatch(client, log);
+          const spec = funnelSpecOf(definition);
+          const touchpoints = touchpointsFromLog(log);
+          const where = JSON.stringify(input);
+          const leads = await listFunnelLeads(client, definition, { stepIndex: 0, limit: 10_000 });
+          expect(leads.leads.map(outcomeOf), where).toEqual(funnelOutcomes(touchpoints, spec));
+          const counts = await runFunnel(client, definition, { breakdownLimit: 1000 });
+          const reference = countFunnel(touchpoints, spec);
+          expect(counts.steps.map(({ type: _t, ...s }) => s), where).toEqual(reference.steps);
+          expect(counts.breakdown?.groups ?? [], where).toEqual(reference.breakdown);
+          cases += run.logs.length;
+        }),
+        { numRuns: RUNS_PER_MODE },
+      );
+      expect(cases).toBeGreaterThanOrEqual(RUNS_PER_MODE * LOGS_PER_RUN);
+    });
+  });
+}
