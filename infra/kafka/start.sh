@@ -2,24 +2,28 @@
 # Start a single-node KRaft Kafka (one JVM as both broker and controller) on
 # 127.0.0.1 in the background, and return once it serves clients.
 #
-#   start.sh [--port N] [--controller-port N] [--data-dir D]
+#   start.sh [--port N] [--controller-port N] [--data-dir D] [--owner-pid P]
 #
 # Defaults: port 19092 (clear of a developer's own 9092), controller port
 # port+1, data dir dist/run/<port>. The data dir holds server.properties,
 # the log segments (kraft/), the broker's logs (logs/server.log) and kafka.pid.
 # Formats the storage on first use; a broker already running from the same
 # data dir is left as it is. Prints the bootstrap address on success.
+# With --owner-pid, the broker is stopped once process P is gone (a test run
+# that crashed before its teardown does not leave a JVM behind).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 
 port=19092
 controller_port=""
 data_dir=""
+owner_pid=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --controller-port) controller_port="$2"; shift 2 ;;
     --data-dir) data_dir="$2"; shift 2 ;;
+    --owner-pid) owner_pid="$2"; shift 2 ;;
     *) echo "start.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -108,11 +112,18 @@ if [ ! -f "$data_dir/kraft/meta.properties" ]; then
     || { echo "start.sh: formatting $data_dir failed:" >&2; cat "$data_dir/logs/format.log" >&2; exit 1; }
 fi
 
-# setsid: the broker outlives this script and the shell (or test worker) that ran it.
+# setsid: the broker outlives this script and the shell (or test worker) that
+# ran it; 9>&-: it must not inherit (and so hold) the start lock.
 marker="$(wc -l <"$log_file" 2>/dev/null || echo 0)"
 setsid java -cp "$classpath" "${java_opts[@]}" kafka.Kafka "$data_dir/server.properties" \
-  >"$data_dir/logs/stdout.log" 2>&1 </dev/null &
-echo $! >"$pid_file"
+  >"$data_dir/logs/stdout.log" 2>&1 </dev/null 9>&- &
+broker_pid=$!
+echo "$broker_pid" >"$pid_file"
+if [ -n "$owner_pid" ]; then
+  setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 2; done
+    if kill -0 "$2" 2>/dev/null; then exec "$3" --data-dir "$4"; fi' \
+    owner-watch "$owner_pid" "$broker_pid" "$here/stop.sh" "$data_dir" >/dev/null 2>&1 </dev/null 9>&- &
+fi
 
 # Ready when the listener answers and the server says it finished starting
 # (the socket is bound a little before requests are served).
