@@ -1,1 +1,2 @@
 export * from './demo/index.js';
+export * from './services/kafka.js';
