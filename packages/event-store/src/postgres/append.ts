@@ -1,0 +1,232 @@
+import type { ClientBase } from 'pg';
+import { ConcurrencyError, matchesExpectedRevision } from '../port.js';
+import type { AppendRequest, AppendResult } from '../port.js';
+import type { StoreObjects } from './schema.js';
+import { toSafeNumber } from './rows.js';
+
+/** Channel every store notifies after an append; the payload is the store's schema. */
+export const APPEND_CHANNEL = 'sluice_event_store';
+
+export interface AppendWork {
+  results: AppendResult[];
+  /** Events actually inserted; subscribers are woken only when > 0. */
+  written: number;
+}
+
+/**
+ * Appends `requests` inside the caller's transaction (which must not have
+ * written anything yet; the caller commits).
+ *
+ * Why every append holds one lock until it commits
+ * ------------------------------------------------
+ * A reader of the global log remembers the last position it delivered and
+ * asks for "position > checkpoint". That is only safe if a position can never
+ * become visible after a higher one did. With a plain sequence it can:
+ * transaction A takes position 7, transaction B takes 8 and commits first; a
+ * reader delivers 8 and checkpoints it, and 7 is skipped forever when A commits.
+ *
+ * So the first statement of every append takes a transaction-scoped advisory
+ * lock for this store (`pg_advisory_xact_lock`), and positions are drawn from
+ * the sequence only while it is held. PostgreSQL releases transaction locks
+ * after the commit is visible to new snapshots, so the next appender draws its
+ * positions only after every lower position is committed (or rolled back,
+ * which leaves a hole, never a late arrival). Commit order is position order;
+ * readers need no filter and read their own writes.
+ *
+ * Other approaches we considered:
+ * - Emmett's xid filter (store `pg_current_xact_id()` per row, read only rows
+ *   below `pg_snapshot_xmin(pg_current_snapshot())`) is exact only when the
+ *   log is ordered and checkpointed by (transaction id, position). With plain
+ *   position checkpoints it still skips when xid order and position order
+ *   disagree: A gets its xid first (an earlier write in its transaction), B
+ *   takes position 1, A takes 2 and commits; 2 passes the filter, B's 1 arrives
+ *   below the checkpoint. We reproduced that on PostgreSQL 15. Its horizon is
+ *   also cluster-wide: any open transaction holding an xid, in any database,
+ *   holds every subscriber back, and readAll would not show an append that
+ *   has already returned.
+ * - The cost of the lock: appends to one store are serialised from their
+ *   first statement to their commit. They are set-based (a few statements
+ *   whatever the batch size), so a single writer already runs at the server's
+ *   insert speed; concurrent writers queue instead of scaling. The lock is per
+ *   store (schema), keyed by a hash: a collision with another key only adds
+ *   waiting.
+ *
+ * Everything else follows from holding the lock: the stream heads and the
+ * stored ids read below cannot change before we commit, so the expected
+ * revision check and the idempotency check need no retries, and an append
+ * that fails the check writes nothing.
+ */
+export async function appendInTransaction(
+  client: ClientBase,
+  objects: StoreObjects,
+  requests: readonly AppendRequest[],
+): Promise<AppendWork> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [objects.appendLock]);
+
+  const eventIds = [...new Set(requests.flatMap((request) => request.events.map((event) => event.id)))];
+  const streamIds = [...new Set(requests.map((request) => request.streamId))];
+  const stored = await client.query<{ event_id: string; position: string; stream_id: string; revision: string }>(
+    `SELECT event_id, position, stream_id, revision FROM ${objects.events} WHERE event_id = ANY($1::text[])`,
+    [eventIds],
+  );
+  // One backward index seek per stream, rather than max() over whole streams.
+  const heads = await client.query<{ stream_id: string; revision: string | null }>(
+    `SELECT s.stream_id,
+            (SELECT e.revision FROM ${objects.events} e
+              WHERE e.stream_id = s.stream_id ORDER BY e.revision DESC LIMIT 1) AS revision
+       FROM unnest($1::text[]) AS s(stream_id)`,
+    [streamIds],
+  );
+
+  const plan = planAppend(
+    requests,
+    new Map(
+      stored.rows.map((row) => [
+        row.event_id,
+        { streamId: row.stream_id, revision: toSafeNumber(row.revision), position: toSafeNumber(row.position) },
+      ]),
+    ),
+    new Map(heads.rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, toSafeNumber(row.revision)]]))),
+  );
+  if (plan.rows.length === 0) return { results: plan.resolve([]), written: 0 };
+
+  // Drawn under the lock, so they are above every committed position; sorted
+  // so the request order (and each stream's revision order) is position order.
+  const drawn = await client.query<{ position: string }>(
+    'SELECT nextval($1::regclass) AS position FROM generate_series(1, $2)',
+    [objects.positions, plan.rows.length],
+  );
+  const positions = drawn.rows.map((row) => toSafeNumber(row.position)).sort((a, b) => a - b);
+
+  const { rows } = plan;
+  await client.query(
+    `INSERT INTO ${objects.events} (position, stream_id, revision, event_id, type, data, metadata, recorded_at)
+     SELECT position, stream_id, revision, event_id, type, data, metadata, statement_timestamp()
+       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[], $7::json[])
+         AS r(position, stream_id, revision, event_id, type, data, metadata)`,
+    [
+      positions,
+      rows.map((row) => row.streamId),
+      rows.map((row) => row.revision),
+      rows.map((row) => row.id),
+      rows.map((row) => row.type),
+      rows.map((row) => row.data),
+      rows.map((row) => row.metadata),
+    ],
+  );
+  // Delivered at commit, and only if we commit: other processes' subscribers wake at once.
+  await client.query('SELECT pg_notify($1, $2)', [APPEND_CHANNEL, objects.schema]);
+  return { results: plan.resolve(positions), written: rows.length };
+}
+
+interface StoredEvent {
+  streamId: string;
+  revision: number;
+  position: number;
+}
+
+/** An event this append will insert: its position is the `row`-th one drawn. */
+interface PlannedEvent {
+  streamId: string;
+  revision: number;
+  row: number;
+}
+
+interface PlannedRow {
+  streamId: string;
+  revision: number;
+  id: string;
+  type: string;
+  /** JSON text */
+  data: string;
+  metadata: string | null;
+}
+
+interface PlannedResult {
+  streamId: string;
+  nextExpectedRevision: number;
+  events: (StoredEvent | PlannedEvent)[];
+  duplicate: boolean[];
+  duplicates: number;
+}
+
+export interface AppendPlan {
+  /** The rows to insert, in the order they take positions. */
+  rows: PlannedRow[];
+  /** The results once the rows' positions (one per row, in order) are known. */
+  resolve(positions: readonly number[]): AppendResult[];
+}
+
+/**
+ * Decides, without I/O, what an append writes: the port's rules (see port.ts)
+ * over the stored events with the request's ids and the heads of its streams.
+ * Requests are applied in order, so a later request sees an earlier one's
+ * events (same stream: revisions continue; same id: a duplicate). Throws
+ * ConcurrencyError when a request that writes something fails its expectation.
+ */
+export function planAppend(
+  requests: readonly AppendRequest[],
+  stored: ReadonlyMap<string, StoredEvent>,
+  storedHeads: ReadonlyMap<string, number>,
+): AppendPlan {
+  const known = new Map<string, StoredEvent | PlannedEvent>(stored);
+  const heads = new Map(storedHeads);
+  const rows: PlannedRow[] = [];
+  const results: PlannedResult[] = [];
+
+  for (const { streamId, events, expectedRevision = 'any' } of requests) {
+    const head = heads.get(streamId);
+    const actual = head ?? 'no_stream';
+    let nextRevision = head === undefined ? 0 : head + 1;
+    let originalRevision = -1;
+    const planned: (StoredEvent | PlannedEvent)[] = [];
+    const duplicate: boolean[] = [];
+    let duplicates = 0;
+
+    for (const event of events) {
+      const original = known.get(event.id);
+      if (original !== undefined) {
+        planned.push(original);
+        duplicate.push(true);
+        duplicates++;
+        if (original.streamId === streamId && original.revision > originalRevision) originalRevision = original.revision;
+        continue;
+      }
+      const fresh: PlannedEvent = { streamId, revision: nextRevision++, row: rows.length };
+      rows.push({
+        streamId,
+        revision: fresh.revision,
+        id: event.id,
+        type: event.type,
+        data: JSON.stringify(event.data) ?? 'null',
+        metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata),
+      });
+      known.set(event.id, fresh);
+      planned.push(fresh);
+      duplicate.push(false);
+    }
+
+    const isPureRetry = events.length > 0 && duplicates === events.length;
+    if (!isPureRetry && !matchesExpectedRevision(expectedRevision, actual)) {
+      throw new ConcurrencyError(streamId, expectedRevision, actual);
+    }
+    if (nextRevision > 0) heads.set(streamId, nextRevision - 1);
+    results.push({
+      streamId,
+      // A pure retry reports where the original append ended, not where the stream is now.
+      nextExpectedRevision: isPureRetry && originalRevision >= 0 ? originalRevision : nextRevision - 1,
+      events: planned,
+      duplicate,
+      duplicates,
+    });
+  }
+
+  return {
+    rows,
+    resolve: (positions) =>
+      results.map(({ events, ...result }) => ({
+        ...result,
+        positions: events.map((event) => ('row' in event ? positions[event.row]! : event.position)),
+      })),
+  };
+}

@@ -1,0 +1,102 @@
+import { escapeIdentifier } from 'pg';
+import type { ClientBase } from 'pg';
+
+/** Bump together with a new entry in MIGRATIONS; stored in the store's `event_store_schema` table. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * The quoted, schema-qualified names of one store's objects, and the keys of
+ * its advisory locks. Every statement takes its names from here, so a schema
+ * name reaches SQL only through escapeIdentifier.
+ */
+export interface StoreObjects {
+  schema: string;
+  events: string;
+  positions: string;
+  version: string;
+  /** Text hashed into the advisory lock every append holds until it commits. */
+  appendLock: string;
+  migrateLock: string;
+}
+
+export function storeObjects(schema: string): StoreObjects {
+  if (schema.length === 0) throw new RangeError('schema must not be empty');
+  const qualified = (name: string) => `${escapeIdentifier(schema)}.${name}`;
+  return {
+    schema,
+    events: qualified('events'),
+    positions: qualified('event_positions'),
+    version: qualified('event_store_schema'),
+    appendLock: `sluice.event-store.append:${schema}`,
+    migrateLock: `sluice.event-store.migrate:${schema}`,
+  };
+}
+
+/**
+ * MIGRATIONS[v] takes a store from version v to v + 1.
+ *
+ * v1, the log (the same shape as the SQLite adapter's):
+ * - `position` has no default: positions come only from the append path, which
+ *   draws them from `event_positions` while holding the append lock (see
+ *   append.ts for why that lock makes commit order equal position order). A
+ *   sequence never hands out a value twice, even after a rollback or after the
+ *   newest rows were deleted by hand, so a checkpointed consumer never meets
+ *   a reused position.
+ * - UNIQUE(event_id) is the durable idempotency key; UNIQUE(stream_id, revision)
+ *   makes a lost revision race impossible to commit, and its index answers
+ *   "last revision of this stream" with one backward seek.
+ * - `data` and `metadata` are `json`, not `jsonb`: json keeps the text as
+ *   written (key order, and strings holding \u0000, which jsonb rejects), so
+ *   events read back exactly as from the SQLite adapter, and it is still
+ *   validated and queryable.
+ */
+const MIGRATIONS: readonly ((objects: StoreObjects) => string)[] = [
+  ({ events, positions }) => `
+    CREATE SEQUENCE ${positions} AS bigint;
+    CREATE TABLE ${events} (
+      position    bigint      PRIMARY KEY,
+      stream_id   text        NOT NULL,
+      revision    bigint      NOT NULL CHECK (revision >= 0),
+      event_id    text        NOT NULL UNIQUE,
+      type        text        NOT NULL,
+      data        json        NOT NULL,
+      metadata    json,
+      recorded_at timestamptz NOT NULL,
+      UNIQUE (stream_id, revision)
+    );
+    ALTER SEQUENCE ${positions} OWNED BY ${events}.position;`,
+];
+
+/**
+ * Creates the schema and brings it to SCHEMA_VERSION. Runs inside the caller's
+ * transaction, under an advisory lock, so several processes opening the same
+ * store at once apply each migration exactly once. Objects are created only
+ * when missing: a role allowed to read and append, but not to create, can open
+ * a current store.
+ */
+export async function migrate(client: ClientBase, objects: StoreObjects): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [objects.migrateLock]);
+  const schemaExists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [objects.schema]);
+  if (schemaExists.rowCount === 0) await client.query(`CREATE SCHEMA ${escapeIdentifier(objects.schema)}`);
+
+  const versionTable = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
+    objects.version,
+  ]);
+  let current = 0;
+  if (versionTable.rows[0]?.present) {
+    const row = await client.query<{ version: number }>(`SELECT version FROM ${objects.version}`);
+    current = row.rows[0]?.version ?? 0;
+  } else {
+    await client.query(`CREATE TABLE ${objects.version} (version integer NOT NULL)`);
+    await client.query(`INSERT INTO ${objects.version} (version) VALUES (0)`);
+  }
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `event store schema ${objects.schema} is at version ${current}, newer than this build understands (${SCHEMA_VERSION}); upgrade Sluice`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    await client.query(MIGRATIONS[version]!(objects));
+  }
+  if (current !== SCHEMA_VERSION) await client.query(`UPDATE ${objects.version} SET version = $1`, [SCHEMA_VERSION]);
+}
