@@ -56,7 +56,7 @@ const Condition = z.discriminatedUnion(
   { error: 'op must be "eq" (with value) or "in" (with values)' },
 );
 
-const EventType = z.string({ error: 'required: an event type' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
+const EventType = z.string({ error: 'must be an event type (a string)' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
   error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
 });
 
@@ -73,14 +73,17 @@ const Exclusion = z.strictObject({
   beforeStep: z.number().int().positive(),
 });
 
+// zod runs these object-level checks even when a field already failed, so
+// each one passes when its inputs are unusable (that field's own issue is reported).
 const Window = z
   .strictObject({ value: z.number().int().positive(), unit: z.enum(['seconds', 'minutes', 'hours', 'days']) })
-  .refine((w) => w.value * WINDOW_UNIT_MS[w.unit] <= FUNNEL_LIMITS.maxWindowDays * DAY_MS, { message: `must be at most ${FUNNEL_LIMITS.maxWindowDays} days` });
+  .refine((w) => !(w.value * (WINDOW_UNIT_MS[w.unit] ?? 0) > FUNNEL_LIMITS.maxWindowDays * DAY_MS), { message: `must be at most ${FUNNEL_LIMITS.maxWindowDays} days` });
 
+const spanMs = (r: { from: unknown; to: unknown }) => (typeof r.from === 'string' && typeof r.to === 'string' ? Date.parse(r.to) - Date.parse(r.from) : Number.NaN);
 const DateRange = z
   .strictObject({ from: OffsetDateTime, to: OffsetDateTime })
-  .refine((r) => instantMs(r.from) < instantMs(r.to), { message: 'from must be before to', path: ['to'] })
-  .refine((r) => instantMs(r.to) - instantMs(r.from) <= FUNNEL_LIMITS.maxDateRangeDays * DAY_MS, { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
+  .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
+  .refine((r) => !(spanMs(r) > FUNNEL_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
 export const FunnelDefinitionSchema = z
   .strictObject({

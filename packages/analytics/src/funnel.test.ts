@@ -220,6 +220,16 @@ describe('funnel definition schema', () => {
     expect(byField['']).toMatch(/unknown property: extra/);
   });
 
+  it('reports unusable fields instead of throwing', () => {
+    const issues = (input: unknown) => {
+      const r = parseFunnelDefinition(input);
+      return r.ok ? [] : r.issues.map((i) => i.field);
+    };
+    expect(issues({ ...base, steps: [{ type: 'visit' }], dateRange: { from: 'yesterday', to: '2026-02-30T00:00:00Z' } })).toEqual(['dateRange.from', 'dateRange.to']);
+    expect(issues({ ...base, steps: [{ type: 7 }], window: { value: 2, unit: 'weeks' }, dateRange: {} })).toEqual(['steps.0.type', 'window.unit', 'dateRange.from', 'dateRange.to']);
+    expect(issues(null)).toEqual(['']);
+  });
+
   it('checks exclusions against the steps and the order', () => {
     const steps = [{ type: 'visit' }, { type: 'form_submit' }];
     const issues = (input: object) => {
