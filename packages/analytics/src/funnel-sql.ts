@@ -36,7 +36,7 @@ export class Params {
 
 function keyExpr(key: string, name: string, p: Params): string {
   if (key.startsWith(PROPERTY_KEY_PREFIX)) return `props[${p.bind(name, 'String', key.slice(PROPERTY_KEY_PREFIX.length))}]`;
-  const column = ENVELOPE_COLUMNS[key];
+  const column = Object.hasOwn(ENVELOPE_COLUMNS, key) ? ENVELOPE_COLUMNS[key] : undefined;
   if (!column) throw new Error(`unknown key ${key}`);
   return column;
 }
