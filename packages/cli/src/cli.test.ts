@@ -78,3 +78,29 @@ describe('sluice events', () => {
     expect(json.linkedAnonymousIds).toEqual(['anon-1']);
   });
 });
+
+describe('sluice plan', () => {
+  const rates = ['--rate', 'visitor:lead=0.025', '--rate', 'lead:mql=0.2', '--rate', 'mql:sql=0.4', '--rate', 'sql:customer=0.25'];
+
+  it('walks back from revenue to visits, as JSON with the inputs echoed', () => {
+    const r = sluice('plan', '--revenue', '1200000', '--deal-size', '24000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', ...rates, '--json');
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.input.targets).toEqual([{ businessUnit: 'all', period: '2027-Q1', revenue: 1_200_000 }]);
+    // 1,200,000 / 24,000 = 50 deals; / 0.25 = 200 SQLs; / 0.4 = 500 MQLs; / 0.2 = 2,500 leads; / 0.025 = 100,000 visits
+    expect(plan.businessUnits[0].targets[0].volumes.map((v: { required: number }) => v.required)).toEqual([100_000, 2_500, 500, 200, 50]);
+  });
+
+  it('says why a plan is infeasible and exits non-zero', () => {
+    const r = sluice('plan', '--revenue', '1200000', '--deal-size', '24000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--rate', 'visitor:lead=0.025');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('infeasible because');
+  });
+
+  it('names bad input', () => {
+    const r = sluice('plan', '--revenue=-5', '--deal-size', '24000', '--period', '2027-Q9', ...rates);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('targets.0.period');
+    expect(r.stderr).toContain('targets.0.revenue');
+  });
+});

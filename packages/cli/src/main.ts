@@ -12,6 +12,7 @@ const commands = {
   events: () => import('./commands/events.js'),
   import: () => import('./commands/import.js'),
   importReport: () => import('./commands/import-report.js'),
+  plan: () => import('./commands/plan.js'),
   serve: () => import('./commands/serve.js'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
@@ -27,6 +28,10 @@ usage:
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
                                                   write the seeded synthetic demo data set
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
+  sluice plan   --revenue N --deal-size N --period 2027-Q1|2027-03 [--unit U]
+                [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
+                or: sluice plan --input plan.json [--json]
+                                                  plan backward from a revenue target
 
 common options:
   --data-dir DIR   where the embedded store lives (default ./.sluice, env SLUICE_DATA_DIR)
@@ -151,6 +156,26 @@ async function run(argv: string[]): Promise<void> {
       const settings = resolveSettings(values, process.env);
       const { showLeadEvents } = await commands.events();
       await withStore(settings, (store) => showLeadEvents(store, leadId, values.json));
+      return;
+    }
+    case 'plan': {
+      const { values } = parse(rest, {
+        revenue: { type: 'string' },
+        'deal-size': { type: 'string' },
+        period: { type: 'string' },
+        unit: { type: 'string' },
+        rate: { type: 'string', multiple: true },
+        lag: { type: 'string', multiple: true },
+        stages: { type: 'string' },
+        'as-of': { type: 'string' },
+        seed: { type: 'string' },
+        input: { type: 'string' },
+      });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { planInputFromFlags, runPlan } = await commands.plan();
+      // the composition root reads the clock; the planner takes "now" as input
+      runPlan(planInputFromFlags(values, { asOf: new Date().toISOString(), timeZone: settings.timeZone }), values.json);
       return;
     }
     case undefined:

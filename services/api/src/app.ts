@@ -13,6 +13,7 @@ import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
+import { planRoutes } from './routes/plans.js';
 
 export interface ApiLimits {
   /** most events one ingest request may carry */
@@ -82,5 +83,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
   await app.register(leadRoutes, { store: deps.store });
+  await app.register(planRoutes);
   return app;
 }

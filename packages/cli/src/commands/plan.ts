@@ -1,0 +1,111 @@
+import { readFileSync } from 'node:fs';
+import { planReverseFunnel } from '@sluice/planner';
+import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
+import { CliError, formatCount, formatTable, printJson, usageError } from '../output.js';
+
+export interface PlanFlags {
+  revenue?: string | undefined;
+  'deal-size'?: string | undefined;
+  period?: string | undefined;
+  unit?: string | undefined;
+  rate?: string[] | undefined;
+  lag?: string[] | undefined;
+  stages?: string | undefined;
+  'as-of'?: string | undefined;
+  seed?: string | undefined;
+  input?: string | undefined;
+}
+
+const CLASSIC = ['visitor', 'lead', 'mql', 'sql', 'customer'];
+
+function positiveNumber(flag: string, text: string | undefined): number {
+  if (text === undefined) throw usageError(`sluice plan needs --${flag} (or --input plan.json)`);
+  const n = Number(text.replace(/[_,]/g, ''));
+  if (!Number.isFinite(n)) throw usageError(`--${flag} must be a number, got "${text}"`);
+  return n;
+}
+
+/** `--rate mql:sql=0.4` / `--lag mql:sql=21` (days): one per step, repeatable. */
+function stepValues(flag: string, entries: readonly string[] | undefined): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const entry of entries ?? []) {
+    const m = /^([\w-]+):([\w-]+)=([\d.]+)$/.exec(entry);
+    if (!m) throw usageError(`--${flag} takes from:to=value, e.g. --${flag} mql:sql=${flag === 'rate' ? '0.4' : '21'}; got "${entry}"`);
+    values.set(`${m[1]}:${m[2]}`, Number(m[3]));
+  }
+  return values;
+}
+
+/** The planner's input from flags: given rates and lags per step; the planner validates the rest. */
+export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string }): unknown {
+  if (flags.input !== undefined) {
+    try {
+      return JSON.parse(readFileSync(flags.input, 'utf8'));
+    } catch (err) {
+      throw new CliError(`cannot read plan input ${flags.input}: ${(err as Error).message}`);
+    }
+  }
+  const stages = flags.stages?.split(',').map((s) => s.trim()) ?? CLASSIC;
+  const rates = stepValues('rate', flags.rate);
+  const lags = stepValues('lag', flags.lag);
+  const unit = flags.unit ?? 'all';
+  const transitions = stages.slice(1).map((to, i) => {
+    const from = stages[i]!;
+    const rate = rates.get(`${from}:${to}`);
+    const lag = lags.get(`${from}:${to}`);
+    return { from, to, ...(rate === undefined ? {} : { rate: { given: rate } }), ...(lag === undefined ? {} : { lag: { kind: 'given' as const, days: lag } }) };
+  });
+  const input: PlanInputRaw = {
+    asOf: flags['as-of'] ?? defaults.asOf,
+    timeZone: defaults.timeZone,
+    stageModel: { stages },
+    businessUnits: [{ id: unit, dealSize: { given: positiveNumber('deal-size', flags['deal-size']) }, transitions }],
+    targets: [{ businessUnit: unit, period: flags.period ?? '', revenue: positiveNumber('revenue', flags.revenue) }],
+    ...(flags.seed === undefined ? {} : { uncertainty: { seed: Number(flags.seed) } }),
+  };
+  return input;
+}
+
+const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(r < 0.01 ? 2 : 1)}%`);
+
+function formatTarget(plan: ReversePlan, target: TargetPlan): string {
+  const unit = plan.businessUnits.find((u) => u.id === target.businessUnit)!;
+  const head = `${target.period.label}, unit ${target.businessUnit}: revenue ${formatCount(target.revenue)}`;
+  if (target.status === 'infeasible') return `${head}\n  infeasible because:\n${target.reasons.map((r) => `  - ${r.message}`).join('\n')}\n`;
+  let out = `${head} / deal size ${formatCount(target.dealSize)} = ${formatCount(target.deals)} deals\n\n`;
+  out += formatTable(
+    ['stage', 'required', 'P10', 'P50', 'P90'],
+    target.volumes.map((v) => [v.stage, v.required, v.p10, v.p50, v.p90]),
+  );
+  out += '\n' + formatTable(
+    ['step', 'rate', 'source', 'observations', 'mean lag (days)', 'note'],
+    unit.rates.map((r) => [
+      `${r.from} -> ${r.to}`,
+      pct(r.rate),
+      r.source,
+      r.observations ? `${r.observations.converted}/${r.observations.entered}` : '-',
+      r.lag.meanDays.toFixed(1),
+      r.lowEvidence ? 'few observations' : '',
+    ]),
+  );
+  const months = [...new Set(target.calendar.flatMap((c) => c.months.map((m) => m.month)))].sort();
+  out += '\nwhen each volume must arrive (by month, business time zone):\n';
+  out += formatTable(['stage', ...months], target.calendar.map((c) => [c.stage, ...months.map((m) => c.months.find((x) => x.month === m)?.volume ?? 0)]));
+  const first = target.volumes[0]!.stage;
+  out += `\nwhat a better rate at each step saves in ${first} volume:\n`;
+  out += formatTable(
+    ['step', 'rate', `+1 point saves`, `+10% relative saves`],
+    target.sensitivity.map((s) => [`${s.from} -> ${s.to}`, pct(s.baseRate), s.byPoints.saved.find((x) => x.stage === first)?.volume ?? 0, s.byRelative.saved.find((x) => x.stage === first)?.volume ?? 0]),
+  );
+  for (const w of [...unit.warnings, ...target.warnings]) out += `warning: ${w}\n`;
+  return out;
+}
+
+export function runPlan(raw: unknown, json: boolean): void {
+  const outcome = planReverseFunnel(raw);
+  if (!outcome.ok) throw new CliError(`the plan input is invalid:\n${outcome.issues.map((i) => `  ${i.path.join('.') || '(input)'}: ${i.message}`).join('\n')}`);
+  if (json) return printJson(outcome.plan);
+  const targets = outcome.plan.businessUnits.flatMap((u) => u.targets);
+  process.stdout.write(targets.map((t) => formatTarget(outcome.plan, t)).join('\n'));
+  if (targets.some((t) => t.status === 'infeasible')) process.exitCode = 1;
+}
