@@ -45,6 +45,9 @@ export function storeObjects(schema: string): StoreObjects {
  * - UNIQUE(event_id) is the durable idempotency key; UNIQUE(stream_id, revision)
  *   makes a lost revision race impossible to commit, and its index answers
  *   "last revision of this stream" with one backward seek.
+ * - Ids, stream ids and types are opaque keys compared byte by byte (COLLATE
+ *   "C"): no locale-aware comparison on every index probe, and indexes that an
+ *   OS upgrade changing glibc's collation rules cannot silently corrupt.
  * - `data` and `metadata` are `json`, not `jsonb`: json keeps the text as
  *   written (key order, and strings holding \u0000, which jsonb rejects), so
  *   events read back exactly as from the SQLite adapter, and it is still
@@ -55,10 +58,10 @@ const MIGRATIONS: readonly ((objects: StoreObjects) => string)[] = [
     CREATE SEQUENCE ${positions} AS bigint;
     CREATE TABLE ${events} (
       position    bigint      PRIMARY KEY,
-      stream_id   text        NOT NULL,
+      stream_id   text        COLLATE "C" NOT NULL,
       revision    bigint      NOT NULL CHECK (revision >= 0),
-      event_id    text        NOT NULL UNIQUE,
-      type        text        NOT NULL,
+      event_id    text        COLLATE "C" NOT NULL UNIQUE,
+      type        text        COLLATE "C" NOT NULL,
       data        json        NOT NULL,
       metadata    json,
       recorded_at timestamptz NOT NULL,
