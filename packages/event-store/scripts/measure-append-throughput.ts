@@ -14,62 +14,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import type { AppendRequest, NewEvent } from '../src/port.js';
+import type { AppendRequest } from '../src/port.js';
 import { openConnection } from '../src/sqlite/connection.js';
 import { openSqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
+import { formatRate as fmt, makeRequestBatches, median } from './append-workload.js';
 
 const inMemory = process.argv.includes('--memory');
 const [batchesArg, batchSizeArg] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const batches = Number(batchesArg ?? 200);
 const batchSize = Number(batchSizeArg ?? 1000);
-const leadPool = 20_000;
-
-interface Touchpoint {
-  leadId: string;
-  event: NewEvent;
-}
-
-/** Touchpoint-sized events (~300 bytes of JSON each) spread over a pool of leads (seeded, ids aside). */
-function makeBatches(): Touchpoint[][] {
-  let seed = 42;
-  const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-  return Array.from({ length: batches }, () =>
-    Array.from({ length: batchSize }, () => {
-      const leadId = `lead-${next() % leadPool}`;
-      // Producers send random UUIDs: the worst case for the unique id index.
-      const id = randomUUID();
-      return {
-        leadId,
-        event: {
-          id,
-          type: 'visit',
-          data: {
-            id,
-            type: 'visit',
-            occurredAt: '2026-03-01T10:00:00+08:00',
-            leadId,
-            source: 'google',
-            channel: 'paid_search',
-            campaign: 'spring-launch-2026',
-            properties: { url: '/pricing?plan=team', referrer: 'https://www.google.com/', landingPage: '/pricing' },
-          },
-        },
-      };
-    }),
-  );
-}
-
-/** One request per lead, input order kept within a lead, as the ingest path groups a batch. */
-function toRequests(batch: readonly Touchpoint[]): AppendRequest[] {
-  const byLead = new Map<string, NewEvent[]>();
-  for (const { leadId, event } of batch) {
-    const events = byLead.get(leadId);
-    if (events) events.push(event);
-    else byLead.set(leadId, [event]);
-  }
-  return [...byLead].map(([streamId, events]) => ({ streamId, events }));
-}
 
 async function measurePort(path: string, requestBatches: AppendRequest[][]): Promise<number> {
   const store = await openSqliteEventStore({ path });
@@ -103,7 +56,7 @@ function measureRaw(path: string, requestBatches: AppendRequest[][]): number {
   return (batches * batchSize) / seconds;
 }
 
-const requestBatches = makeBatches().map(toRequests);
+const requestBatches = makeRequestBatches(batches, batchSize);
 const requestsPerBatch = requestBatches.reduce((n, b) => n + b.length, 0) / batches;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-append-bench-'));
 try {
@@ -115,8 +68,6 @@ try {
     raw.push(measureRaw(inMemory ? ':memory:' : join(dir, `raw-${round}.db`), requestBatches));
     port.push(await measurePort(inMemory ? ':memory:' : join(dir, `port-${round}.db`), requestBatches));
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const fmt = (x: number) => `${Math.round(x).toLocaleString('en-US')} events/s`;
   console.log(
     `${batches} batches x ${batchSize} events, ~${Math.round(requestsPerBatch)} streams per batch, ` +
       `${inMemory ? ':memory:' : 'file'}, ${rounds} rounds (median)`,
