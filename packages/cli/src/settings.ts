@@ -10,6 +10,8 @@ export interface Settings {
   apiKeys: ApiKey[];
   limits: ApiLimits;
   timeZone: string;
+  /** a ClickHouse server; without it, embedded chDB in the data directory */
+  clickhouseUrl: string | undefined;
 }
 
 type Flags = { 'data-dir'?: string | undefined; host?: string | undefined; port?: string | undefined };
@@ -45,5 +47,6 @@ export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv): Settings 
     apiKeys: parseApiKeys(env.SLUICE_API_KEYS),
     limits: DEFAULT_LIMITS,
     timeZone: env.SLUICE_TIME_ZONE ?? 'UTC',
+    clickhouseUrl: env.CLICKHOUSE_URL === '' ? undefined : env.CLICKHOUSE_URL,
   };
 }

@@ -13,6 +13,8 @@ import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
+import { funnelRoutes } from './routes/funnels.js';
+import type { Analytics } from './routes/funnels.js';
 import { planRoutes } from './routes/plans.js';
 
 export interface ApiLimits {
@@ -26,6 +28,8 @@ export interface ApiDeps {
   store: EventStore;
   limits: ApiLimits;
   apiKeys: readonly ApiKey[];
+  /** ClickHouse (embedded chDB or a server) and its live sink; without it the query routes are absent */
+  analytics?: Analytics;
   logger?: FastifyServerOptions['logger'];
   metrics?: Metrics;
 }
@@ -84,5 +88,6 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
   await app.register(leadRoutes, { store: deps.store });
   await app.register(planRoutes);
+  if (deps.analytics) await app.register(funnelRoutes, deps.analytics);
   return app;
 }

@@ -1,0 +1,108 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
+import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
+import { openSqliteEventStore } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
+import { buildApp, DEFAULT_LIMITS } from '../app.js';
+
+// embedded chDB: this file runs in its own forked worker (one data directory per process)
+let dir: string;
+let store: EventStore;
+let client: AnalyticsClient;
+let sink: TouchpointSink;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-funnels-'));
+  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
+  client = createAnalyticsClient({ dataPath: dir });
+  await migrate(client);
+  sink = await runTouchpointSink(store, client);
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink } });
+  const at = (day: number, hour: number) => `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00Z`;
+  // three visitors: A converts all the way, B signs up but never books a demo, C only visits
+  const events = [
+    { id: 'a1', type: 'visit', occurredAt: at(1, 9), anonymousId: 'anon-A', source: 'google' },
+    { id: 'a2', type: 'form_submit', occurredAt: at(1, 10), anonymousId: 'anon-A', leadId: 'lead-A', properties: { formId: 'trial' } },
+    { id: 'a3', type: 'demo_held', occurredAt: at(5, 10), leadId: 'lead-A', properties: { demoId: 'd1' } },
+    { id: 'b1', type: 'visit', occurredAt: at(2, 9), anonymousId: 'anon-B', source: 'linkedin' },
+    { id: 'b2', type: 'form_submit', occurredAt: at(2, 11), anonymousId: 'anon-B', leadId: 'lead-B', properties: { formId: 'trial' } },
+    { id: 'c1', type: 'visit', occurredAt: at(3, 9), anonymousId: 'anon-C', source: "google'); DROP TABLE touchpoints; --" },
+  ];
+  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: events });
+  expect(res.statusCode).toBe(200);
+});
+
+afterAll(async () => {
+  await app.close();
+  await sink.stop();
+  await client.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const funnel = {
+  steps: [{ type: 'visit' }, { type: 'form_submit' }, { type: 'demo_held' }],
+  order: 'ordered',
+  window: { value: 30, unit: 'days' },
+  dateRange: { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' },
+};
+
+describe('POST /v1/funnels', () => {
+  it('counts leads per step with conversion and drop-off, the anonymous visit stitched to the lead', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/funnels', payload: funnel });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().steps.map((s: { leads: number }) => s.leads)).toEqual([3, 2, 1]);
+  });
+
+  it('breaks down by source, hostile values coming back as data', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, breakdown: 'source' } });
+    expect(res.statusCode).toBe(200);
+    const groups = res.json().breakdown.groups as Array<{ value: string; steps: Array<{ leads: number }> }>;
+    expect(Object.fromEntries(groups.map((g) => [g.value, g.steps.map((s) => s.leads)]))).toEqual({
+      google: [1, 1, 1],
+      linkedin: [1, 1, 0],
+      "google'); DROP TABLE touchpoints; --": [1, 0, 0],
+    });
+  });
+
+  it.each([
+    ['a filter value', { ...funnel, steps: [{ type: 'visit', where: [{ key: 'source', op: 'eq', value: "x' OR 1=1 --" }] }, { type: 'form_submit' }] }, 200],
+    ['a property path', { ...funnel, steps: [{ type: 'visit', where: [{ key: "properties.x'); SELECT 1; --", op: 'eq', value: 'v' }] }, { type: 'form_submit' }] }, 200],
+    ['a step type', { ...funnel, steps: [{ type: "visit'; DROP TABLE touchpoints; --" }, { type: 'form_submit' }] }, 400],
+    ['a breakdown key', { ...funnel, breakdown: 'source); DROP TABLE touchpoints; --' }, 400],
+    ['the order mode', { ...funnel, order: 'ordered; DROP TABLE x' }, 400],
+  ])('treats a hostile string in %s as data or rejects it, never as SQL', async (_label, payload, status) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/funnels', payload });
+    expect(res.statusCode).toBe(status);
+    if (status === 200) expect(res.json().steps[0].leads).toBe(0);
+    // the table is still there and still counts everyone
+    const again = await app.inject({ method: 'POST', url: '/v1/funnels', payload: funnel });
+    expect(again.json().steps[0].leads).toBe(3);
+  });
+
+  it('names bad fields and bad query options', async () => {
+    const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, window: { value: -1, unit: 'fortnights' } } });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json().errors as Array<{ field: string }>).map((e) => e.field)).toEqual(expect.arrayContaining(['window.value', 'window.unit']));
+    const timeout = await app.inject({ method: 'POST', url: '/v1/funnels?timeoutSeconds=100000', payload: funnel });
+    expect(timeout.statusCode).toBe(400);
+    expect(timeout.json().errors[0].field).toBe('querystring.timeoutSeconds');
+  });
+});
+
+describe('POST /v1/funnels/leads', () => {
+  it('lists the leads who reached a step and those who dropped after it', async () => {
+    const reached = await app.inject({ method: 'POST', url: '/v1/funnels/leads?stepIndex=1', payload: funnel });
+    expect(reached.statusCode).toBe(200);
+    expect(reached.json().leads.map((l: { leadId?: string }) => l.leadId).sort()).toEqual(['lead-A', 'lead-B']);
+    const dropped = await app.inject({ method: 'POST', url: '/v1/funnels/leads?stepIndex=1&status=dropped', payload: funnel });
+    expect(dropped.json().leads.map((l: { leadId?: string }) => l.leadId)).toEqual(['lead-B']);
+    const past = await app.inject({ method: 'POST', url: '/v1/funnels/leads?stepIndex=7', payload: funnel });
+    expect(past.statusCode).toBe(400);
+  });
+});

@@ -1,0 +1,95 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
+import { FunnelDefinitionSchema, FunnelLeadsQuerySchema, FunnelQueryOptionsSchema, listFunnelLeads, parseFunnelDefinition, runFunnel } from '@sluice/analytics';
+import type { FunnelDefinition } from '@sluice/analytics';
+import { ProblemError } from '../problem.js';
+
+export interface Analytics {
+  client: AnalyticsClient;
+  /** the live touchpoint sink; queries wait (briefly) for it to reach the log's head */
+  sink: TouchpointSink;
+}
+
+/** How long a query waits for the sink to catch up before answering from what it has. */
+const FRESHNESS_WAIT_MS = 2_000;
+
+async function freshEnough(sink: TouchpointSink): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([sink.caughtUp(), new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHNESS_WAIT_MS)))]);
+  clearTimeout(timer);
+}
+
+function definitionOf(body: unknown): FunnelDefinition {
+  const parsed = parseFunnelDefinition(body);
+  if (parsed.ok) return parsed.definition;
+  throw new ProblemError(400, 'invalid-funnel', 'Invalid funnel definition', `${parsed.issues.length} problem(s) in the funnel definition`, parsed.issues);
+}
+
+// query strings arrive as text: coerce the numeric options before the package's own schemas check them
+const FunnelQuery = z.object({
+  timeoutSeconds: z.coerce.number().optional(),
+  breakdownLimit: z.coerce.number().optional(),
+});
+const LeadsQuery = z.object({
+  stepIndex: z.coerce.number(),
+  status: z.enum(['reached', 'dropped']).optional(),
+  breakdownValue: z.string().optional(),
+  limit: z.coerce.number().optional(),
+  after: z.string().optional(),
+  timeoutSeconds: z.coerce.number().optional(),
+});
+
+function checked<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  throw new ProblemError(400, 'invalid-request', 'Invalid request', 'the query string is invalid', r.error.issues.map((i) => ({ field: ['querystring', ...i.path.map(String)].join('.'), message: i.message })));
+}
+
+const dropUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  routes.post('/v1/funnels', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Count an event funnel',
+      description:
+        'Steps are touchpoint types with property filters; order ordered | strict | unordered; a conversion window measured from the first step ' +
+        '(inclusive); exclusions between steps; breakdown by a property. Counts are unique leads (anonymous visitors not yet identified count as ' +
+        'themselves). Each step reports leads, conversion from the previous and the first step, and drop-off.',
+      body: FunnelDefinitionSchema,
+      querystring: FunnelQuery,
+    },
+    // body and query are checked in the handler, so every issue names its field
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const definition = definitionOf(request.body);
+      const options = checked(FunnelQueryOptionsSchema, dropUndefined(checked(FunnelQuery, request.query)));
+      await freshEnough(sink);
+      return runFunnel(client, definition, options);
+    },
+  });
+  routes.post('/v1/funnels/leads', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'The leads at one step of a funnel',
+      description: 'The body is the funnel definition; the query string picks the step (0-based), reached or dropped, a breakdown value, and the page.',
+      body: FunnelDefinitionSchema,
+      querystring: LeadsQuery,
+    },
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const definition = definitionOf(request.body);
+      const query = checked(FunnelLeadsQuerySchema, dropUndefined(checked(LeadsQuery, request.query)));
+      if (query.stepIndex >= definition.steps.length) {
+        throw new ProblemError(400, 'invalid-request', 'Invalid request', `stepIndex ${query.stepIndex} is past the funnel's last step (${definition.steps.length - 1})`, [
+          { field: 'querystring.stepIndex', message: `must be below ${definition.steps.length}` },
+        ]);
+      }
+      await freshEnough(sink);
+      return listFunnelLeads(client, definition, query);
+    },
+  });
+};
