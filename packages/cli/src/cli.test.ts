@@ -104,3 +104,29 @@ describe('sluice plan', () => {
     expect(r.stderr).toContain('targets.0.revenue');
   });
 });
+
+describe('sluice query funnel', () => {
+  it('counts a funnel on the embedded engine, after catching ClickHouse up with the log', () => {
+    const file = join(dir, 'funnel-events.ndjson');
+    writeFileSync(
+      file,
+      [
+        line('q1', { anonymousId: 'anon-q1', occurredAt: '2026-03-01T09:00:00Z', channel: 'paid' }),
+        line('q2', { anonymousId: 'anon-q1', leadId: 'lead-q1', type: 'form_submit', occurredAt: '2026-03-01T09:05:00Z', properties: { formId: 'f' } }),
+        line('q3', { anonymousId: 'anon-q2', occurredAt: '2026-03-02T09:00:00Z', channel: 'organic' }),
+      ].join('\n'),
+    );
+    expect(sluice('import', file).code).toBe(0);
+    const r = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--breakdown', 'channel', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result.steps.map((s: { leads: number }) => s.leads)).toEqual([2, 1]);
+    expect(result.breakdown.groups.map((g: { value: string; steps: Array<{ leads: number }> }) => [g.value, g.steps[1]!.leads])).toEqual([
+      ['organic', 0],
+      ['paid', 1],
+    ]);
+    const bad = sluice('query', 'funnel', '--steps', 'visit,sign_up', '--from', '2026-03-01', '--to', '2026-04-01');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('steps.1.type: unknown event type "sign_up"');
+  });
+});

@@ -13,6 +13,7 @@ const commands = {
   import: () => import('./commands/import.js'),
   importReport: () => import('./commands/import-report.js'),
   plan: () => import('./commands/plan.js'),
+  queryFunnel: () => import('./commands/query-funnel.js'),
   serve: () => import('./commands/serve.js'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
@@ -28,6 +29,10 @@ usage:
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
                                                   write the seeded synthetic demo data set
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
+  sluice query funnel --steps visit,form_submit,demo_held --from 2026-01-01 --to 2026-04-01
+                [--window 30d] [--order ordered|strict|unordered] [--breakdown channel] [--url http://127.0.0.1:4780] [--json]
+                or: sluice query funnel --file funnel.json
+                                                  count an event funnel (leads per step, conversion, drop-off)
   sluice plan   --revenue N --deal-size N --period 2027-Q1|2027-03 [--unit U]
                 [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
                 or: sluice plan --input plan.json [--json]
@@ -156,6 +161,27 @@ async function run(argv: string[]): Promise<void> {
       const settings = resolveSettings(values, process.env);
       const { showLeadEvents } = await commands.events();
       await withStore(settings, (store) => showLeadEvents(store, leadId, values.json));
+      return;
+    }
+    case 'query': {
+      const [what, ...queryArgs] = rest;
+      if (what !== 'funnel') throw usageError(`sluice query takes: funnel (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+      const { values } = parse(queryArgs, {
+        file: { type: 'string' },
+        steps: { type: 'string' },
+        window: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        order: { type: 'string' },
+        breakdown: { type: 'string' },
+        url: { type: 'string' },
+        host: { type: 'string' },
+        port: { type: 'string' },
+      });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { queryFunnel } = await commands.queryFunnel();
+      await queryFunnel(() => openStore(settings), settings, values, values.json);
       return;
     }
     case 'plan': {
