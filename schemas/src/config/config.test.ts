@@ -129,9 +129,13 @@ describe('rule configuration schema', () => {
   it('checks the time zone, grades and business units', () => {
     expect(issuesOf({ version: 'v1', timeZone: 'Europe/Berln' })).toEqual(['timeZone: must be an IANA time zone such as UTC or Europe/Berlin']);
     expect(issuesOf({ version: 'v1', grades: { hot: 20, warm: 30 } })).toEqual(['grades.hot: hot must be above warm']);
-    expect(issuesOf({ version: 'v1', businessUnits: { default: 'emea', units: [{ id: 'amer', name: 'Americas', aliases: ['AMER'] }] } })).toEqual([
-      'businessUnits.units.0.aliases.0: "AMER" already names unit "amer"',
-      'businessUnits.default: unknown unit "emea"; units: amer',
+    const units = [
+      { id: 'amer', name: 'Americas', aliases: ['AMER', 'NA'] },
+      { id: 'apac', name: 'Asia Pacific', aliases: ['Amer'] },
+    ];
+    expect(issuesOf({ version: 'v1', businessUnits: { default: 'emea', units } })).toEqual([
+      'businessUnits.units.1.aliases.0: "Amer" already names unit "amer"',
+      'businessUnits.default: unknown unit "emea"; units: amer, apac',
     ]);
   });
 

@@ -121,7 +121,7 @@ export const BusinessUnitsSchema = z
       for (const [j, name] of [u.id, ...u.aliases].entries()) {
         const key = name.toLowerCase();
         const other = owner.get(key);
-        if (other !== undefined) {
+        if (other !== undefined && other !== u.id) {
           ctx.addIssue({ code: 'custom', path: j === 0 ? ['units', i, 'id'] : ['units', i, 'aliases', j - 1], input: name, message: `"${name}" already names unit "${other}"` });
         }
         owner.set(key, u.id);
