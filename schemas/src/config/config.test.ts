@@ -71,6 +71,16 @@ describe('rule configuration schema', () => {
     expect(issuesOf({ version: 'v1', stageModel, sla: { startStage: 'activ' } })).toEqual(['sla.startStage: unknown stage "activ"; stages: signup, activated, paying']);
   });
 
+  it('checks the defaults of a built-in against a model that lists its own stages', () => {
+    const stageModel = { id: 'short', builtin: 'classic_b2b', stages: [{ id: 'lead', name: 'Lead' }, { id: 'won', name: 'Won' }], customerStage: 'won' };
+    expect(issuesOf({ version: 'v1', stageModel })).toEqual([
+      'pool.noFollowUp.stages.0: unknown stage "mql"; stages: lead, won (the classic_b2b default; set it for this model, or null)',
+      'pool.noFollowUp.stages.1: unknown stage "sql"; stages: lead, won (the classic_b2b default; set it for this model, or null)',
+      'pool.stalled.0.stage: unknown stage "sql"; stages: lead, won (the classic_b2b default; set it for this model, or null)',
+      'sla.startStage: unknown stage "mql"; stages: lead, won (the classic_b2b default; set it for this model, or null)',
+    ]);
+  });
+
   it('rejects duplicate stage ids and an unknown customer stage', () => {
     const stages = [
       { id: 'a', name: 'A' },
@@ -137,6 +147,11 @@ describe('rule configuration schema', () => {
       'businessUnits.units.1.aliases.0: "Amer" already names unit "amer"',
       'businessUnits.default: unknown unit "emea"; units: amer, apac',
     ]);
+  });
+
+  it.each(BUILTIN_MODEL_NAMES)('parses its own output again to the same config (%s), so a stored config can be re-read', (name) => {
+    const parsed = SluiceConfigSchema.parse({ version: 'v1', stageModel: { builtin: name } });
+    expect(SluiceConfigSchema.parse(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
   });
 
   it('checks API keys without echoing secrets', () => {

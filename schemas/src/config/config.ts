@@ -47,8 +47,11 @@ function resolveRules<T extends ParsedRules>(raw: T, ctx: z.RefinementCtx): Omit
   const model = raw.stageModel;
   const stageIds = model.stages.map((s) => s.id);
   const defaults = model.builtin === undefined ? undefined : MODEL_DEFAULTS[model.builtin];
-  const checkStage = (id: string, path: (string | number)[]) => {
-    if (!stageIds.includes(id)) ctx.addIssue({ code: 'custom', path, input: id, message: unknownStage(id, stageIds) });
+  // defaults are checked too: a model listing its stages may still name a built-in as its origin
+  const checkStage = (id: string, path: (string | number)[], fromDefault: boolean) => {
+    if (stageIds.includes(id)) return;
+    const hint = fromDefault ? ` (the ${model.builtin ?? ''} default; set it for this model, or null)` : '';
+    ctx.addIssue({ code: 'custom', path, input: id, message: unknownStage(id, stageIds) + hint });
   };
 
   const p = raw.pool ?? {};
@@ -57,8 +60,8 @@ function resolveRules<T extends ParsedRules>(raw: T, ctx: z.RefinementCtx): Omit
     stalled: p.stalled ?? defaults?.pool.stalled ?? [],
     ownerCaps: p.ownerCaps === null ? undefined : (p.ownerCaps ?? defaults?.pool.ownerCaps),
   };
-  p.noFollowUp?.stages.forEach((s, i) => checkStage(s, ['pool', 'noFollowUp', 'stages', i]));
-  p.stalled?.forEach((r, i) => checkStage(r.stage, ['pool', 'stalled', i, 'stage']));
+  pool.noFollowUp?.stages.forEach((s, i) => checkStage(s, ['pool', 'noFollowUp', 'stages', i], p.noFollowUp === undefined));
+  pool.stalled.forEach((r, i) => checkStage(r.stage, ['pool', 'stalled', i, 'stage'], p.stalled === undefined));
 
   let sla: SlaRules | undefined;
   if (raw.sla !== null && (raw.sla !== undefined || defaults !== undefined)) {
@@ -67,7 +70,7 @@ function resolveRules<T extends ParsedRules>(raw: T, ctx: z.RefinementCtx): Omit
     if (startStage === undefined) {
       ctx.addIssue({ code: 'custom', path: ['sla', 'startStage'], input: undefined, message: 'required with a custom stage model (or set sla to null)' });
     } else {
-      if (s.startStage !== undefined) checkStage(s.startStage, ['sla', 'startStage']);
+      checkStage(startStage, ['sla', 'startStage'], s.startStage === undefined);
       sla = {
         startStage,
         firstTouchWithinMinutes: s.firstTouchWithinMinutes ?? defaults?.sla.firstTouchWithinMinutes ?? 240,

@@ -196,11 +196,15 @@ const isObject = (v: unknown): v is object => typeof v === 'object' && v !== nul
 /** Parses either form and always yields the full model, so nothing downstream needs to know about built-ins. */
 export const StageModelSchema = z
   .preprocess(
-    (v) => (isObject(v) ? { ...v, kind: Object.hasOwn(v, 'builtin') ? 'builtin' : 'custom' } : v),
-    z.discriminatedUnion('kind', [BuiltinRefSchema, z.strictObject({ kind: z.literal('custom'), ...CustomModelShape }).superRefine(checkCustomModel)]),
+    // a parsed model (stages listed, `builtin` kept as provenance) parses again as itself
+    (v) => (isObject(v) ? { ...v, kind: Object.hasOwn(v, 'builtin') && !Object.hasOwn(v, 'stages') ? 'builtin' : 'custom' } : v),
+    z.discriminatedUnion('kind', [
+      BuiltinRefSchema,
+      z.strictObject({ kind: z.literal('custom'), ...CustomModelShape, builtin: z.enum(BUILTIN_MODEL_NAMES).optional() }).superRefine(checkCustomModel),
+    ]),
   )
   .transform((m): StageModel => {
-    if (m.kind === 'custom') return { id: m.id, name: m.name ?? m.id, stages: m.stages, customerStage: m.customerStage };
+    if (m.kind === 'custom') return { id: m.id, name: m.name ?? m.id, builtin: m.builtin, stages: m.stages, customerStage: m.customerStage };
     const base = builtinStageModel(m.builtin);
     return {
       ...base,
