@@ -1,9 +1,11 @@
-import type { ApiKey, ApiLimits, Scope } from '@sluice/api';
-import { DEFAULT_LIMITS } from '@sluice/api';
-import { CliError } from './output.js';
+import type { ApiKey, ApiLimits } from '@sluice/api';
+import { ConfigError, loadConfig } from '@sluice/config';
+import type { SluiceConfig } from '@sluice/schemas';
+import { CliError, usageError } from './output.js';
 
-/** What the composition root needs to start things: flags over environment over defaults. */
+/** What the composition root needs to start things: flags over environment over the config file over defaults. */
 export interface Settings {
+  config: SluiceConfig;
   dataDir: string;
   host: string;
   port: number;
@@ -14,39 +16,31 @@ export interface Settings {
   clickhouseUrl: string | undefined;
 }
 
-type Flags = { 'data-dir'?: string | undefined; host?: string | undefined; port?: string | undefined };
-const SCOPES: readonly Scope[] = ['ingest', 'read', 'admin'];
+type Flags = { config?: string | undefined; 'data-dir'?: string | undefined; host?: string | undefined; port?: string | undefined };
 
-/** SLUICE_API_KEYS: `name:scope+scope:secret,...`, e.g. `tracker:ingest:s3cr3t,dash:read:t0ps3cr3t`. */
-export function parseApiKeys(text: string | undefined): ApiKey[] {
-  if (text === undefined || text.trim() === '') return [];
-  return text.split(',').map((entry, i) => {
-    const [name, scopes, ...secret] = entry.trim().split(':');
-    const joined = secret.join(':');
-    if (!name || !scopes || joined.length < 16) {
-      throw new CliError(`SLUICE_API_KEYS entry ${i + 1} must be name:scope+scope:secret with a secret of at least 16 characters`);
-    }
-    const list = scopes.split('+') as Scope[];
-    const bad = list.find((s) => !SCOPES.includes(s));
-    if (bad) throw new CliError(`SLUICE_API_KEYS entry ${i + 1} ("${name}"): unknown scope "${bad}"; scopes are ${SCOPES.join(', ')}`);
-    return { name, scopes: list, secret: joined };
-  });
-}
-
-function port(text: string, from: string): number {
+function port(text: string): number {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CliError(`${from} must be a port number 0-65535, got "${text}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw usageError(`--port must be a port number 0-65535, got "${text}"`);
   return n;
 }
 
 export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv): Settings {
+  let config: SluiceConfig;
+  try {
+    config = loadConfig({ file: flags.config, env });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+  const { server } = config;
   return {
-    dataDir: flags['data-dir'] ?? env.SLUICE_DATA_DIR ?? '.sluice',
-    host: flags.host ?? env.SLUICE_HOST ?? '127.0.0.1',
-    port: flags.port !== undefined ? port(flags.port, '--port') : env.SLUICE_PORT !== undefined ? port(env.SLUICE_PORT, 'SLUICE_PORT') : 4780,
-    apiKeys: parseApiKeys(env.SLUICE_API_KEYS),
-    limits: DEFAULT_LIMITS,
-    timeZone: env.SLUICE_TIME_ZONE ?? 'UTC',
+    config,
+    dataDir: flags['data-dir'] ?? server.dataDir,
+    host: flags.host ?? server.host,
+    port: flags.port !== undefined ? port(flags.port) : server.port,
+    apiKeys: server.apiKeys.map((k) => ({ name: k.name, scopes: [...k.scopes], secret: k.secret })),
+    limits: { maxEvents: server.batch.maxEvents, bodyLimitBytes: server.batch.bodyLimitBytes },
+    timeZone: config.timeZone,
     clickhouseUrl: env.CLICKHOUSE_URL === '' ? undefined : env.CLICKHOUSE_URL,
   };
 }
