@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.scratch/**', '**/.spike/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   ...tseslint.configs.recommended,
