@@ -2,3 +2,6 @@
 // queries in @sluice/analytics are property-tested against.
 export * from './touchpoint.js';
 export * from './funnel.js';
+export * from './segments.js';
+export * from './stage-conversion.js';
+export * from './close-rates.js';
