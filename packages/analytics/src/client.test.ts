@@ -16,7 +16,7 @@ for (const backend of testBackends()) {
     it('migrating again is a no-op', async () => {
       expect(await migrate(client)).toEqual({ applied: [] });
       expect(await migrate(client)).toEqual({ applied: [] });
-      expect(await appliedSchemaVersions(client)).toEqual([LATEST_SCHEMA_VERSION]);
+      expect(await appliedSchemaVersions(client)).toEqual(Array.from({ length: LATEST_SCHEMA_VERSION }, (_, i) => i + 1));
     });
 
     it('binds awkward strings as values, never as SQL', async () => {

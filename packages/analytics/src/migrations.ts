@@ -96,6 +96,77 @@ const MIGRATIONS: readonly Migration[] = [
       ORDER BY name`,
     ],
   },
+  {
+    version: 2,
+    name: 'stage transitions, lead profiles',
+    statements: [
+      /*
+       * One row per (rule configuration, lead, stage reached), written by the
+       * projector through applyStageTransitionChanges. lead_id is the actor:
+       * the lead id, or 'anon~<anonymousId>' for an anonymous subject
+       * (ANONYMOUS_ACTOR_PREFIX), as in touchpoints_resolved.actor_id.
+       * from_stage is '' for the first stage reached; a skipped stage has
+       * skipped = true and the time of the stage that was reached.
+       *
+       * ReplacingMergeTree(version, is_deleted): a late, older event can move
+       * a transition's time or rule, or remove it (an older disqualification),
+       * so a row is a STATE of its key, not a fact. version is the log
+       * position of the change: the highest wins, and a removal is a row with
+       * is_deleted = 1 that wins the same way (FINAL hides deleted keys). A
+       * batch applied again carries the same version and the same content, so
+       * it collapses into what is there; an older batch replayed after a
+       * newer one loses.
+       *
+       * ORDER BY (config_version, lead_id, stage) is the replacement key: one
+       * row per lead and stage under each config. config_version leads because
+       * every query reads exactly one config (the live one, or a what-if
+       * candidate replayed side by side), so it prunes to a contiguous range;
+       * then a lead's stages sit together, the shape of the per-lead pairing
+       * the conversion queries do. entered_at cannot be in the key or the
+       * partition: it changes for a key, and replacement only happens within
+       * one key and one partition (hence no PARTITION BY on time).
+       */
+      `CREATE TABLE IF NOT EXISTS stage_transitions (
+        config_version LowCardinality(String),
+        lead_id String,
+        stage LowCardinality(String),
+        from_stage LowCardinality(String),
+        entered_at DateTime64(3, 'UTC'),
+        skipped Bool,
+        rule LowCardinality(String),
+        event_id String,
+        version UInt64,
+        is_deleted UInt8
+      ) ENGINE = ReplacingMergeTree(version, is_deleted)
+      ORDER BY (config_version, lead_id, stage)`,
+      /*
+       * The current profile of each lead under a config: what stage-level
+       * queries segment and filter by (first-touch attribution, business unit
+       * as the config resolves it, persona, firmographics, owner, furthest
+       * stage). '' / 0 mean unknown. Written by applyLeadProfiles;
+       * ReplacingMergeTree(version) keyed by (config_version, lead_id): the
+       * newest snapshot (highest log position) wins, a replayed one
+       * collapses. Read with FINAL.
+       */
+      `CREATE TABLE IF NOT EXISTS lead_profile (
+        config_version LowCardinality(String),
+        lead_id String,
+        business_unit LowCardinality(String),
+        source LowCardinality(String),
+        channel LowCardinality(String),
+        campaign String,
+        role LowCardinality(String),
+        industry LowCardinality(String),
+        country LowCardinality(String),
+        company_size UInt32,
+        lead_source LowCardinality(String),
+        owner String,
+        stage LowCardinality(String),
+        version UInt64
+      ) ENGINE = ReplacingMergeTree(version)
+      ORDER BY (config_version, lead_id)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -26,7 +26,7 @@ export interface TestBackend {
   close(): Promise<void>;
 }
 
-const DATA_TABLES = ['touchpoints', 'identity_links', 'sink_checkpoints'] as const;
+const DATA_TABLES = ['touchpoints', 'identity_links', 'sink_checkpoints', 'stage_transitions', 'lead_profile'] as const;
 
 async function reset(client: AnalyticsClient): Promise<void> {
   for (const table of DATA_TABLES) await client.command(`TRUNCATE TABLE IF EXISTS ${table}`);

@@ -1,0 +1,160 @@
+import type { LeadProfileFacts, LeadSnapshot, StageTransition } from '@sluice/domain';
+import { actorIdFor } from '@sluice/domain';
+import type { AnalyticsClient } from './client.js';
+import { clickhouseDateTime } from './client.js';
+
+/**
+ * What the projector writes for stage-level analytics: stage transitions and
+ * lead profiles (tables in migrations.ts, version 2). Both writes are
+ * idempotent: a row carries the log position that produced it as its
+ * version, the highest version of a key wins, and applying a batch again
+ * (at-least-once delivery, a crash before the projector's checkpoint moved)
+ * writes rows equal to the ones already there. Queries read with FINAL.
+ *
+ * Contract for callers: a version names one batch's content. Re-applying a
+ * version must carry the same changes (a replay of the same log under the same
+ * config does), and a later batch must carry a higher version (the log
+ * position of its last event does).
+ */
+
+export interface StageTransitionChanges {
+  /** Transitions that appeared or changed (time, rule, skipped, ...). */
+  upserts: readonly StageTransition[];
+  /** Transitions that no longer hold (e.g. an older disqualification arrived late). */
+  removals: readonly StageTransition[];
+  /** Log position that produced these changes (the batch's last event). */
+  version: number;
+}
+
+interface StageTransitionRow {
+  config_version: string;
+  lead_id: string;
+  stage: string;
+  from_stage: string;
+  entered_at: string;
+  skipped: boolean;
+  rule: string;
+  event_id: string;
+  version: number;
+  is_deleted: 0 | 1;
+}
+
+function checkVersion(version: number): void {
+  if (!Number.isSafeInteger(version) || version < 0) throw new RangeError(`version must be a non-negative integer (a log position), got ${String(version)}`);
+}
+
+function transitionRow(t: StageTransition, version: number, deleted: boolean): StageTransitionRow {
+  if (!Number.isFinite(t.at)) throw new RangeError(`transition ${t.to} of ${t.leadId ?? t.anonymousId ?? '?'} has no valid time: ${String(t.at)}`);
+  return {
+    config_version: t.configVersion,
+    lead_id: actorIdFor(t.leadId, t.anonymousId),
+    stage: t.to,
+    from_stage: t.from ?? '',
+    entered_at: clickhouseDateTime(t.at),
+    skipped: t.skipped,
+    rule: t.rule,
+    event_id: t.eventId,
+    version,
+    is_deleted: deleted ? 1 : 0,
+  };
+}
+
+/**
+ * Writes one batch of transition changes (one insert, so a batch lands whole).
+ * A key ((config, lead, stage)) may appear once per batch: twice with different
+ * content (or as both upsert and removal) has no defined winner at one
+ * version, so it is refused; pass the net change (transitionChanges between
+ * the batch's first and last state, or {@link netTransitionChanges}).
+ */
+export async function applyStageTransitionChanges(client: AnalyticsClient, changes: StageTransitionChanges): Promise<void> {
+  checkVersion(changes.version);
+  const rows = new Map<string, StageTransitionRow>();
+  const add = (row: StageTransitionRow) => {
+    const key = JSON.stringify([row.config_version, row.lead_id, row.stage]);
+    const known = rows.get(key);
+    if (known === undefined) rows.set(key, row);
+    else if (JSON.stringify(known) !== JSON.stringify(row)) {
+      throw new Error(`conflicting changes for stage ${row.stage} of ${row.lead_id} (config ${row.config_version}) in one batch: pass one net change per lead and stage`);
+    }
+  };
+  for (const t of changes.upserts) add(transitionRow(t, changes.version, false));
+  for (const t of changes.removals) add(transitionRow(t, changes.version, true));
+  await client.insert('stage_transitions', [...rows.values()]);
+}
+
+/**
+ * The net effect of changes in the order they happened (e.g. one
+ * transitionChanges per event of a batch): per (config, lead, stage), the last
+ * change wins, so a removal followed by an upsert is an upsert and the other
+ * way round a removal.
+ */
+export function netTransitionChanges(changes: ReadonlyArray<Pick<StageTransitionChanges, 'upserts' | 'removals'>>): Pick<StageTransitionChanges, 'upserts' | 'removals'> {
+  const last = new Map<string, { t: StageTransition; removed: boolean }>();
+  const keyOf = (t: StageTransition) => JSON.stringify([t.configVersion, actorIdFor(t.leadId, t.anonymousId), t.to]);
+  for (const c of changes) {
+    // within one change a key is either upserted or removed, never both
+    for (const t of c.upserts) last.set(keyOf(t), { t, removed: false });
+    for (const t of c.removals) last.set(keyOf(t), { t, removed: true });
+  }
+  const net = [...last.values()];
+  return { upserts: net.filter((c) => !c.removed).map((c) => c.t), removals: net.filter((c) => c.removed).map((c) => c.t) };
+}
+
+/** A lead's profile row: the segments of stage-level queries. */
+export interface LeadProfileRow extends LeadProfileFacts {
+  /** The actor id: the lead id, or `anon~<anonymousId>`. */
+  leadId: string;
+  configVersion: string;
+}
+
+/** The profile row of a lead snapshot (attribution is first touch; '' and 0 for unknown). */
+export function leadProfileOf(snapshot: LeadSnapshot): LeadProfileRow {
+  return {
+    leadId: actorIdFor(snapshot.leadId, snapshot.anonymousId),
+    configVersion: snapshot.configVersion,
+    businessUnit: snapshot.businessUnit,
+    source: snapshot.attribution.source ?? '',
+    channel: snapshot.attribution.channel ?? '',
+    campaign: snapshot.attribution.campaign ?? '',
+    role: snapshot.profile.role ?? '',
+    industry: snapshot.profile.industry ?? '',
+    country: snapshot.profile.country ?? '',
+    companySize: snapshot.profile.companySize ?? 0,
+    leadSource: snapshot.profile.leadSource ?? '',
+    owner: snapshot.owner ?? '',
+    currentStage: snapshot.stage ?? '',
+  };
+}
+
+/**
+ * Writes profile rows at a version (the log position of the newest event they
+ * reflect). A lead listed twice: the later row in `rows` wins, since at one
+ * version ClickHouse would keep either.
+ */
+export async function applyLeadProfiles(client: AnalyticsClient, rows: readonly LeadProfileRow[], version: number): Promise<void> {
+  checkVersion(version);
+  const latest = new Map<string, LeadProfileRow>();
+  for (const r of rows) latest.set(JSON.stringify([r.configVersion, r.leadId]), r);
+  await client.insert(
+    'lead_profile',
+    [...latest.values()].map((r) => {
+      if (!Number.isSafeInteger(r.companySize) || r.companySize < 0) throw new RangeError(`companySize of ${r.leadId} must be a non-negative integer (0 = unknown), got ${String(r.companySize)}`);
+      return {
+        config_version: r.configVersion,
+        lead_id: r.leadId,
+        business_unit: r.businessUnit,
+        source: r.source,
+        channel: r.channel,
+        campaign: r.campaign,
+        role: r.role,
+        industry: r.industry,
+        country: r.country,
+        company_size: r.companySize,
+        lead_source: r.leadSource,
+        owner: r.owner,
+        stage: r.currentStage,
+        version,
+      };
+    }),
+  );
+}
