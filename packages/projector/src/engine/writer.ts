@@ -1,0 +1,108 @@
+import type Database from 'better-sqlite3';
+import type { StageTransition } from '@sluice/domain';
+import type { CounterDelta } from './contribution.js';
+import { LEAD_COLUMNS, type LeadRowValues, transitionRow } from './rows.js';
+
+/** One subject's writes in a flush. */
+export interface SubjectWrite {
+  readonly row: LeadRowValues;
+  readonly subject: string;
+  /** every transition of the subject goes (an anonymous history merged into a lead) */
+  readonly dropTransitions: boolean;
+  readonly upserts: readonly StageTransition[];
+  readonly removals: readonly StageTransition[];
+}
+
+export interface FlushWrites {
+  /** the checkpoint the store must still be at (compare-and-set) */
+  readonly fromPosition: number;
+  readonly toPosition: number;
+  readonly subjects: readonly SubjectWrite[];
+  readonly counters: Iterable<CounterDelta>;
+  readonly links: readonly { readonly anonymousId: string; readonly leadId: string; readonly eventId: string }[];
+  readonly changes: readonly { readonly type: string; readonly subject: string; readonly payload: string }[];
+}
+
+export class CheckpointMovedError extends Error {
+  readonly code = 'PROJECTION_CHECKPOINT_MOVED';
+  constructor(readonly expected: number) {
+    super(`the projections checkpoint is no longer at ${expected}: another projector writes to the same file`);
+    this.name = 'CheckpointMovedError';
+  }
+}
+
+/** How many derived changes the feed keeps for resuming clients. */
+export const CHANGE_RETENTION = 10_000;
+
+const upsertLeadSql = `INSERT INTO leads (${LEAD_COLUMNS.join(', ')}) VALUES (${LEAD_COLUMNS.map(() => '?').join(', ')})
+  ON CONFLICT (subject) DO UPDATE SET ${LEAD_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ')}`;
+
+/**
+ * The flush: every read-model write of a batch and the checkpoint, in ONE
+ * transaction, compare-and-set on the checkpoint. A crash before the commit
+ * leaves the previous checkpoint and the rows that go with it; the projector
+ * replays from there to the same result.
+ */
+export class ProjectionWriter {
+  readonly #moveCheckpoint: Database.Statement<[number, number]>;
+  readonly #upsertLead: Database.Statement<LeadRowValues>;
+  readonly #upsertTransition: Database.Statement;
+  readonly #deleteTransition: Database.Statement<[string, string]>;
+  readonly #deleteTransitions: Database.Statement<[string]>;
+  readonly #addCounter: Database.Statement<[string, string, string, string, string, number, number], { leads: number; velocity_ms: number }>;
+  readonly #deleteCounter: Database.Statement<[string, string, string, string, string]>;
+  readonly #insertLink: Database.Statement<[string, string, string]>;
+  readonly #insertChange: Database.Statement<[string, string, string]>;
+  readonly #trimChanges: Database.Statement<[number]>;
+  readonly #write: Database.Transaction<(w: FlushWrites) => number | undefined>;
+
+  constructor(db: Database.Database) {
+    this.#moveCheckpoint = db.prepare('UPDATE projection_state SET position = ? WHERE id = 1 AND position = ?');
+    this.#upsertLead = db.prepare<LeadRowValues>(upsertLeadSql);
+    this.#upsertTransition = db.prepare(
+      `INSERT INTO stage_transitions (subject, to_stage, from_stage, at, skipped, rule, event_id, config_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (subject, to_stage) DO UPDATE SET from_stage = excluded.from_stage, at = excluded.at, skipped = excluded.skipped,
+         rule = excluded.rule, event_id = excluded.event_id, config_version = excluded.config_version`,
+    );
+    this.#deleteTransition = db.prepare('DELETE FROM stage_transitions WHERE subject = ? AND to_stage = ?');
+    this.#deleteTransitions = db.prepare('DELETE FROM stage_transitions WHERE subject = ?');
+    this.#addCounter = db.prepare(
+      `INSERT INTO conversion_days (day, business_unit, source, from_stage, to_stage, leads, velocity_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (day, business_unit, source, from_stage, to_stage) DO UPDATE SET leads = leads + excluded.leads, velocity_ms = velocity_ms + excluded.velocity_ms
+       RETURNING leads, velocity_ms`,
+    );
+    this.#deleteCounter = db.prepare('DELETE FROM conversion_days WHERE day = ? AND business_unit = ? AND source = ? AND from_stage = ? AND to_stage = ?');
+    // first link wins: a stored link is never replaced
+    this.#insertLink = db.prepare('INSERT INTO identity_links (anonymous_id, lead_id, event_id) VALUES (?, ?, ?) ON CONFLICT (anonymous_id) DO NOTHING');
+    this.#insertChange = db.prepare('INSERT INTO derived_changes (type, subject, payload) VALUES (?, ?, ?)');
+    this.#trimChanges = db.prepare('DELETE FROM derived_changes WHERE seq <= ?');
+    this.#write = db.transaction((w: FlushWrites) => this.#apply(w));
+  }
+
+  /** Commits the flush; returns the sequence number of its last derived change, if it had any. */
+  write(w: FlushWrites): number | undefined {
+    return this.#write.immediate(w);
+  }
+
+  #apply(w: FlushWrites): number | undefined {
+    if (this.#moveCheckpoint.run(w.toPosition, w.fromPosition).changes !== 1) throw new CheckpointMovedError(w.fromPosition);
+    for (const s of w.subjects) {
+      this.#upsertLead.run(...s.row);
+      if (s.dropTransitions) this.#deleteTransitions.run(s.subject);
+      for (const t of s.removals) this.#deleteTransition.run(s.subject, t.to);
+      for (const t of s.upserts) this.#upsertTransition.run(...transitionRow(s.subject, t));
+    }
+    for (const c of w.counters) {
+      const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.velocityMs)!;
+      // a counter nobody contributes to is no row at all, so equal models hash equal
+      if (after.leads === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);
+    }
+    for (const l of w.links) this.#insertLink.run(l.anonymousId, l.leadId, l.eventId);
+    let lastSeq: number | undefined;
+    for (const c of w.changes) lastSeq = Number(this.#insertChange.run(c.type, c.subject, c.payload).lastInsertRowid);
+    if (lastSeq !== undefined) this.#trimChanges.run(lastSeq - CHANGE_RETENTION);
+    return lastSeq;
+  }
+}

@@ -1,0 +1,32 @@
+// The projector: read models of the log (current lead state, stage
+// transitions, the anonymous -> lead map, live conversion counters) in their
+// own SQLite file; the live runner, rebuild, what-if, content hash and queries.
+export { type ProjectionState, type ProjectionStore, ProjectionConfigMismatchError, openProjectionStore } from './store/projection-store.js';
+export { type ProjectionLag, type Projector, type ProjectorOptions, type ProjectorProgress, startProjector } from './projector.js';
+export { ProjectionError } from './engine/projection.js';
+export { CheckpointMovedError } from './engine/writer.js';
+export { type RebuildOptions, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
+export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';
+export { contentHash } from './hash.js';
+export { type DerivedChange, type LeadHot, type StageChanged, lastChangeSeq, readChanges } from './changes.js';
+export { type MetricSample, projectionMetrics } from './metrics.js';
+export {
+  InvalidCursorError,
+  type LeadFilter,
+  type LeadPage,
+  type LeadSource,
+  type LeadView,
+  type TransitionView,
+  getLead,
+  leadTransitions,
+  listLeads,
+} from './queries/leads.js';
+export {
+  type CohortConversion,
+  type CohortPeriod,
+  type LiveConversion,
+  type LiveConversionQuery,
+  type ReachedStage,
+  type StageConversion,
+  liveConversion,
+} from './queries/conversion.js';

@@ -1,0 +1,80 @@
+import type { EventStore } from '@sluice/event-store';
+import type { RuleConfig } from '@sluice/schemas';
+import { Projection } from './engine/projection.js';
+import { type ProjectionStore, bindConfig, clearProjections } from './store/projection-store.js';
+
+export interface ReplayProgress {
+  /** last position applied */
+  readonly position: number;
+  /** the position the replay runs to (the log's head when it started) */
+  readonly until: number;
+  /** events applied so far */
+  readonly events: number;
+}
+
+export interface ReplayOptions {
+  /** events per read (default 5,000) */
+  batchSize?: number;
+  /** positions between flushes (default 50,000) */
+  flushEvery?: number;
+  /** subjects kept in memory (default 100,000) */
+  cacheSize?: number;
+  /** called after every batch */
+  onProgress?: (progress: ReplayProgress) => void;
+}
+
+export interface ReplayResult {
+  /** the last position applied (the head when the replay started) */
+  readonly position: number;
+  readonly events: number;
+  readonly seconds: number;
+}
+
+/**
+ * Reads the log once, from the projections' checkpoint (all at the same one)
+ * to the head as of the start, and feeds every batch to each projection.
+ */
+export async function replayLog(store: EventStore, projections: readonly Projection[], options: ReplayOptions = {}): Promise<ReplayResult> {
+  const started = performance.now();
+  const batchSize = options.batchSize ?? 5000;
+  const flushEvery = options.flushEvery ?? 50_000;
+  const until = await store.headPosition();
+  let after = Math.min(...projections.map((p) => p.position));
+  let events = 0;
+  while (after < until) {
+    const batch = await store.readAll({ after, maxCount: batchSize });
+    if (batch.length === 0) break;
+    const upTo = batch.at(-1)!.position <= until ? batch : batch.filter((e) => e.position <= until);
+    for (const p of projections) {
+      await p.apply(upTo);
+      if (p.pending >= flushEvery) p.flush();
+    }
+    events += upTo.length;
+    after = upTo.at(-1)?.position ?? until;
+    options.onProgress?.({ position: after, until, events });
+    if (upTo.length < batch.length) break;
+  }
+  for (const p of projections) p.flush();
+  return { position: after, events, seconds: (performance.now() - started) / 1000 };
+}
+
+export interface RebuildOptions extends ReplayOptions {
+  store: EventStore;
+  /** emptied, then rebuilt; to keep serving the old models meanwhile, rebuild into a new file and swap */
+  projections: ProjectionStore;
+  config: RuleConfig;
+}
+
+/**
+ * Rebuilds every read model from the log under `config`: empties the store,
+ * replays the log up to its head as of the start, commits. Deterministic: the
+ * same log and rules give the same `contentHash`. A projector started
+ * afterwards picks up from there.
+ */
+export async function rebuild(options: RebuildOptions): Promise<ReplayResult> {
+  const { store, projections, config } = options;
+  clearProjections(projections);
+  bindConfig(projections, config);
+  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: false });
+  return replayLog(store, [projection], options);
+}

@@ -1,0 +1,104 @@
+import Database from 'better-sqlite3';
+import { ruleFingerprint } from '@sluice/config';
+import type { RuleConfig } from '@sluice/schemas';
+import { READ_MODEL_TABLES, migrate } from './schema.js';
+
+/**
+ * The read models' own SQLite file (e.g. `<dataDir>/projections.sqlite`),
+ * separate from the event store, which may be PostgreSQL. WAL so the API reads
+ * while the projector writes; synchronous = FULL so a committed flush (read
+ * models + checkpoint, one transaction) survives kill -9 and power loss.
+ */
+export interface ProjectionStore {
+  /** the file, or ':memory:' */
+  readonly path: string;
+  /** the connection; this package's writers and queries use it, callers should not */
+  readonly db: Database.Database;
+  /** where the read models are: the checkpoint and the rules they were built under */
+  state(): ProjectionState;
+  close(): void;
+}
+
+export interface ProjectionState {
+  /** global log position of the last event whose effect is durable (0: nothing projected) */
+  readonly position: number;
+  /** the rules the read models were built under; undefined before the first build */
+  readonly config:
+    | { readonly version: string; readonly fingerprint: string; readonly timeZone: string; readonly stages: readonly string[] }
+    | undefined;
+}
+
+interface StateRow {
+  position: number;
+  config_version: string | null;
+  config_fingerprint: string | null;
+  time_zone: string | null;
+  stages: string | null;
+}
+
+export function openProjectionStore(path: string, options: { busyTimeoutMs?: number } = {}): ProjectionStore {
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  const readState = db.prepare<[], StateRow>('SELECT position, config_version, config_fingerprint, time_zone, stages FROM projection_state WHERE id = 1');
+  return {
+    path,
+    db,
+    state() {
+      const row = readState.get()!;
+      return {
+        position: row.position,
+        config:
+          row.config_version === null
+            ? undefined
+            : { version: row.config_version, fingerprint: row.config_fingerprint!, timeZone: row.time_zone!, stages: JSON.parse(row.stages!) as string[] },
+      };
+    },
+    close: () => db.close(),
+  };
+}
+
+export class ProjectionConfigMismatchError extends Error {
+  readonly code = 'PROJECTION_CONFIG_MISMATCH';
+  constructor(
+    readonly built: { version: string; fingerprint: string },
+    readonly wanted: { version: string; fingerprint: string },
+  ) {
+    super(
+      `the read models were built under rules ${built.version} (${built.fingerprint.slice(0, 12)}), not ${wanted.version} (${wanted.fingerprint.slice(0, 12)}): rebuild them (sluice rebuild) to project under the new rules`,
+    );
+    this.name = 'ProjectionConfigMismatchError';
+  }
+}
+
+/**
+ * Claims an empty store for `config`, or checks that a built one was built
+ * under the same rules (version label and content fingerprint): one set of
+ * read models never mixes two rule sets.
+ */
+export function bindConfig(store: ProjectionStore, config: RuleConfig): void {
+  const fingerprint = ruleFingerprint(config);
+  const { position, config: built } = store.state();
+  if (built !== undefined && (built.version !== config.version || built.fingerprint !== fingerprint)) {
+    if (position > 0) throw new ProjectionConfigMismatchError(built, { version: config.version, fingerprint });
+  }
+  store.db
+    .prepare('UPDATE projection_state SET config_version = ?, config_fingerprint = ?, time_zone = ?, stages = ? WHERE id = 1')
+    .run(config.version, fingerprint, config.timeZone, JSON.stringify(config.stageModel.stages.map((s) => s.id)));
+}
+
+/** Empties every read model and the change feed, and moves the checkpoint back to 0 (one transaction). */
+export function clearProjections(store: ProjectionStore): void {
+  store.db.transaction(() => {
+    for (const table of READ_MODEL_TABLES) store.db.exec(`DELETE FROM ${table.name}`);
+    store.db.exec('DELETE FROM derived_changes');
+    store.db.exec('UPDATE projection_state SET position = 0 WHERE id = 1');
+  })();
+}

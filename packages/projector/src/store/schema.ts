@@ -1,0 +1,138 @@
+import type BetterSqlite3 from 'better-sqlite3';
+
+/** Bump together with a new entry in MIGRATIONS; stored in PRAGMA user_version. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * MIGRATIONS[v] takes a projections file from user_version v to v + 1.
+ *
+ * Times are epoch milliseconds (INTEGER). Every table but `projection_state`
+ * and `derived_changes` is a read model: a function of the log and the rule
+ * configuration, compared by `contentHash` (which is why no row holds a log
+ * position or a wall-clock time: the same events in another order give the
+ * same rows).
+ *
+ * - `leads`: one row per subject (its stream id: `lead-<id>` / `anon-<id>`),
+ *   its state as of its own last event ("event time"). Anonymous subjects
+ *   merged into a lead keep a row naming the lead and count for nothing.
+ * - `stage_transitions`: one row per (subject, stage entered).
+ * - `identity_links`: the anonymous -> lead map (first link wins).
+ * - `conversion_days`: live conversion counters per local cohort day, business
+ *   unit, source and (from stage, to stage); from = to counts the entries.
+ * - `projection_state`: the one checkpoint row, compare-and-set on every flush,
+ *   and the rule configuration the read models were built under.
+ * - `derived_changes`: a bounded feed of stage changes and hot leads (SSE).
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE projection_state (
+     id                 INTEGER PRIMARY KEY CHECK (id = 1),
+     position           INTEGER NOT NULL,
+     config_version     TEXT,
+     config_fingerprint TEXT,
+     time_zone          TEXT,
+     stages             TEXT
+   ) STRICT;
+   INSERT INTO projection_state (id, position) VALUES (1, 0);
+
+   CREATE TABLE leads (
+     subject                     TEXT PRIMARY KEY,
+     kind                        TEXT NOT NULL,
+     id                          TEXT NOT NULL,
+     merged_into                 TEXT,
+     config_version              TEXT NOT NULL,
+     stage                       TEXT,
+     stage_entered_at            INTEGER,
+     stages                      TEXT NOT NULL,
+     is_customer                 INTEGER NOT NULL,
+     side_state                  TEXT,
+     side_reason                 TEXT,
+     side_rule                   TEXT,
+     side_since                  INTEGER,
+     fit                         REAL NOT NULL,
+     engagement                  REAL NOT NULL,
+     total                       REAL NOT NULL,
+     grade                       TEXT NOT NULL,
+     quadrant                    TEXT NOT NULL,
+     next_action                 TEXT NOT NULL,
+     owner                       TEXT,
+     business_unit               TEXT NOT NULL,
+     account_id                  TEXT,
+     source                      TEXT,
+     channel                     TEXT,
+     campaign                    TEXT,
+     profile                     TEXT NOT NULL,
+     first_touch_at              INTEGER,
+     last_touch_at               INTEGER NOT NULL,
+     last_sales_touch_at         INTEGER,
+     touchpoints                 INTEGER NOT NULL,
+     sla_started_at              INTEGER,
+     sla_first_touch_due_at      INTEGER,
+     sla_first_touch_at          INTEGER,
+     sla_first_touch_minutes     REAL,
+     sla_first_touch_status      TEXT,
+     sla_attempts                INTEGER,
+     sla_attempts_required       INTEGER,
+     sla_attempts_window_ends_at INTEGER,
+     sla_attempts_status         TEXT,
+     sla_breached                INTEGER
+   ) STRICT;
+   CREATE INDEX leads_recent ON leads (kind, last_touch_at DESC, subject);
+   CREATE INDEX leads_owner ON leads (owner) WHERE owner IS NOT NULL;
+
+   CREATE TABLE stage_transitions (
+     subject        TEXT NOT NULL,
+     to_stage       TEXT NOT NULL,
+     from_stage     TEXT,
+     at             INTEGER NOT NULL,
+     skipped        INTEGER NOT NULL,
+     rule           TEXT NOT NULL,
+     event_id       TEXT NOT NULL,
+     config_version TEXT NOT NULL,
+     PRIMARY KEY (subject, to_stage)
+   ) STRICT, WITHOUT ROWID;
+
+   CREATE TABLE identity_links (
+     anonymous_id TEXT PRIMARY KEY,
+     lead_id      TEXT NOT NULL,
+     event_id     TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX identity_links_lead ON identity_links (lead_id);
+
+   CREATE TABLE conversion_days (
+     day           TEXT NOT NULL,
+     business_unit TEXT NOT NULL,
+     source        TEXT NOT NULL,
+     from_stage    TEXT NOT NULL,
+     to_stage      TEXT NOT NULL,
+     leads         INTEGER NOT NULL,
+     velocity_ms   INTEGER NOT NULL,
+     PRIMARY KEY (day, business_unit, source, from_stage, to_stage)
+   ) STRICT, WITHOUT ROWID;
+
+   CREATE TABLE derived_changes (
+     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+     type    TEXT NOT NULL,
+     subject TEXT NOT NULL,
+     payload TEXT NOT NULL
+   ) STRICT;`,
+];
+
+/** The read-model tables, in the order `contentHash` and `clear` visit them, with their key columns. */
+export const READ_MODEL_TABLES = [
+  { name: 'leads', key: 'subject' },
+  { name: 'stage_transitions', key: 'subject, to_stage' },
+  { name: 'identity_links', key: 'anonymous_id' },
+  { name: 'conversion_days', key: 'day, business_unit, source, from_stage, to_stage' },
+] as const;
+
+/** Brings the file to SCHEMA_VERSION (IMMEDIATE: two processes opening at once take turns). */
+export function migrate(db: BetterSqlite3.Database): void {
+  db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true }) as number;
+    if (current > SCHEMA_VERSION) {
+      throw new Error(`projections schema version ${current} is newer than this build understands (${SCHEMA_VERSION}); upgrade Sluice`);
+    }
+    for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
+    if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
