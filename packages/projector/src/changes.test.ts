@@ -1,0 +1,58 @@
+import type { EventStore } from '@sluice/event-store';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type DerivedChange, type ProjectionStore, openProjectionStore, readChanges, rebuild, startProjector } from './index.js';
+import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, tempDir } from './test-support.js';
+
+const rules = demoRules();
+
+describe('derived changes', () => {
+  let tmp: TempDir;
+  let store: EventStore;
+  let projections: ProjectionStore;
+  beforeEach(async () => {
+    tmp = tempDir();
+    store = await openEventStore(tmp.path('events.sqlite'));
+    projections = openProjectionStore(tmp.path('projections.sqlite'));
+  });
+  afterEach(async () => {
+    projections.close();
+    await store.close();
+    tmp.remove();
+  });
+
+  it('given a live projector, when a lead moves stage and heats up, then followers get the changes in order and a reconnecting one resumes after its last id', async () => {
+    const e = eventsFor({ leadId: 'L1' }, 'L1');
+    await appendAll(store, [e('visit', isoAt(0))]);
+    const projector = startProjector({ store, projections, config: rules });
+    await projector.caughtUp();
+
+    const received: DerivedChange[] = [];
+    const follower = (async () => {
+      for await (const c of projector.changes()) received.push(c);
+    })();
+    await appendAll(store, [e('form_submit', isoAt(1), { formId: 'contact' })]);
+    await projector.caughtUp();
+    await appendAll(store, [e('demo_requested', isoAt(2)), e('webinar_attended', isoAt(2, 10), { webinarId: 'w' }), e('page_view', isoAt(2, 20), { url: 'https://x.example/pricing', pageType: 'pricing' })]);
+    await projector.caughtUp();
+    await projector.stop();
+    await follower;
+
+    expect(received.map((c) => [c.type, c.type === 'stage_changed' ? `${c.from}->${c.to}` : c.stage])).toEqual([
+      ['stage_changed', 'visitor->lead'],
+      ['stage_changed', 'lead->sql'],
+      ['lead_hot', 'sql'],
+    ]);
+    expect(received[1]).toMatchObject({ leadId: 'L1', at: isoAt(2), rule: 'sql.demo_request', configVersion: 'demo-rules-1' });
+    expect(received.map((c) => c.seq)).toEqual([...received.map((c) => c.seq)].sort((a, b) => a - b));
+
+    // Last-Event-ID: everything after the first change, from the stored feed
+    expect(readChanges(projections, received[0]!.seq)).toEqual(received.slice(1));
+  });
+
+  it('given a rebuild, when it replays history, then it records no changes', async () => {
+    const e = eventsFor({ leadId: 'L1' }, 'L1');
+    await appendAll(store, [e('visit', isoAt(0)), e('demo_requested', isoAt(1))]);
+    await rebuild({ store, projections, config: rules });
+    expect(readChanges(projections, 0)).toEqual([]);
+  });
+});
