@@ -8,11 +8,13 @@
  *   transaction and one unnest INSERT per batch, revisions precomputed, no
  *   lock and no lookups: the server's floor, so the ratio is the cost of the
  *   lock, the idempotency and revision lookups and the port;
- * - the adapter with several writers at once, batches dealt round-robin: the
+ * - several store instances on one schema appending at once, batches dealt
+ *   round-robin, as several processes (kafka-bridge consumers) would: the
  *   append lock serialises them (see src/postgres/append.ts), so this shows
- *   what concurrent writers cost or gain.
+ *   what concurrent writers cost or gain. (Within one instance, concurrent
+ *   calls share a group commit instead.)
  *
- *   node --import tsx packages/event-store/scripts/measure-postgres-append-throughput.ts [batches] [batchSize] [writers]
+ *   node --import tsx packages/event-store/scripts/measure-postgres-append-throughput.ts [batches] [batchSize] [instances]
  *
  * The server comes from the test kit (SLUICE_TEST_POSTGRES_URL / DATABASE_URL,
  * else the local one); every run uses its own schema and drops it.
@@ -28,10 +30,10 @@ import { storeObjects } from '../src/postgres/schema.js';
 import { openSqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
 import { formatRate as fmt, makeRequestBatches, median } from './append-workload.js';
 
-const [batchesArg, batchSizeArg, writersArg] = process.argv.slice(2);
+const [batchesArg, batchSizeArg, instancesArg] = process.argv.slice(2);
 const batches = Number(batchesArg ?? 100);
 const batchSize = Number(batchSizeArg ?? 1000);
-const writers = Number(writersArg ?? 4);
+const instances = Number(instancesArg ?? 4);
 const rounds = 3;
 
 const postgres = await resolvePostgres();
@@ -41,12 +43,12 @@ if ('skip' in postgres) {
 }
 const { url } = postgres;
 
-/** Events per second for appending every batch, `concurrency` batches in flight at a time. */
-async function timeAppends(store: EventStore, requestBatches: AppendRequest[][], concurrency: number): Promise<number> {
+/** Events per second for appending every batch, one batch in flight per store, batches dealt round-robin. */
+async function timeAppends(stores: readonly EventStore[], requestBatches: AppendRequest[][]): Promise<number> {
   const started = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: concurrency }, async (_, writer) => {
-      for (let i = writer; i < requestBatches.length; i += concurrency) await store.appendMany(requestBatches[i]!);
+    stores.map(async (store, writer) => {
+      for (let i = writer; i < requestBatches.length; i += stores.length) await store.appendMany(requestBatches[i]!);
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -56,19 +58,20 @@ async function timeAppends(store: EventStore, requestBatches: AppendRequest[][],
 async function measureSqlite(dir: string, round: number, requestBatches: AppendRequest[][]): Promise<number> {
   const store = await openSqliteEventStore({ path: join(dir, `sqlite-${round}.db`) });
   try {
-    return await timeAppends(store, requestBatches, 1);
+    return await timeAppends([store], requestBatches);
   } finally {
     await store.close();
   }
 }
 
-async function measurePostgres(requestBatches: AppendRequest[][], concurrency: number): Promise<number> {
+async function measurePostgres(requestBatches: AppendRequest[][], instances: number): Promise<number> {
   const schema = uniqueSchemaName('append_bench');
-  const store = await openPostgresEventStore({ connectionString: url, schema });
+  const stores: EventStore[] = [];
   try {
-    return await timeAppends(store, requestBatches, concurrency);
+    for (let i = 0; i < instances; i++) stores.push(await openPostgresEventStore({ connectionString: url, schema }));
+    return await timeAppends(stores, requestBatches);
   } finally {
-    await store.close();
+    await Promise.all(stores.map((store) => store.close()));
     await dropSchema(url, schema);
   }
 }
@@ -125,7 +128,7 @@ try {
     results.sqlite.push(await measureSqlite(dir, round, requestBatches));
     results.raw.push(await measureRawPostgres(requestBatches));
     results.adapter.push(await measurePostgres(requestBatches, 1));
-    results.concurrent.push(await measurePostgres(requestBatches, writers));
+    results.concurrent.push(await measurePostgres(requestBatches, instances));
   }
   const line = (label: string, xs: number[]) => console.log(`${label.padEnd(36)} ${fmt(median(xs))}   [${xs.map(fmt).join(', ')}]`);
   console.log(
@@ -134,7 +137,7 @@ try {
   line('SQLite adapter (file, 1 writer)', results.sqlite);
   line('raw PostgreSQL insert (1 writer)', results.raw);
   line('PostgreSQL adapter (1 writer)', results.adapter);
-  line(`PostgreSQL adapter (${writers} writers)`, results.concurrent);
+  line(`PostgreSQL adapter (${instances} instances)`, results.concurrent);
   console.log(
     `PostgreSQL adapter / SQLite adapter: ${(median(results.adapter) / median(results.sqlite)).toFixed(2)}x; ` +
       `/ raw PostgreSQL: ${(median(results.adapter) / median(results.raw)).toFixed(2)}x`,

@@ -13,9 +13,15 @@ export interface AppendWork {
   written: number;
 }
 
+/** One appendMany call's outcome within a group: its own results, or its own error. */
+export type CallOutcome = ({ ok: true } & AppendWork) | { ok: false; error: unknown };
+
 /**
- * Appends `requests` inside the caller's transaction (which must not have
- * written anything yet; the caller commits).
+ * Appends several appendMany calls inside the caller's transaction (which must
+ * not have written anything yet; the caller commits). Each call succeeds or
+ * fails on its own: a call failing its expected revision is left out and the
+ * others are written. Statements are per group, not per call: one lock, one
+ * lookup of ids and stream heads, one position draw, one INSERT.
  *
  * Why every append holds one lock until it commits
  * ------------------------------------------------
@@ -45,24 +51,24 @@ export interface AppendWork {
  *   holds every subscriber back, and readAll would not show an append that
  *   has already returned.
  * - The cost of the lock: appends to one store are serialised from their
- *   first statement to their commit. They are set-based (a few statements
- *   whatever the batch size), so a single writer already runs at the server's
- *   insert speed; concurrent writers queue instead of scaling. The lock is per
- *   store (schema), keyed by a hash: a collision with another key only adds
- *   waiting.
+ *   first statement to their commit. Within a process the store batches
+ *   waiting calls into one transaction (group commit), so many small appends
+ *   share a lock turn and a commit; across processes writers queue for the
+ *   lock instead of scaling. The lock is per store (schema), keyed by a hash:
+ *   a collision with another key only adds waiting.
  *
  * Everything else follows from holding the lock: the stream heads and the
  * stored ids read below cannot change before we commit, so the expected
- * revision check and the idempotency check need no retries, and an append
- * that fails the check writes nothing.
+ * revision check and the idempotency check need no retries.
  */
-export async function appendInTransaction(
+export async function appendGroup(
   client: ClientBase,
   objects: StoreObjects,
-  requests: readonly AppendRequest[],
-): Promise<AppendWork> {
+  calls: readonly (readonly AppendRequest[])[],
+): Promise<CallOutcome[]> {
   await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [objects.appendLock]);
 
+  const requests = calls.flat();
   const eventIds = [...new Set(requests.flatMap((request) => request.events.map((event) => event.id)))];
   const streamIds = [...new Set(requests.map((request) => request.streamId))];
   const stored = await client.query<{ event_id: string; position: string; stream_id: string; revision: string }>(
@@ -78,8 +84,7 @@ export async function appendInTransaction(
     [streamIds],
   );
 
-  const plan = planAppend(
-    requests,
+  const planner = new AppendPlanner(
     new Map(
       stored.rows.map((row) => [
         row.event_id,
@@ -88,35 +93,56 @@ export async function appendInTransaction(
     ),
     new Map(heads.rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, toSafeNumber(row.revision)]]))),
   );
-  if (plan.rows.length === 0) return { results: plan.resolve([]), written: 0 };
+  const planned = calls.map((call) => {
+    try {
+      return { ok: true as const, plan: planner.plan(call) };
+    } catch (error) {
+      return { ok: false as const, error };
+    }
+  });
 
-  // Drawn under the lock, so they are above every committed position; sorted
-  // so the request order (and each stream's revision order) is position order.
-  const drawn = await client.query<{ position: string }>(
-    'SELECT nextval($1::regclass) AS position FROM generate_series(1, $2)',
-    [objects.positions, plan.rows.length],
+  const { rows } = planner;
+  let positions: number[] = [];
+  if (rows.length > 0) {
+    // Drawn under the lock, so they are above every committed position; sorted
+    // so the call order (and each stream's revision order) is position order.
+    const drawn = await client.query<{ position: string }>(
+      'SELECT nextval($1::regclass) AS position FROM generate_series(1, $2)',
+      [objects.positions, rows.length],
+    );
+    positions = drawn.rows.map((row) => toSafeNumber(row.position)).sort((a, b) => a - b);
+    await client.query(
+      `INSERT INTO ${objects.events} (position, stream_id, revision, event_id, type, data, metadata, recorded_at)
+       SELECT position, stream_id, revision, event_id, type, data, metadata, statement_timestamp()
+         FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[], $7::json[])
+           AS r(position, stream_id, revision, event_id, type, data, metadata)`,
+      [
+        positions,
+        rows.map((row) => row.streamId),
+        rows.map((row) => row.revision),
+        rows.map((row) => row.id),
+        rows.map((row) => row.type),
+        rows.map((row) => row.data),
+        rows.map((row) => row.metadata),
+      ],
+    );
+    // Delivered at commit, and only if we commit: other processes' subscribers wake at once.
+    await client.query('SELECT pg_notify($1, $2)', [APPEND_CHANNEL, objects.schema]);
+  }
+  return planned.map((call) =>
+    call.ok ? { ok: true, results: call.plan.resolve(positions), written: call.plan.written } : call,
   );
-  const positions = drawn.rows.map((row) => toSafeNumber(row.position)).sort((a, b) => a - b);
+}
 
-  const { rows } = plan;
-  await client.query(
-    `INSERT INTO ${objects.events} (position, stream_id, revision, event_id, type, data, metadata, recorded_at)
-     SELECT position, stream_id, revision, event_id, type, data, metadata, statement_timestamp()
-       FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::json[], $7::json[])
-         AS r(position, stream_id, revision, event_id, type, data, metadata)`,
-    [
-      positions,
-      rows.map((row) => row.streamId),
-      rows.map((row) => row.revision),
-      rows.map((row) => row.id),
-      rows.map((row) => row.type),
-      rows.map((row) => row.data),
-      rows.map((row) => row.metadata),
-    ],
-  );
-  // Delivered at commit, and only if we commit: other processes' subscribers wake at once.
-  await client.query('SELECT pg_notify($1, $2)', [APPEND_CHANNEL, objects.schema]);
-  return { results: plan.resolve(positions), written: rows.length };
+/** One call's appendGroup, its error rethrown. */
+export async function appendInTransaction(
+  client: ClientBase,
+  objects: StoreObjects,
+  requests: readonly AppendRequest[],
+): Promise<AppendWork> {
+  const [outcome] = await appendGroup(client, objects, [requests]);
+  if (!outcome!.ok) throw outcome!.error;
+  return outcome!;
 }
 
 interface StoredEvent {
@@ -125,7 +151,7 @@ interface StoredEvent {
   position: number;
 }
 
-/** An event this append will insert: its position is the `row`-th one drawn. */
+/** An event this group will insert: its position is the `row`-th one drawn. */
 interface PlannedEvent {
   streamId: string;
   revision: number;
@@ -150,83 +176,98 @@ interface PlannedResult {
   duplicates: number;
 }
 
-export interface AppendPlan {
-  /** The rows to insert, in the order they take positions. */
-  rows: PlannedRow[];
-  /** The results once the rows' positions (one per row, in order) are known. */
+export interface PlannedCall {
+  /** Events this call inserts. */
+  written: number;
+  /** The call's results once every row's position (one per planner row, in order) is known. */
   resolve(positions: readonly number[]): AppendResult[];
 }
 
 /**
- * Decides, without I/O, what an append writes: the port's rules (see port.ts)
- * over the stored events with the request's ids and the heads of its streams.
- * Requests are applied in order, so a later request sees an earlier one's
- * events (same stream: revisions continue; same id: a duplicate). Throws
- * ConcurrencyError when a request that writes something fails its expectation.
+ * Decides, without I/O, what a group of appendMany calls writes: the port's
+ * rules (see port.ts) over the stored events with the group's ids and the
+ * heads of its streams. Calls and their requests apply in order, so a later
+ * one sees an earlier one's events (same stream: revisions continue; same id:
+ * a duplicate). A call that fails leaves no trace: it is planned against an
+ * overlay that joins the group only when the whole call succeeds.
  */
-export function planAppend(
-  requests: readonly AppendRequest[],
-  stored: ReadonlyMap<string, StoredEvent>,
-  storedHeads: ReadonlyMap<string, number>,
-): AppendPlan {
-  const known = new Map<string, StoredEvent | PlannedEvent>(stored);
-  const heads = new Map(storedHeads);
-  const rows: PlannedRow[] = [];
-  const results: PlannedResult[] = [];
+export class AppendPlanner {
+  /** The rows to insert, in the order they take positions. */
+  readonly rows: PlannedRow[] = [];
+  readonly #known: Map<string, StoredEvent | PlannedEvent>;
+  readonly #heads: Map<string, number>;
 
-  for (const { streamId, events, expectedRevision = 'any' } of requests) {
-    const head = heads.get(streamId);
-    const actual = head ?? 'no_stream';
-    let nextRevision = head === undefined ? 0 : head + 1;
-    let originalRevision = -1;
-    const planned: (StoredEvent | PlannedEvent)[] = [];
-    const duplicate: boolean[] = [];
-    let duplicates = 0;
-
-    for (const event of events) {
-      const original = known.get(event.id);
-      if (original !== undefined) {
-        planned.push(original);
-        duplicate.push(true);
-        duplicates++;
-        if (original.streamId === streamId && original.revision > originalRevision) originalRevision = original.revision;
-        continue;
-      }
-      const fresh: PlannedEvent = { streamId, revision: nextRevision++, row: rows.length };
-      rows.push({
-        streamId,
-        revision: fresh.revision,
-        id: event.id,
-        type: event.type,
-        data: JSON.stringify(event.data) ?? 'null',
-        metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata),
-      });
-      known.set(event.id, fresh);
-      planned.push(fresh);
-      duplicate.push(false);
-    }
-
-    const isPureRetry = events.length > 0 && duplicates === events.length;
-    if (!isPureRetry && !matchesExpectedRevision(expectedRevision, actual)) {
-      throw new ConcurrencyError(streamId, expectedRevision, actual);
-    }
-    if (nextRevision > 0) heads.set(streamId, nextRevision - 1);
-    results.push({
-      streamId,
-      // A pure retry reports where the original append ended, not where the stream is now.
-      nextExpectedRevision: isPureRetry && originalRevision >= 0 ? originalRevision : nextRevision - 1,
-      events: planned,
-      duplicate,
-      duplicates,
-    });
+  constructor(stored: ReadonlyMap<string, StoredEvent>, heads: ReadonlyMap<string, number>) {
+    this.#known = new Map(stored);
+    this.#heads = new Map(heads);
   }
 
-  return {
-    rows,
-    resolve: (positions) =>
-      results.map(({ events, ...result }) => ({
-        ...result,
-        positions: events.map((event) => ('row' in event ? positions[event.row]! : event.position)),
-      })),
-  };
+  /** Throws ConcurrencyError, planning nothing, when a request of the call that writes something fails its expectation. */
+  plan(requests: readonly AppendRequest[]): PlannedCall {
+    const known = new Map<string, StoredEvent | PlannedEvent>();
+    const heads = new Map<string, number>();
+    const rows: PlannedRow[] = [];
+    const lookup = (id: string) => known.get(id) ?? this.#known.get(id);
+    const results: PlannedResult[] = [];
+
+    for (const { streamId, events, expectedRevision = 'any' } of requests) {
+      const head = heads.get(streamId) ?? this.#heads.get(streamId);
+      const actual = head ?? 'no_stream';
+      let nextRevision = head === undefined ? 0 : head + 1;
+      let originalRevision = -1;
+      const planned: (StoredEvent | PlannedEvent)[] = [];
+      const duplicate: boolean[] = [];
+      let duplicates = 0;
+
+      for (const event of events) {
+        const original = lookup(event.id);
+        if (original !== undefined) {
+          planned.push(original);
+          duplicate.push(true);
+          duplicates++;
+          if (original.streamId === streamId && original.revision > originalRevision) originalRevision = original.revision;
+          continue;
+        }
+        const fresh: PlannedEvent = { streamId, revision: nextRevision++, row: this.rows.length + rows.length };
+        rows.push({
+          streamId,
+          revision: fresh.revision,
+          id: event.id,
+          type: event.type,
+          data: JSON.stringify(event.data) ?? 'null',
+          metadata: event.metadata === undefined ? null : JSON.stringify(event.metadata),
+        });
+        known.set(event.id, fresh);
+        planned.push(fresh);
+        duplicate.push(false);
+      }
+
+      const isPureRetry = events.length > 0 && duplicates === events.length;
+      if (!isPureRetry && !matchesExpectedRevision(expectedRevision, actual)) {
+        throw new ConcurrencyError(streamId, expectedRevision, actual);
+      }
+      if (nextRevision > 0) heads.set(streamId, nextRevision - 1);
+      results.push({
+        streamId,
+        // A pure retry reports where the original append ended, not where the stream is now.
+        nextExpectedRevision: isPureRetry && originalRevision >= 0 ? originalRevision : nextRevision - 1,
+        events: planned,
+        duplicate,
+        duplicates,
+      });
+    }
+
+    // The whole call passed: it joins the group.
+    for (const [id, event] of known) this.#known.set(id, event);
+    for (const [streamId, head] of heads) this.#heads.set(streamId, head);
+    for (const row of rows) this.rows.push(row);
+    return {
+      written: rows.length,
+      resolve: (positions) =>
+        results.map(({ events, ...result }) => ({
+          ...result,
+          positions: events.map((event) => ('row' in event ? positions[event.row]! : event.position)),
+        })),
+    };
+  }
 }

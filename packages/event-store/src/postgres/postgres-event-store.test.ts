@@ -2,7 +2,7 @@ import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEventStoreContract } from '../contract/event-store-contract.js';
-import type { RecordedEvent } from '../port.js';
+import type { AppendResult, RecordedEvent } from '../port.js';
 import { appendInTransaction } from './append.js';
 import { listenerApplicationName } from './listener.js';
 import { openPostgresEventStore } from './postgres-event-store.js';
@@ -218,6 +218,52 @@ describe.skipIf(skipReason)('postgres event store', () => {
         expect(seen.map((e) => e.id)).toEqual(['imported-1', 'imported-2']);
       } finally {
         await importer.close();
+        await cleanup();
+      }
+    });
+
+    it('when concurrent appends share one group commit, then a conflicting call fails alone and the others are written', async () => {
+      const { store, cleanup } = await openIsolated('es_group');
+      try {
+        await store.append({ streamId: 'lead-1', events: [visit('seed')] });
+
+        // issued in the same turn of the event loop: they commit together
+        const outcomes = await Promise.allSettled([
+          store.append({ streamId: 'lead-1', events: [visit('a')], expectedRevision: 0 }),
+          store.appendMany([
+            { streamId: 'lead-3', events: [visit('lost')] },
+            { streamId: 'lead-1', events: [visit('b')], expectedRevision: 0 }, // stale after 'a'
+          ]),
+          store.append({ streamId: 'lead-2', events: [visit('c'), visit('a')], expectedRevision: 'no_stream' }),
+        ]);
+
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'WRONG_EXPECTED_REVISION', actual: 1 });
+        const [a, , c] = outcomes as PromiseFulfilledResult<AppendResult>[];
+        // 'a' in the third call is a duplicate of the first call's event, with its position
+        expect(c!.value).toMatchObject({ duplicate: [false, true], positions: [c!.value.positions[0], a!.value.positions[0]] });
+        expect((await store.readAll()).map((e) => [e.id, e.streamId, e.revision])).toEqual([
+          ['seed', 'lead-1', 0],
+          ['a', 'lead-1', 1],
+          ['c', 'lead-2', 0],
+        ]);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('when one call of a group cannot be stored (NUL in an id), then it fails alone and its neighbours are written', async () => {
+      const { store, cleanup } = await openIsolated('es_group_bad');
+      try {
+        const outcomes = await Promise.allSettled([
+          store.append({ streamId: 'lead-1', events: [visit('before')] }),
+          store.append({ streamId: 'lead-1', events: [visit('bad\u0000id')] }),
+          store.append({ streamId: 'lead-2', events: [visit('after')] }),
+        ]);
+
+        expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+        expect((await store.readAll()).map((e) => e.id)).toEqual(['before', 'after']);
+      } finally {
         await cleanup();
       }
     });

@@ -11,7 +11,8 @@ import type {
   SubscribeOptions,
   Subscription,
 } from '../port.js';
-import { appendInTransaction } from './append.js';
+import { appendGroup } from './append.js';
+import type { CallOutcome } from './append.js';
 import { AppendListener } from './listener.js';
 import { EVENT_COLUMNS, toRecordedEvent, toSafeNumber } from './rows.js';
 import type { EventRow } from './rows.js';
@@ -62,7 +63,10 @@ class PostgresEventStore implements EventStore {
   readonly #notifier = new AppendNotifier();
   readonly #listener: AppendListener;
   readonly #subscriptions = new Set<PollingSubscription>();
-  readonly #appending = new Set<Promise<unknown>>();
+  /** appendMany calls waiting for the next group commit */
+  #pending: PendingAppend[] = [];
+  /** The loop committing groups, while one runs. */
+  #committing: Promise<void> | undefined;
   #closed = false;
 
   constructor(pool: pg.Pool, objects: StoreObjects, options: PostgresEventStoreOptions) {
@@ -82,19 +86,79 @@ class PostgresEventStore implements EventStore {
     return result!;
   }
 
-  /** Resolves once the transaction holding every request has committed. See append.ts for the locking. */
-  async appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
-    if (this.#closed) throw new Error('event store is closed');
-    const appending = inTransaction(this.#pool, (client) => appendInTransaction(client, this.#objects, requests));
-    this.#appending.add(appending);
+  /**
+   * Resolves once the transaction holding every request has committed.
+   *
+   * Group commit: calls made while a commit is running wait and then share one
+   * transaction (one lock turn, one INSERT, one commit; see append.ts), so this
+   * instance appends on one pooled connection at a time and leaves the others
+   * to readers; its appends would queue for the store's lock anyway. A call
+   * failing its expected revision fails alone.
+   */
+  appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    if (this.#closed) return Promise.reject(new Error('event store is closed'));
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ requests, events: countEvents(requests), resolve, reject });
+      this.#committing ??= this.#commitPending();
+    });
+  }
+
+  async #commitPending(): Promise<void> {
     try {
-      const work = await appending;
-      // This process's subscriptions need not wait for the NOTIFY round trip.
-      if (work.written > 0) this.#notifier.notify();
-      return work.results;
+      // Calls made in the same turn of the event loop join the first group.
+      await new Promise((resolve) => setImmediate(resolve));
+      while (this.#pending.length > 0) await this.#commitGroup(this.#takeGroup());
     } finally {
-      this.#appending.delete(appending);
+      // Cleared in the same turn as the last "nothing pending" check: a call
+      // arriving afterwards always starts a new loop (a .finally() callback
+      // would run a microtask later, after such a call had seen this loop as
+      // still running, and strand it).
+      this.#committing = undefined;
     }
+  }
+
+  /** The oldest waiting calls, up to MAX_GROUP_EVENTS events (always at least one call). */
+  #takeGroup(): PendingAppend[] {
+    let events = this.#pending[0]!.events;
+    let size = 1;
+    while (size < this.#pending.length && events + this.#pending[size]!.events <= MAX_GROUP_EVENTS) {
+      events += this.#pending[size]!.events;
+      size++;
+    }
+    return this.#pending.splice(0, size);
+  }
+
+  async #commitGroup(group: readonly PendingAppend[]): Promise<void> {
+    let outcomes: CallOutcome[];
+    try {
+      outcomes = await inTransaction(this.#pool, (client) =>
+        appendGroup(
+          client,
+          this.#objects,
+          group.map((pending) => pending.requests),
+        ),
+      );
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      // One call's data can fail the shared INSERT (a NUL byte in an id, say):
+      // retry each call on its own so it cannot fail its neighbours. Appends are
+      // idempotent by id, so this is safe even if the failure was a lost COMMIT
+      // that did commit.
+      for (const pending of group) await this.#commitGroup([pending]);
+      return;
+    }
+    let written = 0;
+    outcomes.forEach((outcome, i) => {
+      if (outcome.ok) {
+        written += outcome.written;
+        group[i]!.resolve(outcome.results);
+      } else group[i]!.reject(outcome.error);
+    });
+    // This process's subscriptions need not wait for the NOTIFY round trip.
+    if (written > 0) this.#notifier.notify();
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
@@ -138,13 +202,30 @@ class PostgresEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // Appends already accepted finish (commit or fail) before their connections go.
-    await Promise.allSettled([...this.#appending]);
+    // Appends already accepted are committed (or fail) before the connections go.
+    await this.#committing;
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
     this.#subscriptions.clear();
     await this.#listener.close();
     await this.#pool.end();
   }
+}
+
+/**
+ * Bounds one group commit's INSERT (its parameters are built in memory); a
+ * single larger call still commits, alone.
+ */
+const MAX_GROUP_EVENTS = 10_000;
+
+interface PendingAppend {
+  requests: readonly AppendRequest[];
+  events: number;
+  resolve: (results: AppendResult[]) => void;
+  reject: (error: unknown) => void;
+}
+
+function countEvents(requests: readonly AppendRequest[]): number {
+  return requests.reduce((sum, request) => sum + request.events.length, 0);
 }
 
 /** LIMIT NULL is no limit. */
