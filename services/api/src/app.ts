@@ -7,7 +7,7 @@ import type { EventStore } from '@sluice/event-store';
 import { installApiKeys } from './auth.js';
 import type { ApiKey } from './auth.js';
 import { installBodyParsers } from './body-parsers.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics, registerProjectionGauges } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
@@ -16,6 +16,8 @@ import { leadRoutes } from './routes/leads.js';
 import { funnelRoutes } from './routes/funnels.js';
 import type { Analytics } from './routes/funnels.js';
 import { planRoutes } from './routes/plans.js';
+import { projectionRoutes } from './routes/projections.js';
+import type { Projections } from './routes/projections.js';
 
 export interface ApiLimits {
   /** most events one ingest request may carry */
@@ -30,6 +32,8 @@ export interface ApiDeps {
   apiKeys: readonly ApiKey[];
   /** ClickHouse (embedded chDB or a server) and its live sink; without it the query routes are absent */
   analytics?: Analytics;
+  /** the projector and its read models; without it the lead-state, live-conversion and stream routes are absent */
+  projections?: Projections;
   logger?: FastifyServerOptions['logger'];
   metrics?: Metrics;
 }
@@ -89,5 +93,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(leadRoutes, { store: deps.store });
   await app.register(planRoutes);
   if (deps.analytics) await app.register(funnelRoutes, deps.analytics);
+  if (deps.projections) {
+    await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
+    await registerProjectionGauges(metrics, deps.projections.projector);
+  }
   return app;
 }

@@ -1,4 +1,6 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { projectionMetrics } from '@sluice/projector';
+import type { Projector } from '@sluice/projector';
 
 /** One registry per app instance, so tests and embedded servers never collide. */
 export function createMetrics() {
@@ -34,3 +36,19 @@ export function createMetrics() {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Projection position and lag, read from the projector when scraped. */
+export async function registerProjectionGauges(metrics: Metrics, projector: Projector): Promise<void> {
+  const samples = () => projectionMetrics(projector);
+  for (const { name, help } of await samples()) {
+    new Gauge({
+      name,
+      help,
+      registers: [metrics.registry],
+      async collect() {
+        const sample = (await samples()).find((s) => s.name === name);
+        if (sample) this.set(sample.value);
+      },
+    });
+  }
+}

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseRuleConfig } from '@sluice/config';
+import { openSqliteEventStore } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
+import { openProjectionStore, startProjector } from '@sluice/projector';
+import type { ProjectionStore, Projector } from '@sluice/projector';
+import { buildApp, DEFAULT_LIMITS } from '../app.js';
+
+let dir: string;
+let store: EventStore;
+let projections: ProjectionStore;
+let projector: Projector;
+let app: FastifyInstance;
+const config = parseRuleConfig({ version: 'api-test-1', timeZone: 'Europe/Berlin' });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-projections-api-'));
+  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite'), pollIntervalMs: 20 });
+  projections = openProjectionStore(join(dir, 'projections.sqlite'));
+  projector = startProjector({ store, projections, config });
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config } });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await app.close();
+  await projector.stop();
+  projections.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const post = (events: unknown) => app.inject({ method: 'POST', url: '/v1/events', payload: events as object });
+
+describe('lead read models over HTTP', () => {
+  it('given an anonymous visit and a demo request, then the lead is an SQL with its stage history and touchpoints', async () => {
+    const res = await post([
+      { id: 'p1', type: 'visit', occurredAt: '2026-03-02T09:00:00+01:00', anonymousId: 'anon-P', source: 'google', channel: 'paid_search' },
+      { id: 'p2', type: 'demo_requested', occurredAt: '2026-03-02T09:10:00+01:00', anonymousId: 'anon-P', leadId: 'lead-P' },
+    ]);
+    expect(res.statusCode).toBe(200);
+    await projector.caughtUp();
+    const lead = await app.inject({ method: 'GET', url: '/v1/leads/lead-P' });
+    expect(lead.statusCode).toBe(200);
+    const body = lead.json();
+    expect(body.lead.stage).toBe('sql');
+    expect(body.lead.attribution.source).toBe('google');
+    expect(body.transitions.map((t: { to: string }) => t.to)).toEqual(expect.arrayContaining(['visitor', 'lead', 'sql']));
+    expect(body.touchpoints.map((t: { event: { id: string } }) => t.event.id)).toEqual(['p1', 'p2']);
+
+    const list = await app.inject({ method: 'GET', url: '/v1/leads?stage=sql' });
+    expect(list.json().items.map((l: { id: string }) => l.id)).toEqual(['lead-P']);
+    expect((await app.inject({ method: 'GET', url: '/v1/leads?stage=customer' })).json().items).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: '/v1/leads/nobody' })).statusCode).toBe(404);
+    const badGrade = await app.inject({ method: 'GET', url: '/v1/leads?grade=scorching' });
+    expect(badGrade.statusCode).toBe(400);
+    expect(badGrade.json().errors[0].field).toBe('querystring.grade');
+  });
+
+  it('serves live conversion per cohort month', async () => {
+    await projector.caughtUp();
+    const res = await app.inject({ method: 'GET', url: '/v1/conversion/live?period=month' });
+    expect(res.statusCode).toBe(200);
+    expect(JSON.stringify(res.json())).toContain('2026-03');
+  });
+
+  it('exposes projection lag in /metrics', async () => {
+    await projector.caughtUp();
+    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    expect(text).toMatch(/sluice_projection_lag_events 0/);
+    expect(text).toMatch(/sluice_projection_position [1-9]/);
+  });
+
+  it('streams a stage change to a Server-Sent Events client after an event is posted, resumable by id', async () => {
+    const { port } = app.server.address() as { port: number };
+    const controller = new AbortController();
+    const res = await fetch(`http://127.0.0.1:${port}/v1/stream`, { signal: controller.signal });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const reader = res.body!.getReader();
+    await post([{ id: 's1', type: 'demo_requested', occurredAt: '2026-03-03T10:00:00+01:00', leadId: 'lead-S' }]);
+    let text = '';
+    while (!/event: stage_changed\ndata: .*"leadId":"lead-S"/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    controller.abort();
+    const id = Number(/id: (\d+)\nevent: stage_changed\ndata: .*"leadId":"lead-S"/.exec(text)?.[1]);
+    expect(id).toBeGreaterThan(0);
+    // resuming after the id just before gives the same change again, first
+    const resumed = await fetch(`http://127.0.0.1:${port}/v1/stream`, { headers: { 'last-event-id': String(id - 1) } });
+    const first = await readUntil(resumed.body!.getReader(), /id: \d+\n/);
+    expect(first).toContain(`id: ${id}\n`);
+  });
+});
+
+async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, pattern: RegExp): Promise<string> {
+  let text = '';
+  while (!pattern.test(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += new TextDecoder().decode(value);
+  }
+  await reader.cancel();
+  return text;
+}

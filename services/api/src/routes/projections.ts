@@ -1,0 +1,142 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { EventStore } from '@sluice/event-store';
+import { InvalidCursorError, getLead, leadTransitions, listLeads, liveConversion } from '@sluice/projector';
+import type { ProjectionStore, Projector } from '@sluice/projector';
+import { GRADES, Id, OffsetDateTime, QUADRANTS } from '@sluice/schemas';
+import type { RuleConfig } from '@sluice/schemas';
+import { readLeadHistory } from '@sluice/touchpoint-log';
+import { ProblemError } from '../problem.js';
+
+export interface Projections {
+  projector: Projector;
+  projections: ProjectionStore;
+  /** the live rules the read models are built under */
+  config: RuleConfig;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const booleanText = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+const LeadListQuery = z.strictObject({
+  stage: z.string().max(100).optional(),
+  grade: z.enum(GRADES).optional(),
+  quadrant: z.enum(QUADRANTS).optional(),
+  owner: Id.optional(),
+  businessUnit: z.string().max(200).optional(),
+  slaBreached: booleanText.optional(),
+  kind: z.enum(['lead', 'anonymous']).optional(),
+  cursor: z.string().max(500).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+const ConversionQuery = z.strictObject({
+  period: z.enum(['day', 'week', 'month']).default('month'),
+  from: z.string().regex(DAY, { message: 'must be a day, YYYY-MM-DD' }).optional(),
+  to: z.string().regex(DAY, { message: 'must be a day, YYYY-MM-DD' }).optional(),
+  businessUnit: z.string().max(200).optional(),
+  source: z.string().max(200).optional(),
+  groupBy: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(['businessUnit', 'source'])))
+    .optional(),
+});
+
+const dropUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
+
+/**
+ * Lead state, lists, live conversion and the change stream, all served from
+ * the projector's read models (SQLite): instant, no ClickHouse round trip.
+ */
+export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventStore }> = async (app, { projector, projections, config, store }) => {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  // open change streams end when the server closes, or close() would wait on them forever
+  const openStreams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const end of openStreams) end();
+  });
+
+  routes.get('/v1/leads/:id', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'One lead: state, scores, stage history and touchpoints',
+      description:
+        'Without asOf: the read model (the lead as of its last event). With asOf: the lead evaluated by the rules at that instant ' +
+        '(score decay, pool recycling, SLA breaches), folded again from the log.',
+      params: z.object({ id: Id }),
+      querystring: z.object({ asOf: OffsetDateTime.optional() }),
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      const lead = await getLead({ projections, store, config }, id, request.query.asOf);
+      if (lead === undefined) throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models`);
+      const history = await readLeadHistory(store, id);
+      return { lead, transitions: leadTransitions(projections, id), touchpoints: history.touchpoints };
+    },
+  });
+
+  routes.get('/v1/leads', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'List leads by stage, grade, quadrant, owner, business unit or SLA breach',
+      description: 'Cursor pagination: pass nextCursor back as cursor. slaBreached is evaluated now.',
+      querystring: LeadListQuery,
+    },
+    handler: async (request) => {
+      const { cursor, limit, ...filter } = request.query;
+      try {
+        // the composition root's clock: "breached" means breached by now
+        return listLeads(projections, { ...dropUndefined(filter), asOf: Date.now() }, cursor, limit);
+      } catch (err) {
+        if (err instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned', [{ field: 'querystring.cursor', message: 'invalid cursor' }]);
+        throw err;
+      }
+    },
+  });
+
+  routes.get('/v1/conversion/live', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Live stage conversion per cohort',
+      description:
+        'Per cohort period (the day, ISO week or month in which a lead entered a stage, in the business time zone) and optionally per business ' +
+        'unit and source: the leads that entered each stage and how many have reached each later stage so far (skipped stages count as passed ' +
+        'through), with stage velocities. Updated as events arrive.',
+      querystring: ConversionQuery,
+    },
+    handler: async (request) => liveConversion(projections, dropUndefined(request.query)),
+  });
+
+  routes.get('/v1/stream', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Server-Sent Events: stage changes and hot leads',
+      description: 'Each event has an id (its sequence number); reconnect with Last-Event-ID (or ?after=) to resume without a gap.',
+      querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+    },
+    handler: async (request, reply) => {
+      const lastEventId = request.headers['last-event-id'];
+      const after = typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? Number(lastEventId) : request.query.after;
+      reply.hijack();
+      const raw = reply.raw;
+      raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      raw.write(': sluice change stream\n\n');
+      const changes = projector.changes(after);
+      const heartbeat = setInterval(() => raw.write(': keep-alive\n\n'), 15_000);
+      const end = () => void changes.return(undefined);
+      openStreams.add(end);
+      request.raw.on('close', end);
+      try {
+        for await (const change of changes) {
+          raw.write(`id: ${change.seq}\nevent: ${change.type}\ndata: ${JSON.stringify(change)}\n\n`);
+        }
+      } finally {
+        openStreams.delete(end);
+        clearInterval(heartbeat);
+        raw.end();
+      }
+    },
+  });
+};
