@@ -16,3 +16,21 @@ export {
 export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
 export { listFunnelLeads, runFunnel } from './funnel.js';
 export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
+export { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, netTransitionChanges } from './stage-tables.js';
+export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
+export {
+  ActivityCloseRatesQuerySchema,
+  STAGE_QUERY_LIMITS,
+  StageConversionQuerySchema,
+  closeRateOptionsOf,
+  closeRateSpecOf,
+  pairsOf,
+  parseActivityCloseRatesQuery,
+  parseStageConversionQuery,
+  stageConversionSpecOf,
+} from './stage-queries.js';
+export type { ActivityCloseRatesQuery, ActivityCloseRatesQueryInput, StageConversionQuery, StageConversionQueryInput } from './stage-queries.js';
+export { runStageConversion } from './stage-conversion.js';
+export type { StageConversionResult } from './stage-conversion.js';
+export { activityCloseRateCounts, runActivityCloseRates } from './close-rates.js';
+export type { ActivityCloseRatesResult } from './close-rates.js';
