@@ -194,7 +194,7 @@ for (const backend of testBackends()) {
       expect(await visible(client, 'tables-domain')).toEqual(expected(final));
       // one netted batch for the whole log under another config name gives the same
       const net = netTransitionChanges(perEvent);
-      const renamed = (ts: StageTransition[]) => ts.map((t) => ({ ...t, configVersion: 'tables-domain-net' }));
+      const renamed = (ts: readonly StageTransition[]) => ts.map((t) => ({ ...t, configVersion: 'tables-domain-net' }));
       await applyStageTransitionChanges(client, { upserts: renamed(net.upserts), removals: renamed(net.removals), version: arrivals.length });
       expect(await visible(client, 'tables-domain-net')).toEqual(expected(final));
 
