@@ -130,3 +130,39 @@ describe('sluice query funnel', () => {
     expect(bad.stderr).toContain('steps.1.type: unknown event type "sign_up"');
   });
 });
+
+describe('sluice rebuild and sluice whatif', () => {
+  it('rebuilds deterministically and compares candidate rules without touching the live models', () => {
+    const file = join(dir, 'leads.ndjson');
+    writeFileSync(
+      file,
+      [
+        line('w1', { anonymousId: 'anon-w1', occurredAt: '2026-03-01T09:00:00Z' }),
+        line('w2', { anonymousId: 'anon-w1', leadId: 'lead-w1', type: 'demo_requested', occurredAt: '2026-03-01T09:05:00Z' }),
+        line('w3', { leadId: 'lead-w2', type: 'form_submit', occurredAt: '2026-03-02T09:00:00Z', properties: { formId: 'f' } }),
+      ].join('\n'),
+    );
+    expect(sluice('import', file).code).toBe(0);
+    const first = JSON.parse(sluice('rebuild', '--json').stdout);
+    const second = JSON.parse(sluice('rebuild', '--json').stdout);
+    expect(first.events).toBe(5); // three touchpoints and two identity links (w2 and w3 carry both ids)
+    expect(second.contentHash).toBe(first.contentHash);
+
+    // candidate: a demo request makes an MQL, not an SQL
+    const candidate = join(dir, 'candidate.json');
+    writeFileSync(candidate, JSON.stringify({ version: 'cand-1', stageModel: { builtin: 'classic_b2b', entry: { sql: [{ id: 'sql.accepted', when: { event: 'sales_accepted' } }], mql: [{ id: 'mql.demo', when: { event: 'demo_requested' } }] } } }));
+    const r = sluice('whatif', '--candidate', candidate, '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    const reached = (side: { stages: Array<{ stage: string; reached: number }> }, stage: string) => side.stages.find((s) => s.stage === stage)?.reached;
+    expect([reached(result.live, 'sql'), reached(result.candidate, 'sql')]).toEqual([1, 0]);
+    expect(result.differences.actors).toEqual([{ kind: 'lead', id: 'lead-w1', live: 'sql', candidate: 'mql' }]);
+    expect(JSON.parse(sluice('rebuild', '--json').stdout).contentHash).toBe(first.contentHash);
+
+    const typo = join(dir, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ version: 'x', scoring: { engagment: {} } }));
+    const bad = sluice('whatif', '--candidate', typo);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('scoring.engagment');
+  });
+});

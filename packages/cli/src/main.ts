@@ -14,6 +14,7 @@ const commands = {
   importReport: () => import('./commands/import-report.js'),
   plan: () => import('./commands/plan.js'),
   queryFunnel: () => import('./commands/query-funnel.js'),
+  replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
@@ -33,6 +34,9 @@ usage:
                 [--window 30d] [--order ordered|strict|unordered] [--breakdown channel] [--url http://127.0.0.1:4780] [--json]
                 or: sluice query funnel --file funnel.json
                                                   count an event funnel (leads per step, conversion, drop-off)
+  sluice rebuild [--json]                         rebuild every read model from the log under the current rules
+  sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
+                                                  replay the log under candidate rules beside the live ones; nothing live changes
   sluice plan   --revenue N --deal-size N --period 2027-Q1|2027-03 [--unit U]
                 [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
                 or: sluice plan --input plan.json [--json]
@@ -182,6 +186,22 @@ async function run(argv: string[]): Promise<void> {
       const settings = resolveSettings(values, process.env);
       const { queryFunnel } = await commands.queryFunnel();
       await queryFunnel(() => openStore(settings), settings, values, values.json);
+      return;
+    }
+    case 'rebuild': {
+      const { values } = parse(rest, {});
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { rebuildReadModels } = await commands.replay();
+      await withStore(settings, (store) => rebuildReadModels(store, settings, values.json));
+      return;
+    }
+    case 'whatif': {
+      const { values } = parse(rest, { candidate: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { runWhatIf } = await commands.replay();
+      await withStore(settings, (store) => runWhatIf(store, settings, values, values.json));
       return;
     }
     case 'plan': {

@@ -1,21 +1,36 @@
+import { join } from 'node:path';
 import { createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
+import { ProjectionConfigMismatchError, openProjectionStore, startProjector } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { startServer } from '@sluice/api';
 import { CliError } from '../output.js';
 import type { Settings } from '../settings.js';
 
 /**
- * The embedded default in one process: the SQLite store, the touchpoint sink
- * into ClickHouse (chDB in the data directory, or a server at CLICKHOUSE_URL)
- * and the API. Closing stops the sink first, then ClickHouse, then the store.
+ * The embedded default in one process: the SQLite store, the projector (read
+ * models in <dataDir>/projections.sqlite), the touchpoint sink into
+ * ClickHouse (chDB in the data directory, or a server at CLICKHOUSE_URL) and
+ * the API. Closing stops the followers first, then their stores.
  */
 export async function serve(store: EventStore, settings: Settings): Promise<void> {
+  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+  let projector;
+  try {
+    projector = startProjector({ store, projections, config: settings.config, onError: (err) => console.error('sluice: the projector stopped:', err) });
+  } catch (err) {
+    projections.close();
+    await store.close();
+    if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
+    throw err;
+  }
   const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
   try {
     await migrate(client);
     const sink = await runTouchpointSink(store, client, { onError: (err) => console.error('sluice: the ClickHouse sink stopped:', err) });
     const closeAll = async () => {
+      await projector.stop();
       await sink.stop();
+      projections.close();
       await client.close();
       await store.close();
     };
@@ -23,6 +38,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       {
         store,
         analytics: { client, sink },
+        projections: { projector, projections, config: settings.config },
         limits: settings.limits,
         apiKeys: settings.apiKeys,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
@@ -31,11 +47,14 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       closeAll,
     ).catch(async (err: unknown) => {
       await sink.stop();
+      await projector.stop();
       throw err;
     });
     const address = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
     console.error(`Sluice is listening on ${address} (data in ${settings.dataDir}, analytics on ${client.backend}); API docs at ${address}/docs`);
   } catch (err) {
+    await projector.stop();
+    projections.close();
     await client.close();
     await store.close();
     throw new CliError((err as Error).message);

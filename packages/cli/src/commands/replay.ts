@@ -1,0 +1,97 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseRuleConfig } from '@sluice/config';
+import { ConfigError } from '@sluice/config';
+import type { EventStore } from '@sluice/event-store';
+import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/projector';
+import type { WhatIfResult } from '@sluice/projector';
+import type { RuleConfig } from '@sluice/schemas';
+import { CliError, formatCount, formatDuration, formatTable, printJson, usageError } from '../output.js';
+import { Progress } from '../progress.js';
+import type { Settings } from '../settings.js';
+
+/** Rebuilds every read model from the log under the current rules, with progress. */
+export async function rebuildReadModels(store: EventStore, settings: Settings, json: boolean): Promise<void> {
+  mkdirSync(settings.dataDir, { recursive: true });
+  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+  const progress = new Progress('rebuilding', await store.headPosition(), 'events', !json && process.stderr.isTTY === true);
+  try {
+    const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => progress.update(p.position) });
+    progress.done();
+    const hash = contentHash(projections);
+    const summary = { ...result, configVersion: settings.config.version, contentHash: hash };
+    if (json) printJson(summary);
+    else
+      console.log(
+        `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
+          `in ${formatDuration(result.seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(result.seconds, 1e-9)))} events/s); content hash ${hash}`,
+      );
+  } finally {
+    projections.close();
+  }
+}
+
+function candidateRules(file: string): RuleConfig {
+  let document: unknown;
+  try {
+    document = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read candidate rules ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parseRuleConfig(document, file);
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
+const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+
+export function formatWhatIf(r: WhatIfResult): string {
+  const stages = r.live.stages.map((s) => s.stage);
+  for (const s of r.candidate.stages) if (!stages.includes(s.stage)) stages.push(s.stage);
+  const find = (outcome: WhatIfResult['live'], stage: string) => outcome.stages.find((s) => s.stage === stage);
+  let out = `what if the rules were ${r.candidate.configVersion} instead of ${r.live.configVersion}: ${formatCount(r.events)} events replayed to position ${formatCount(r.position)}`;
+  out += r.window ? `, actors first seen in [${r.window.from}, ${r.window.to})\n\n` : '\n\n';
+  out += formatTable(
+    ['stage', `reached (${r.live.configVersion})`, `reached (${r.candidate.configVersion})`, 'change', `conversion (${r.live.configVersion})`, `conversion (${r.candidate.configVersion})`],
+    stages.map((stage) => {
+      const a = find(r.live, stage);
+      const b = find(r.candidate, stage);
+      const change = (b?.reached ?? 0) - (a?.reached ?? 0);
+      return [stage, a?.reached ?? 0, b?.reached ?? 0, `${change > 0 ? '+' : ''}${formatCount(change)}`, pct(a?.conversionFromPrevious ?? null), pct(b?.conversionFromPrevious ?? null)];
+    }),
+  );
+  out += `\n${formatCount(r.differences.count)} lead(s) would be in a different stage`;
+  if (r.differences.actors.length > 0) {
+    const shown = r.differences.actors.slice(0, 20);
+    out += `; ${shown.length < r.differences.count ? `the first ${shown.length}` : 'they are'}:\n`;
+    out += formatTable(['lead', r.live.configVersion, r.candidate.configVersion], shown.map((d) => [`${d.kind === 'anonymous' ? 'anonymous ' : ''}${d.id}`, d.live ?? '-', d.candidate ?? '-']));
+  } else out += '\n';
+  return out + '\nnothing live was touched.\n';
+}
+
+/** Replays the log under candidate rules into scratch models; prints them beside the live rules. */
+export async function runWhatIf(
+  store: EventStore,
+  settings: Settings,
+  flags: { config?: string | undefined; candidate?: string | undefined; from?: string | undefined; to?: string | undefined },
+  json: boolean,
+): Promise<void> {
+  if (flags.candidate === undefined) throw usageError('sluice whatif needs --candidate rules.json');
+  if ((flags.from === undefined) !== (flags.to === undefined)) throw usageError('give both --from and --to, or neither');
+  const candidate = candidateRules(flags.candidate);
+  const progress = new Progress('replaying (twice: live and candidate rules)', undefined, 'events', !json && process.stderr.isTTY === true);
+  const day = (d: string) => (/^\d{4}-\d{2}-\d{2}$/.test(d) ? `${d}T00:00:00Z` : d);
+  const result = await whatIf({
+    store,
+    live: settings.config,
+    candidate,
+    ...(flags.from !== undefined && flags.to !== undefined ? { window: { from: day(flags.from), to: day(flags.to) } } : {}),
+    onProgress: (p) => progress.update(p.events),
+  });
+  progress.done();
+  if (json) printJson(result);
+  else process.stdout.write(formatWhatIf(result));
+}
