@@ -16,7 +16,7 @@ export {
 export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
 export { listFunnelLeads, runFunnel } from './funnel.js';
 export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
-export { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, netTransitionChanges } from './stage-tables.js';
+export { applyLeadProfiles, applyStageTransitionChanges, dropSubjectTransitions, leadProfileOf, netTransitionChanges } from './stage-tables.js';
 export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
 export {
   ActivityCloseRatesQuerySchema,

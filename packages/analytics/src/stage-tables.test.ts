@@ -5,7 +5,7 @@ import type { EventType, SluiceEvent } from '@sluice/schemas';
 import { RuleConfigSchema, parseEvent } from '@sluice/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
-import { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, netTransitionChanges } from './stage-tables.js';
+import { applyLeadProfiles, applyStageTransitionChanges, dropSubjectTransitions, leadProfileOf, netTransitionChanges } from './stage-tables.js';
 import { testBackends } from './test-backends.js';
 
 /*
@@ -117,6 +117,25 @@ for (const backend of testBackends()) {
       // the same transition twice is one change
       await applyStageTransitionChanges(client, { upserts: [a, { ...a }], removals: [], version: 1 });
       expect(await visible(client, cv)).toEqual(expected([a]));
+    });
+
+    it('drops a merged anonymous subject’s transitions, idempotently, never undoing a newer write', async () => {
+      const cv = 'tables-drop';
+      const anon = { leadId: undefined, anonymousId: 'b1' };
+      const visitor = transition(cv, 'x', 'visitor', T0, anon);
+      const lead = transition(cv, 'L1', 'lead', T0);
+      await applyStageTransitionChanges(client, { upserts: [visitor, transition(cv, 'x', 'lead', T0 + 1, anon), lead], removals: [], version: 1 });
+      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
+      expect(await visible(client, cv)).toEqual(expected([lead]));
+      // the drop and the first batch delivered again
+      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
+      await applyStageTransitionChanges(client, { upserts: [visitor], removals: [], version: 1 });
+      expect(await visible(client, cv)).toEqual(expected([lead]));
+      // a newer write survives a replayed drop
+      await applyStageTransitionChanges(client, { upserts: [visitor], removals: [], version: 3 });
+      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
+      expect(await visible(client, cv)).toEqual(expected([visitor, lead]));
+      await dropSubjectTransitions(client, { configVersion: cv, subjects: [], version: 4 });
     });
 
     it('nets changes in order: the last change of a key wins', () => {

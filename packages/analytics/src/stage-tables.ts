@@ -83,6 +83,28 @@ export async function applyStageTransitionChanges(client: AnalyticsClient, chang
 }
 
 /**
+ * Removes every current transition of the given subjects under a config, at a
+ * version: for an anonymous history merged into a lead (the lead now carries
+ * its stages, so the visitor must not count twice). Idempotent: keys already
+ * removed are not touched again, and keys written at this version or later
+ * are left alone, so a replayed drop never undoes a newer write.
+ */
+export async function dropSubjectTransitions(
+  client: AnalyticsClient,
+  drop: { configVersion: string; subjects: ReadonlyArray<{ leadId?: string | undefined; anonymousId?: string | undefined }>; version: number },
+): Promise<void> {
+  checkVersion(drop.version);
+  if (drop.subjects.length === 0) return;
+  await client.command(
+    `INSERT INTO stage_transitions (config_version, lead_id, stage, from_stage, entered_at, skipped, rule, event_id, version, is_deleted)
+     SELECT config_version, lead_id, stage, from_stage, entered_at, skipped, rule, event_id, {version:UInt64}, 1
+     FROM stage_transitions FINAL
+     WHERE config_version = {config_version:String} AND lead_id IN {actors:Array(String)} AND is_deleted = 0 AND version < {version:UInt64}`,
+    { version: drop.version, config_version: drop.configVersion, actors: drop.subjects.map((s) => actorIdFor(s.leadId, s.anonymousId)) },
+  );
+}
+
+/**
  * The net effect of changes in the order they happened (e.g. one
  * transitionChanges per event of a batch): per (config, lead, stage), the last
  * change wins, so a removal followed by an upsert is an upsert and the other
