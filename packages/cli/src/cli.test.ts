@@ -166,3 +166,27 @@ describe('sluice rebuild and sluice whatif', () => {
     expect(bad.stderr).toContain('scoring.engagment');
   });
 });
+
+describe('sluice plan on measured rates', () => {
+  it('measures every step from the demo data set and plans with P10/P50/P90 from those counts', () => {
+    expect(sluice('demo', '--events', '30000', '--start', '2026-01-01', '--months', '6', '--json').code).toBe(0);
+    expect(sluice('rebuild', '--json').code).toBe(0);
+    const r = sluice('plan', '--revenue', '300000', '--deal-size', '20000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--json');
+    expect(r.code).toBe(0);
+    const unit = JSON.parse(r.stdout).businessUnits[0];
+    expect(unit.rates.map((x: { source: string }) => x.source)).toEqual(['measured', 'measured', 'measured', 'measured']);
+    for (const rate of unit.rates as Array<{ rate: number; observations: { entered: number; converted: number } }>) {
+      expect(rate.observations.entered).toBeGreaterThan(0);
+      expect(rate.rate).toBeCloseTo(rate.observations.converted / rate.observations.entered, 10);
+    }
+    const target = unit.targets[0];
+    expect(target.deals).toBe(15);
+    const visits = target.volumes[0];
+    expect(visits.p10).toBeLessThanOrEqual(visits.p50);
+    expect(visits.p50).toBeLessThanOrEqual(visits.p90);
+    // a given rate overrides the measured one, which is still reported
+    const overridden = JSON.parse(sluice('plan', '--revenue', '300000', '--deal-size', '20000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--rate', 'sql:customer=0.5', '--json').stdout);
+    const last = overridden.businessUnits[0].rates[3];
+    expect([last.source, last.rate, last.observations.entered > 0]).toEqual(['overridden', 0.5, true]);
+  });
+});

@@ -38,7 +38,8 @@ usage:
   sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
                                                   replay the log under candidate rules beside the live ones; nothing live changes
   sluice plan   --revenue N --deal-size N --period 2027-Q1|2027-03 [--unit U]
-                [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
+                [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--lookback MONTHS] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
+                rates and lags are measured from the read models; --rate/--lag override them
                 or: sluice plan --input plan.json [--json]
                                                   plan backward from a revenue target
 
@@ -216,12 +217,13 @@ async function run(argv: string[]): Promise<void> {
         'as-of': { type: 'string' },
         seed: { type: 'string' },
         input: { type: 'string' },
+        lookback: { type: 'string' },
       });
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { planInputFromFlags, runPlan } = await commands.plan();
       // the composition root reads the clock; the planner takes "now" as input
-      runPlan(planInputFromFlags(values, { asOf: new Date().toISOString(), timeZone: settings.timeZone }), values.json);
+      runPlan(planInputFromFlags(values, { asOf: new Date().toISOString(), timeZone: settings.timeZone, dataDir: settings.dataDir }), values.json);
       return;
     }
     case undefined:

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { planReverseFunnel } from '@sluice/planner';
 import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatTable, printJson, usageError } from '../output.js';
+import { measureSteps } from './measured-rates.js';
 
 export interface PlanFlags {
   revenue?: string | undefined;
@@ -14,6 +15,7 @@ export interface PlanFlags {
   'as-of'?: string | undefined;
   seed?: string | undefined;
   input?: string | undefined;
+  lookback?: string | undefined;
 }
 
 const CLASSIC = ['visitor', 'lead', 'mql', 'sql', 'customer'];
@@ -36,8 +38,12 @@ function stepValues(flag: string, entries: readonly string[] | undefined): Map<s
   return values;
 }
 
-/** The planner's input from flags: given rates and lags per step; the planner validates the rest. */
-export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string }): unknown {
+/**
+ * The planner's input from flags: rates and lags measured from the read models
+ * (when the data directory has them), given ones from --rate/--lag overriding
+ * them; the planner validates the rest.
+ */
+export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string; dataDir: string }): unknown {
   if (flags.input !== undefined) {
     try {
       return JSON.parse(readFileSync(flags.input, 'utf8'));
@@ -49,14 +55,22 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
   const rates = stepValues('rate', flags.rate);
   const lags = stepValues('lag', flags.lag);
   const unit = flags.unit ?? 'all';
+  const asOf = flags['as-of'] ?? defaults.asOf;
+  const lookbackMonths = flags.lookback === undefined ? 12 : Number(flags.lookback);
+  if (!Number.isInteger(lookbackMonths) || lookbackMonths < 1) throw usageError(`--lookback takes whole months >= 1, got "${flags.lookback}"`);
+  const measured = measureSteps(defaults.dataDir, { stages, businessUnit: flags.unit, asOf, timeZone: defaults.timeZone, lookbackMonths });
   const transitions = stages.slice(1).map((to, i) => {
     const from = stages[i]!;
-    const rate = rates.get(`${from}:${to}`);
-    const lag = lags.get(`${from}:${to}`);
-    return { from, to, ...(rate === undefined ? {} : { rate: { given: rate } }), ...(lag === undefined ? {} : { lag: { kind: 'given' as const, days: lag } }) };
+    const given = rates.get(`${from}:${to}`);
+    const step = measured?.find((m) => m.from === from && m.to === to);
+    const observed = step && step.entered > 0 ? { measured: { entered: step.entered, converted: step.converted } } : {};
+    const rate = given === undefined ? observed : { ...observed, given };
+    const givenLag = lags.get(`${from}:${to}`);
+    const lagDays = givenLag ?? (step?.meanLagDays === null || step === undefined ? undefined : Math.round(step.meanLagDays));
+    return { from, to, ...(Object.keys(rate).length === 0 ? {} : { rate }), ...(lagDays === undefined ? {} : { lag: { kind: 'given' as const, days: lagDays } }) };
   });
   const input: PlanInputRaw = {
-    asOf: flags['as-of'] ?? defaults.asOf,
+    asOf,
     timeZone: defaults.timeZone,
     stageModel: { stages },
     businessUnits: [{ id: unit, dealSize: { given: positiveNumber('deal-size', flags['deal-size']) }, transitions }],

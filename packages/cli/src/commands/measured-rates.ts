@@ -1,0 +1,59 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DateTime } from 'luxon';
+import { liveConversion, openProjectionStore } from '@sluice/projector';
+import type { LiveConversion } from '@sluice/projector';
+
+export interface MeasuredStep {
+  from: string;
+  to: string;
+  entered: number;
+  converted: number;
+  /** mean days from entering `from` to entering `to`, among those who did */
+  meanLagDays: number | null;
+}
+
+/**
+ * Step rates measured from the live conversion read model: over the cohorts
+ * that entered each `from` stage in the lookback window (business time zone),
+ * how many have reached the next stage so far. Recent cohorts have had less
+ * time to convert, so a window ending at asOf understates slow steps; the
+ * planner reports how many observations each rate rests on.
+ */
+export function sumSteps(conversion: LiveConversion, stages: readonly string[]): MeasuredStep[] {
+  return stages.slice(1).map((to, i) => {
+    const from = stages[i]!;
+    let entered = 0;
+    let converted = 0;
+    let lagMsTotal = 0;
+    for (const cohort of conversion.cohorts) {
+      const stage = cohort.stages.find((s) => s.stage === from);
+      if (!stage) continue;
+      entered += stage.entered;
+      const reached = stage.reached.find((r) => r.stage === to);
+      if (reached) {
+        converted += reached.leads;
+        lagMsTotal += (reached.avgMs ?? 0) * reached.leads;
+      }
+    }
+    return { from, to, entered, converted, meanLagDays: converted > 0 ? lagMsTotal / converted / 86_400_000 : null };
+  });
+}
+
+export function measureSteps(dataDir: string, options: { stages: readonly string[]; businessUnit: string | undefined; asOf: string; timeZone: string; lookbackMonths: number }): MeasuredStep[] | undefined {
+  const path = join(dataDir, 'projections.sqlite');
+  if (!existsSync(path)) return undefined;
+  const projections = openProjectionStore(path);
+  try {
+    const end = DateTime.fromISO(options.asOf, { zone: options.timeZone });
+    const conversion = liveConversion(projections, {
+      period: 'month',
+      from: end.minus({ months: options.lookbackMonths }).toISODate()!,
+      to: end.toISODate()!,
+      ...(options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit }),
+    });
+    return sumSteps(conversion, options.stages);
+  } finally {
+    projections.close();
+  }
+}
