@@ -3,6 +3,7 @@
 // because absolute times do not compare between runs on shared machines.
 const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   ingest: () => import('./bench/ingest.js'),
+  replay: () => import('./bench/replay.js'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,7 +1,7 @@
 import type { EventStore } from '@sluice/event-store';
 import type { RuleConfig } from '@sluice/schemas';
 import { Projection } from './engine/projection.js';
-import { type ProjectionStore, bindConfig, clearProjections } from './store/projection-store.js';
+import { type ProjectionStore, bindConfig, clearProjections, createListingIndexes } from './store/projection-store.js';
 
 export interface ReplayProgress {
   /** last position applied */
@@ -73,8 +73,10 @@ export interface RebuildOptions extends ReplayOptions {
  */
 export async function rebuild(options: RebuildOptions): Promise<ReplayResult> {
   const { store, projections, config } = options;
-  clearProjections(projections);
+  clearProjections(projections, true);
   bindConfig(projections, config);
   const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: false });
-  return replayLog(store, [projection], options);
+  const result = await replayLog(store, [projection], options);
+  createListingIndexes(projections);
+  return result;
 }

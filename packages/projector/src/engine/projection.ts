@@ -21,7 +21,7 @@ import { type Contribution, CounterDeltas, NO_CONTRIBUTION, sameContribution } f
 import { foldSubjectFromLog } from './loader.js';
 import { LocalDays } from './local-day.js';
 import { type SubjectRef, contributionOf, contributionOfRow, leadRow, subjectOfStream } from './rows.js';
-import { type FlushWrites, ProjectionWriter, type SubjectWrite } from './writer.js';
+import { ProjectionWriter } from './writer.js';
 
 /** What was last written for a subject: what the next flush compares against. */
 interface Written {
@@ -39,6 +39,8 @@ interface Entry {
   mergedInto: string | undefined;
   written: Written;
   dirty: boolean;
+  /** when it was last used (a counter): eviction drops the least recently used */
+  used: number;
 }
 
 export interface FlushResult {
@@ -92,9 +94,15 @@ export class Projection {
   readonly #cache = new Map<string, Entry>();
   #dirty: Entry[] = [];
   #links: { anonymousId: string; leadId: string; eventId: string }[] = [];
-  #lastKey: string | undefined;
-  /** false while the store is known to hold no subject that is not in memory (a build from empty, before any eviction) */
-  #mayHaveStoredSubjects: boolean;
+  #tick = 0;
+  /**
+   * The subjects evicted from memory, when the store was empty at the start
+   * (a rebuild): a subject missing from memory is new unless it is listed
+   * here, so a build from empty never asks the store about a new subject.
+   * Undefined otherwise, or once it lists a million: every miss looks for a
+   * stored row.
+   */
+  #evicted: Set<string> | undefined;
   #position: number;
   #durablePosition: number;
   readonly #readRow: Database.Statement<[string], StoredSubjectRow>;
@@ -109,7 +117,7 @@ export class Projection {
     this.#recordChanges = options.recordChanges;
     this.#position = this.#durablePosition = options.projections.state().position;
     const db = options.projections.db;
-    this.#mayHaveStoredSubjects = db.prepare('SELECT EXISTS (SELECT 1 FROM leads)').pluck().get() === 1;
+    this.#evicted = db.prepare('SELECT EXISTS (SELECT 1 FROM leads)').pluck().get() === 1 ? undefined : new Set();
     this.#readRow = db.prepare('SELECT merged_into, business_unit, source, stages, stage, grade FROM leads WHERE subject = ?');
     this.#readLinks = db.prepare<[string], string>('SELECT anonymous_id FROM identity_links WHERE lead_id = ?').pluck();
   }
@@ -148,31 +156,26 @@ export class Projection {
     const key = typeof subject === 'string' ? subject : subject.key;
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
-      if (this.#lastKey !== key) {
-        // least recently used first: move to the end of the map's order
-        this.#cache.delete(key);
-        this.#cache.set(key, cached);
-        this.#lastKey = key;
-      }
+      cached.used = ++this.#tick;
       return cached;
     }
     const ref = typeof subject === 'string' ? subjectOfStream(subject) : subject;
-    const row = this.#mayHaveStoredSubjects ? this.#readRow.get(key) : undefined;
+    const row = this.#evicted === undefined || this.#evicted.has(key) ? this.#readRow.get(key) : undefined;
     if (row === undefined) {
       const state = initialLeadState(ref.kind === 'lead' ? { kind: 'lead', leadId: ref.id } : { kind: 'anonymous', anonymousId: ref.id }, this.rules);
-      return this.#remember({ subject: ref, state, mergedInto: undefined, written: { state, contribution: NO_CONTRIBUTION, stage: undefined, grade: undefined }, dirty: false });
+      return this.#remember({ subject: ref, state, mergedInto: undefined, written: { state, contribution: NO_CONTRIBUTION, stage: undefined, grade: undefined }, dirty: false, used: 0 });
     }
     const written = { contribution: contributionOfRow(row), stage: row.stage ?? undefined, grade: (row.grade as Grade | null) ?? undefined };
-    if (row.merged_into !== null) return this.#remember({ subject: ref, state: undefined, mergedInto: row.merged_into, written: { ...written, state: undefined }, dirty: false });
+    if (row.merged_into !== null) return this.#remember({ subject: ref, state: undefined, mergedInto: row.merged_into, written: { ...written, state: undefined }, dirty: false, used: 0 });
     return foldSubjectFromLog(this.#store, ref, position, this.rules, () => this.#readLinks.all(ref.id)).then((state) => {
       // another event of the batch cannot have loaded it meanwhile: apply awaits each event
-      return this.#remember({ subject: ref, state, mergedInto: undefined, written: { ...written, state }, dirty: false });
+      return this.#remember({ subject: ref, state, mergedInto: undefined, written: { ...written, state }, dirty: false, used: 0 });
     });
   }
 
   #remember(entry: Entry): Entry {
+    entry.used = ++this.#tick;
     this.#cache.set(entry.subject.key, entry);
-    this.#lastKey = entry.subject.key;
     return entry;
   }
 
@@ -239,32 +242,35 @@ export class Projection {
     const position = this.#position;
     const dirty = this.#dirty;
     if (position === this.#durablePosition && dirty.length === 0) return { position, subjects: 0, lastChangeSeq: undefined };
-    const deltas = new CounterDeltas(this.#days);
-    const subjects: SubjectWrite[] = [];
+    const writer = this.#writer;
     const nextWritten: Written[] = [];
-    const changes: { type: string; subject: string; payload: string }[] = [];
-    for (const entry of dirty) {
-      const state = entry.state!;
-      const snap = leadStateAsOf(state, lastEventAt(state), this.rules);
-      const merged = entry.mergedInto !== undefined;
-      const contribution = contributionOf(snap);
-      const written = entry.written;
-      if (!sameContribution(written.contribution, contribution)) {
-        deltas.add(written.contribution, -1);
-        deltas.add(contribution, 1);
+    const lastChangeSeq = writer.flush(this.#durablePosition, position, () => {
+      const deltas = new CounterDeltas(this.#days);
+      const changes: { type: string; subject: string; payload: string }[] = [];
+      for (const entry of dirty) {
+        const state = entry.state!;
+        const snap = leadStateAsOf(state, lastEventAt(state), this.rules);
+        const merged = entry.mergedInto !== undefined;
+        const contribution = contributionOf(snap);
+        const written = entry.written;
+        if (!sameContribution(written.contribution, contribution)) {
+          deltas.add(written.contribution, -1);
+          deltas.add(contribution, 1);
+        }
+        if (merged) writer.writeMergedSubject(leadRow(entry.subject, snap));
+        else {
+          const { upserts, removals } = transitionChanges(written.state!, state, this.rules);
+          writer.writeSubject(leadRow(entry.subject, snap), upserts, removals);
+        }
+        nextWritten.push({ state: merged ? undefined : state, contribution, stage: snap.stage, grade: snap.grade });
+        if (this.#recordChanges && entry.subject.kind === 'lead') changes.push(...derivedChanges(entry.subject.id, written, snap));
       }
-      if (merged) {
-        subjects.push({ subject: entry.subject.key, row: leadRow(entry.subject, snap), dropTransitions: true, upserts: [], removals: [] });
-      } else {
-        const { upserts, removals } = transitionChanges(written.state!, state, this.rules);
-        subjects.push({ subject: entry.subject.key, row: leadRow(entry.subject, snap), dropTransitions: false, upserts, removals });
-      }
-      nextWritten.push({ state: merged ? undefined : state, contribution, stage: snap.stage, grade: snap.grade });
-      if (this.#recordChanges && entry.subject.kind === 'lead') changes.push(...derivedChanges(entry.subject.id, written, snap));
-    }
-    const writes: FlushWrites = { fromPosition: this.#durablePosition, toPosition: position, subjects, counters: deltas.changes(), links: this.#links, changes };
-    const lastChangeSeq = this.#writer.write(writes);
+      for (const d of deltas.changes()) writer.addCounter(d);
+      for (const l of this.#links) writer.addLink(l.anonymousId, l.leadId, l.eventId);
+      return writer.addChanges(changes);
+    });
 
+    // committed: only now does memory follow
     dirty.forEach((entry, i) => {
       entry.written = nextWritten[i]!;
       entry.dirty = false;
@@ -280,14 +286,20 @@ export class Projection {
 
   /** Drops the least recently used subjects beyond the cache size; they are folded again from the log if they come back. */
   #evict(): void {
-    if (this.#cache.size <= this.#cacheSize) return;
-    const keep = Math.floor(this.#cacheSize * 0.9);
-    for (const key of this.#cache.keys()) {
-      if (this.#cache.size <= keep) break;
-      this.#cache.delete(key);
+    const cache = this.#cache;
+    if (cache.size <= this.#cacheSize) return;
+    // the use counter of the last subject to go: one typed-array sort, not a reorder per access
+    const used = new Float64Array(cache.size);
+    let i = 0;
+    for (const entry of cache.values()) used[i++] = entry.used;
+    used.sort();
+    const cutoff = used[cache.size - Math.floor(this.#cacheSize * 0.9) - 1]!;
+    for (const [key, entry] of cache) {
+      if (entry.used > cutoff) continue;
+      cache.delete(key);
+      this.#evicted?.add(key);
     }
-    this.#mayHaveStoredSubjects = true;
-    this.#lastKey = undefined;
+    if (this.#evicted !== undefined && this.#evicted.size > 1_000_000) this.#evicted = undefined;
   }
 }
 

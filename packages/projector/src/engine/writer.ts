@@ -3,26 +3,6 @@ import type { StageTransition } from '@sluice/domain';
 import type { CounterDelta } from './contribution.js';
 import { LEAD_COLUMNS, type LeadRowValues, transitionRow } from './rows.js';
 
-/** One subject's writes in a flush. */
-export interface SubjectWrite {
-  readonly row: LeadRowValues;
-  readonly subject: string;
-  /** every transition of the subject goes (an anonymous history merged into a lead) */
-  readonly dropTransitions: boolean;
-  readonly upserts: readonly StageTransition[];
-  readonly removals: readonly StageTransition[];
-}
-
-export interface FlushWrites {
-  /** the checkpoint the store must still be at (compare-and-set) */
-  readonly fromPosition: number;
-  readonly toPosition: number;
-  readonly subjects: readonly SubjectWrite[];
-  readonly counters: Iterable<CounterDelta>;
-  readonly links: readonly { readonly anonymousId: string; readonly leadId: string; readonly eventId: string }[];
-  readonly changes: readonly { readonly type: string; readonly subject: string; readonly payload: string }[];
-}
-
 export class CheckpointMovedError extends Error {
   readonly code = 'PROJECTION_CHECKPOINT_MOVED';
   constructor(readonly expected: number) {
@@ -40,10 +20,11 @@ const upsertLeadSql = `INSERT INTO leads (${LEAD_COLUMNS.join(', ')}) VALUES (${
     .join(', ')}`;
 
 /**
- * The flush: every read-model write of a batch and the checkpoint, in ONE
- * transaction, compare-and-set on the checkpoint. A crash before the commit
- * leaves the previous checkpoint and the rows that go with it; the projector
- * replays from there to the same result.
+ * The flush's statements. `flush` runs its work in ONE IMMEDIATE transaction
+ * that starts by moving the checkpoint, compare-and-set: a crash before the
+ * commit leaves the previous checkpoint and the rows that go with it, and the
+ * projector replays from there to the same result. Rows are written as they
+ * are computed (not collected first), so a flush's garbage dies young.
  */
 export class ProjectionWriter {
   readonly #moveCheckpoint: Database.Statement<[number, number]>;
@@ -56,7 +37,7 @@ export class ProjectionWriter {
   readonly #insertLink: Database.Statement<[string, string, string]>;
   readonly #insertChange: Database.Statement<[string, string, string]>;
   readonly #trimChanges: Database.Statement<[number]>;
-  readonly #write: Database.Transaction<(w: FlushWrites) => number | undefined>;
+  readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
 
   constructor(db: Database.Database) {
     this.#moveCheckpoint = db.prepare('UPDATE projection_state SET position = ? WHERE id = 1 AND position = ?');
@@ -78,30 +59,44 @@ export class ProjectionWriter {
     this.#insertLink = db.prepare('INSERT INTO identity_links (anonymous_id, lead_id, event_id) VALUES (?, ?, ?) ON CONFLICT (anonymous_id) DO NOTHING');
     this.#insertChange = db.prepare('INSERT INTO derived_changes (type, subject, payload) VALUES (?, ?, ?)');
     this.#trimChanges = db.prepare('DELETE FROM derived_changes WHERE seq <= ?');
-    this.#write = db.transaction((w: FlushWrites) => this.#apply(w));
+    this.#transaction = db.transaction((work: () => unknown) => work());
   }
 
-  /** Commits the flush; returns the sequence number of its last derived change, if it had any. */
-  write(w: FlushWrites): number | undefined {
-    return this.#write.immediate(w);
+  /** Runs `work` in one IMMEDIATE transaction after moving the checkpoint from `from` to `to` (compare-and-set). */
+  flush<T>(from: number, to: number, work: () => T): T {
+    return this.#transaction.immediate(() => {
+      if (this.#moveCheckpoint.run(to, from).changes !== 1) throw new CheckpointMovedError(from);
+      return work();
+    }) as T;
   }
 
-  #apply(w: FlushWrites): number | undefined {
-    if (this.#moveCheckpoint.run(w.toPosition, w.fromPosition).changes !== 1) throw new CheckpointMovedError(w.fromPosition);
-    for (const s of w.subjects) {
-      this.#upsertLead.run(...s.row);
-      if (s.dropTransitions) this.#deleteTransitions.run(s.subject);
-      for (const t of s.removals) this.#deleteTransition.run(s.subject, t.to);
-      for (const t of s.upserts) this.#upsertTransition.run(...transitionRow(s.subject, t));
-    }
-    for (const c of w.counters) {
-      const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.velocityMs)!;
-      // a counter nobody contributes to is no row at all, so equal models hash equal
-      if (after.leads === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);
-    }
-    for (const l of w.links) this.#insertLink.run(l.anonymousId, l.leadId, l.eventId);
+  writeSubject(row: LeadRowValues, upserts: readonly StageTransition[], removals: readonly StageTransition[]): void {
+    this.#upsertLead.run(...row);
+    const subject = row[0] as string;
+    for (const t of removals) this.#deleteTransition.run(subject, t.to);
+    for (const t of upserts) this.#upsertTransition.run(...transitionRow(subject, t));
+  }
+
+  /** An anonymous history merged into a lead: its row stays (naming the lead), its transitions go. */
+  writeMergedSubject(row: LeadRowValues): void {
+    this.#upsertLead.run(...row);
+    this.#deleteTransitions.run(row[0] as string);
+  }
+
+  addCounter(c: CounterDelta): void {
+    const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.velocityMs)!;
+    // a counter nobody contributes to is no row at all, so equal models hash equal
+    if (after.leads === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);
+  }
+
+  addLink(anonymousId: string, leadId: string, eventId: string): void {
+    this.#insertLink.run(anonymousId, leadId, eventId);
+  }
+
+  /** Appends changes to the feed and trims it; returns the last one's sequence number. */
+  addChanges(changes: readonly { readonly type: string; readonly subject: string; readonly payload: string }[]): number | undefined {
     let lastSeq: number | undefined;
-    for (const c of w.changes) lastSeq = Number(this.#insertChange.run(c.type, c.subject, c.payload).lastInsertRowid);
+    for (const c of changes) lastSeq = Number(this.#insertChange.run(c.type, c.subject, c.payload).lastInsertRowid);
     if (lastSeq !== undefined) this.#trimChanges.run(lastSeq - CHANGE_RETENTION);
     return lastSeq;
   }

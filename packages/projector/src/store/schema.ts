@@ -76,8 +76,6 @@ const MIGRATIONS: readonly string[] = [
      sla_attempts_status         TEXT,
      sla_breached                INTEGER
    ) STRICT;
-   CREATE INDEX leads_recent ON leads (kind, last_touch_at DESC, subject);
-   CREATE INDEX leads_owner ON leads (owner) WHERE owner IS NOT NULL;
 
    CREATE TABLE stage_transitions (
      subject        TEXT NOT NULL,
@@ -117,6 +115,17 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT;`,
 ];
 
+/**
+ * Indexes that serve listing only, not the projector. A rebuild drops them
+ * and creates them again at the end (one sort instead of an index update per
+ * row); opening a store creates any that are missing, e.g. after a rebuild
+ * that was killed.
+ */
+export const LISTING_INDEXES: readonly { readonly name: string; readonly sql: string }[] = [
+  { name: 'leads_recent', sql: 'CREATE INDEX IF NOT EXISTS leads_recent ON leads (kind, last_touch_at DESC, subject)' },
+  { name: 'leads_owner', sql: 'CREATE INDEX IF NOT EXISTS leads_owner ON leads (owner) WHERE owner IS NOT NULL' },
+];
+
 /** The read-model tables, in the order `contentHash` and `clear` visit them, with their key columns. */
 export const READ_MODEL_TABLES = [
   { name: 'leads', key: 'subject' },
@@ -134,5 +143,6 @@ export function migrate(db: BetterSqlite3.Database): void {
     }
     for (let version = current; version < SCHEMA_VERSION; version++) db.exec(MIGRATIONS[version]!);
     if (current !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (const index of LISTING_INDEXES) db.exec(index.sql);
   }).immediate();
 }
