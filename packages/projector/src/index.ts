@@ -21,12 +21,4 @@ export {
   leadTransitions,
   listLeads,
 } from './queries/leads.js';
-export {
-  type CohortConversion,
-  type CohortPeriod,
-  type LiveConversion,
-  type LiveConversionQuery,
-  type ReachedStage,
-  type StageConversion,
-  liveConversion,
-} from './queries/conversion.js';
+export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, liveConversion } from './queries/conversion.js';

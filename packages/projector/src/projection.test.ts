@@ -68,16 +68,15 @@ describe('projection', () => {
     expect(p.db.prepare("SELECT merged_into FROM leads WHERE subject = 'anon-v1'").pluck().get()).toBe('L1');
     expect(p.db.prepare("SELECT lead_id FROM identity_links WHERE anonymous_id = 'v1'").pluck().get()).toBe('L1');
 
-    const march = liveConversion(p, { period: 'month', groupBy: ['businessUnit', 'source'] }).cohorts;
-    expect(march).toHaveLength(1);
-    expect(march[0]).toMatchObject({ period: '2026-03-01', businessUnit: 'enterprise', source: 'google' });
-    const visitor = march[0]!.stages[0]!;
-    expect(visitor.entered).toBe(1);
-    expect(visitor.reached.map((r) => [r.stage, r.leads, r.avgMs])).toEqual([
-      ['lead', 1, 2 * 86_400_000],
-      ['mql', 1, 4 * 86_400_000],
-      ['sql', 1, 4 * 86_400_000],
-      ['customer', 0, null],
+    const march = liveConversion(p, { period: 'month', pairs: 'from_first', groupBy: ['businessUnit', 'source'] });
+    expect(march.rows.map((r) => [r.from, r.to, r.period, r.businessUnit, r.source, r.entered, r.converted, r.avgMs])).toEqual([
+      ['visitor', 'lead', '2026-03-01', 'enterprise', 'google', 1, 1, 2 * 86_400_000],
+      ['visitor', 'mql', '2026-03-01', 'enterprise', 'google', 1, 1, 4 * 86_400_000],
+      ['visitor', 'sql', '2026-03-01', 'enterprise', 'google', 1, 1, 4 * 86_400_000],
+      ['visitor', 'customer', '2026-03-01', 'enterprise', 'google', 1, 0, null],
+    ]);
+    expect(liveConversion(p, { period: 'week', pairs: [{ from: 'mql', to: 'sql' }] }).rows).toEqual([
+      { pair: 0, from: 'mql', to: 'sql', period: '2026-03-02', periodLabel: '2026-W10', entered: 1, converted: 1, rate: 1, skippedFrom: 1, avgMs: 0 },
     ]);
   });
 

@@ -9,7 +9,8 @@ import type { LocalDays } from './local-day.js';
  * local day it entered S, under its business unit and source:
  * - (S, S) counts 1: it entered S;
  * - (S, T) for every later stage T it entered counts 1 and adds T's entry
- *   time minus S's to the velocity sum.
+ *   time minus S's to the velocity sum;
+ * - each of these also counts 1 in `skipped` when S was skipped.
  * The projector keeps what it last added for each actor and, when the actor
  * changes, subtracts that and adds the new contribution.
  */
@@ -17,7 +18,7 @@ export interface Contribution {
   readonly businessUnit: string;
   readonly source: string;
   /** stage entries in stage order */
-  readonly entries: readonly { readonly stage: string; readonly at: number }[];
+  readonly entries: readonly { readonly stage: string; readonly at: number; readonly skipped: boolean }[];
 }
 
 export const NO_CONTRIBUTION: Contribution = { businessUnit: '', source: '', entries: [] };
@@ -26,7 +27,9 @@ export function sameContribution(a: Contribution, b: Contribution): boolean {
   if (a === b) return true;
   if (a.businessUnit !== b.businessUnit || a.source !== b.source || a.entries.length !== b.entries.length) return false;
   for (let i = 0; i < a.entries.length; i++) {
-    if (a.entries[i]!.stage !== b.entries[i]!.stage || a.entries[i]!.at !== b.entries[i]!.at) return false;
+    const x = a.entries[i]!;
+    const y = b.entries[i]!;
+    if (x.stage !== y.stage || x.at !== y.at || x.skipped !== y.skipped) return false;
   }
   return true;
 }
@@ -38,6 +41,7 @@ export interface CounterDelta {
   readonly from: string;
   readonly to: string;
   leads: number;
+  skipped: number;
   velocityMs: number;
 }
 
@@ -56,8 +60,9 @@ export class CounterDeltas {
         const to = entries[j]!;
         const key = `${day}\u0000${businessUnit}\u0000${source}\u0000${from.stage}\u0000${to.stage}`;
         let d = this.#deltas.get(key);
-        if (d === undefined) this.#deltas.set(key, (d = { day, businessUnit, source, from: from.stage, to: to.stage, leads: 0, velocityMs: 0 }));
+        if (d === undefined) this.#deltas.set(key, (d = { day, businessUnit, source, from: from.stage, to: to.stage, leads: 0, skipped: 0, velocityMs: 0 }));
         d.leads += sign;
+        if (from.skipped) d.skipped += sign;
         d.velocityMs += sign * (to.at - from.at);
       }
     }
@@ -65,6 +70,6 @@ export class CounterDeltas {
 
   /** The non-zero changes. */
   *changes(): Iterable<CounterDelta> {
-    for (const d of this.#deltas.values()) if (d.leads !== 0 || d.velocityMs !== 0) yield d;
+    for (const d of this.#deltas.values()) if (d.leads !== 0 || d.skipped !== 0 || d.velocityMs !== 0) yield d;
   }
 }

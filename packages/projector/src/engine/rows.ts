@@ -129,14 +129,14 @@ export function leadRow(subject: SubjectRef, snap: LeadSnapshot): LeadRowValues 
 /** What the live conversion counts for a snapshot: nothing for an anonymous history a lead owns. */
 export function contributionOf(snap: LeadSnapshot): Contribution {
   if (snap.mergedInto !== undefined) return NO_CONTRIBUTION;
-  return { businessUnit: snap.businessUnit, source: snap.attribution.source ?? '', entries: snap.stages.map((s) => ({ stage: s.stage, at: s.at })) };
+  return { businessUnit: snap.businessUnit, source: snap.attribution.source ?? '', entries: snap.stages.map((s) => ({ stage: s.stage, at: s.at, skipped: s.skipped })) };
 }
 
 /** The same, from a stored row (a subject loaded back after a restart or an eviction). */
 export function contributionOfRow(row: { merged_into: string | null; business_unit: string; source: string | null; stages: string }): Contribution {
   if (row.merged_into !== null) return NO_CONTRIBUTION;
   const stages = JSON.parse(row.stages) as StoredStageEntry[];
-  return { businessUnit: row.business_unit, source: row.source ?? '', entries: stages.map((s) => ({ stage: s.stage, at: s.at })) };
+  return { businessUnit: row.business_unit, source: row.source ?? '', entries: stages.map((s) => ({ stage: s.stage, at: s.at, skipped: s.skipped })) };
 }
 
 /** Bound values of a `stage_transitions` row. */

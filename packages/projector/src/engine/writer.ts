@@ -32,7 +32,7 @@ export class ProjectionWriter {
   readonly #upsertTransition: Database.Statement;
   readonly #deleteTransition: Database.Statement<[string, string]>;
   readonly #deleteTransitions: Database.Statement<[string]>;
-  readonly #addCounter: Database.Statement<[string, string, string, string, string, number, number], { leads: number; velocity_ms: number }>;
+  readonly #addCounter: Database.Statement<[string, string, string, string, string, number, number, number], { leads: number; skipped: number; velocity_ms: number }>;
   readonly #deleteCounter: Database.Statement<[string, string, string, string, string]>;
   readonly #insertLink: Database.Statement<[string, string, string]>;
   readonly #insertChange: Database.Statement<[string, string, string]>;
@@ -50,9 +50,10 @@ export class ProjectionWriter {
     this.#deleteTransition = db.prepare('DELETE FROM stage_transitions WHERE subject = ? AND to_stage = ?');
     this.#deleteTransitions = db.prepare('DELETE FROM stage_transitions WHERE subject = ?');
     this.#addCounter = db.prepare(
-      `INSERT INTO conversion_days (day, business_unit, source, from_stage, to_stage, leads, velocity_ms) VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (day, business_unit, source, from_stage, to_stage) DO UPDATE SET leads = leads + excluded.leads, velocity_ms = velocity_ms + excluded.velocity_ms
-       RETURNING leads, velocity_ms`,
+      `INSERT INTO conversion_days (day, business_unit, source, from_stage, to_stage, leads, skipped, velocity_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (day, business_unit, source, from_stage, to_stage)
+       DO UPDATE SET leads = leads + excluded.leads, skipped = skipped + excluded.skipped, velocity_ms = velocity_ms + excluded.velocity_ms
+       RETURNING leads, skipped, velocity_ms`,
     );
     this.#deleteCounter = db.prepare('DELETE FROM conversion_days WHERE day = ? AND business_unit = ? AND source = ? AND from_stage = ? AND to_stage = ?');
     // first link wins: a stored link is never replaced
@@ -84,9 +85,9 @@ export class ProjectionWriter {
   }
 
   addCounter(c: CounterDelta): void {
-    const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.velocityMs)!;
+    const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.skipped, c.velocityMs)!;
     // a counter nobody contributes to is no row at all, so equal models hash equal
-    if (after.leads === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);
+    if (after.leads === 0 && after.skipped === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);
   }
 
   addLink(anonymousId: string, leadId: string, eventId: string): void {

@@ -1,44 +1,55 @@
+import { type CohortPeriod, type StagePair, type StagePairDefinition, cohortPeriodOf, stagePairs } from '@sluice/domain';
+import { DateTime } from 'luxon';
 import type { ProjectionStore } from '../store/projection-store.js';
 
-export type CohortPeriod = 'day' | 'week' | 'month';
-
 export interface LiveConversionQuery {
+  /** day, ISO week, month, quarter, year (the first day in the business zone), or all (one cohort) */
   period: CohortPeriod;
-  /** first cohort day, YYYY-MM-DD in the business zone (inclusive) */
+  /**
+   * Which (from, to) pairs: the domain's definitions (`step_to_step`,
+   * `from_first`), `every_later` (each stage to every later one, the default),
+   * or a list.
+   */
+  pairs?: StagePairDefinition | 'every_later' | readonly StagePair[];
+  /** first cohort day, YYYY-MM-DD in the business zone (inclusive): entries into `from` from its local midnight on */
   from?: string;
-  /** cohort days before this one (exclusive) */
+  /** entries into `from` before this day's local midnight (exclusive) */
   to?: string;
   businessUnit?: string;
-  /** the lead's source ('' for leads without one) */
+  /** the actor's first-touch source ('' for none) */
   source?: string;
   /** split cohorts by these; without, a cohort sums every unit and source */
   groupBy?: readonly ('businessUnit' | 'source')[];
 }
 
-export interface ReachedStage {
-  readonly stage: string;
-  /** of the actors that entered the cohort's stage, how many have entered this later one so far */
-  readonly leads: number;
-  /** leads / entered; null when none entered */
-  readonly rate: number | null;
-  /** mean time from entering the cohort's stage to entering this one, in ms (null when none got there) */
-  readonly avgMs: number | null;
-}
-
-export interface StageConversion {
-  readonly stage: string;
-  /** actors that entered the stage in this cohort period (skipped stages count as passed through) */
-  readonly entered: number;
-  /** every later stage, in model order */
-  readonly reached: readonly ReachedStage[];
-}
-
-export interface CohortConversion {
-  /** first day of the period, YYYY-MM-DD (a week starts on Monday, ISO) */
+/**
+ * One (pair, cohort period, segment) with entries: the reference's
+ * StageConversionRow (`@sluice/domain` reference/stage-conversion.ts) without
+ * a window and as of the projector's checkpoint, so ClickHouse's answer for
+ * the same question is the same row. Medians need every duration, which
+ * counters do not keep: the live projection serves the mean instead.
+ */
+export interface LiveConversionRow {
+  /** index into `pairs` */
+  readonly pair: number;
+  readonly from: string;
+  readonly to: string;
+  /** the period's first day, YYYY-MM-DD ('' for `all`) */
   readonly period: string;
+  /** 2026-03-02, 2026-W10, 2026-03, 2026-Q1, 2026, or all */
+  readonly periodLabel: string;
   readonly businessUnit?: string;
   readonly source?: string;
-  readonly stages: readonly StageConversion[];
+  /** actors that entered `from` in this period (skipped stages count as passed through) */
+  readonly entered: number;
+  /** of those, how many have entered `to` so far */
+  readonly converted: number;
+  /** converted / entered */
+  readonly rate: number;
+  /** of those that entered, how many passed `from` by skipping it */
+  readonly skippedFrom: number;
+  /** mean time from entering `from` to entering `to` over the converted, ms; null when none converted */
+  readonly avgMs: number | null;
 }
 
 export interface LiveConversion {
@@ -48,17 +59,19 @@ export interface LiveConversion {
   /** the projections' checkpoint: the counts include every event up to it */
   readonly position: number;
   readonly stages: readonly string[];
-  readonly cohorts: readonly CohortConversion[];
+  readonly pairs: readonly StagePair[];
+  /** sorted by pair, period, business unit, source */
+  readonly rows: readonly LiveConversionRow[];
 }
 
-/**
- * Cohort days are local calendar dates, so weeks and months are whole days:
- * the Monday on or before the day, the first of its month.
- */
+/** The period's first day from a cohort day (local calendar dates, so periods are whole days). */
 const PERIOD_SQL: Record<CohortPeriod, string> = {
   day: 'day',
   week: "date(day, '-6 days', 'weekday 1')",
-  month: "substr(day, 1, 7) || '-01'",
+  month: "substr(day, 1, 8) || '01'",
+  quarter: "substr(day, 1, 5) || printf('%02d', (CAST(substr(day, 6, 2) AS INTEGER) - 1) / 3 * 3 + 1) || '-01'",
+  year: "substr(day, 1, 5) || '01-01'",
+  all: "''",
 };
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
@@ -70,22 +83,34 @@ interface CounterRow {
   from_stage: string;
   to_stage: string;
   leads: number;
+  skipped: number;
   velocity_ms: number;
+}
+
+function pairsOf(stages: readonly string[], pairs: LiveConversionQuery['pairs']): StagePair[] {
+  if (typeof pairs === 'object') {
+    for (const p of pairs) if (!stages.includes(p.from) || !stages.includes(p.to)) throw new RangeError(`unknown stage in pair ${p.from} -> ${p.to}; stages: ${stages.join(', ')}`);
+    return [...pairs];
+  }
+  if (pairs === 'step_to_step' || pairs === 'from_first') return stagePairs(stages, pairs);
+  return stages.flatMap((from, i) => stages.slice(i + 1).map((to) => ({ from, to })));
 }
 
 /**
  * The live conversion projection (README "Live conversion"): per cohort
- * period, business unit and source, the actors that entered each stage and
- * how many of them have reached each later stage so far, with the mean time
- * it took. Served from the counters the projector keeps, so it costs a group
- * by over at most days x units x sources x stage pairs rows.
+ * period (of entering `from`, in the business zone), business unit and
+ * source, the actors that entered each stage and how many of them have
+ * reached each later stage so far. Served from the counters the projector
+ * keeps per local day, so it is a group-by over at most days x units x
+ * sources x stage pairs rows.
  */
 export function liveConversion(projections: ProjectionStore, query: LiveConversionQuery): LiveConversion {
   const { position, config } = projections.state();
   if (config === undefined) throw new Error('the read models have not been built yet');
   const periodSql = PERIOD_SQL[query.period];
-  if (periodSql === undefined) throw new RangeError(`period must be day, week or month, got ${String(query.period)}`);
+  if (periodSql === undefined) throw new RangeError(`period must be one of ${Object.keys(PERIOD_SQL).join(', ')}, got ${String(query.period)}`);
   for (const d of [query.from, query.to]) if (d !== undefined && !DATE.test(d)) throw new RangeError(`cohort dates are YYYY-MM-DD, got ${d}`);
+  const pairs = pairsOf(config.stages, query.pairs);
   const byUnit = query.groupBy?.includes('businessUnit') ?? false;
   const bySource = query.groupBy?.includes('source') ?? false;
 
@@ -100,48 +125,49 @@ export function liveConversion(projections: ProjectionStore, query: LiveConversi
   bind('day < @to', 'to', query.to);
   bind('business_unit = @businessUnit', 'businessUnit', query.businessUnit);
   bind('source = @source', 'source', query.source);
-  const unitSql = byUnit ? 'business_unit' : "''";
-  const sourceSql = bySource ? 'source' : "''";
-  const rows = projections.db
+  const counters = projections.db
     .prepare(
-      `SELECT ${periodSql} AS period, ${unitSql} AS business_unit, ${sourceSql} AS source, from_stage, to_stage, SUM(leads) AS leads, SUM(velocity_ms) AS velocity_ms
+      `SELECT ${periodSql} AS period, ${byUnit ? 'business_unit' : "''"} AS business_unit, ${bySource ? 'source' : "''"} AS source,
+         from_stage, to_stage, SUM(leads) AS leads, SUM(skipped) AS skipped, SUM(velocity_ms) AS velocity_ms
        FROM conversion_days ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       GROUP BY 1, 2, 3, from_stage, to_stage ORDER BY 1, 2, 3`,
+       GROUP BY 1, 2, 3, from_stage, to_stage`,
     )
     .all(params) as CounterRow[];
 
-  const stages = config.stages;
-  const cohorts: CohortConversion[] = [];
-  let current: { key: string; counts: Map<string, CounterRow>; first: CounterRow } | undefined;
-  const close = () => {
-    if (current === undefined) return;
-    const { first, counts } = current;
-    cohorts.push({
-      period: first.period,
-      ...(byUnit ? { businessUnit: first.business_unit } : {}),
-      ...(bySource ? { source: first.source } : {}),
-      stages: stages.map((stage, i) => {
-        const entered = counts.get(`${stage}\u0000${stage}`)?.leads ?? 0;
-        return {
-          stage,
-          entered,
-          reached: stages.slice(i + 1).map((later) => {
-            const c = counts.get(`${stage}\u0000${later}`);
-            const leads = c?.leads ?? 0;
-            return { stage: later, leads, rate: entered === 0 ? null : leads / entered, avgMs: c === undefined || leads === 0 ? null : c.velocity_ms / leads };
-          }),
-        };
-      }),
-    });
-  };
-  for (const r of rows) {
-    const key = `${r.period}\u0000${r.business_unit}\u0000${r.source}`;
-    if (current?.key !== key) {
-      close();
-      current = { key, counts: new Map(), first: r };
+  const byKey = new Map(counters.map((c) => [`${c.period}\u0000${c.business_unit}\u0000${c.source}\u0000${c.from_stage}\u0000${c.to_stage}`, c]));
+  const labels = new Map<string, string>();
+  const labelOf = (period: string) => {
+    let label = labels.get(period);
+    if (label === undefined) {
+      // the domain names periods; ask it about the period's first instant
+      label = period === '' ? cohortPeriodOf(0, 'all', config.timeZone).label : cohortPeriodOf(DateTime.fromISO(period, { zone: config.timeZone }).toMillis(), query.period, config.timeZone).label;
+      labels.set(period, label);
     }
-    current.counts.set(`${r.from_stage}\u0000${r.to_stage}`, r);
-  }
-  close();
-  return { timeZone: config.timeZone, period: query.period, configVersion: config.version, position, stages, cohorts };
+    return label;
+  };
+  const rows: LiveConversionRow[] = [];
+  pairs.forEach((pair, index) => {
+    for (const entered of counters) {
+      if (entered.from_stage !== pair.from || entered.to_stage !== pair.from || entered.leads === 0) continue;
+      const reached = byKey.get(`${entered.period}\u0000${entered.business_unit}\u0000${entered.source}\u0000${pair.from}\u0000${pair.to}`);
+      const converted = reached?.leads ?? 0;
+      rows.push({
+        pair: index,
+        from: pair.from,
+        to: pair.to,
+        period: entered.period,
+        periodLabel: labelOf(entered.period),
+        ...(byUnit ? { businessUnit: entered.business_unit } : {}),
+        ...(bySource ? { source: entered.source } : {}),
+        entered: entered.leads,
+        converted,
+        rate: converted / entered.leads,
+        skippedFrom: entered.skipped,
+        avgMs: converted === 0 ? null : reached!.velocity_ms / converted,
+      });
+    }
+  });
+  const compare = (a: string | undefined, b: string | undefined) => ((a ?? '') < (b ?? '') ? -1 : (a ?? '') > (b ?? '') ? 1 : 0);
+  rows.sort((a, b) => a.pair - b.pair || compare(a.period, b.period) || compare(a.businessUnit, b.businessUnit) || compare(a.source, b.source));
+  return { timeZone: config.timeZone, period: query.period, configVersion: config.version, position, stages: config.stages, pairs, rows };
 }

@@ -18,7 +18,9 @@ export const SCHEMA_VERSION = 1;
  * - `stage_transitions`: one row per (subject, stage entered).
  * - `identity_links`: the anonymous -> lead map (first link wins).
  * - `conversion_days`: live conversion counters per local cohort day, business
- *   unit, source and (from stage, to stage); from = to counts the entries.
+ *   unit, source and (from stage, to stage): actors, how many of them had
+ *   skipped `from`, and the sum of their times from `from` to `to`; the row
+ *   from = to counts the entries.
  * - `projection_state`: the one checkpoint row, compare-and-set on every flush,
  *   and the rule configuration the read models were built under.
  * - `derived_changes`: a bounded feed of stage changes and hot leads (SSE).
@@ -103,6 +105,7 @@ const MIGRATIONS: readonly string[] = [
      from_stage    TEXT NOT NULL,
      to_stage      TEXT NOT NULL,
      leads         INTEGER NOT NULL,
+     skipped       INTEGER NOT NULL,
      velocity_ms   INTEGER NOT NULL,
      PRIMARY KEY (day, business_unit, source, from_stage, to_stage)
    ) STRICT, WITHOUT ROWID;
