@@ -26,15 +26,11 @@ export function sumSteps(conversion: LiveConversion, stages: readonly string[]):
     let entered = 0;
     let converted = 0;
     let lagMsTotal = 0;
-    for (const cohort of conversion.cohorts) {
-      const stage = cohort.stages.find((s) => s.stage === from);
-      if (!stage) continue;
-      entered += stage.entered;
-      const reached = stage.reached.find((r) => r.stage === to);
-      if (reached) {
-        converted += reached.leads;
-        lagMsTotal += (reached.avgMs ?? 0) * reached.leads;
-      }
+    for (const row of conversion.rows) {
+      if (row.from !== from || row.to !== to) continue;
+      entered += row.entered;
+      converted += row.converted;
+      lagMsTotal += (row.avgMs ?? 0) * row.converted;
     }
     return { from, to, entered, converted, meanLagDays: converted > 0 ? lagMsTotal / converted / 86_400_000 : null };
   });
@@ -47,7 +43,8 @@ export function measureSteps(dataDir: string, options: { stages: readonly string
   try {
     const end = DateTime.fromISO(options.asOf, { zone: options.timeZone });
     const conversion = liveConversion(projections, {
-      period: 'month',
+      period: 'all',
+      pairs: 'step_to_step',
       from: end.minus({ months: options.lookbackMonths }).toISODate()!,
       to: end.toISODate()!,
       ...(options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit }),

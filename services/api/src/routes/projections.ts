@@ -32,7 +32,8 @@ const LeadListQuery = z.strictObject({
 });
 
 const ConversionQuery = z.strictObject({
-  period: z.enum(['day', 'week', 'month']).default('month'),
+  period: z.enum(['day', 'week', 'month', 'quarter', 'year', 'all']).default('month'),
+  pairs: z.enum(['step_to_step', 'from_first', 'every_later']).optional(),
   from: z.string().regex(DAY, { message: 'must be a day, YYYY-MM-DD' }).optional(),
   to: z.string().regex(DAY, { message: 'must be a day, YYYY-MM-DD' }).optional(),
   businessUnit: z.string().max(200).optional(),
