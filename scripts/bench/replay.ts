@@ -74,7 +74,7 @@ function timedReads(store: EventStore): { store: EventStore; readSeconds: () => 
 }
 
 export async function run(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { events: { type: 'string', default: '1000000' }, batch: { type: 'string', default: '5000' }, cache: { type: 'string', default: '100000' } } });
+  const { values } = parseArgs({ args, options: { events: { type: 'string', default: '1000000' }, batch: { type: 'string', default: '1000' }, cache: { type: 'string', default: '100000' } } });
   const count = Number(values.events);
   const batchSize = Number(values.batch);
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-replay-'));

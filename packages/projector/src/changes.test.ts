@@ -23,7 +23,7 @@ describe('derived changes', () => {
   it('given a live projector, when a lead moves stage and heats up, then followers get the changes in order and a reconnecting one resumes after its last id', async () => {
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0))]);
-    const projector = startProjector({ store, projections, config: rules });
+    const projector = await startProjector({ store, projections, config: rules });
     await projector.caughtUp();
 
     const received: DerivedChange[] = [];

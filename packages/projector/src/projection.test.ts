@@ -98,7 +98,7 @@ describe('projection', () => {
       // the live projector saw the demo request (SQL) first; the older disqualification arrives after it
       await appendAll(store, journey);
       const live = projections('live');
-      const projector = startProjector({ store, projections: live, config: rules, batchSize: 3 });
+      const projector = await startProjector({ store, projections: live, config: rules, batchSize: 3 });
       await projector.caughtUp();
       expect((await getLead({ projections: live }, 'L1'))!.stage).toBe('sql');
       await appendAll(store, [late]);
@@ -133,7 +133,7 @@ describe('projection', () => {
 
     // the whole log again over finished read models (a checkpoint lost after its effects were written)
     twice.db.prepare('UPDATE projection_state SET position = 0').run();
-    const again = startProjector({ store, projections: twice, config: rules, batchSize: 200, flushEvery: 600, cacheSize: 50 });
+    const again = await startProjector({ store, projections: twice, config: rules, batchSize: 200, flushEvery: 600, cacheSize: 50 });
     await again.caughtUp();
     await again.stop();
     expect(contentHash(twice)).toBe(contentHash(once));
@@ -148,16 +148,25 @@ describe('projection', () => {
     expect(contentHash(cramped)).toBe(contentHash(roomy));
   });
 
-  it('given read models built under other rules, when the projector starts, then it refuses until they are rebuilt', async () => {
+  it('given read models built under other rules or from another log, when the projector starts, then it refuses until they are rebuilt', async () => {
     await appendAll(store, stitchedJourney());
     const p = projections('live');
     await rebuild({ store, projections: p, config: rules });
     const changed = demoRules('demo-rules-2');
-    expect(() => startProjector({ store, projections: p, config: changed })).toThrow(/built under rules demo-rules-1/);
+    await expect(startProjector({ store, projections: p, config: changed })).rejects.toThrow(/built under rules demo-rules-1/);
     await rebuild({ store, projections: p, config: changed });
-    const projector = startProjector({ store, projections: p, config: changed });
+    const projector = await startProjector({ store, projections: p, config: changed });
     await projector.caughtUp();
     await projector.stop();
     expect((await getLead({ projections: p }, 'L1'))!.configVersion).toBe('demo-rules-2');
+
+    const otherDir = tempDir();
+    try {
+      const emptyLog = await openEventStore(otherDir.path('events.sqlite'));
+      await expect(startProjector({ store: emptyLog, projections: p, config: changed })).rejects.toThrow(/built from another log/);
+      await emptyLog.close();
+    } finally {
+      otherDir.remove();
+    }
   });
 });

@@ -64,9 +64,14 @@ interface Waiter {
  * checkpoint: after a crash the projector resumes from the committed one, and
  * replays the rest to the same result.
  */
-export function startProjector(options: ProjectorOptions): Projector {
+export async function startProjector(options: ProjectorOptions): Promise<Projector> {
   const { store, projections, config } = options;
   bindConfig(projections, config);
+  const head = await store.headPosition();
+  const checkpoint = projections.state().position;
+  if (checkpoint > head) {
+    throw new Error(`the read models are at log position ${checkpoint} but the event store ends at ${head}: they were built from another log; rebuild them`);
+  }
   const batchSize = options.batchSize ?? 2000;
   const flushEvery = options.flushEvery ?? 20_000;
   const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true });

@@ -13,7 +13,7 @@ export interface ReplayProgress {
 }
 
 export interface ReplayOptions {
-  /** events per read (default 5,000) */
+  /** events per read (default 1,000: a batch stays alive while it is projected, and smaller ones die young) */
   batchSize?: number;
   /** positions between flushes (default 50,000) */
   flushEvery?: number;
@@ -36,7 +36,7 @@ export interface ReplayResult {
  */
 export async function replayLog(store: EventStore, projections: readonly Projection[], options: ReplayOptions = {}): Promise<ReplayResult> {
   const started = performance.now();
-  const batchSize = options.batchSize ?? 5000;
+  const batchSize = options.batchSize ?? 1000;
   const flushEvery = options.flushEvery ?? 50_000;
   const until = await store.headPosition();
   let after = Math.min(...projections.map((p) => p.position));
