@@ -1,11 +1,11 @@
 import type { EventStore } from '@sluice/event-store';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DerivedChange, type ProjectionStore, openProjectionStore, readChanges, rebuild, startProjector } from './index.js';
+import { type DerivedChange, type ProjectionStore, openProjectionStore, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
 import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, tempDir } from './test-support.js';
 
 const rules = demoRules();
 
-describe('derived changes', () => {
+describe('derived changes and lag', () => {
   let tmp: TempDir;
   let store: EventStore;
   let projections: ProjectionStore;
@@ -54,5 +54,24 @@ describe('derived changes', () => {
     await appendAll(store, [e('visit', isoAt(0)), e('demo_requested', isoAt(1))]);
     await rebuild({ store, projections, config: rules });
     expect(readChanges(projections, 0)).toEqual([]);
+  });
+
+  it('given events the projector has not seen, when lag is read, then it counts them and their age, and the metrics report it', async () => {
+    const e = eventsFor({ leadId: 'L1' }, 'L1');
+    await appendAll(store, [e('visit', isoAt(0))]);
+    const projector = await startProjector({ store, projections, config: rules });
+    await projector.caughtUp();
+    expect(await projector.lag()).toEqual({ events: 0, seconds: 0 });
+    await projector.stop();
+    await appendAll(store, [e('visit', isoAt(1)), e('visit', isoAt(2))]);
+    const lag = await projector.lag();
+    expect(lag.events).toBe(2);
+    expect(lag.seconds).toBeGreaterThanOrEqual(0);
+    const metrics = await projectionMetrics(projector);
+    expect(metrics.map((m) => [m.name, m.value])).toEqual([
+      ['sluice_projection_position', 1],
+      ['sluice_projection_lag_events', 2],
+      ['sluice_projection_lag_seconds', metrics[2]!.value],
+    ]);
   });
 });
