@@ -23,7 +23,7 @@ describe('derived changes and lag', () => {
   it('given a live projector, when a lead moves stage and heats up, then followers get the changes in order and a reconnecting one resumes after its last id', async () => {
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0))]);
-    const projector = await startProjector({ store, projections, config: rules });
+    const projector = startProjector({ store, projections, config: rules });
     await projector.caughtUp();
 
     const received: DerivedChange[] = [];
@@ -59,7 +59,7 @@ describe('derived changes and lag', () => {
   it('given events the projector has not seen, when lag is read, then it counts them and their age, and the metrics report it', async () => {
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0))]);
-    const projector = await startProjector({ store, projections, config: rules });
+    const projector = startProjector({ store, projections, config: rules });
     await projector.caughtUp();
     expect(await projector.lag()).toEqual({ events: 0, seconds: 0 });
     await projector.stop();

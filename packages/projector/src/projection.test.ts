@@ -98,7 +98,7 @@ describe('projection', () => {
       // the live projector saw the demo request (SQL) first; the older disqualification arrives after it
       await appendAll(store, journey);
       const live = projections('live');
-      const projector = await startProjector({ store, projections: live, config: rules, batchSize: 3 });
+      const projector = startProjector({ store, projections: live, config: rules, batchSize: 3 });
       await projector.caughtUp();
       expect((await getLead({ projections: live }, 'L1'))!.stage).toBe('sql');
       await appendAll(store, [late]);
@@ -133,7 +133,7 @@ describe('projection', () => {
 
     // the whole log again over finished read models (a checkpoint lost after its effects were written)
     twice.db.prepare('UPDATE projection_state SET position = 0').run();
-    const again = await startProjector({ store, projections: twice, config: rules, batchSize: 200, flushEvery: 600, cacheSize: 50 });
+    const again = startProjector({ store, projections: twice, config: rules, batchSize: 200, flushEvery: 600, cacheSize: 50 });
     await again.caughtUp();
     await again.stop();
     expect(contentHash(twice)).toBe(contentHash(once));
@@ -153,9 +153,9 @@ describe('projection', () => {
     const p = projections('live');
     await rebuild({ store, projections: p, config: rules });
     const changed = demoRules('demo-rules-2');
-    await expect(startProjector({ store, projections: p, config: changed })).rejects.toThrow(/built under rules demo-rules-1/);
+    expect(() => startProjector({ store, projections: p, config: changed })).toThrow(/built under rules demo-rules-1/);
     await rebuild({ store, projections: p, config: changed });
-    const projector = await startProjector({ store, projections: p, config: changed });
+    const projector = startProjector({ store, projections: p, config: changed });
     await projector.caughtUp();
     await projector.stop();
     expect((await getLead({ projections: p }, 'L1'))!.configVersion).toBe('demo-rules-2');
@@ -163,7 +163,11 @@ describe('projection', () => {
     const otherDir = tempDir();
     try {
       const emptyLog = await openEventStore(otherDir.path('events.sqlite'));
-      await expect(startProjector({ store: emptyLog, projections: p, config: changed })).rejects.toThrow(/built from another log/);
+      const errors: unknown[] = [];
+      const stray = startProjector({ store: emptyLog, projections: p, config: changed, onError: (err) => errors.push(err) });
+      await expect(stray.caughtUp()).rejects.toThrow(/built from another log/);
+      await stray.stop();
+      expect(errors).toHaveLength(1);
       await emptyLog.close();
     } finally {
       otherDir.remove();

@@ -8,7 +8,7 @@ export interface ProjectorOptions {
   /** the event store: catch-up from the checkpoint, then the live tail */
   store: EventStore;
   projections: ProjectionStore;
-  /** the live rules; a store built under other rules is refused (ProjectionConfigMismatchError): rebuild it */
+  /** the live rules; a store built under other rules is refused (ProjectionConfigMismatchError, thrown): rebuild it */
   config: RuleConfig;
   /** events per read (default 2,000) */
   batchSize?: number;
@@ -17,7 +17,7 @@ export interface ProjectorOptions {
   /** subjects kept in memory (default 100,000); others are folded again from their streams when they come back */
   cacheSize?: number;
   onProgress?: (progress: ProjectorProgress) => void;
-  /** the projector stopped on an error (it never skips an event); restart it to resume from the checkpoint */
+  /** the projector stopped on an error (it never skips an event), or found read models ahead of the log; restart it to resume from the checkpoint */
   onError?: (err: unknown) => void;
 }
 
@@ -64,14 +64,9 @@ interface Waiter {
  * checkpoint: after a crash the projector resumes from the committed one, and
  * replays the rest to the same result.
  */
-export async function startProjector(options: ProjectorOptions): Promise<Projector> {
+export function startProjector(options: ProjectorOptions): Projector {
   const { store, projections, config } = options;
   bindConfig(projections, config);
-  const head = await store.headPosition();
-  const checkpoint = projections.state().position;
-  if (checkpoint > head) {
-    throw new Error(`the read models are at log position ${checkpoint} but the event store ends at ${head}: they were built from another log; rebuild them`);
-  }
   const batchSize = options.batchSize ?? 2000;
   const flushEvery = options.flushEvery ?? 20_000;
   const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true });
@@ -92,6 +87,10 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     waiters = [];
     signal.close();
   };
+  const report = (err: unknown) => {
+    if (options.onError) options.onError(err);
+    else console.error(`sluice projector stopped at position ${projection.durablePosition}:`, err);
+  };
 
   const subscription: Subscription = store.subscribe({
     after: projection.durablePosition,
@@ -109,9 +108,19 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
     },
     onError: (err) => {
       end(err);
-      if (options.onError) options.onError(err);
-      else console.error(`sluice projector stopped at position ${projection.durablePosition}:`, err);
+      report(err);
     },
+  });
+
+  // Read models ahead of the log were built from another one: stop rather than serve them as current.
+  const checkpoint = projection.durablePosition;
+  const checked = store.headPosition().then((head) => {
+    if (checkpoint > head) throw new Error(`the read models are at log position ${checkpoint} but the event store ends at ${head}: they were built from another log; rebuild them`);
+  });
+  checked.catch(async (err: unknown) => {
+    await subscription.stop();
+    end(err);
+    report(err);
   });
 
   return {
@@ -119,6 +128,7 @@ export async function startProjector(options: ProjectorOptions): Promise<Project
       return projection.durablePosition;
     },
     async caughtUp() {
+      await checked;
       const target = await store.headPosition();
       if (projection.durablePosition >= target) return;
       if (ended) throw ended.err;

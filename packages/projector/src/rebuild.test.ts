@@ -58,7 +58,7 @@ describe('rebuild', () => {
     expect(contentHash(first)).toBe(hash);
 
     const live = openProjectionStore(tmp.path('live.sqlite'));
-    const projector = await startProjector({ store, projections: live, config: rules, batchSize: 700, flushEvery: 2000 });
+    const projector = startProjector({ store, projections: live, config: rules, batchSize: 700, flushEvery: 2000 });
     await projector.caughtUp();
     await projector.stop();
     expect(contentHash(live)).toBe(hash);
