@@ -74,4 +74,21 @@ describe('derived changes and lag', () => {
       ['sluice_projection_lag_seconds', metrics[2]!.value],
     ]);
   });
+
+  it('given a follower waiting for changes, when it returns, then its loop ends at once without waiting for a flush', async () => {
+    const projector = startProjector({ store, projections, config: rules });
+    await projector.caughtUp();
+    const changes = projector.changes();
+    let ended = false;
+    const loop = (async () => {
+      for await (const _ of changes) void _;
+      ended = true;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(ended).toBe(false);
+    await changes.return(undefined);
+    await loop;
+    expect(ended).toBe(true);
+    await projector.stop();
+  });
 });

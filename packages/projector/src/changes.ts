@@ -98,18 +98,47 @@ export class ChangeSignal {
   }
 }
 
-/** Changes after `afterSeq` (default: only new ones), then each as it is flushed, until the projector stops or the loop breaks. */
-export async function* followChanges(projections: ProjectionStore, signal: ChangeSignal, afterSeq?: number): AsyncGenerator<DerivedChange, void, undefined> {
+/**
+ * Changes after `afterSeq` (default: only new ones), then each as it is
+ * flushed, until the projector stops or the consumer calls `return()`, which
+ * ends a pending `next()` at once (an SSE client that went away does not wait
+ * for the next flush).
+ */
+export function followChanges(projections: ProjectionStore, signal: ChangeSignal, afterSeq?: number): AsyncGenerator<DerivedChange, void, undefined> {
   let seq = afterSeq ?? lastChangeSeq(projections);
-  for (;;) {
-    const wake = signal.next();
-    const batch = readChanges(projections, seq);
-    for (const c of batch) {
-      seq = c.seq;
-      yield c;
-    }
-    if (batch.length > 0) continue;
-    if (signal.closed) return;
-    await wake;
-  }
+  let pending: DerivedChange[] = [];
+  let finished = false;
+  let stop: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const done = { done: true, value: undefined } as const;
+
+  const follower: AsyncGenerator<DerivedChange, void, undefined> = {
+    async next() {
+      for (;;) {
+        if (finished) return done;
+        const change = pending.shift();
+        if (change !== undefined) return { done: false, value: change };
+        const wake = signal.next();
+        pending = readChanges(projections, seq);
+        if (pending.length > 0) {
+          seq = pending.at(-1)!.seq;
+          continue;
+        }
+        if (signal.closed) finished = true;
+        else await Promise.race([wake, stopped]);
+      }
+    },
+    async return() {
+      finished = true;
+      stop();
+      return done;
+    },
+    async throw(err: unknown) {
+      finished = true;
+      stop();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => follower,
+  };
+  return follower;
 }
