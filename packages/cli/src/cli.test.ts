@@ -181,6 +181,10 @@ describe('sluice plan on measured rates', () => {
     }
     const target = unit.targets[0];
     expect(target.deals).toBe(15);
+    // the open leads held now are counted against the target
+    const held = JSON.parse(r.stdout).input.businessUnits[0].pipeline as Record<string, number>;
+    expect(Object.values(held).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    expect(target.pipeline.held.map((h: { stage: string; count: number }) => [h.stage, h.count])).toEqual(Object.entries(held));
     const visits = target.volumes[0];
     expect(visits.p10).toBeLessThanOrEqual(visits.p50);
     expect(visits.p50).toBeLessThanOrEqual(visits.p90);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
-import { liveConversion, openProjectionStore } from '@sluice/projector';
+import { liveConversion, openProjectionStore, pipelineCounts } from '@sluice/projector';
 import type { LiveConversion } from '@sluice/projector';
 
 export interface MeasuredStep {
@@ -36,7 +36,13 @@ export function sumSteps(conversion: LiveConversion, stages: readonly string[]):
   });
 }
 
-export function measureSteps(dataDir: string, options: { stages: readonly string[]; businessUnit: string | undefined; asOf: string; timeZone: string; lookbackMonths: number }): MeasuredStep[] | undefined {
+export interface MeasuredFunnel {
+  steps: MeasuredStep[];
+  /** open leads held in each stage now (the planner weighs them by their chance to close in time) */
+  pipeline: Record<string, number>;
+}
+
+export function measureFunnel(dataDir: string, options: { stages: readonly string[]; businessUnit: string | undefined; asOf: string; timeZone: string; lookbackMonths: number }): MeasuredFunnel | undefined {
   const path = join(dataDir, 'projections.sqlite');
   if (!existsSync(path)) return undefined;
   const projections = openProjectionStore(path);
@@ -49,7 +55,10 @@ export function measureSteps(dataDir: string, options: { stages: readonly string
       to: end.toISODate()!,
       ...(options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit }),
     });
-    return sumSteps(conversion, options.stages);
+    const held = pipelineCounts(projections, options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit });
+    // the planner counts held leads in the stages before the deal
+    const pipeline = Object.fromEntries(options.stages.slice(0, -1).filter((s) => (held[s] ?? 0) > 0).map((s) => [s, held[s]!]));
+    return { steps: sumSteps(conversion, options.stages), pipeline };
   } finally {
     projections.close();
   }

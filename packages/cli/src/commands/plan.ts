@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { planReverseFunnel } from '@sluice/planner';
 import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatTable, printJson, usageError } from '../output.js';
-import { measureSteps } from './measured-rates.js';
+import { measureFunnel } from './measured-rates.js';
 
 export interface PlanFlags {
   revenue?: string | undefined;
@@ -58,11 +58,11 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
   const asOf = flags['as-of'] ?? defaults.asOf;
   const lookbackMonths = flags.lookback === undefined ? 12 : Number(flags.lookback);
   if (!Number.isInteger(lookbackMonths) || lookbackMonths < 1) throw usageError(`--lookback takes whole months >= 1, got "${flags.lookback}"`);
-  const measured = measureSteps(defaults.dataDir, { stages, businessUnit: flags.unit, asOf, timeZone: defaults.timeZone, lookbackMonths });
+  const measured = measureFunnel(defaults.dataDir, { stages, businessUnit: flags.unit, asOf, timeZone: defaults.timeZone, lookbackMonths });
   const transitions = stages.slice(1).map((to, i) => {
     const from = stages[i]!;
     const given = rates.get(`${from}:${to}`);
-    const step = measured?.find((m) => m.from === from && m.to === to);
+    const step = measured?.steps.find((m) => m.from === from && m.to === to);
     const observed = step && step.entered > 0 ? { measured: { entered: step.entered, converted: step.converted } } : {};
     const rate = given === undefined ? observed : { ...observed, given };
     const givenLag = lags.get(`${from}:${to}`);
@@ -73,7 +73,14 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
     asOf,
     timeZone: defaults.timeZone,
     stageModel: { stages },
-    businessUnits: [{ id: unit, dealSize: { given: positiveNumber('deal-size', flags['deal-size']) }, transitions }],
+    businessUnits: [
+      {
+        id: unit,
+        dealSize: { given: positiveNumber('deal-size', flags['deal-size']) },
+        transitions,
+        ...(measured && Object.keys(measured.pipeline).length > 0 ? { pipeline: measured.pipeline } : {}),
+      },
+    ],
     targets: [{ businessUnit: unit, period: flags.period ?? '', revenue: positiveNumber('revenue', flags.revenue) }],
     ...(flags.seed === undefined ? {} : { uncertainty: { seed: Number(flags.seed) } }),
   };
@@ -105,6 +112,14 @@ function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   const months = [...new Set(target.calendar.flatMap((c) => c.months.map((m) => m.month)))].sort();
   out += '\nwhen each volume must arrive (by month, business time zone):\n';
   out += formatTable(['stage', ...months], target.calendar.map((c) => [c.stage, ...months.map((m) => c.months.find((x) => x.month === m)?.volume ?? 0)]));
+  if (target.pipeline.held.length > 0) {
+    out += `\nthe pipeline held now is expected to bring ${target.pipeline.expectedDeals.toFixed(1)} deals in the period; ${formatCount(target.pipeline.remainingDeals)} remain to be found:\n`;
+    out += formatTable(
+      ['stage', 'held now', 'chance to close in time', 'expected deals'],
+      target.pipeline.held.map((h) => [h.stage, h.count, pct(h.chanceToCloseInPeriod), h.expectedDeals.toFixed(1)]),
+    );
+    out += `new volume still needed: ${target.pipeline.newVolumes.map((v) => `${v.stage} ${formatCount(v.volume)}`).join(', ')}\n`;
+  }
   const first = target.volumes[0]!.stage;
   out += `\nwhat a better rate at each step saves in ${first} volume:\n`;
   out += formatTable(
