@@ -22,3 +22,4 @@ export {
   listLeads,
 } from './queries/leads.js';
 export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, liveConversion } from './queries/conversion.js';
+export { pipelineCounts } from './queries/pipeline.js';
