@@ -76,7 +76,10 @@ export async function rebuild(options: RebuildOptions): Promise<ReplayResult> {
   clearProjections(projections, true);
   bindConfig(projections, config);
   const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: false });
-  const result = await replayLog(store, [projection], options);
-  createListingIndexes(projections);
-  return result;
+  try {
+    return await replayLog(store, [projection], options);
+  } finally {
+    // also after a failure: what was committed is a consistent prefix a projector can continue from
+    createListingIndexes(projections);
+  }
 }
