@@ -7,7 +7,7 @@ import { RuleConfigSchema, type SluiceEvent } from '@sluice/schemas';
 import { generateDemoEvents } from '@sluice/testkit';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 // the root package does not list @sluice/projector (yet), so the bench reaches it by path
-import { contentHash, openProjectionStore, rebuild } from '../../packages/projector/src/index.js';
+import { contentHash, openProjectionStore, rebuild } from '@sluice/projector';
 import { printFigures } from './report.js';
 
 /** The demo's business units and zone, so cohorts and units are the realistic ones. */
