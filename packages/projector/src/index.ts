@@ -23,3 +23,4 @@ export {
 } from './queries/leads.js';
 export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, liveConversion } from './queries/conversion.js';
 export { pipelineCounts } from './queries/pipeline.js';
+export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, measureFunnel, sumSteps } from './queries/measured.js';

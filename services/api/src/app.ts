@@ -91,7 +91,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
   await app.register(leadRoutes, { store: deps.store });
-  await app.register(planRoutes);
+  await app.register(planRoutes, deps.projections ? { projections: deps.projections.projections } : {});
   if (deps.analytics) await app.register(funnelRoutes, deps.analytics);
   if (deps.projections) {
     await app.register(projectionRoutes, { ...deps.projections, store: deps.store });

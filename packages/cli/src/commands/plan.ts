@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { planReverseFunnel } from '@sluice/planner';
+import { planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
 import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatTable, printJson, usageError } from '../output.js';
-import { measureFunnel } from './measured-rates.js';
+import { measureFromDataDir } from './measured-rates.js';
 
 export interface PlanFlags {
   revenue?: string | undefined;
@@ -58,33 +58,24 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
   const asOf = flags['as-of'] ?? defaults.asOf;
   const lookbackMonths = flags.lookback === undefined ? 12 : Number(flags.lookback);
   if (!Number.isInteger(lookbackMonths) || lookbackMonths < 1) throw usageError(`--lookback takes whole months >= 1, got "${flags.lookback}"`);
-  const measured = measureFunnel(defaults.dataDir, { stages, businessUnit: flags.unit, asOf, timeZone: defaults.timeZone, lookbackMonths });
   const transitions = stages.slice(1).map((to, i) => {
     const from = stages[i]!;
-    const given = rates.get(`${from}:${to}`);
-    const step = measured?.steps.find((m) => m.from === from && m.to === to);
-    const observed = step && step.entered > 0 ? { measured: { entered: step.entered, converted: step.converted } } : {};
-    const rate = given === undefined ? observed : { ...observed, given };
-    const givenLag = lags.get(`${from}:${to}`);
-    const lagDays = givenLag ?? (step?.meanLagDays === null || step === undefined ? undefined : Math.round(step.meanLagDays));
-    return { from, to, ...(Object.keys(rate).length === 0 ? {} : { rate }), ...(lagDays === undefined ? {} : { lag: { kind: 'given' as const, days: lagDays } }) };
+    const rate = rates.get(`${from}:${to}`);
+    const lag = lags.get(`${from}:${to}`);
+    return { from, to, ...(rate === undefined ? {} : { rate: { given: rate } }), ...(lag === undefined ? {} : { lag: { kind: 'given' as const, days: lag } }) };
   });
   const input: PlanInputRaw = {
     asOf,
     timeZone: defaults.timeZone,
     stageModel: { stages },
-    businessUnits: [
-      {
-        id: unit,
-        dealSize: { given: positiveNumber('deal-size', flags['deal-size']) },
-        transitions,
-        ...(measured && Object.keys(measured.pipeline).length > 0 ? { pipeline: measured.pipeline } : {}),
-      },
-    ],
+    businessUnits: [{ id: unit, dealSize: { given: positiveNumber('deal-size', flags['deal-size']) }, transitions }],
     targets: [{ businessUnit: unit, period: flags.period ?? '', revenue: positiveNumber('revenue', flags.revenue) }],
     ...(flags.seed === undefined ? {} : { uncertainty: { seed: Number(flags.seed) } }),
   };
-  return input;
+  // 'all' plans over every business unit's history
+  return withMeasuredHistory(input, (request) =>
+    measureFromDataDir(defaults.dataDir, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths }),
+  );
 }
 
 const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(r < 0.01 ? 2 : 1)}%`);

@@ -108,3 +108,28 @@ async function readUntil(reader: ReadableStreamDefaultReader<Uint8Array>, patter
   await reader.cancel();
   return text;
 }
+
+describe('POST /v1/plans/reverse on a server with read models', () => {
+  it('measures the steps from history and counts the pipeline held now', async () => {
+    await projector.caughtUp();
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/plans/reverse',
+      payload: {
+        asOf: '2026-11-24T09:00:00Z',
+        timeZone: 'Europe/Berlin',
+        stageModel: { stages: ['visitor', 'lead', 'mql', 'sql', 'customer'] },
+        businessUnits: [{ id: 'all', dealSize: { given: 20_000 }, transitions: [{ from: 'sql', to: 'customer', rate: { given: 0.25 } }] }],
+        targets: [{ businessUnit: 'all', period: '2027-Q1', revenue: 100_000 }],
+        uncertainty: { seed: 1, draws: 100 },
+      },
+    });
+    expect(res.statusCode).toBe(200);
+    const unit = res.json().businessUnits[0];
+    // the visits and demo requests posted above: the first step has history, the given rate overrides the last
+    expect(unit.rates[0].source).toBe('measured');
+    expect(unit.rates[0].observations.entered).toBeGreaterThan(0);
+    expect(unit.rates[3].source).toBe('overridden');
+    expect(res.json().input.businessUnits[0].pipeline).toMatchObject({ sql: expect.any(Number) });
+  });
+});

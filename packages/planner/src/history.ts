@@ -1,0 +1,60 @@
+/**
+ * Filling a plan input with what history measured, before validation: for
+ * every business unit, each step without a measurement gets the observed
+ * counts (a given rate stays, as an override reported beside them), each step
+ * without a lag gets the measured mean, and a unit without a pipeline gets the
+ * leads held now. The measuring itself happens outside (read models, I/O);
+ * this stays pure.
+ */
+
+export interface HistoryStep {
+  from: string;
+  to: string;
+  entered: number;
+  converted: number;
+  meanLagDays: number | null;
+}
+
+export interface UnitHistory {
+  steps: readonly HistoryStep[];
+  pipeline: Readonly<Record<string, number>>;
+}
+
+export interface HistoryRequest {
+  businessUnit: string;
+  stages: readonly string[];
+  asOf: string;
+  timeZone: string;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequest) => UnitHistory | undefined): unknown {
+  if (!isObject(raw) || !Array.isArray(raw.businessUnits) || !isObject(raw.stageModel) || !Array.isArray(raw.stageModel.stages)) return raw;
+  if (typeof raw.asOf !== 'string' || typeof raw.timeZone !== 'string') return raw;
+  const stages = raw.stageModel.stages.filter((s): s is string => typeof s === 'string');
+  const dealStage = typeof raw.stageModel.dealStage === 'string' ? raw.stageModel.dealStage : undefined;
+  const chain = dealStage !== undefined && stages.includes(dealStage) ? stages.slice(0, stages.indexOf(dealStage) + 1) : stages;
+  const { asOf, timeZone } = raw;
+  const businessUnits = raw.businessUnits.map((unit: unknown) => {
+    if (!isObject(unit) || typeof unit.id !== 'string') return unit;
+    const history = measure({ businessUnit: unit.id, stages: chain, asOf, timeZone });
+    if (history === undefined) return unit;
+    const given = Array.isArray(unit.transitions) ? unit.transitions.filter(isObject) : [];
+    const transitions = chain.slice(1).map((to, i) => {
+      const from = chain[i]!;
+      const existing = given.find((t) => t.from === from && t.to === to) ?? { from, to };
+      const step = history.steps.find((s) => s.from === from && s.to === to);
+      if (step === undefined) return existing;
+      const rate = isObject(existing.rate) ? existing.rate : {};
+      const measured = rate.measured === undefined && step.entered > 0 ? { measured: { entered: step.entered, converted: step.converted } } : {};
+      const lag = existing.lag === undefined && step.meanLagDays !== null ? { lag: { kind: 'given', days: Math.round(step.meanLagDays) } } : {};
+      const filledRate = { ...rate, ...measured };
+      return { ...existing, ...(Object.keys(filledRate).length > 0 ? { rate: filledRate } : {}), ...lag };
+    });
+    const pipeline = unit.pipeline === undefined && Object.keys(history.pipeline).length > 0 ? { pipeline: history.pipeline } : {};
+    return { ...unit, transitions, ...pipeline };
+  });
+  return { ...raw, businessUnits };
+}
