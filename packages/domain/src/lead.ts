@@ -252,6 +252,12 @@ export class LeadCore implements EvalContext {
     return this.slotTimes[slot]!;
   }
 
+  /** Engagement rule i's points at time t >= its last accrual (faded when the rule decays): to explain a score, off the hot path. */
+  engagementRuleAt(i: number, t: number): number {
+    const held = this.ruleValues[i]!;
+    return this.rules.engagement.rules[i]!.decays && held !== 0 ? held * decayFactor(this.rules, t - this.ruleAt[i]!) : held;
+  }
+
   /** Engagement at time t >= lastAt: decaying points faded from lastAt to t, plus the points that never fade. */
   engagementAt(t: number): number {
     const decaying = this.engagementDecaying === 0 ? 0 : this.engagementDecaying * decayFactor(this.rules, t - this.lastAt);

@@ -205,3 +205,52 @@ function slaView(d: LeadCore, t: number, rules: CompiledRules): SlaView | undefi
   };
   return { startedAt, firstTouch, attempts };
 }
+
+/** One line of a score's explanation: the rule and the points it holds at the instant. */
+export interface ScoreLine {
+  readonly rule: string;
+  readonly points: number;
+}
+
+export interface ScoreBreakdown {
+  readonly asOf: number;
+  /** each fit rule the profile matches; a `fit.bounds` line when the configured min/max cut the sum */
+  readonly fit: readonly ScoreLine[];
+  /**
+   * each engagement rule holding points at the instant (faded by the half-life
+   * when it decays, capped at accrual); one `engagement.frequency-and-bounds`
+   * line holds what frequency rules add and the min/max cut, so the lines sum
+   * to the score
+   */
+  readonly engagement: readonly ScoreLine[];
+}
+
+const SHOWN = 0.005;
+
+/** Why a lead has its scores at `asOf`: the lines add up to the fit and engagement of leadStateAsOf. */
+export function scoreBreakdown(state: LeadState, asOf: number | string, rules: Rules): ScoreBreakdown {
+  const compiled = rulesOf(rules);
+  checkVersion(state, compiled);
+  const t = asInstant(asOf);
+  const core = coreAsOf(state, t, compiled);
+  const fit: ScoreLine[] = [];
+  let fitSum = 0;
+  for (const r of compiled.fit.rules) {
+    if (!r.holds(core.profile)) continue;
+    fit.push({ rule: r.id, points: r.points });
+    fitSum += r.points;
+  }
+  const fitBounds = roundScore(core.fit) - roundScore(fitSum);
+  if (Math.abs(fitBounds) >= SHOWN) fit.push({ rule: 'fit.bounds', points: roundScore(fitBounds) });
+  const engagement: ScoreLine[] = [];
+  let engagementSum = 0;
+  compiled.engagement.rules.forEach((r, i) => {
+    const points = roundScore(core.engagementRuleAt(i, t));
+    if (Math.abs(points) < SHOWN) return;
+    engagement.push({ rule: r.id, points });
+    engagementSum += points;
+  });
+  const rest = roundScore(roundScore(core.engagementAt(t)) - engagementSum);
+  if (Math.abs(rest) >= SHOWN) engagement.push({ rule: 'engagement.frequency-and-bounds', points: rest });
+  return { asOf: t, fit, engagement };
+}

@@ -1,5 +1,6 @@
 import type { EventStore } from '@sluice/event-store';
-import { asInstant, compileRules, leadStateAsOf } from '@sluice/domain';
+import { asInstant, compileRules, leadStateAsOf, scoreBreakdown } from '@sluice/domain';
+import type { ScoreBreakdown } from '@sluice/domain';
 import type { Grade, Quadrant, RuleConfig } from '@sluice/schemas';
 import { foldSubjectFromLog } from '../engine/loader.js';
 import { LEAD_COLUMNS, type StoredStageEntry, leadRow } from '../engine/rows.js';
@@ -9,6 +10,8 @@ type SlaStatus = 'met' | 'breached' | 'pending';
 
 /** A lead (or an anonymous visitor) as the API shows it; times are ISO 8601 UTC. */
 export interface LeadView {
+  /** as-of views only: each rule's points at that instant, adding up to the scores */
+  readonly scoreBreakdown?: ScoreBreakdown;
   readonly kind: 'lead' | 'anonymous';
   readonly id: string;
   /** anonymous only: the lead that owns this history */
@@ -128,7 +131,7 @@ export async function getLead(source: LeadSource, leadId: string, asOf?: number 
   const state = await foldSubjectFromLog(store, subject, built.position + 1, rules, () => links.all(leadId) as string[]);
   const t = asInstant(asOf);
   const values = leadRow(subject, leadStateAsOf(state, t, rules));
-  return viewOf(Object.fromEntries(LEAD_COLUMNS.map((c, i) => [c, values[i]!])) as LeadRow, t);
+  return { ...viewOf(Object.fromEntries(LEAD_COLUMNS.map((c, i) => [c, values[i]!])) as LeadRow, t), scoreBreakdown: scoreBreakdown(state, t, rules) };
 }
 
 export interface LeadFilter {

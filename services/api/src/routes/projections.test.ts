@@ -48,6 +48,10 @@ describe('lead read models over HTTP', () => {
     expect(lead.statusCode).toBe(200);
     const body = lead.json();
     expect(body.lead.stage).toBe('sql');
+    // every point of the scores is explained by a rule, and the lines add up
+    const lines = body.lead.scoreBreakdown.engagement as Array<{ rule: string; points: number }>;
+    expect(lines.length).toBeGreaterThan(0);
+    expect(Math.round(lines.reduce((a, l) => a + l.points, 0) * 100) / 100).toBe(body.lead.scores.engagement);
     expect(body.lead.attribution.source).toBe('google');
     expect(body.transitions.map((t: { to: string }) => t.to)).toEqual(expect.arrayContaining(['visitor', 'lead', 'sql']));
     expect(body.touchpoints.map((t: { event: { id: string } }) => t.event.id)).toEqual(['p1', 'p2']);

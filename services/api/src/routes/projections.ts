@@ -62,7 +62,7 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
   routes.get('/v1/leads/:id', {
     config: { scope: 'read' },
     schema: {
-      summary: 'One lead: state, scores, stage history and touchpoints',
+      summary: 'One lead: state, scores with the rule behind each point, stage history and touchpoints',
       description:
         'Without asOf: the read model (the lead as of its last event). With asOf: the lead evaluated by the rules at that instant ' +
         '(score decay, pool recycling, SLA breaches), folded again from the log.',
@@ -71,8 +71,11 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
     },
     handler: async (request) => {
       const { id } = request.params;
-      const lead = await getLead({ projections, store, config }, id, request.query.asOf);
-      if (lead === undefined) throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models`);
+      const source = { projections, store, config };
+      const stored = await getLead(source, id, request.query.asOf);
+      if (stored === undefined) throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models`);
+      // the score breakdown comes with an as-of view: without one asked for, take the lead's own last event
+      const lead = stored.scoreBreakdown !== undefined || stored.asOf === null ? stored : ((await getLead(source, id, stored.asOf)) ?? stored);
       const history = await readLeadHistory(store, id);
       return { lead, transitions: leadTransitions(projections, id), touchpoints: history.touchpoints };
     },
