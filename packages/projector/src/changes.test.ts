@@ -1,26 +1,15 @@
-import type { EventStore } from '@sluice/event-store';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type DerivedChange, type ProjectionStore, openProjectionStore, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
-import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, tempDir } from './test-support.js';
+import { describe, expect, it } from 'vitest';
+import { type DerivedChange, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
+import { appendAll, demoRules, eventsFor, isoAt } from './test-support.js';
+import { freshStores } from './test-stores.js';
 
 const rules = demoRules();
 
 describe('derived changes and lag', () => {
-  let tmp: TempDir;
-  let store: EventStore;
-  let projections: ProjectionStore;
-  beforeEach(async () => {
-    tmp = tempDir();
-    store = await openEventStore(tmp.path('events.sqlite'));
-    projections = openProjectionStore(tmp.path('projections.sqlite'));
-  });
-  afterEach(async () => {
-    projections.close();
-    await store.close();
-    tmp.remove();
-  });
+  const fresh = freshStores();
 
   it('given a live projector, when a lead moves stage and heats up, then followers get the changes in order and a reconnecting one resumes after its last id', async () => {
+    const { store, projections } = fresh;
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0))]);
     const projector = startProjector({ store, projections, config: rules });
@@ -50,6 +39,7 @@ describe('derived changes and lag', () => {
   });
 
   it('given a rebuild, when it replays history, then it records no changes', async () => {
+    const { store, projections } = fresh;
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0)), e('demo_requested', isoAt(1))]);
     await rebuild({ store, projections, config: rules });
@@ -57,6 +47,7 @@ describe('derived changes and lag', () => {
   });
 
   it('given events the projector has not seen, when lag is read, then it counts them and their age, and the metrics report it', async () => {
+    const { store, projections } = fresh;
     const e = eventsFor({ leadId: 'L1' }, 'L1');
     await appendAll(store, [e('visit', isoAt(0))]);
     const projector = startProjector({ store, projections, config: rules });
@@ -76,6 +67,7 @@ describe('derived changes and lag', () => {
   });
 
   it('given a follower waiting for changes, when it returns, then its loop ends at once without waiting for a flush', async () => {
+    const { store, projections } = fresh;
     const projector = startProjector({ store, projections, config: rules });
     await projector.caughtUp();
     const changes = projector.changes();

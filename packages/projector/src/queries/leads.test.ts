@@ -1,30 +1,18 @@
-import type { EventStore } from '@sluice/event-store';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type ProjectionStore, getLead, listLeads, openProjectionStore, rebuild } from '../index.js';
-import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../test-support.js';
+import { describe, expect, it } from 'vitest';
+import { getLead, listLeads, rebuild } from '../index.js';
+import { appendAll, demoEvents, demoRules, eventsFor, isoAt } from '../test-support.js';
+import { freshStores } from '../test-stores.js';
 
 const rules = demoRules();
 const HOUR = 3_600_000;
 
 describe('lead queries', () => {
-  let tmp: TempDir;
-  let store: EventStore;
-  let projections: ProjectionStore;
-  beforeEach(async () => {
-    tmp = tempDir();
-    store = await openEventStore(tmp.path('events.sqlite'));
-    projections = openProjectionStore(tmp.path('projections.sqlite'));
-  });
-  afterEach(async () => {
-    projections.close();
-    await store.close();
-    tmp.remove();
-  });
+  const fresh = freshStores();
 
   /** A lead that becomes an MQL on day 1 (demo webinar + pricing), gets an owner, and whose first call comes 3 hours later. */
   async function mqlWithLateCall(): Promise<void> {
     const e = eventsFor({ leadId: 'L1' }, 'L1');
-    await appendAll(store, [
+    await appendAll(fresh.store, [
       e('identify', isoAt(0), { email: 'ann@bank.example', title: 'VP Finance', role: 'economic_buyer', companySize: 3000, industry: 'Financial Services', country: 'US', businessUnit: 'enterprise' }),
       e('form_submit', isoAt(1), { formId: 'contact' }),
       e('owner_assigned', isoAt(1, 5), { ownerId: 'rep-1' }),
@@ -33,6 +21,7 @@ describe('lead queries', () => {
   }
 
   it('given a lead, when read without an as-of, then it is the lead as of its last event, with SLA facts', async () => {
+    const { store, projections } = fresh;
     await mqlWithLateCall();
     await rebuild({ store, projections, config: rules });
     const lead = (await getLead({ projections }, 'L1'))!;
@@ -48,6 +37,7 @@ describe('lead queries', () => {
   });
 
   it('given a lead, when read as of an instant, then the domain evaluates it then (before its last event, or later with decay and SLA deadlines)', async () => {
+    const { store, projections } = fresh;
     await mqlWithLateCall();
     await rebuild({ store, projections, config: rules });
     const source = { projections, store, config: rules };
@@ -61,6 +51,7 @@ describe('lead queries', () => {
   });
 
   it('given demo leads, when listed with filters a page at a time, then pages neither repeat nor skip and every lead matches', async () => {
+    const { store, projections } = fresh;
     await appendAll(store, demoEvents(15_000, 6));
     await rebuild({ store, projections, config: rules });
     const all = projections.db.prepare("SELECT id FROM leads WHERE kind = 'lead' ORDER BY last_touch_at DESC, subject").pluck().all() as string[];
@@ -90,6 +81,7 @@ describe('lead queries', () => {
   });
 
   it('given an MQL not yet touched, when listing SLA breaches as of an instant, then it is breached only after its first-touch deadline', async () => {
+    const { store, projections } = fresh;
     const e = eventsFor({ leadId: 'L2' }, 'L2');
     await appendAll(store, [
       e('identify', isoAt(0), { email: 'bo@bank.example', title: 'CFO', role: 'economic_buyer', companySize: 5000, industry: 'Financial Services', country: 'US' }),

@@ -1,27 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EventStore } from '@sluice/event-store';
-import { openProjectionStore, pipelineCounts, rebuild } from '../index.js';
-import type { ProjectionStore } from '../index.js';
-import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../test-support.js';
+import { describe, expect, it } from 'vitest';
+import { pipelineCounts, rebuild } from '../index.js';
+import { appendAll, demoRules, eventsFor, isoAt } from '../test-support.js';
+import { freshStores } from '../test-stores.js';
 
 const rules = demoRules();
 
 describe('pipelineCounts', () => {
-  let tmp: TempDir;
-  let store: EventStore;
-  let projections: ProjectionStore;
-  beforeEach(async () => {
-    tmp = tempDir();
-    store = await openEventStore(tmp.path('events.sqlite'));
-    projections = openProjectionStore(tmp.path('projections.sqlite'));
-  });
-  afterEach(async () => {
-    projections.close();
-    await store.close();
-    tmp.remove();
-  });
+  const fresh = freshStores();
 
   it('given an open SQL, a disqualified lead and an open lead, then only the open ones are held, per stage', async () => {
+    const { store, projections } = fresh;
     const sql = eventsFor({ leadId: 'held-sql' }, 'hs');
     const junk = eventsFor({ leadId: 'junk' }, 'jk');
     const lead = eventsFor({ leadId: 'held-lead' }, 'hl');
