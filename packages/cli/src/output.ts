@@ -31,6 +31,9 @@ export function formatTable(headers: readonly string[], rows: ReadonlyArray<Read
 
 export const formatCount = (n: number) => n.toLocaleString('en-US');
 
+/** A rate as a percentage; small ones keep a second decimal so they do not read as 0.0%. */
+export const formatPercent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(rate < 0.01 ? 2 : 1)}%`);
+
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
 import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
-import { CliError, formatCount, formatTable, printJson, usageError } from '../output.js';
+import { CliError, formatCount, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { measureFromDataDir } from './measured-rates.js';
 
 export interface PlanFlags {
@@ -78,7 +78,6 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
   );
 }
 
-const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(r < 0.01 ? 2 : 1)}%`);
 
 function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   const unit = plan.businessUnits.find((u) => u.id === target.businessUnit)!;
@@ -93,7 +92,7 @@ function formatTarget(plan: ReversePlan, target: TargetPlan): string {
     ['step', 'rate', 'source', 'observations', 'mean lag (days)', 'note'],
     unit.rates.map((r) => [
       `${r.from} -> ${r.to}`,
-      pct(r.rate),
+      formatPercent(r.rate),
       r.source,
       r.observations ? `${r.observations.converted}/${r.observations.entered}` : '-',
       r.lag.meanDays.toFixed(1),
@@ -107,7 +106,7 @@ function formatTarget(plan: ReversePlan, target: TargetPlan): string {
     out += `\nthe pipeline held now is expected to bring ${target.pipeline.expectedDeals.toFixed(1)} deals in the period; ${formatCount(target.pipeline.remainingDeals)} remain to be found:\n`;
     out += formatTable(
       ['stage', 'held now', 'chance to close in time', 'expected deals'],
-      target.pipeline.held.map((h) => [h.stage, h.count, pct(h.chanceToCloseInPeriod), h.expectedDeals.toFixed(1)]),
+      target.pipeline.held.map((h) => [h.stage, h.count, formatPercent(h.chanceToCloseInPeriod), h.expectedDeals.toFixed(1)]),
     );
     out += `new volume still needed: ${target.pipeline.newVolumes.map((v) => `${v.stage} ${formatCount(v.volume)}`).join(', ')}\n`;
   }
@@ -115,7 +114,7 @@ function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   out += `\nwhat a better rate at each step saves in ${first} volume:\n`;
   out += formatTable(
     ['step', 'rate', `+1 point saves`, `+10% relative saves`],
-    target.sensitivity.map((s) => [`${s.from} -> ${s.to}`, pct(s.baseRate), s.byPoints.saved.find((x) => x.stage === first)?.volume ?? 0, s.byRelative.saved.find((x) => x.stage === first)?.volume ?? 0]),
+    target.sensitivity.map((s) => [`${s.from} -> ${s.to}`, formatPercent(s.baseRate), s.byPoints.saved.find((x) => x.stage === first)?.volume ?? 0, s.byRelative.saved.find((x) => x.stage === first)?.volume ?? 0]),
   );
   for (const w of [...unit.warnings, ...target.warnings]) out += `warning: ${w}\n`;
   return out;

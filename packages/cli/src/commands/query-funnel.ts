@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createAnalyticsClient, migrate, parseFunnelDefinition, runFunnel, syncTouchpoints } from '@sluice/analytics';
 import type { FunnelDefinition, FunnelResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { CliError, formatTable, printJson, usageError } from '../output.js';
+import { CliError, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 
 export interface FunnelFlags {
@@ -52,13 +52,12 @@ export function funnelFromFlags(flags: FunnelFlags): FunnelDefinition {
   return parsed.definition;
 }
 
-const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 
 export function formatFunnel(result: FunnelResult): string {
   const table = (steps: FunnelResult['steps'] | NonNullable<FunnelResult['breakdown']>['groups'][number]['steps']) =>
     formatTable(
       ['step', 'event', 'leads', 'from previous', 'from first', 'dropped'],
-      steps.map((s, i) => [i + 1, result.steps[i]!.label ?? result.steps[i]!.type, s.leads, pct(s.conversionFromPrevious), pct(s.conversionFromFirst), s.droppedFromPrevious]),
+      steps.map((s, i) => [i + 1, result.steps[i]!.label ?? result.steps[i]!.type, s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
     );
   let out = table(result.steps);
   if (result.breakdown) {

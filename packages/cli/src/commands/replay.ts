@@ -6,7 +6,7 @@ import type { EventStore } from '@sluice/event-store';
 import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/projector';
 import type { WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
-import { CliError, formatCount, formatDuration, formatTable, printJson, usageError } from '../output.js';
+import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { Progress } from '../progress.js';
 import type { Settings } from '../settings.js';
 
@@ -46,7 +46,6 @@ function candidateRules(file: string): RuleConfig {
   }
 }
 
-const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
 
 export function formatWhatIf(r: WhatIfResult): string {
   const stages = r.live.stages.map((s) => s.stage);
@@ -60,7 +59,7 @@ export function formatWhatIf(r: WhatIfResult): string {
       const a = find(r.live, stage);
       const b = find(r.candidate, stage);
       const change = (b?.reached ?? 0) - (a?.reached ?? 0);
-      return [stage, a?.reached ?? 0, b?.reached ?? 0, `${change > 0 ? '+' : ''}${formatCount(change)}`, pct(a?.conversionFromPrevious ?? null), pct(b?.conversionFromPrevious ?? null)];
+      return [stage, a?.reached ?? 0, b?.reached ?? 0, `${change > 0 ? '+' : ''}${formatCount(change)}`, formatPercent(a?.conversionFromPrevious ?? null), formatPercent(b?.conversionFromPrevious ?? null)];
     }),
   );
   out += `\n${formatCount(r.differences.count)} lead(s) would be in a different stage`;

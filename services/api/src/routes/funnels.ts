@@ -5,6 +5,7 @@ import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
 import { FunnelDefinitionSchema, FunnelLeadsQuerySchema, FunnelQueryOptionsSchema, listFunnelLeads, parseFunnelDefinition, runFunnel } from '@sluice/analytics';
 import type { FunnelDefinition } from '@sluice/analytics';
 import { ProblemError } from '../problem.js';
+import { definedOnly } from '../query-string.js';
 
 export interface Analytics {
   client: AnalyticsClient;
@@ -47,7 +48,6 @@ function checked<T>(schema: z.ZodType<T>, value: unknown): T {
   throw new ProblemError(400, 'invalid-request', 'Invalid request', 'the query string is invalid', r.error.issues.map((i) => ({ field: ['querystring', ...i.path.map(String)].join('.'), message: i.message })));
 }
 
-const dropUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 
 export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -66,7 +66,7 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
       const definition = definitionOf(request.body);
-      const options = checked(FunnelQueryOptionsSchema, dropUndefined(checked(FunnelQuery, request.query)));
+      const options = checked(FunnelQueryOptionsSchema, definedOnly(checked(FunnelQuery, request.query)));
       await freshEnough(sink);
       return runFunnel(client, definition, options);
     },
@@ -82,7 +82,7 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
       const definition = definitionOf(request.body);
-      const query = checked(FunnelLeadsQuerySchema, dropUndefined(checked(LeadsQuery, request.query)));
+      const query = checked(FunnelLeadsQuerySchema, definedOnly(checked(LeadsQuery, request.query)));
       if (query.stepIndex >= definition.steps.length) {
         throw new ProblemError(400, 'invalid-request', 'Invalid request', `stepIndex ${query.stepIndex} is past the funnel's last step (${definition.steps.length - 1})`, [
           { field: 'querystring.stepIndex', message: `must be below ${definition.steps.length}` },

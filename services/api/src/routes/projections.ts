@@ -8,6 +8,7 @@ import { GRADES, Id, OffsetDateTime, QUADRANTS } from '@sluice/schemas';
 import type { RuleConfig } from '@sluice/schemas';
 import { readLeadHistory } from '@sluice/touchpoint-log';
 import { ProblemError } from '../problem.js';
+import { definedOnly } from '../query-string.js';
 
 export interface Projections {
   projector: Projector;
@@ -45,7 +46,6 @@ const ConversionQuery = z.strictObject({
     .optional(),
 });
 
-const dropUndefined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as { [K in keyof T]-?: Exclude<T[K], undefined> };
 
 /**
  * Lead state, lists, live conversion and the change stream, all served from
@@ -92,7 +92,7 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
       const { cursor, limit, ...filter } = request.query;
       try {
         // the composition root's clock: "breached" means breached by now
-        return listLeads(projections, { ...dropUndefined(filter), asOf: Date.now() }, cursor, limit);
+        return listLeads(projections, { ...definedOnly(filter), asOf: Date.now() }, cursor, limit);
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned', [{ field: 'querystring.cursor', message: 'invalid cursor' }]);
         throw err;
@@ -110,7 +110,7 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
         'through), with stage velocities. Updated as events arrive.',
       querystring: ConversionQuery,
     },
-    handler: async (request) => liveConversion(projections, dropUndefined(request.query)),
+    handler: async (request) => liveConversion(projections, definedOnly(request.query)),
   });
 
   routes.get('/v1/stream', {
