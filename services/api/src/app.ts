@@ -14,8 +14,9 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
 import { funnelRoutes } from './routes/funnels.js';
-import type { Analytics } from './routes/funnels.js';
+import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
+import { stageAnalyticsRoutes } from './routes/stage-analytics.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections } from './routes/projections.js';
 
@@ -92,7 +93,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
   await app.register(leadRoutes, { store: deps.store });
   await app.register(planRoutes, deps.projections ? { projections: deps.projections.projections } : {});
-  if (deps.analytics) await app.register(funnelRoutes, deps.analytics);
+  if (deps.analytics) {
+    await app.register(funnelRoutes, deps.analytics);
+    await app.register(stageAnalyticsRoutes, deps.analytics);
+  }
   if (deps.projections) {
     await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
     await registerProjectionGauges(metrics, deps.projections.projector);

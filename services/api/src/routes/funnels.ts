@@ -1,31 +1,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
 import { FunnelDefinitionSchema, FunnelLeadsQuerySchema, FunnelQueryOptionsSchema, listFunnelLeads, parseFunnelDefinition, runFunnel } from '@sluice/analytics';
 import type { FunnelDefinition } from '@sluice/analytics';
 import { ProblemError } from '../problem.js';
 import { definedOnly } from '../query-string.js';
-
-export interface Analytics {
-  client: AnalyticsClient;
-  /** the live touchpoint sink; queries wait (briefly) for it to reach the log's head */
-  sink: TouchpointSink;
-}
-
-/** How long a query waits for the sink to catch up before answering from what it has. */
-const FRESHNESS_WAIT_MS = 2_000;
-
-async function freshEnough(sink: TouchpointSink): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([sink.caughtUp(), new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHNESS_WAIT_MS)))]);
-  clearTimeout(timer);
-}
+import { checkedQueryString, freshEnough, invalidQuery } from './analytics.js';
+import type { Analytics } from './analytics.js';
 
 function definitionOf(body: unknown): FunnelDefinition {
   const parsed = parseFunnelDefinition(body);
   if (parsed.ok) return parsed.definition;
-  throw new ProblemError(400, 'invalid-funnel', 'Invalid funnel definition', `${parsed.issues.length} problem(s) in the funnel definition`, parsed.issues);
+  throw invalidQuery('invalid-funnel', 'funnel definition', parsed.issues);
 }
 
 // query strings arrive as text: coerce the numeric options before the package's own schemas check them
@@ -41,13 +27,6 @@ const LeadsQuery = z.object({
   after: z.string().optional(),
   timeoutSeconds: z.coerce.number().optional(),
 });
-
-function checked<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new ProblemError(400, 'invalid-request', 'Invalid request', 'the query string is invalid', r.error.issues.map((i) => ({ field: ['querystring', ...i.path.map(String)].join('.'), message: i.message })));
-}
-
 
 export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -66,7 +45,7 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
       const definition = definitionOf(request.body);
-      const options = checked(FunnelQueryOptionsSchema, definedOnly(checked(FunnelQuery, request.query)));
+      const options = checkedQueryString(FunnelQueryOptionsSchema, definedOnly(checkedQueryString(FunnelQuery, request.query)));
       await freshEnough(sink);
       return runFunnel(client, definition, options);
     },
@@ -82,7 +61,7 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
       const definition = definitionOf(request.body);
-      const query = checked(FunnelLeadsQuerySchema, definedOnly(checked(LeadsQuery, request.query)));
+      const query = checkedQueryString(FunnelLeadsQuerySchema, definedOnly(checkedQueryString(LeadsQuery, request.query)));
       if (query.stepIndex >= definition.steps.length) {
         throw new ProblemError(400, 'invalid-request', 'Invalid request', `stepIndex ${query.stepIndex} is past the funnel's last step (${definition.steps.length - 1})`, [
           { field: 'querystring.stepIndex', message: `must be below ${definition.steps.length}` },

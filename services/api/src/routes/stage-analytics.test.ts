@@ -1,0 +1,197 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyLeadProfiles, applyStageTransitionChanges, createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
+import type { AnalyticsClient, LeadProfileRow, TouchpointSink } from '@sluice/analytics';
+import { parseRuleConfig } from '@sluice/config';
+import type { StageTransition } from '@sluice/domain';
+import { openSqliteEventStore } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
+import { buildApp, DEFAULT_LIMITS } from '../app.js';
+
+// embedded chDB: this file runs in its own forked worker (one data directory per process)
+const rules = parseRuleConfig({ version: 'api-stage-1', timeZone: 'Europe/Berlin' });
+let dir: string;
+let store: EventStore;
+let client: AnalyticsClient;
+let sink: TouchpointSink;
+let app: FastifyInstance;
+
+const transition = (lead: string, to: string, at: string, skipped = false): StageTransition => ({
+  leadId: lead,
+  anonymousId: undefined,
+  from: null,
+  to,
+  at: Date.parse(at),
+  skipped,
+  rule: `${to}.test`,
+  eventId: `${lead}-${to}`,
+  configVersion: rules.version,
+});
+
+const profile = (lead: string, businessUnit: string): LeadProfileRow => ({
+  leadId: lead,
+  configVersion: rules.version,
+  businessUnit,
+  source: '',
+  channel: '',
+  campaign: '',
+  role: '',
+  industry: '',
+  country: '',
+  companySize: 0,
+  leadSource: '',
+  owner: '',
+  currentStage: '',
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sluice-stage-analytics-'));
+  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
+  client = createAnalyticsClient({ dataPath: dir });
+  await migrate(client);
+  sink = await runTouchpointSink(store, client);
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules } });
+
+  // The stage tables as the projector writes them, for three leads of the classic model (dates in Berlin):
+  //   A: lead 2 Mar -> mql 5 Mar -> sql 10 Mar -> customer 20 Apr              (enterprise)
+  //   B: lead 3 Mar -> mql 20 Mar, no further                                    (smb)
+  //   C: lead 2 Apr -> sql 5 Apr, MQL skipped (passed through at the jump's time) (smb)
+  await applyStageTransitionChanges(client, {
+    version: 1,
+    removals: [],
+    upserts: [
+      transition('A', 'lead', '2026-03-02T09:00:00+01:00'),
+      transition('A', 'mql', '2026-03-05T09:00:00+01:00'),
+      transition('A', 'sql', '2026-03-10T09:00:00+01:00'),
+      transition('A', 'customer', '2026-04-20T09:00:00+02:00'),
+      transition('B', 'lead', '2026-03-03T09:00:00+01:00'),
+      transition('B', 'mql', '2026-03-20T09:00:00+01:00'),
+      transition('C', 'lead', '2026-04-02T09:00:00+02:00'),
+      transition('C', 'mql', '2026-04-05T09:00:00+02:00', true),
+      transition('C', 'sql', '2026-04-05T09:00:00+02:00'),
+    ],
+  });
+  await applyLeadProfiles(client, [profile('A', 'enterprise'), profile('B', 'smb'), profile('C', 'smb')], 1);
+  // touchpoints before the purchase: A and B submitted a form, A and C had a demo
+  const events = [
+    { id: 'a-form', type: 'form_submit', occurredAt: '2026-03-02T09:00:00+01:00', leadId: 'A', properties: { formId: 'contact' } },
+    { id: 'a-demo', type: 'demo_held', occurredAt: '2026-03-12T09:00:00+01:00', leadId: 'A', properties: { demoId: 'd-a' } },
+    { id: 'b-form', type: 'form_submit', occurredAt: '2026-03-03T09:00:00+01:00', leadId: 'B', properties: { formId: 'contact' } },
+    { id: 'c-demo', type: 'demo_held', occurredAt: '2026-04-06T09:00:00+02:00', leadId: 'C', properties: { demoId: 'd-c' } },
+  ];
+  expect((await app.inject({ method: 'POST', url: '/v1/events', payload: events })).statusCode).toBe(200);
+});
+
+afterAll(async () => {
+  await app.close();
+  await sink.stop();
+  await client.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const spring = { from: '2026-03-01T00:00:00+01:00', to: '2026-05-01T00:00:00+02:00' };
+
+interface Row {
+  from: string;
+  to: string;
+  periodLabel: string;
+  segment: string;
+  entered: number;
+  converted: number;
+  rate: number;
+  medianMs: number | null;
+}
+const DAY = 86_400_000;
+const byKey = (rows: Row[]) => Object.fromEntries(rows.map((r) => [`${r.from}>${r.to} ${r.periodLabel}${r.segment ? ` ${r.segment}` : ''}`, [r.converted, r.entered]]));
+
+describe('POST /v1/conversion', () => {
+  it('counts step-to-step conversion per monthly cohort under the live rules when the body names only the dates', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/conversion', payload: { dateRange: spring } });
+    expect(res.statusCode).toBe(200);
+    const rows = res.json().rows as Row[];
+    // [converted, entered] per pair and month of entering its first stage; C's skipped MQL counts as passed through
+    expect(byKey(rows)).toEqual({
+      'lead>mql 2026-03': [2, 2],
+      'lead>mql 2026-04': [1, 1],
+      'mql>sql 2026-03': [1, 2],
+      'mql>sql 2026-04': [1, 1],
+      'sql>customer 2026-03': [1, 1],
+      'sql>customer 2026-04': [0, 1],
+    });
+    // A's lead -> MQL took 3 days, B's 17: the median of two interpolates to 10
+    expect(rows.find((r) => r.from === 'lead' && r.periodLabel === '2026-03')!.medianMs).toBe(10 * DAY);
+  });
+
+  it('splits by a segment and honours a window and explicit pairs', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/conversion',
+      payload: { dateRange: spring, period: 'all', segment: 'businessUnit', pairs: [{ from: 'lead', to: 'customer' }, { from: 'lead', to: 'mql' }], window: { value: 7, unit: 'days' } },
+    });
+    expect(res.statusCode).toBe(200);
+    // within 7 days: A reached MQL (3 days), B did not (17 days), C did (3 days); nobody became a customer within 7 days
+    expect(byKey(res.json().rows)).toEqual({
+      'lead>customer all enterprise': [0, 1],
+      'lead>customer all smb': [0, 2],
+      'lead>mql all enterprise': [1, 1],
+      'lead>mql all smb': [1, 2],
+    });
+  });
+
+  it('names every bad field, after the live defaults, and writes nothing', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/conversion',
+      payload: { dateRange: { from: '2026-05-01T00:00:00Z', to: '2026-03-01T00:00:00Z' }, period: 'fortnight', pairs: [{ from: 'sql', to: 'lead' }], colour: 'red' },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(res.json().type).toBe('https://sluice.dev/problems/invalid-conversion-query');
+    expect((res.json().errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual(['', 'dateRange.to', 'pairs.0.to', 'period']);
+    const missing = await app.inject({ method: 'POST', url: '/v1/conversion', payload: [] });
+    expect(missing.statusCode).toBe(400);
+  });
+});
+
+describe('POST /v1/close-rates', () => {
+  it('ranks activities by close rate against the average, the population and customer stage from the live rules', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/close-rates', payload: { dateRange: spring } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    // three leads entered "lead" in the range, one (A) became a customer
+    expect([body.leads, body.customers]).toEqual([3, 1]);
+    expect(body.averageCloseRate).toBeCloseTo(1 / 3, 10);
+    const counts = Object.fromEntries((body.activities as Array<{ type: string; leads: number; customers: number }>).map((a) => [a.type, [a.customers, a.leads]]));
+    expect(counts).toEqual({ form_submit: [1, 2], demo_held: [1, 2] });
+  });
+});
+
+describe('hostile strings in every field of the stage queries', () => {
+  const hostile = "x'); DROP TABLE stage_transitions; --";
+  const conversion = (patch: Record<string, unknown>) => ({ dateRange: spring, period: 'all', ...patch });
+  it.each([
+    ['configVersion', '/v1/conversion', conversion({ configVersion: hostile }), 200],
+    ['a filter value', '/v1/conversion', conversion({ filters: [{ key: 'businessUnit', values: [hostile] }] }), 200],
+    ['a stage', '/v1/conversion', conversion({ stages: ['lead', hostile] }), 400],
+    ['a pair', '/v1/conversion', conversion({ pairs: [{ from: 'lead', to: hostile }] }), 400],
+    ['the segment', '/v1/conversion', conversion({ segment: hostile }), 400],
+    ['a filter key', '/v1/conversion', conversion({ filters: [{ key: hostile, values: ['x'] }] }), 400],
+    ['the time zone', '/v1/conversion', conversion({ timeZone: hostile }), 400],
+    ['the period', '/v1/conversion', conversion({ period: hostile }), 400],
+    ['asOf', '/v1/conversion', conversion({ asOf: hostile }), 400],
+    ['the close-rates config version', '/v1/close-rates', { dateRange: spring, configVersion: hostile }, 200],
+    ['the close-rates property', '/v1/close-rates', { dateRange: spring, property: `properties.${hostile}` }, 200],
+    ['a close-rates stage', '/v1/close-rates', { dateRange: spring, populationStage: hostile }, 400],
+    ['a close-rates type', '/v1/close-rates', { dateRange: spring, types: [hostile] }, 400],
+  ])('treats a hostile string in %s as data or rejects it, never as SQL', async (_label, url, payload, status) => {
+    const res = await app.inject({ method: 'POST', url, payload });
+    expect(res.statusCode).toBe(status);
+    // the tables are still there and still count everyone
+    const again = await app.inject({ method: 'POST', url: '/v1/conversion', payload: conversion({ pairs: [{ from: 'lead', to: 'mql' }] }) });
+    expect(byKey(again.json().rows)).toEqual({ 'lead>mql all': [3, 3] });
+  });
+});
