@@ -5,3 +5,5 @@ export * from './funnel.js';
 export * from './segments.js';
 export * from './stage-conversion.js';
 export * from './close-rates.js';
+export * from './time-to-convert.js';
+export * from './retention.js';

@@ -141,7 +141,7 @@ describe('stage conversion reference, by example', () => {
       { segment: 'a', entered: 1 },
       { segment: 'c', entered: 1 },
     ];
-    expect(keepLargestSegments(rows, 2)).toEqual([
+    expect(keepLargestSegments(rows, 2, (r) => r.entered)).toEqual([
       { segment: 'b', entered: 2 },
       { segment: 'a', entered: 1 },
       { segment: 'a', entered: 1 },

@@ -195,14 +195,14 @@ export function stageConversion(facts: readonly StageFact[], spec: StageConversi
     medianMs: quantileInclusive(c.times, 0.5),
     p90Ms: quantileInclusive(c.times, 0.9),
   }));
-  if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit);
+  if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit, (r) => r.entered);
   return rows.sort((a, b) => a.pair - b.pair || compare(a.period, b.period) || compare(a.segment, b.segment));
 }
 
-/** The rows of the `limit` segments with the most entries over all rows (ties: smaller value first). */
-export function keepLargestSegments<R extends { segment: string; entered: number }>(rows: readonly R[], limit: number): R[] {
+/** The rows of the `limit` segments with the largest total `sizeOf` over all rows (ties: smaller value first). */
+export function keepLargestSegments<R extends { segment: string }>(rows: readonly R[], limit: number, sizeOf: (row: R) => number): R[] {
   const totals = new Map<string, number>();
-  for (const r of rows) totals.set(r.segment, (totals.get(r.segment) ?? 0) + r.entered);
+  for (const r of rows) totals.set(r.segment, (totals.get(r.segment) ?? 0) + sizeOf(r));
   const kept = new Set(
     [...totals]
       .sort((a, b) => b[1] - a[1] || compare(a[0], b[0]))

@@ -1,0 +1,117 @@
+import { DateTime } from 'luxon';
+import { cohortPeriodOf, keepLargestSegments } from './stage-conversion.js';
+import type { FunnelTouchpoint } from './touchpoint.js';
+
+/**
+ * Reference implementation of retention cohorts: plain TypeScript over
+ * touchpoints (actors resolved as funnels count them, see touchpoint.ts).
+ * `@sluice/analytics` computes the same in ClickHouse and property tests hold
+ * the two to the same answers.
+ *
+ * Semantics
+ * - A customer is an actor with a purchase event (a touchpoint of one of
+ *   `purchaseTypes`). Its first purchase is its earliest one, ties at one
+ *   millisecond broken by log position (the order funnels use).
+ * - Cohort: the period (month or quarter) of the first purchase in the
+ *   business time zone, as stage conversion cuts periods; only first
+ *   purchases in [fromMs, toMs) form cohorts. A customer whose first purchase
+ *   is before the range is in no cohort, even if it bought again in range.
+ * - Offset of an event: calendar periods between the first purchase and the
+ *   event, in the zone: for months, (year * 12 + month) of the event's local
+ *   date minus that of the purchase's; for quarters the same with quarters. So
+ *   a purchase on Jan 31 and a renewal on Feb 1 are one month apart, and DST
+ *   never moves an event across a period.
+ * - Retained at offset k (0..offsets): the customer has a retention event
+ *   (one of `retentionTypes`) with offset k, at or after its first purchase's
+ *   millisecond, other than the first purchase event itself (so `payment` may
+ *   be both the purchase and the retention type: the repeat payments count).
+ *   Offsets are not capped at today: an offset whose period has not come yet
+ *   reads 0.
+ * - Segment: a value per customer given by the caller (a profile key of the
+ *   actor, or the source/channel/campaign of its first purchase event);
+ *   with a segment limit the segments with the most customers over all
+ *   cohorts are kept (ties by value).
+ * - Rows: one per (cohort period, segment) with customers, sorted by period
+ *   start then segment; `retained[k]` customers retained at offset k, and
+ *   `rates[k] = retained[k] / customers`.
+ */
+
+export const RETENTION_PERIODS = ['month', 'quarter'] as const;
+export type RetentionPeriod = (typeof RETENTION_PERIODS)[number];
+
+export interface RetentionSpec {
+  period: RetentionPeriod;
+  timeZone: string;
+  /** First purchases count in [fromMs, toMs). */
+  fromMs: number;
+  toMs: number;
+  purchaseTypes: readonly string[];
+  retentionTypes: readonly string[];
+  /** The last offset reported (0..offsets). */
+  offsets: number;
+  segmentLimit?: number | undefined;
+}
+
+export interface RetentionCohortRow {
+  /** The cohort's first day in the zone, YYYY-MM-DD. */
+  period: string;
+  /** 2026-03 or 2026-Q1. */
+  periodLabel: string;
+  segment: string;
+  /** Customers whose first purchase falls in the period: the cohort size. */
+  customers: number;
+  /** Per offset 0..offsets: customers with a retention event in that period. */
+  retained: number[];
+  /** retained[k] / customers. */
+  rates: number[];
+}
+
+/** Calendar periods (months or quarters) since year 0 of an instant's local date in the zone. */
+export function periodIndexOf(ms: number, period: RetentionPeriod, timeZone: string): number {
+  const t = DateTime.fromMillis(ms, { zone: timeZone });
+  if (!t.isValid) throw new Error(`cannot place ${ms} in time zone ${timeZone}: ${t.invalidExplanation ?? t.invalidReason ?? 'invalid'}`);
+  return period === 'month' ? t.year * 12 + t.month - 1 : t.year * 4 + t.quarter - 1;
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const earlier = (a: FunnelTouchpoint, b: FunnelTouchpoint) => a.occurredAtMs < b.occurredAtMs || (a.occurredAtMs === b.occurredAtMs && a.position < b.position);
+
+/** Retention cohorts over the touchpoints (see the semantics); `segmentOf` maps a customer and its first purchase to its segment value. */
+export function retentionCohorts(
+  touchpoints: readonly FunnelTouchpoint[],
+  spec: RetentionSpec,
+  segmentOf: (actorId: string, firstPurchase: FunnelTouchpoint) => string = () => '',
+): RetentionCohortRow[] {
+  const purchaseTypes = new Set(spec.purchaseTypes);
+  const retentionTypes = new Set(spec.retentionTypes);
+  const firstPurchase = new Map<string, FunnelTouchpoint>();
+  for (const tp of touchpoints) {
+    if (!purchaseTypes.has(tp.type)) continue;
+    const known = firstPurchase.get(tp.actorId);
+    if (!known || earlier(tp, known)) firstPurchase.set(tp.actorId, tp);
+  }
+  const offsetsRetained = new Map<string, Set<number>>();
+  for (const tp of touchpoints) {
+    const first = firstPurchase.get(tp.actorId);
+    if (!first || !retentionTypes.has(tp.type) || tp.position === first.position || tp.occurredAtMs < first.occurredAtMs) continue;
+    const offset = periodIndexOf(tp.occurredAtMs, spec.period, spec.timeZone) - periodIndexOf(first.occurredAtMs, spec.period, spec.timeZone);
+    if (offset > spec.offsets) continue;
+    let offsets = offsetsRetained.get(tp.actorId);
+    if (!offsets) offsetsRetained.set(tp.actorId, (offsets = new Set()));
+    offsets.add(offset);
+  }
+  const cells = new Map<string, RetentionCohortRow>();
+  for (const [actorId, first] of firstPurchase) {
+    if (first.occurredAtMs < spec.fromMs || first.occurredAtMs >= spec.toMs) continue;
+    const { period, label } = cohortPeriodOf(first.occurredAtMs, spec.period, spec.timeZone);
+    const segment = segmentOf(actorId, first);
+    const key = JSON.stringify([period, segment]);
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { period, periodLabel: label, segment, customers: 0, retained: new Array<number>(spec.offsets + 1).fill(0), rates: [] }));
+    cell.customers++;
+    for (const k of offsetsRetained.get(actorId) ?? []) cell.retained[k]!++;
+  }
+  let rows = [...cells.values()].map((c) => ({ ...c, rates: c.retained.map((n) => n / c.customers) }));
+  if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit, (r) => r.customers);
+  return rows.sort((a, b) => compare(a.period, b.period) || compare(a.segment, b.segment));
+}

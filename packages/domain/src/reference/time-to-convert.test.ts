@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import type { StageFact } from './stage-conversion.js';
+import type { TimeToConvertSpec } from './time-to-convert.js';
+import { AUTO_HISTOGRAM_EDGES_MS, durationLabel, histogramBucketOf, histogramBuckets, timeToConvert } from './time-to-convert.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const t0 = Date.parse('2026-03-02T09:00:00Z');
+const fact = (leadId: string, stage: string, enteredAtMs: number, skipped = false): StageFact => ({ leadId, stage, enteredAtMs, skipped });
+const spec = (more: Partial<TimeToConvertSpec> = {}): TimeToConvertSpec => ({
+  from: 'lead',
+  to: 'mql',
+  fromMs: Date.parse('2026-03-01T00:00:00Z'),
+  toMs: Date.parse('2026-04-01T00:00:00Z'),
+  edgesMs: [HOUR, DAY],
+  ...more,
+});
+
+describe('time to convert reference, by example', () => {
+  it('given four leads, when three convert, then count, mean, R-7 median and p90 and the histogram are over the three', () => {
+    const facts = [
+      fact('A', 'lead', t0),
+      fact('A', 'mql', t0 + 30 * 60_000), // 0.5 h: bucket [0, 1h)
+      fact('B', 'lead', t0),
+      fact('B', 'mql', t0 + 2 * HOUR), // 2 h: bucket [1h, 1d)
+      fact('C', 'lead', t0),
+      fact('C', 'mql', t0 + 3 * DAY), // 72 h: bucket [1d, inf)
+      fact('D', 'lead', t0), // never converts
+    ];
+    const { buckets, rows } = timeToConvert(facts, spec());
+    expect(buckets.map((b) => b.label)).toEqual(['0-1h', '1h-1d', '>=1d']);
+    // durations sorted: 0.5h, 2h, 72h; mean (0.5 + 2 + 72) / 3 h = 24.8333 h
+    // median: h = 0.5 * 2 + 1 = 2 -> the 2nd value, 2 h
+    // p90: h = 0.9 * 2 + 1 = 2.8 -> 2 h + 0.8 * (72 h - 2 h) = 58 h (less a rounding step: 2.8 - 2 is 0.7999999999999998 in floating point, as in ClickHouse)
+    expect(rows).toEqual([
+      {
+        segment: '',
+        entered: 4,
+        converted: 3,
+        meanMs: (0.5 * HOUR + 2 * HOUR + 72 * HOUR) / 3,
+        medianMs: 2 * HOUR,
+        p90Ms: 2 * HOUR + (2.8 - 2) * 70 * HOUR,
+        histogram: [1, 1, 1],
+      },
+    ]);
+  });
+
+  it('given a duration exactly on an edge, then it falls in the bucket starting there; a window end is inclusive', () => {
+    const facts = [fact('A', 'lead', t0), fact('A', 'mql', t0 + HOUR), fact('B', 'lead', t0), fact('B', 'mql', t0 + DAY), fact('C', 'lead', t0), fact('C', 'mql', t0 + DAY + 1)];
+    // window 1 day: A (1 h) and B (exactly 1 day) convert, C (1 day + 1 ms) does not
+    const [row] = timeToConvert(facts, spec({ windowMs: DAY })).rows;
+    expect(row).toMatchObject({ entered: 3, converted: 2, histogram: [0, 1, 1] });
+  });
+
+  it('given skipped stages and a to before the from, then a skip converts in 0 ms and the earlier to never converts', () => {
+    // B jumped lead -> sql: mql is skipped at the jump's time, so B converted in 0 ms
+    const facts = [fact('B', 'lead', t0 + HOUR), fact('B', 'mql', t0 + HOUR, true), fact('E', 'mql', t0), fact('E', 'lead', t0 + HOUR)];
+    const [row] = timeToConvert(facts, spec()).rows;
+    expect(row).toMatchObject({ entered: 2, converted: 1, meanMs: 0, medianMs: 0, p90Ms: 0, histogram: [1, 0, 0] });
+  });
+
+  it('given entries outside [from, to) and facts after asOf, then they are left out', () => {
+    const facts = [
+      fact('A', 'lead', Date.parse('2026-02-28T23:59:59.999Z')), // before the range
+      fact('A', 'mql', t0),
+      fact('B', 'lead', Date.parse('2026-03-01T00:00:00Z')), // the range's first millisecond
+      fact('B', 'mql', t0),
+      fact('C', 'lead', Date.parse('2026-04-01T00:00:00Z')), // the range's end: out
+    ];
+    expect(timeToConvert(facts, spec()).rows).toEqual([expect.objectContaining({ entered: 1, converted: 1 })]);
+    // as of just before B's mql, B has not converted yet
+    expect(timeToConvert(facts, spec({ asOfMs: t0 - 1 })).rows).toEqual([expect.objectContaining({ entered: 1, converted: 0, meanMs: null, medianMs: null, histogram: [0, 0, 0] })]);
+  });
+
+  it('given automatic buckets, then the ladder is trimmed to the buckets used in any segment', () => {
+    const facts = [fact('A', 'lead', t0), fact('A', 'mql', t0 + 3 * HOUR), fact('B', 'lead', t0), fact('B', 'mql', t0 + 10 * DAY), fact('C', 'lead', t0)];
+    const segments: Record<string, string> = { A: 'x', B: 'y', C: 'z' };
+    const { buckets, rows } = timeToConvert(facts, spec({ edgesMs: 'auto' }), (lead) => segments[lead]!);
+    // 3 h lies in [1h, 6h), 10 d in [7d, 14d): the buckets 1h-6h .. 7d-14d are kept
+    expect(buckets.map((b) => b.label)).toEqual(['1h-6h', '6h-1d', '1d-2d', '2d-7d', '7d-14d']);
+    expect(rows.map((r) => [r.segment, r.entered, r.histogram])).toEqual([
+      ['x', 1, [1, 0, 0, 0, 0]],
+      ['y', 1, [0, 0, 0, 0, 1]],
+      ['z', 1, [0, 0, 0, 0, 0]],
+    ]);
+    // nothing converted at all: no buckets
+    expect(timeToConvert([fact('C', 'lead', t0)], spec({ edgesMs: 'auto' })).buckets).toEqual([]);
+  });
+
+  it('given a segment limit, then the segments with the most entries are kept', () => {
+    const facts = [fact('A', 'lead', t0), fact('B', 'lead', t0), fact('C', 'lead', t0)];
+    const segments: Record<string, string> = { A: 'b', B: 'b', C: 'a' };
+    expect(timeToConvert(facts, spec({ segmentLimit: 1 }), (lead) => segments[lead]!).rows.map((r) => [r.segment, r.entered])).toEqual([['b', 2]]);
+  });
+
+  it('labels durations in the largest unit that divides them, and buckets by edges at or below', () => {
+    expect([0, 1500, 90 * 60_000, 7 * DAY, 36 * HOUR].map(durationLabel)).toEqual(['0', '1500ms', '90m', '7d', '36h']);
+    expect(histogramBuckets([HOUR])).toEqual([
+      { fromMs: 0, toMs: HOUR, label: '0-1h' },
+      { fromMs: HOUR, toMs: null, label: '>=1h' },
+    ]);
+    expect([0, HOUR - 1, HOUR, DAY].map((d) => histogramBucketOf([HOUR, DAY], d))).toEqual([0, 0, 1, 2]);
+    expect(AUTO_HISTOGRAM_EDGES_MS.map(durationLabel).join(' ')).toBe('1m 5m 15m 1h 6h 1d 2d 7d 14d 30d 60d 90d 180d 365d 730d');
+  });
+});
