@@ -34,3 +34,5 @@ export { runStageConversion } from './stage-conversion.js';
 export type { StageConversionResult } from './stage-conversion.js';
 export { activityCloseRateCounts, runActivityCloseRates } from './close-rates.js';
 export type { ActivityCloseRatesResult } from './close-rates.js';
+export { withRuleDefaults } from './rule-defaults.js';
+export type { StageQueryKind } from './rule-defaults.js';

@@ -7,35 +7,10 @@ import {
   parseStageConversionQuery,
   runActivityCloseRates,
   runStageConversion,
+  withRuleDefaults,
 } from '@sluice/analytics';
-import type { RuleConfig } from '@sluice/schemas';
 import { freshEnough, invalidQuery } from './analytics.js';
 import type { Analytics } from './analytics.js';
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/**
- * What a stage query may leave out on a server that knows its rules: the
- * config version whose transitions to read, the stage model and the business
- * time zone. What the body says wins; a body that is not an object is passed
- * on untouched so its error is named as it is.
- */
-export function withRuleDefaults(body: unknown, defaults: Record<string, unknown>): unknown {
-  return isPlainObject(body) ? { ...defaults, ...body } : body;
-}
-
-const stageIdsOf = (rules: RuleConfig) => rules.stageModel.stages.map((s) => s.id);
-
-function conversionDefaults(rules: RuleConfig | undefined): Record<string, unknown> {
-  return rules === undefined ? {} : { configVersion: rules.version, stages: stageIdsOf(rules), timeZone: rules.timeZone };
-}
-
-function closeRateDefaults(rules: RuleConfig | undefined): Record<string, unknown> {
-  if (rules === undefined) return {};
-  // the second stage is the first at which a person is known (lead in the classic model): the population close rates are about
-  const population = stageIdsOf(rules)[1];
-  return { configVersion: rules.version, customerStage: rules.stageModel.customerStage, ...(population === undefined ? {} : { populationStage: population }) };
-}
 
 const LIVE_RULES_NOTE = 'configVersion, stages and timeZone default to the live rules of the server.';
 
@@ -58,7 +33,7 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, {
     // the body is checked in the handler, after the live defaults, so every issue names its field
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
-      const parsed = parseStageConversionQuery(withRuleDefaults(request.body, conversionDefaults(rules)));
+      const parsed = parseStageConversionQuery(withRuleDefaults('conversion', request.body, rules));
       if (!parsed.ok) throw invalidQuery('invalid-conversion-query', 'conversion query', parsed.issues);
       await freshEnough(sink, stageSink);
       return runStageConversion(client, parsed.query);
@@ -78,7 +53,7 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, {
     },
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
-      const parsed = parseActivityCloseRatesQuery(withRuleDefaults(request.body, closeRateDefaults(rules)));
+      const parsed = parseActivityCloseRatesQuery(withRuleDefaults('closeRates', request.body, rules));
       if (!parsed.ok) throw invalidQuery('invalid-close-rates-query', 'close-rates query', parsed.issues);
       await freshEnough(sink, stageSink);
       return runActivityCloseRates(client, parsed.query);

@@ -1,0 +1,30 @@
+import type { RuleConfig } from '@sluice/schemas';
+
+/**
+ * What a stage-level query may leave out when the caller runs under known
+ * rules (a server, or the CLI on its data directory): the config version
+ * whose stage tables to read, the stage model and the business time zone.
+ * What the body says wins; a body that is not an object is returned untouched
+ * so the query's own parser names what is wrong with it.
+ */
+export type StageQueryKind = 'conversion' | 'closeRates';
+
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function defaultsOf(kind: StageQueryKind, rules: RuleConfig): Record<string, unknown> {
+  const stages = rules.stageModel.stages.map((s) => s.id);
+  switch (kind) {
+    case 'conversion':
+      return { configVersion: rules.version, stages, timeZone: rules.timeZone };
+    case 'closeRates': {
+      // the second stage is the first at which a person is known (lead in the classic model): the population close rates are about
+      const population = stages[1];
+      return { configVersion: rules.version, customerStage: rules.stageModel.customerStage, ...(population === undefined ? {} : { populationStage: population }) };
+    }
+  }
+}
+
+export function withRuleDefaults(kind: StageQueryKind, body: unknown, rules: RuleConfig | undefined): unknown {
+  if (rules === undefined || !isPlainObject(body)) return body;
+  return { ...defaultsOf(kind, rules), ...body };
+}
