@@ -40,3 +40,12 @@ export function formatDuration(ms: number): string {
   if (s < 120) return `${s.toFixed(1)} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+
+/** A time span for people: minutes, hours or days, whichever reads best. */
+export function formatSpan(ms: number | null): string {
+  if (ms === null) return '-';
+  const hours = ms / 3_600_000;
+  if (hours < 1) return `${Math.round(ms / 60_000)} min`;
+  if (hours < 48) return `${hours.toFixed(1)} h`;
+  return `${(hours / 24).toFixed(1)} d`;
+}

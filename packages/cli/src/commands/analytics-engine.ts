@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import { createAnalyticsClient, migrate, syncTouchpoints } from '@sluice/analytics';
+import type { AnalyticsClient } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { CliError } from '../output.js';
+import type { Settings } from '../settings.js';
+
+/**
+ * Where a `sluice query` runs: against a running server through its API
+ * (--url), or on the embedded engine of the data directory, brought up to the
+ * log's head first.
+ */
+
+/** POSTs a query body to a running server; its problem+json detail becomes the CLI's message. */
+export async function postQuery<T>(url: string, path: string, body: unknown, settings: Settings): Promise<T> {
+  const key = settings.apiKeys[0]?.secret ?? process.env.SLUICE_API_KEY;
+  const res = await fetch(new URL(path, url), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  }).catch((err: unknown) => {
+    throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
+  });
+  const answer = (await res.json().catch(() => ({}))) as T & { detail?: string; errors?: Array<{ field: string; message: string }> };
+  if (!res.ok) {
+    const issues = (answer.errors ?? []).map((e) => `\n  ${e.field || '(query)'}: ${e.message}`).join('');
+    throw new CliError(`the server answered ${res.status}: ${answer.detail ?? ''}${issues}`);
+  }
+  return answer;
+}
+
+/**
+ * Opens the data directory's ClickHouse (chDB, or the server at
+ * CLICKHOUSE_URL), copies the log's new touchpoints into it, runs the work
+ * and closes everything.
+ */
+export async function withEmbeddedAnalytics<T>(
+  openStore: () => Promise<EventStore>,
+  settings: Settings,
+  work: (client: AnalyticsClient, store: EventStore) => Promise<T>,
+): Promise<T> {
+  const store = await openStore();
+  let client: AnalyticsClient;
+  try {
+    client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+  } catch (err) {
+    await store.close();
+    throw new CliError(`${(err as Error).message}\n(if \`sluice serve\` is running on this data directory, query it with --url http://${settings.host}:${settings.port})`);
+  }
+  try {
+    await migrate(client);
+    await syncTouchpoints(store, client);
+    return await work(client, store);
+  } finally {
+    await client.close();
+    await store.close();
+  }
+}
+
+export const projectionsPath = (settings: Settings) => join(settings.dataDir, 'projections.sqlite');

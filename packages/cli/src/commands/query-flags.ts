@@ -1,0 +1,35 @@
+import { DateTime } from 'luxon';
+import { readFileSync } from 'node:fs';
+import { CliError, usageError } from '../output.js';
+
+/** Flag values shared by the `sluice query` commands. */
+
+/** `30d`, `12h`, `45m`, `90s` */
+export function windowOf(text: string) {
+  const m = /^(\d+)([dhms])$/.exec(text);
+  if (!m) throw usageError(`--window takes a number and a unit, e.g. 30d, 12h, 45m; got "${text}"`);
+  const unit = { d: 'days', h: 'hours', m: 'minutes', s: 'seconds' }[m[2] as 'd' | 'h' | 'm' | 's'];
+  return { value: Number(m[1]), unit };
+}
+
+/** A day (YYYY-MM-DD) is its local midnight in the business time zone; anything else goes to the query's own validation. */
+export function instantOf(text: string, timeZone: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
+  const day = DateTime.fromISO(text, { zone: timeZone });
+  if (!day.isValid) throw usageError(`"${text}" is not a calendar day`);
+  return day.toISO({ suppressMilliseconds: true })!;
+}
+
+/** A query body from a JSON file (--file). */
+export function readQueryFile(file: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Every issue of a rejected query, one per line, by field. */
+export function invalidQueryError(what: string, issues: ReadonlyArray<{ field: string; message: string }>): CliError {
+  return new CliError(`the ${what} is invalid:\n${issues.map((i) => `  ${i.field || '(query)'}: ${i.message}`).join('\n')}`);
+}
