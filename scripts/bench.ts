@@ -2,6 +2,7 @@
 // measured in the same run (the raw engine doing the same work) and the ratio,
 // because absolute times do not compare between runs on shared machines.
 const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
+  funnel: () => import('./bench/funnel.js'),
   ingest: () => import('./bench/ingest.js'),
   replay: () => import('./bench/replay.js'),
 };
