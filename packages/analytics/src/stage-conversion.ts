@@ -4,7 +4,7 @@ import { settingsClause } from './client.js';
 import { Params } from './funnel-sql.js';
 import type { StageConversionQuery, StageConversionQueryInput } from './stage-queries.js';
 import { StageConversionQuerySchema, stageConversionSpecOf } from './stage-queries.js';
-import { periodSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
+import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
 
 /**
  * Stage conversion in ClickHouse: for each pair (from, to), cohort period of
@@ -53,8 +53,7 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
   const period = periodSql(spec.period, 'from_ms', p, spec.timeZone);
   const withProfile = q.segment !== undefined || q.filters.length > 0;
   const segment = q.segment === undefined ? `''` : segmentExpr(q.segment, p);
-  const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`];
-  q.filters.forEach((f, i) => conditions.push(`${segmentExpr(f.key, p)} IN ${p.bind(`filter_${i}`, 'Array(String)', f.values)}`));
+  const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`, ...profileFilterSql(q.filters, p)];
   const window = spec.windowMs === undefined ? undefined : p.bind('window_ms', 'Int64', spec.windowMs);
   const converted = `has_to AND to_ms >= from_ms${window === undefined ? '' : ` AND to_ms - from_ms <= ${window}`}`;
   // open: not converted, window still running at asOf (only with both)

@@ -53,21 +53,30 @@ const spanMs = (r: { from: unknown; to: unknown }) => (typeof r.from === 'string
 const inCalendar = (t: unknown) => typeof t !== 'string' || Number.isNaN(Date.parse(t)) || (Date.parse(t) >= EARLIEST_MS && Date.parse(t) <= LATEST_MS);
 const CALENDAR_MESSAGE = 'must be between 1970-01-02 and 2149-01-01';
 
-const DateRange = z
+export const DateRange = z
   .strictObject({ from: OffsetDateTime.refine(inCalendar, { message: CALENDAR_MESSAGE }), to: OffsetDateTime.refine(inCalendar, { message: CALENDAR_MESSAGE }) })
   .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
   .refine((r) => !(spanMs(r) > STAGE_QUERY_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${STAGE_QUERY_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
-const ConfigVersion = z.string({ error: 'required: the rule configuration version whose transitions to read' }).min(1).max(100);
-const TimeoutSeconds = z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxTimeoutSeconds).default(30);
+export const ConfigVersion = z.string({ error: 'required: the rule configuration version whose transitions to read' }).min(1).max(100);
+export const TimeoutSeconds = z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxTimeoutSeconds).default(30);
 
-const SegmentKey = z.enum(SEGMENT_KEYS, { error: `must be one of ${SEGMENT_KEYS.join(', ')}` });
+export const SegmentKey = z.enum(SEGMENT_KEYS, { error: `must be one of ${SEGMENT_KEYS.join(', ')}` });
 
 const Pair = z.strictObject({ from: StageIdSchema, to: StageIdSchema });
 
-const Window = z
+/** A fixed length in ms (a day is 24 h, as every duration in rules). */
+export const windowMsOf = (w: { value: number; unit: 'hours' | 'days' }): number => w.value * (w.unit === 'hours' ? HOUR_MS : DAY_MS);
+
+export const Window = z
   .strictObject({ value: z.number().int().nonnegative(), unit: z.enum(['hours', 'days']) })
-  .refine((w) => !(w.value * (w.unit === 'hours' ? HOUR_MS : DAY_MS) > STAGE_QUERY_LIMITS.maxWindowDays * DAY_MS), { message: `must be at most ${STAGE_QUERY_LIMITS.maxWindowDays} days` });
+  .refine((w) => !(windowMsOf(w) > STAGE_QUERY_LIMITS.maxWindowDays * DAY_MS), { message: `must be at most ${STAGE_QUERY_LIMITS.maxWindowDays} days` });
+
+/** Only leads whose profile value under each key is one of the values. */
+export const Filters = z
+  .array(z.strictObject({ key: SegmentKey, values: z.array(z.string().max(STAGE_QUERY_LIMITS.maxValueLength)).min(1, { message: 'needs at least one value' }).max(STAGE_QUERY_LIMITS.maxValuesPerFilter) }))
+  .max(STAGE_QUERY_LIMITS.maxFilters)
+  .default([]);
 
 export const StageConversionQuerySchema = z
   .strictObject({
@@ -88,10 +97,7 @@ export const StageConversionQuerySchema = z
     /** `to` must be reached within this long after entering `from` (inclusive); absent: any time. */
     window: Window.optional(),
     segment: SegmentKey.optional(),
-    filters: z
-      .array(z.strictObject({ key: SegmentKey, values: z.array(z.string().max(STAGE_QUERY_LIMITS.maxValueLength)).min(1, { message: 'needs at least one value' }).max(STAGE_QUERY_LIMITS.maxValuesPerFilter) }))
-      .max(STAGE_QUERY_LIMITS.maxFilters)
-      .default([]),
+    filters: Filters,
     /** Ignore transitions after this instant; with a window, rows report the leads still open. */
     asOf: OffsetDateTime.optional(),
     /** Segments returned: the largest by cohort entries. */
@@ -183,9 +189,9 @@ export const ActivityCloseRatesQuerySchema = z
 export type ActivityCloseRatesQueryInput = z.input<typeof ActivityCloseRatesQuerySchema>;
 export type ActivityCloseRatesQuery = z.output<typeof ActivityCloseRatesQuerySchema>;
 
-type Parsed<T> = { ok: true; query: T } | { ok: false; issues: FieldIssue[] };
+export type Parsed<T> = { ok: true; query: T } | { ok: false; issues: FieldIssue[] };
 
-function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
+export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
   const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, query: parsed.data };
   return { ok: false, issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: describeIssue(i) })) };
@@ -215,7 +221,7 @@ export function stageConversionSpecOf(q: StageConversionQuery): StageConversionS
     timeZone: q.timeZone,
     fromMs: instantMs(q.dateRange.from),
     toMs: instantMs(q.dateRange.to),
-    windowMs: q.window === undefined ? undefined : q.window.value * (q.window.unit === 'hours' ? HOUR_MS : DAY_MS),
+    windowMs: q.window === undefined ? undefined : windowMsOf(q.window),
     asOfMs: q.asOf === undefined ? undefined : instantMs(q.asOf),
     segmentLimit: q.segmentLimit,
   };

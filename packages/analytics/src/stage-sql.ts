@@ -58,6 +58,11 @@ export function segmentExpr(key: SegmentKey, p: Params): string {
   return `if(${size} = 0, '', arrayElement(${labels}, arrayCount(b -> b < ${size}, ${edges}) + 1))`;
 }
 
+/** One condition per profile filter (over the profileJoinSql join): the lead's value under the key is one of the values. */
+export function profileFilterSql(filters: ReadonlyArray<{ key: SegmentKey; values: readonly string[] }>, p: Params): string[] {
+  return filters.map((f, i) => `${segmentExpr(f.key, p)} IN ${p.bind(`filter_${i}`, 'Array(String)', f.values)}`);
+}
+
 /** The lead_profile rows of one config as a LEFT JOIN aliased `prof`, on the left side's lead id expression. */
 export function profileJoinSql(p: Params, configVersion: string, leftLeadId: string): string {
   return `LEFT JOIN (
