@@ -35,9 +35,12 @@ export class ProjectionWriter {
   readonly #addCounter: Database.Statement<[string, string, string, string, string, number, number, number], { leads: number; skipped: number; velocity_ms: number }>;
   readonly #deleteCounter: Database.Statement<[string, string, string, string, string]>;
   readonly #insertLink: Database.Statement<[string, string, string]>;
+  readonly #markChanged: Database.Statement<[string, number]>;
   readonly #insertChange: Database.Statement<[string, string, string]>;
   readonly #trimChanges: Database.Statement<[number]>;
   readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
+  /** the checkpoint the running flush moves to: what its subjects are marked changed at */
+  #flushingTo = 0;
 
   constructor(db: Database.Database) {
     this.#moveCheckpoint = db.prepare('UPDATE projection_state SET position = ? WHERE id = 1 AND position = ?');
@@ -58,6 +61,7 @@ export class ProjectionWriter {
     this.#deleteCounter = db.prepare('DELETE FROM conversion_days WHERE day = ? AND business_unit = ? AND source = ? AND from_stage = ? AND to_stage = ?');
     // first link wins: a stored link is never replaced
     this.#insertLink = db.prepare('INSERT INTO identity_links (anonymous_id, lead_id, event_id) VALUES (?, ?, ?) ON CONFLICT (anonymous_id) DO NOTHING');
+    this.#markChanged = db.prepare('INSERT INTO subject_changes (subject, position) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET position = excluded.position');
     this.#insertChange = db.prepare('INSERT INTO derived_changes (type, subject, payload) VALUES (?, ?, ?)');
     this.#trimChanges = db.prepare('DELETE FROM derived_changes WHERE seq <= ?');
     this.#transaction = db.transaction((work: () => unknown) => work());
@@ -67,6 +71,7 @@ export class ProjectionWriter {
   flush<T>(from: number, to: number, work: () => T): T {
     return this.#transaction.immediate(() => {
       if (this.#moveCheckpoint.run(to, from).changes !== 1) throw new CheckpointMovedError(from);
+      this.#flushingTo = to;
       return work();
     }) as T;
   }
@@ -74,6 +79,7 @@ export class ProjectionWriter {
   writeSubject(row: LeadRowValues, upserts: readonly StageTransition[], removals: readonly StageTransition[]): void {
     this.#upsertLead.run(...row);
     const subject = row[0] as string;
+    this.#markChanged.run(subject, this.#flushingTo);
     for (const t of removals) this.#deleteTransition.run(subject, t.to);
     for (const t of upserts) this.#upsertTransition.run(...transitionRow(subject, t));
   }
@@ -81,6 +87,7 @@ export class ProjectionWriter {
   /** An anonymous history merged into a lead: its row stays (naming the lead), its transitions go. */
   writeMergedSubject(row: LeadRowValues): void {
     this.#upsertLead.run(...row);
+    this.#markChanged.run(row[0] as string, this.#flushingTo);
     this.#deleteTransitions.run(row[0] as string);
   }
 

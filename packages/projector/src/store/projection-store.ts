@@ -22,6 +22,8 @@ export interface ProjectionStore {
 export interface ProjectionState {
   /** global log position of the last event whose effect is durable (0: nothing projected) */
   readonly position: number;
+  /** names this build of the read models: a rebuild starts a new one (followers then start over) */
+  readonly build: string;
   /** the rules the read models were built under; undefined before the first build */
   readonly config:
     | { readonly version: string; readonly fingerprint: string; readonly timeZone: string; readonly stages: readonly string[] }
@@ -30,6 +32,7 @@ export interface ProjectionState {
 
 interface StateRow {
   position: number;
+  build: string;
   config_version: string | null;
   config_fingerprint: string | null;
   time_zone: string | null;
@@ -49,7 +52,7 @@ export function openProjectionStore(path: string, options: { busyTimeoutMs?: num
     db.close();
     throw err;
   }
-  const readState = db.prepare<[], StateRow>('SELECT position, config_version, config_fingerprint, time_zone, stages FROM projection_state WHERE id = 1');
+  const readState = db.prepare<[], StateRow>('SELECT position, build, config_version, config_fingerprint, time_zone, stages FROM projection_state WHERE id = 1');
   return {
     path,
     db,
@@ -57,6 +60,7 @@ export function openProjectionStore(path: string, options: { busyTimeoutMs?: num
       const row = readState.get()!;
       return {
         position: row.position,
+        build: row.build,
         config:
           row.config_version === null
             ? undefined
@@ -97,15 +101,16 @@ export function bindConfig(store: ProjectionStore, config: RuleConfig): void {
 }
 
 /**
- * Empties every read model and the change feed and moves the checkpoint back
- * to 0, in one transaction; `forBulkLoad` also drops the listing indexes
+ * Empties every read model, the change feed and the subject change marks and
+ * moves the checkpoint back to 0 under a new build, in one transaction; `forBulkLoad` also drops the listing indexes
  * (createListingIndexes puts them back).
  */
 export function clearProjections(store: ProjectionStore, forBulkLoad = false): void {
   store.db.transaction(() => {
     for (const table of READ_MODEL_TABLES) store.db.exec(`DELETE FROM ${table.name}`);
     store.db.exec('DELETE FROM derived_changes');
-    store.db.exec('UPDATE projection_state SET position = 0 WHERE id = 1');
+    store.db.exec('DELETE FROM subject_changes');
+    store.db.exec('UPDATE projection_state SET position = 0, build = lower(hex(randomblob(16))) WHERE id = 1');
     if (forBulkLoad) for (const index of LISTING_INDEXES) store.db.exec(`DROP INDEX IF EXISTS ${index.name}`);
   })();
 }

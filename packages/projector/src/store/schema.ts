@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** Bump together with a new entry in MIGRATIONS; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * MIGRATIONS[v] takes a projections file from user_version v to v + 1.
@@ -24,6 +24,12 @@ export const SCHEMA_VERSION = 1;
  * - `projection_state`: the one checkpoint row, compare-and-set on every flush,
  *   and the rule configuration the read models were built under.
  * - `derived_changes`: a bounded feed of stage changes and hot leads (SSE).
+ * - `subject_changes` (version 2): per subject, the checkpoint of the flush
+ *   that last wrote it, so a follower outside this file (the ClickHouse stage
+ *   tables) can ask which subjects changed after its own checkpoint.
+ *   `projection_state.build` names one build of the read models (a new one
+ *   at every rebuild): positions compare only within a build.
+ *   Neither is a read model, so neither is hashed.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE projection_state (
@@ -116,6 +122,16 @@ const MIGRATIONS: readonly string[] = [
      subject TEXT NOT NULL,
      payload TEXT NOT NULL
    ) STRICT;`,
+  // a file built before version 2: every subject counts as changed at the current checkpoint, under a new build
+  `ALTER TABLE projection_state ADD COLUMN build TEXT NOT NULL DEFAULT '';
+   UPDATE projection_state SET build = lower(hex(randomblob(16)));
+
+   CREATE TABLE subject_changes (
+     subject  TEXT PRIMARY KEY,
+     position INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX subject_changes_position ON subject_changes (position, subject);
+   INSERT INTO subject_changes (subject, position) SELECT subject, (SELECT position FROM projection_state WHERE id = 1) FROM leads;`,
 ];
 
 /**

@@ -1,0 +1,160 @@
+import type { Attribution, Profile, StageTransition } from '@sluice/domain';
+import type { ProjectionStore } from '../store/projection-store.js';
+import { subjectOfStream } from '../engine/rows.js';
+
+/**
+ * The stage-level state of subjects that changed, for a follower that copies
+ * it elsewhere (`runStageTableSink` in @sluice/analytics keeps ClickHouse's
+ * stage_transitions and lead_profile equal to it). The shapes match that
+ * sink's `StageStateSource` port structurally: this package does not import
+ * analytics and analytics does not import this one; the CLI composes the two.
+ *
+ * Positions are the projector's checkpoints, comparable within one `build`
+ * (a rebuild starts a new one). A subject is marked with the checkpoint of
+ * the flush that last wrote it, in that flush's transaction, so "changed
+ * after P" misses nothing that was committed.
+ */
+
+export interface StageStateHead {
+  /** names this build of the read models */
+  readonly build: string;
+  /** the rules they were built under; undefined before the first build */
+  readonly configVersion: string | undefined;
+  /** the committed checkpoint */
+  readonly position: number;
+}
+
+/** Where a page of subjects ended: the next page starts after it. */
+export interface StageStateCursor {
+  readonly position: number;
+  readonly subject: string;
+}
+
+export interface StageStateRequest {
+  /** subjects last changed after this checkpoint (0: every subject) ... */
+  readonly after: number;
+  /** ... and not after this one (changes beyond it are the next pass's) */
+  readonly until: number;
+  readonly limit: number;
+  readonly cursor: StageStateCursor | undefined;
+}
+
+/** One subject as the read models hold it now: the lead_profile facts and every stage transition. */
+export interface SubjectStageState {
+  readonly leadId: string | undefined;
+  readonly anonymousId: string | undefined;
+  /** an anonymous history merged into this lead: no transitions of its own */
+  readonly mergedInto: string | undefined;
+  readonly configVersion: string;
+  readonly businessUnit: string;
+  readonly attribution: Attribution;
+  readonly profile: Profile;
+  readonly owner: string | undefined;
+  /** the furthest stage reached */
+  readonly stage: string | undefined;
+  readonly transitions: readonly StageTransition[];
+}
+
+export interface StageStatePage {
+  readonly build: string;
+  /** the checkpoint this page's state is current as of (read in the same transaction) */
+  readonly position: number;
+  readonly subjects: readonly SubjectStageState[];
+  /** where to continue; undefined when the request is exhausted */
+  readonly next: StageStateCursor | undefined;
+}
+
+export interface StageStateSource {
+  head(): StageStateHead;
+  read(request: StageStateRequest): StageStatePage;
+}
+
+interface ChangedRow {
+  changed_at: number;
+  subject: string;
+  merged_into: string | null;
+  config_version: string;
+  business_unit: string;
+  source: string | null;
+  channel: string | null;
+  campaign: string | null;
+  profile: string;
+  owner: string | null;
+  stage: string | null;
+}
+
+interface TransitionRow {
+  from_stage: string | null;
+  to_stage: string;
+  at: number;
+  skipped: number;
+  rule: string;
+  event_id: string;
+  config_version: string;
+}
+
+const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/**
+ * Reads subjects that changed between two checkpoints, a page at a time,
+ * each page in one read transaction (a snapshot: its subjects and its
+ * `position` agree even while the projector flushes on the same connection
+ * or in another process).
+ */
+export function stageStateSource(projections: ProjectionStore): StageStateSource {
+  const db = projections.db;
+  const changed = db.prepare<{ after: number; until: number; cursorPosition: number; cursorSubject: string; limit: number }, ChangedRow>(
+    `SELECT c.position AS changed_at, l.subject, l.merged_into, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage
+     FROM subject_changes c JOIN leads l ON l.subject = c.subject
+     WHERE c.position > @after AND c.position <= @until AND (c.position, c.subject) > (@cursorPosition, @cursorSubject)
+     ORDER BY c.position, c.subject
+     LIMIT @limit`,
+  );
+  const transitionsOf = db.prepare<[string], TransitionRow>('SELECT from_stage, to_stage, at, skipped, rule, event_id, config_version FROM stage_transitions WHERE subject = ?');
+  const page = db.transaction((request: StageStateRequest): StageStatePage => {
+    const { position, build } = projections.state();
+    const rows = changed.all({
+      after: request.after,
+      until: request.until,
+      cursorPosition: request.cursor?.position ?? -1,
+      cursorSubject: request.cursor?.subject ?? '',
+      limit: request.limit,
+    });
+    const subjects = rows.map((r): SubjectStageState => {
+      const ref = subjectOfStream(r.subject);
+      const leadId = ref.kind === 'lead' ? ref.id : undefined;
+      const anonymousId = ref.kind === 'anonymous' ? ref.id : undefined;
+      return {
+        leadId,
+        anonymousId,
+        mergedInto: orUndefined(r.merged_into),
+        configVersion: r.config_version,
+        businessUnit: r.business_unit,
+        attribution: { source: orUndefined(r.source), channel: orUndefined(r.channel), campaign: orUndefined(r.campaign) },
+        profile: JSON.parse(r.profile) as Profile,
+        owner: orUndefined(r.owner),
+        stage: orUndefined(r.stage),
+        transitions: transitionsOf.all(r.subject).map((t) => ({
+          leadId,
+          anonymousId,
+          from: t.from_stage,
+          to: t.to_stage,
+          at: t.at,
+          skipped: t.skipped === 1,
+          rule: t.rule,
+          eventId: t.event_id,
+          configVersion: t.config_version,
+        })),
+      };
+    });
+    const last = rows.at(-1);
+    return { build, position, subjects, next: rows.length < request.limit || last === undefined ? undefined : { position: last.changed_at, subject: last.subject } };
+  });
+  return {
+    head() {
+      const state = projections.state();
+      return { build: state.build, configVersion: state.config?.version, position: state.position };
+    },
+    read: (request) => page(request),
+  };
+}
