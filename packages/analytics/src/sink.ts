@@ -93,7 +93,8 @@ export async function readSinkCheckpoint(client: AnalyticsClient, name = DEFAULT
   return Number(rows[0]?.position ?? 0);
 }
 
-async function writeSinkCheckpoint(client: AnalyticsClient, name: string, position: number): Promise<void> {
+/** Moves a sink's checkpoint (only after what it covers is durable). */
+export async function writeSinkCheckpoint(client: AnalyticsClient, name: string, position: number): Promise<void> {
   await client.insert('sink_checkpoints', [{ name, position }]);
 }
 

@@ -94,13 +94,74 @@ export async function dropSubjectTransitions(
   drop: { configVersion: string; subjects: ReadonlyArray<{ leadId?: string | undefined; anonymousId?: string | undefined }>; version: number },
 ): Promise<void> {
   checkVersion(drop.version);
-  if (drop.subjects.length === 0) return;
+  await removeTransitionsExcept(client, {
+    configVersion: drop.configVersion,
+    actors: drop.subjects.map((s) => actorIdFor(s.leadId, s.anonymousId)),
+    keep: [],
+    version: drop.version,
+    sameVersionToo: false,
+  });
+}
+
+/**
+ * Sets the complete transitions of each actor under a config, at a version:
+ * `transitions` are upserted, and every other stage ClickHouse holds for the
+ * actor at this version or below is removed (an actor with none, e.g. an
+ * anonymous history merged into a lead, loses them all). For a follower that
+ * copies whole subjects rather than changes. Idempotent: applying it again
+ * writes equal rows; a key written at a higher version is never touched. At
+ * the same version the later write wins (ClickHouse keeps the last inserted
+ * of equal versions), which is what a rebuild of the same log under changed
+ * rules of the same version label needs.
+ */
+export async function replaceActorTransitions(
+  client: AnalyticsClient,
+  replace: {
+    configVersion: string;
+    actors: ReadonlyArray<{ leadId: string | undefined; anonymousId: string | undefined; transitions: readonly StageTransition[] }>;
+    version: number;
+  },
+): Promise<void> {
+  checkVersion(replace.version);
+  const upserts = replace.actors.flatMap((a) => a.transitions);
+  for (const t of upserts) {
+    if (t.configVersion !== replace.configVersion) throw new Error(`transition ${t.to} of ${actorIdFor(t.leadId, t.anonymousId)} is under config ${t.configVersion}, not ${replace.configVersion}`);
+  }
+  await applyStageTransitionChanges(client, { upserts, removals: [], version: replace.version });
+  await removeTransitionsExcept(client, {
+    configVersion: replace.configVersion,
+    actors: replace.actors.map((a) => actorIdFor(a.leadId, a.anonymousId)),
+    keep: upserts.map((t) => [actorIdFor(t.leadId, t.anonymousId), t.to]),
+    version: replace.version,
+    sameVersionToo: true,
+  });
+}
+
+/**
+ * Writes a removal at `version` for every current key of the actors written
+ * at an older version (or the same one, with `sameVersionToo`), except the
+ * (actor, stage) pairs in `keep`. One INSERT ... SELECT, so nothing travels
+ * through this process.
+ */
+async function removeTransitionsExcept(
+  client: AnalyticsClient,
+  remove: { configVersion: string; actors: readonly string[]; keep: ReadonlyArray<readonly [string, string]>; version: number; sameVersionToo: boolean },
+): Promise<void> {
+  if (remove.actors.length === 0) return;
   await client.command(
     `INSERT INTO stage_transitions (config_version, lead_id, stage, from_stage, entered_at, skipped, rule, event_id, version, is_deleted)
      SELECT config_version, lead_id, stage, from_stage, entered_at, skipped, rule, event_id, {version:UInt64}, 1
      FROM stage_transitions FINAL
-     WHERE config_version = {config_version:String} AND lead_id IN {actors:Array(String)} AND is_deleted = 0 AND version < {version:UInt64}`,
-    { version: drop.version, config_version: drop.configVersion, actors: drop.subjects.map((s) => actorIdFor(s.leadId, s.anonymousId)) },
+     WHERE config_version = {config_version:String} AND lead_id IN {actors:Array(String)} AND is_deleted = 0 AND version < {below:UInt64}
+       AND NOT has(arrayZip({keep_actors:Array(String)}, {keep_stages:Array(String)}), (lead_id, toString(stage)))`,
+    {
+      version: remove.version,
+      below: remove.sameVersionToo ? remove.version + 1 : remove.version,
+      config_version: remove.configVersion,
+      actors: remove.actors,
+      keep_actors: remove.keep.map(([actor]) => actor),
+      keep_stages: remove.keep.map(([, stage]) => stage),
+    },
   );
 }
 
@@ -129,8 +190,11 @@ export interface LeadProfileRow extends LeadProfileFacts {
   configVersion: string;
 }
 
+/** What a profile row is made of: a lead snapshot, or a stored read model of one. */
+export type LeadProfileSource = Pick<LeadSnapshot, 'leadId' | 'anonymousId' | 'configVersion' | 'businessUnit' | 'attribution' | 'profile' | 'owner' | 'stage'>;
+
 /** The profile row of a lead snapshot (attribution is first touch; '' and 0 for unknown). */
-export function leadProfileOf(snapshot: LeadSnapshot): LeadProfileRow {
+export function leadProfileOf(snapshot: LeadProfileSource): LeadProfileRow {
   return {
     leadId: actorIdFor(snapshot.leadId, snapshot.anonymousId),
     configVersion: snapshot.configVersion,
