@@ -1,0 +1,167 @@
+import type { AnalyticsClient } from '@sluice/analytics';
+import { applyStageStates, runStageTableSink, syncStageTables } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { type ProjectionStore, openProjectionStore, rebuild, stageStateSource, startProjector } from '@sluice/projector';
+import type { SluiceEvent } from '@sluice/schemas';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { testBackends } from '../../packages/analytics/src/test-backends.js';
+import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
+import { clickhouseStageRows, projectorStageRows } from './stage-rows.js';
+
+/*
+ * The projector's read models -> the stage-table sink -> ClickHouse, all real
+ * (SQLite files, chDB; a ClickHouse server too when CLICKHOUSE_URL is set).
+ * "Equal" compares what a reader sees (FINAL) with the projector's rows.
+ */
+
+const rules = demoRules();
+
+/** A visitor who browses, converts on a form (both ids), identifies and requests a demo. */
+function stitchedJourney(): SluiceEvent[] {
+  const anon = eventsFor({ anonymousId: 'v1' }, 'v1');
+  const lead = eventsFor({ leadId: 'L1' }, 'L1');
+  return [
+    anon('ad_click', isoAt(0), {}, { source: 'google', channel: 'paid_search' }),
+    anon('visit', isoAt(0, 1)),
+    anon('visit', isoAt(1)),
+    eventsFor({ leadId: 'L1', anonymousId: 'v1' }, 'form')('form_submit', isoAt(2), { formId: 'contact' }),
+    lead('identify', isoAt(2, 1), { name: 'Ann', businessUnit: 'enterprise', role: 'economic_buyer', country: 'DE' }),
+    lead('demo_requested', isoAt(4)),
+  ];
+}
+
+/** A second lead and a visitor nobody claims, so the tables hold more than one actor of each kind. */
+function bystanders(): SluiceEvent[] {
+  const other = eventsFor({ leadId: 'L2' }, 'L2');
+  const visitor = eventsFor({ anonymousId: 'v9' }, 'v9');
+  return [other('form_submit', isoAt(1), { formId: 'newsletter' }), visitor('visit', isoAt(2), {}, { source: 'bing' })];
+}
+
+for (const backend of testBackends()) {
+  describe.skipIf(backend.skip)(`stage-table sink (${backend.name})`, () => {
+    let client: AnalyticsClient;
+    let tmp: TempDir;
+    let store: EventStore;
+    let projections: ProjectionStore;
+
+    beforeAll(async () => {
+      client = await backend.open();
+    });
+    afterAll(() => backend.close());
+    beforeEach(async () => {
+      await backend.reset(client);
+      tmp = tempDir('sluice-stage-sink-');
+      store = await openEventStore(tmp.path('events.sqlite'));
+      projections = openProjectionStore(tmp.path('projections.sqlite'));
+    });
+    afterEach(async () => {
+      projections.close();
+      await store.close();
+      tmp.remove();
+    });
+
+    /** Runs the live projector and the sink until both have everything; returns the ClickHouse rows. */
+    async function projectAndSink(config = rules) {
+      const projector = startProjector({ store, projections, config, batchSize: 2 });
+      const sink = runStageTableSink(stageStateSource(projections), client, { pageSize: 2 });
+      try {
+        await projector.caughtUp();
+        await sink.caughtUp();
+      } finally {
+        await sink.stop();
+        await projector.stop();
+      }
+      return clickhouseStageRows(client, config.version);
+    }
+
+    it('given a small log, when projected and sunk, then ClickHouse holds exactly the projector transitions and profiles', async () => {
+      await appendAll(store, [...stitchedJourney(), ...bystanders()]);
+      const rows = await projectAndSink();
+      expect(rows).toEqual(projectorStageRows(projections));
+      expect(rows.transitions.filter((t) => t.lead_id === 'L1').map((t) => [t.from_stage, t.stage, t.skipped])).toEqual([
+        ['visitor', 'lead', false],
+        ['lead', 'mql', true],
+        ['mql', 'sql', false],
+        ['', 'visitor', false],
+      ]);
+      expect(rows.transitions.map((t) => t.lead_id)).toContain('anon~v9');
+      expect(rows.profiles.find((p) => p.lead_id === 'L1')).toMatchObject({ business_unit: 'enterprise', source: 'google', role: 'economic_buyer', country: 'DE', stage: 'sql' });
+    });
+
+    it('given a lead in SQL, when an older disqualification arrives late, then ClickHouse drops the stages it never reached', async () => {
+      await appendAll(store, stitchedJourney());
+      const before = await projectAndSink();
+      expect(before.transitions.filter((t) => t.lead_id === 'L1').map((t) => t.stage).sort()).toEqual(['lead', 'mql', 'sql', 'visitor']);
+
+      await appendAll(store, [eventsFor({ leadId: 'L1' }, 'late')('disqualified', isoAt(3, 30), { reason: 'spam' })]);
+      const after = await projectAndSink();
+      expect(after.transitions.filter((t) => t.lead_id === 'L1').map((t) => t.stage).sort()).toEqual(['lead', 'visitor']);
+      expect(after.profiles.find((p) => p.lead_id === 'L1')!.stage).toBe('lead');
+      expect(after).toEqual(projectorStageRows(projections));
+    });
+
+    it('given an anonymous history already in ClickHouse, when it is merged into a lead, then its own transitions are removed and the lead carries them', async () => {
+      const journey = stitchedJourney();
+      await appendAll(store, journey.slice(0, 3));
+      const anonymous = await projectAndSink();
+      expect(anonymous.transitions.map((t) => [t.lead_id, t.stage])).toEqual([['anon~v1', 'visitor']]);
+
+      await appendAll(store, journey.slice(3));
+      const merged = await projectAndSink();
+      expect(merged.transitions.filter((t) => t.lead_id === 'anon~v1')).toEqual([]);
+      expect(merged.transitions.find((t) => t.lead_id === 'L1' && t.stage === 'visitor')?.entered_ms).toBe(Date.parse(isoAt(0)));
+      expect(merged).toEqual(projectorStageRows(projections));
+    });
+
+    it('given everything sunk, when every subject is delivered again (same pages, then a rebuild of the same log), then the rows do not change', async () => {
+      await appendAll(store, [...stitchedJourney(), ...bystanders(), ...demoEvents(600, 4)]);
+      const once = await projectAndSink();
+      expect(once).toEqual(projectorStageRows(projections));
+
+      // the same pages at the same version: a crash after the writes, before the checkpoint
+      const source = stageStateSource(projections);
+      const head = source.head();
+      const all = source.read({ after: 0, until: head.position, limit: 1_000_000, cursor: undefined });
+      await applyStageStates(client, rules.version, all.subjects, all.position);
+      await applyStageStates(client, rules.version, all.subjects, all.position);
+      expect(await clickhouseStageRows(client, rules.version)).toEqual(once);
+
+      // a rebuild is a new build: its first pass writes every subject again, at the same position
+      await rebuild({ store, projections, config: rules });
+      const again = await syncStageTables(stageStateSource(projections), client);
+      expect(again).toMatchObject({ from: 0, to: head.position, subjects: all.subjects.length });
+      expect(await clickhouseStageRows(client, rules.version)).toEqual(once);
+      // and a pass with nothing new writes nothing
+      expect(await syncStageTables(stageStateSource(projections), client)).toMatchObject({ from: head.position, to: head.position, subjects: 0 });
+    });
+
+    it('given a rebuild under a new rule version, when synced, then that version equals the rebuilt read models and the old one stays', async () => {
+      await appendAll(store, [...stitchedJourney(), ...bystanders()]);
+      const v1 = await projectAndSink();
+      const next = demoRules('demo-rules-2');
+      await rebuild({ store, projections, config: next });
+      await syncStageTables(stageStateSource(projections), client);
+      expect(await clickhouseStageRows(client, next.version)).toEqual(projectorStageRows(projections));
+      expect(await clickhouseStageRows(client, rules.version)).toEqual(v1);
+    });
+
+    it('given read models rebuilt while still behind what ClickHouse holds for their rules, when synced, then the sink waits for the projector instead of writing older state', async () => {
+      await appendAll(store, stitchedJourney());
+      await projectAndSink();
+      await appendAll(store, [eventsFor({ leadId: 'L1' }, 'late')('disqualified', isoAt(3, 30), { reason: 'spam' })]);
+      const expected = await projectAndSink();
+
+      // a rebuild killed early: the new build stops at position 3
+      const head = await store.headPosition();
+      const partial = openProjectionStore(tmp.path('partial.sqlite'));
+      try {
+        const shortLog = { readAll: store.readAll.bind(store), readStream: store.readStream.bind(store), headPosition: async () => 3 } as unknown as EventStore;
+        await rebuild({ store: shortLog, projections: partial, config: rules });
+        expect(await syncStageTables(stageStateSource(partial), client)).toMatchObject({ from: 0, to: 0, subjects: 0, waitingFor: head });
+        expect(await clickhouseStageRows(client, rules.version)).toEqual(expected);
+      } finally {
+        partial.close();
+      }
+    });
+  });
+}
