@@ -1,16 +1,23 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createAnalyticsClient, migrate, syncStageTables } from '@sluice/analytics';
+import type { StageSyncResult } from '@sluice/analytics';
 import { parseRuleConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/config';
 import type { EventStore } from '@sluice/event-store';
-import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/projector';
-import type { WhatIfResult } from '@sluice/projector';
+import { contentHash, openProjectionStore, rebuild, stageStateSource, whatIf } from '@sluice/projector';
+import type { ProjectionStore, WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
 import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { Progress } from '../progress.js';
 import type { Settings } from '../settings.js';
 
-/** Rebuilds every read model from the log under the current rules, with progress. */
+/**
+ * Rebuilds every read model from the log under the current rules, with
+ * progress, then brings ClickHouse's stage tables of those rules to equal
+ * them (the rebuild is a new build, so the stage-table sink writes every
+ * subject again; other rule versions' rows stay).
+ */
 export async function rebuildReadModels(store: EventStore, settings: Settings, json: boolean): Promise<void> {
   mkdirSync(settings.dataDir, { recursive: true });
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
@@ -19,15 +26,34 @@ export async function rebuildReadModels(store: EventStore, settings: Settings, j
     const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => progress.update(p.position) });
     progress.done();
     const hash = contentHash(projections);
-    const summary = { ...result, configVersion: settings.config.version, contentHash: hash };
+    const stageTables = await syncRebuiltStageTables(projections, settings);
+    const summary = { ...result, configVersion: settings.config.version, contentHash: hash, stageTables: { position: stageTables.to, subjects: stageTables.subjects } };
     if (json) printJson(summary);
     else
       console.log(
         `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
-          `in ${formatDuration(result.seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(result.seconds, 1e-9)))} events/s); content hash ${hash}`,
+          `in ${formatDuration(result.seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(result.seconds, 1e-9)))} events/s); content hash ${hash}; ` +
+          `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written`,
       );
   } finally {
     projections.close();
+  }
+}
+
+async function syncRebuiltStageTables(projections: ProjectionStore, settings: Settings): Promise<StageSyncResult> {
+  const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+  try {
+    await migrate(client);
+    const synced = await syncStageTables(stageStateSource(projections), client);
+    if (synced.waitingFor !== undefined) {
+      throw new CliError(
+        `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond this log's head (${projections.state().position}): ` +
+          'they were built from another log; the stage tables were left as they are',
+      );
+    }
+    return synced;
+  } finally {
+    await client.close();
   }
 }
 

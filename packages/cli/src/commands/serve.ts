@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
-import { ProjectionConfigMismatchError, openProjectionStore, startProjector } from '@sluice/projector';
+import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
+import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { startServer } from '@sluice/api';
 import { CliError } from '../output.js';
@@ -9,8 +9,11 @@ import type { Settings } from '../settings.js';
 /**
  * The embedded default in one process: the SQLite store, the projector (read
  * models in <dataDir>/projections.sqlite), the touchpoint sink into
- * ClickHouse (chDB in the data directory, or a server at CLICKHOUSE_URL) and
- * the API. Closing stops the followers first, then their stores.
+ * ClickHouse (chDB in the data directory, or a server at CLICKHOUSE_URL), the
+ * stage-table sink (the read models' transitions and profiles into
+ * ClickHouse: @sluice/analytics reads @sluice/projector's read models through
+ * a port, composed here so neither package depends on the other) and the
+ * API. Closing stops the followers first, then their stores.
  */
 export async function serve(store: EventStore, settings: Settings): Promise<void> {
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
@@ -27,9 +30,14 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
   try {
     await migrate(client);
     const sink = await runTouchpointSink(store, client, { onError: (err) => console.error('sluice: the ClickHouse sink stopped:', err) });
-    const closeAll = async () => {
+    const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => console.error('sluice: the ClickHouse stage-table sink stopped:', err) });
+    const stopFollowers = async () => {
       await projector.stop();
+      await stageSink.stop();
       await sink.stop();
+    };
+    const closeAll = async () => {
+      await stopFollowers();
       projections.close();
       await client.close();
       await store.close();
@@ -37,7 +45,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     await startServer(
       {
         store,
-        analytics: { client, sink },
+        analytics: { client, sink, stageSink },
         projections: { projector, projections, config: settings.config },
         limits: settings.limits,
         apiKeys: settings.apiKeys,
@@ -46,8 +54,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       { host: settings.host, port: settings.port },
       closeAll,
     ).catch(async (err: unknown) => {
-      await sink.stop();
-      await projector.stop();
+      await stopFollowers();
       throw err;
     });
     const address = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
