@@ -17,7 +17,8 @@
  *   node --import tsx packages/event-store/scripts/measure-postgres-append-throughput.ts [batches] [batchSize] [instances]
  *
  * The server comes from the test kit (SLUICE_TEST_POSTGRES_URL / DATABASE_URL,
- * else the local one); every run uses its own schema and drops it.
+ * else a container where Docker answers, else the local one); every run uses
+ * its own schema and drops it.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -144,4 +145,5 @@ try {
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  if ('stop' in postgres) await postgres.stop();
 }

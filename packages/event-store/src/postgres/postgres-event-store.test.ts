@@ -13,6 +13,10 @@ const postgres = await resolvePostgres();
 const skipReason = 'skip' in postgres ? postgres.skip : undefined;
 if (skipReason) console.warn(`postgres event store tests skipped: ${skipReason}`);
 const url = 'url' in postgres ? postgres.url : '';
+// a container resolvePostgres started for this file goes with it
+afterAll(async () => {
+  if ('stop' in postgres) await postgres.stop();
+});
 
 /** Every store a test opens gets its own schema, dropped afterwards. */
 async function openIsolated(label: string, options: Partial<PostgresEventStoreOptions> = {}) {

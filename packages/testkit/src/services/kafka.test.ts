@@ -20,7 +20,7 @@ function available(resolution: KafkaResolution, suite: string): KafkaService | u
   return resolution;
 }
 
-function client(kafka: KafkaService): Kafka {
+function client(kafka: Pick<KafkaService, 'brokers'>): Kafka {
   // kafkajs logs the retriable errors of a broker that is still loading its
   // coordinators; a real failure surfaces as a rejected call instead.
   return new Kafka({ clientId: 'testkit-kafka-test', brokers: kafka.brokers, logLevel: logLevel.NOTHING });

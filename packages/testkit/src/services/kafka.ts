@@ -1,23 +1,25 @@
-// Kafka for tests: an explicit KAFKA_BROKERS, else the single-node KRaft broker
-// from infra/kafka (jars from Maven Central, run with the machine's Java), else
-// a skip with its reason. Our machines have no Docker engine, so testcontainers
-// is not wired in; the reason says so when nothing else could be had.
+// Kafka for tests: an explicit KAFKA_BROKERS, else a container when a Docker
+// engine answers, else the single-node KRaft broker from infra/kafka (jars from
+// Maven Central, run with the machine's Java), else a skip with every reason.
 //
-// One broker per test run: wire kafka-global-setup.ts into vitest's globalSetup
-// and the first test file that asks starts a broker on ports chosen for the run,
-// later files find it running, and the run's teardown stops it. Without that
-// wiring every resolveKafka() starts its own broker and the caller stops it.
+// One broker per test run: wire kafka-global-setup.ts into vitest's globalSetup.
+// With Docker it starts the run's container before the workers fork and hands
+// them its address; without, the first test file that asks starts a local
+// broker on ports chosen for the run and later files find it running. Either
+// way the run's teardown stops it. Without that wiring every resolveKafka()
+// starts its own broker and the caller stops it.
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { noDockerEngine, pingDockerEngine, type ResolveServiceOptions } from './docker.js';
 
 export interface KafkaService {
   /** bootstrap addresses, `host:port` */
   brokers: string[];
+  source: 'environment' | 'container' | 'local';
   /** present when this call started the broker: stop it (and drop its data) when done */
   stop?: () => Promise<void>;
   /** present when the broker is a local one this process may restart (see restartKafka) */
@@ -26,7 +28,7 @@ export interface KafkaService {
 
 export type KafkaResolution = KafkaService | { skip: string };
 
-export interface ResolveKafkaOptions {
+export interface ResolveKafkaOptions extends ResolveServiceOptions {
   /**
    * A broker of the caller's own, which it may restart: always a fresh local
    * broker (never KAFKA_BROKERS nor the run's shared one, whose other users a
@@ -43,19 +45,42 @@ export const runBrokerEnv = {
   port: 'SLUICE_KAFKA_RUN_PORT',
   /** the test runner's pid: the broker stops itself if that process dies without its teardown */
   ownerPid: 'SLUICE_KAFKA_RUN_OWNER_PID',
+  /** bootstrap address of the run's container broker, when the global setup started one */
+  containerBrokers: 'SLUICE_KAFKA_RUN_CONTAINER_BROKERS',
 } as const;
 
 const infraDir = fileURLToPath(new URL('../../../../infra/kafka/', import.meta.url));
 
+/**
+ * The image the container step runs. The official @testcontainers/kafka
+ * module drives the Confluent image's own start scripts (/etc/confluent/docker),
+ * so apache/kafka would need a hand-made container; cp-kafka 8.0 is Apache
+ * Kafka 4.0 in KRaft mode, the same major as the local broker (infra/kafka),
+ * whose protocol kafkajs 2.2.4 is tested against in kafka.test.ts.
+ */
+const KAFKA_IMAGE = 'confluentinc/cp-kafka:8.0.0';
+/** The module's PLAINTEXT listener for clients outside the container network. */
+const KAFKA_CLIENT_PORT = 9093;
+
 export async function resolveKafka(options: ResolveKafkaOptions = {}): Promise<KafkaResolution> {
-  const external = process.env.KAFKA_BROKERS?.trim();
+  const { env = process.env, dockerEngine = pingDockerEngine } = options;
+  const external = env.KAFKA_BROKERS?.trim();
   if (external && !options.exclusive) {
-    return { brokers: external.split(',').map((broker) => broker.trim()) };
+    return { brokers: splitBrokers(external), source: 'environment' };
   }
-  const tried = [
-    external ? 'KAFKA_BROKERS is set but cannot be restarted from here' : 'KAFKA_BROKERS is not set',
-    await dockerEngineStatus(),
-  ];
+  const runContainer = env[runBrokerEnv.containerBrokers];
+  if (runContainer && !options.exclusive) return { brokers: splitBrokers(runContainer), source: 'container' };
+  const tried = [external ? 'KAFKA_BROKERS is set but cannot be restarted from here' : 'KAFKA_BROKERS is not set'];
+
+  const engine = await dockerEngine(env);
+  if (engine.answers && !options.exclusive) return startKafkaContainer();
+  tried.push(
+    engine.answers
+      ? // Docker maps the client port anew when a container restarts, and the
+        // broker would keep advertising the old one: a broker to restart is a local one.
+        'a Docker engine answers, but a container broker cannot be restarted in place'
+      : noDockerEngine(engine),
+  );
 
   const java = await javaMajorVersion();
   if (java === undefined) return { skip: [...tried, 'local broker: java not found (it needs Java 17+)'].join('; ') };
@@ -66,20 +91,39 @@ export async function resolveKafka(options: ResolveKafkaOptions = {}): Promise<K
     return { skip: [...tried, `local broker: could not fetch the jars from Maven Central: ${fetched.stderr.trim()}`].join('; ') };
   }
 
-  const runDataDir = process.env[runBrokerEnv.dataDir];
-  const runPort = process.env[runBrokerEnv.port];
-  const runOwner = process.env[runBrokerEnv.ownerPid];
+  const runDataDir = env[runBrokerEnv.dataDir];
+  const runPort = env[runBrokerEnv.port];
+  const runOwner = env[runBrokerEnv.ownerPid];
   if (runDataDir && runPort && runOwner && !options.exclusive) {
     // start.sh is idempotent under a lock: the first file of the run starts the
     // broker, the others find it running. The global setup's teardown stops it.
     const address = await startBroker(['--port', runPort, '--data-dir', runDataDir, '--owner-pid', runOwner]);
-    return { brokers: [address] };
+    return { brokers: [address], source: 'local' };
   }
   return startOwnBroker();
 }
 
+/**
+ * A KRaft broker in a container, stopped (and removed) by `stop`. testcontainers
+ * is imported here, not at the top, so a machine without Docker never loads it.
+ * An engine that answers but cannot start it is a fault to see: this throws.
+ */
+export async function startKafkaContainer(): Promise<KafkaService & { stop: () => Promise<void> }> {
+  const { KafkaContainer } = await import('@testcontainers/kafka');
+  const container = await new KafkaContainer(KAFKA_IMAGE).start();
+  return {
+    brokers: [`${container.getHost()}:${container.getMappedPort(KAFKA_CLIENT_PORT)}`],
+    source: 'container',
+    stop: async () => void (await container.stop()),
+  };
+}
+
+function splitBrokers(list: string): string[] {
+  return list.split(',').map((broker) => broker.trim());
+}
+
 /** Restart a broker this process started, as a crash-and-recover test needs: a clean stop, then a start on the same data. */
-export async function restartKafka(kafka: KafkaService): Promise<void> {
+export async function restartKafka(kafka: Pick<KafkaService, 'brokers' | 'restart'>): Promise<void> {
   if (!kafka.restart) {
     throw new Error(`cannot restart ${kafka.brokers.join(',')}: not a local broker of this caller (ask resolveKafka({ exclusive: true }))`);
   }
@@ -107,6 +151,7 @@ async function startOwnBroker(): Promise<KafkaService> {
   const address = await startBroker(args);
   return {
     brokers: [address],
+    source: 'local',
     stop: async () => {
       await stopBroker(dataDir);
       await rm(dataDir, { recursive: true, force: true });
@@ -151,22 +196,6 @@ function javaMajorVersion(): Promise<number | undefined> {
       const match = /version "(?:1\.)?(\d+)/.exec(stderr);
       resolve(match?.[1] === undefined ? undefined : Number(match[1]));
     });
-  });
-}
-
-/** Whether a Docker engine answers, for the skip reason (testcontainers is not wired in). */
-function dockerEngineStatus(): Promise<string> {
-  const host = process.env.DOCKER_HOST;
-  const socketPath = host?.startsWith('unix://') ? host.slice('unix://'.length) : '/var/run/docker.sock';
-  if (host && !host.startsWith('unix://')) return Promise.resolve(`DOCKER_HOST=${host} is not probed (testcontainers is not wired in)`);
-  return new Promise((resolve) => {
-    const ping = request({ socketPath, path: '/_ping', timeout: 2000 }, (response) => {
-      response.resume();
-      resolve(`a Docker engine answers at ${socketPath}, but testcontainers is not wired in`);
-    });
-    ping.on('timeout', () => ping.destroy(new Error('timeout')));
-    ping.on('error', () => resolve('no Docker engine'));
-    ping.end();
   });
 }
 

@@ -8,27 +8,34 @@
  * data generators does not load a database driver.
  */
 import { randomBytes } from 'node:crypto';
-import { request } from 'node:http';
+import { noDockerEngine, pingDockerEngine, type ResolveServiceOptions } from './docker.js';
 
-export type PostgresResolution = { url: string; source: 'environment' | 'container' | 'local' } | { skip: string };
+export type PostgresResolution =
+  | { url: string; source: 'environment' | 'local' }
+  /** `stop` removes the container: call it when the tests are done with it. */
+  | { url: string; source: 'container'; stop: () => Promise<void> }
+  | { skip: string };
 
 /** The server our own machines run (trust auth). */
 export const LOCAL_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
+/** The major version the PostgreSQL event store is written against. */
+const POSTGRES_IMAGE = 'postgres:15';
+
 const PROBE_TIMEOUT_MS = 2000;
 
-export async function resolvePostgres(
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Promise<PostgresResolution> {
+export async function resolvePostgres(options: ResolveServiceOptions = {}): Promise<PostgresResolution> {
+  const { env = process.env, dockerEngine = pingDockerEngine } = options;
   // An explicit URL is used as given, never probed: if it is down, the tests
   // should fail, not skip.
   const explicit = env.SLUICE_TEST_POSTGRES_URL || env.DATABASE_URL;
   if (explicit) return { url: explicit, source: 'environment' };
   const reasons = ['neither SLUICE_TEST_POSTGRES_URL nor DATABASE_URL is set'];
 
-  const container = await startPostgresContainer(env);
-  if ('url' in container) return { url: container.url, source: 'container' };
-  reasons.push(container.unavailable);
+  const engine = await dockerEngine(env);
+  // An engine that answers but cannot start the container is a fault to see, not a reason to skip.
+  if (engine.answers) return startPostgresContainer();
+  reasons.push(noDockerEngine(engine));
 
   const localFailure = await probePostgres(LOCAL_POSTGRES_URL);
   if (localFailure === undefined) return { url: LOCAL_POSTGRES_URL, source: 'local' };
@@ -37,48 +44,14 @@ export async function resolvePostgres(
 }
 
 /**
- * The testcontainers step. With no Docker engine (our own machines) there is
- * nothing to start. When one answers, this is where a postgres:15 container
- * would be started; testcontainers is not a dependency of the test kit, so
- * that case is reported and resolution falls through to the local server.
+ * testcontainers is imported here, not at the top, so that importing
+ * `@sluice/testkit` (for its data generators, or on a machine without Docker)
+ * does not load it. The module waits until the server accepts connections.
  */
-async function startPostgresContainer(
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<{ url: string } | { unavailable: string }> {
-  const engine = await pingDockerEngine(env);
-  if (!engine.answers) return { unavailable: `no Docker engine (${engine.reason})` };
-  return { unavailable: 'a Docker engine answers, but testcontainers is not a dependency of @sluice/testkit' };
-}
-
-/** GET /_ping on DOCKER_HOST (unix:// or tcp://) or the default socket. */
-function pingDockerEngine(
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<{ answers: true } | { answers: false; reason: string }> {
-  const dockerHost = env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-  let target: { socketPath: string } | { host: string; port: number };
-  if (dockerHost.startsWith('unix://')) {
-    target = { socketPath: dockerHost.slice('unix://'.length) };
-  } else if (dockerHost.startsWith('tcp://')) {
-    const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-    target = { host: url.hostname, port: Number(url.port || 2375) };
-  } else {
-    return Promise.resolve({ answers: false, reason: `unsupported DOCKER_HOST ${dockerHost}` });
-  }
-  return new Promise((resolve) => {
-    const ping = request({ ...target, path: '/_ping', timeout: PROBE_TIMEOUT_MS }, (response) => {
-      response.resume();
-      resolve(
-        response.statusCode === 200
-          ? { answers: true }
-          : { answers: false, reason: `${dockerHost} answered /_ping with HTTP ${response.statusCode}` },
-      );
-    });
-    ping.on('timeout', () => ping.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS} ms`)));
-    ping.on('error', (err: NodeJS.ErrnoException) =>
-      resolve({ answers: false, reason: `${dockerHost}: ${err.code ?? err.message}` }),
-    );
-    ping.end();
-  });
+async function startPostgresContainer(): Promise<PostgresResolution> {
+  const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
+  const container = await new PostgreSqlContainer(POSTGRES_IMAGE).start();
+  return { url: container.getConnectionUri(), source: 'container', stop: async () => void (await container.stop()) };
 }
 
 /** undefined when the server accepts a connection and a query; otherwise why not. */
