@@ -7,8 +7,9 @@ export default defineConfig({
     // chDB binds one data directory per process and better-sqlite3 is native:
     // forked workers keep each test file in its own process.
     pool: 'forks',
-    // one Kafka broker per run, started by the first test that asks for it (packages/testkit/src/services/kafka.ts)
-    globalSetup: ['packages/testkit/src/services/kafka-global-setup.ts'],
+    // one Kafka broker per run (packages/testkit/src/services/kafka.ts) and one
+    // ClickHouse server per run when there is one to be had (clickhouse.ts)
+    globalSetup: ['packages/testkit/src/services/kafka-global-setup.ts', 'packages/testkit/src/services/clickhouse-global-setup.ts'],
     testTimeout: 60_000,
     // the JSON report feeds the closing line of .ci/run (scripts/ci/summary.mjs)
     reporters: ['default', 'json'],

@@ -1,14 +1,18 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CLICKHOUSE_SERVER_KEY } from '@sluice/testkit';
+import { inject } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import { createAnalyticsClient } from './client.js';
 import { migrate } from './migrations.js';
 
 /**
  * The ClickHouse backends a test file runs against: embedded chDB always, a
- * server when CLICKHOUSE_URL is set (skipped with the reason printed
- * otherwise). Test-only: it reads the environment.
+ * server when the run has one (skipped with the reason printed otherwise).
+ * The server is resolved once per run by @sluice/testkit's ClickHouse global
+ * setup (CLICKHOUSE_URL, else a container when a Docker engine answers) and
+ * injected here. Test-only.
  *
  * chDB binds one data directory per process and vitest runs each file in its
  * own forked process, so a file gets ONE chDB directory, shared by its suites;
@@ -40,8 +44,9 @@ let server: { admin: AnalyticsClient; client: AnalyticsClient; database: string 
 let warned = false;
 
 export function testBackends(): TestBackend[] {
-  const url = process.env.CLICKHOUSE_URL;
-  const serverSkip = url ? undefined : 'CLICKHOUSE_URL is not set: the ClickHouse server variant is skipped (embedded chDB runs)';
+  const provided = inject(CLICKHOUSE_SERVER_KEY);
+  const url = 'url' in provided ? provided.url : undefined;
+  const serverSkip = 'skip' in provided ? `${provided.skip}: the ClickHouse server variant is skipped (embedded chDB runs)` : undefined;
   if (serverSkip && !warned) console.warn(`[analytics] ${serverSkip}`);
   warned = true;
   return [

@@ -1,3 +1,5 @@
 export * from './demo/index.js';
 export * from './services/kafka.js';
 export * from './services/postgres.js';
+export * from './services/clickhouse.js';
+export type { DockerEngine, DockerProbe, ResolveServiceOptions } from './services/docker.js';
