@@ -56,7 +56,7 @@ const Condition = z.discriminatedUnion(
   { error: 'op must be "eq" (with value) or "in" (with values)' },
 );
 
-const EventType = z.string({ error: 'must be an event type (a string)' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
+export const EventType = z.string({ error: 'must be an event type (a string)' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
   error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
 });
 

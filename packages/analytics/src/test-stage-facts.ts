@@ -49,7 +49,7 @@ const nearby = fc.oneof(fc.constantFrom(-1, 0, 1), fc.integer({ min: -2 * DAY, m
 const gap = fc.oneof(fc.constantFrom('zero', 'window', 'window+1', 'window-1', 'negative'), fc.integer({ min: 1, max: 4 * DAY }));
 const VALUES = ['a', 'b', ''] as const;
 const SIZES = [0, 1, 10, 11, 50, 51, 200, 1000, 5000, 5001];
-const profileArb: fc.Arbitrary<LeadProfileFacts> = fc.record({
+export const profileArb: fc.Arbitrary<LeadProfileFacts> = fc.record({
   businessUnit: fc.constantFrom(...VALUES),
   source: fc.constantFrom(...VALUES),
   channel: fc.constantFrom(...VALUES),
