@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StageFact } from './stage-conversion.js';
 import type { TimeToConvertSpec } from './time-to-convert.js';
-import { AUTO_HISTOGRAM_EDGES_MS, durationLabel, histogramBucketOf, histogramBuckets, timeToConvert } from './time-to-convert.js';
+import { AUTO_HISTOGRAM_EDGES_MS, durationLabel, histogramBucketOf, histogramBuckets, timeToConvert, touchpointTimeToConvert } from './time-to-convert.js';
+import type { FunnelTouchpoint } from './touchpoint.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -101,5 +102,46 @@ describe('time to convert reference, by example', () => {
     ]);
     expect([0, HOUR - 1, HOUR, DAY].map((d) => histogramBucketOf([HOUR, DAY], d))).toEqual([0, 0, 1, 2]);
     expect(AUTO_HISTOGRAM_EDGES_MS.map(durationLabel).join(' ')).toBe('1m 5m 15m 1h 6h 1d 2d 7d 14d 30d 60d 90d 180d 365d 730d');
+  });
+});
+
+describe('time to convert between touchpoint steps, by example', () => {
+  let position = 0;
+  const tp = (actorId: string, type: string, occurredAtMs: number, source = ''): FunnelTouchpoint => ({
+    actorId,
+    occurredAtMs,
+    position: ++position,
+    type,
+    fields: { source, channel: '', campaign: '', accountId: '' },
+    properties: {},
+  });
+  const steps = { from: { type: 'visit', where: [{ key: 'source', values: ['google'] }] }, to: { type: 'form_submit', where: [] } };
+  const range = { fromMs: t0, toMs: t0 + 10 * DAY, edgesMs: [HOUR] };
+
+  it('given actors with several visits, when they submit forms, then each counts once, from its first matching visit in range', () => {
+    const log = [
+      tp('A', 'visit', t0 - 1, 'google'), // before the range: not A's entry
+      tp('A', 'visit', t0 + HOUR, 'google'), // A enters here
+      tp('A', 'visit', t0 + 2 * HOUR, 'google'),
+      tp('A', 'form_submit', t0 + 3 * HOUR), // 2 h after the entry
+      tp('B', 'visit', t0, 'bing'), // does not match the step
+      tp('B', 'visit', t0 + HOUR, 'google'),
+      tp('B', 'form_submit', t0 + HOUR), // the same millisecond counts: 0 ms
+      tp('C', 'form_submit', t0), // a form before the visit
+      tp('C', 'visit', t0 + DAY, 'google'), // never converts after it
+    ];
+    // A: 2 h (bucket >=1h), B: 0 ms (bucket 0-1h), C: entered, not converted
+    // mean 1 h; median (h = 1.5) 1 h; p90 (h = 1.9) 0.9 x 2 h
+    const { rows } = touchpointTimeToConvert(log, { ...steps, ...range, breakdown: 'source' });
+    expect(rows).toEqual([{ segment: 'google', entered: 3, converted: 2, meanMs: HOUR, medianMs: HOUR, p90Ms: (1.9 - 1) * 2 * HOUR, histogram: [1, 1] }]);
+    // a window of 1 h leaves A out; as of just before A's form, A has not converted
+    expect(touchpointTimeToConvert(log, { ...steps, ...range, windowMs: HOUR }).rows[0]).toMatchObject({ converted: 1, histogram: [1, 0] });
+    expect(touchpointTimeToConvert(log, { ...steps, ...range, asOfMs: t0 + 3 * HOUR - 1 }).rows[0]).toMatchObject({ converted: 1 });
+  });
+
+  it('given a step that is both from and to, then the entry event does not convert itself', () => {
+    const visits = { from: { type: 'visit', where: [] }, to: { type: 'visit', where: [] } };
+    const log = [tp('A', 'visit', t0), tp('A', 'visit', t0 + HOUR), tp('B', 'visit', t0)];
+    expect(touchpointTimeToConvert(log, { ...visits, ...range }).rows).toEqual([expect.objectContaining({ entered: 2, converted: 1, histogram: [0, 1] })]);
   });
 });

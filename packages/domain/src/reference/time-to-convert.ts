@@ -1,6 +1,9 @@
 import { DAY_MS, MINUTE_MS } from '../time.js';
+import type { FunnelMatcher } from './funnel.js';
+import { matchesFunnelMatcher, valueOfKey } from './funnel.js';
 import type { StageFact } from './stage-conversion.js';
 import { keepLargestSegments, quantileInclusive } from './stage-conversion.js';
+import type { FunnelTouchpoint } from './touchpoint.js';
 
 /**
  * Reference implementation of time to convert between two stages: plain
@@ -32,6 +35,17 @@ import { keepLargestSegments, quantileInclusive } from './stage-conversion.js';
  *   without a profile); with a segment limit the segments with the most
  *   entries are kept (ties by value). Rows: one per segment with entries,
  *   sorted by segment.
+ *
+ * Between two touchpoint steps ({@link touchpointTimeToConvert}) instead of
+ * stages: actors as funnels count them (a lead with the anonymous history it
+ * owns, or an unclaimed visitor); a step is an event type with the funnel's
+ * conditions. An actor enters with its FIRST `from` event in [fromMs, toMs)
+ * (by time, ties by log position); it converts with the first `to` event at
+ * or after that event's millisecond (any position: the same millisecond
+ * counts), other than the `from` event itself, within the window (inclusive).
+ * asOf: events after it are ignored. The segment is the value of the
+ * breakdown key on the `from` event ('' when missing). Statistics, histogram
+ * and segment limit as above.
  */
 
 export interface TimeToConvertSpec {
@@ -140,21 +154,64 @@ export function histogramReport(edgesMs: TimeToConvertSpec['edgesMs'], rows: rea
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
+/** What both variants share: the range, window, asOf, buckets and segment limit. */
+type DistributionSpec = Omit<TimeToConvertSpec, 'from' | 'to'>;
+
 /** Time to convert from `from` to `to` over the facts (see the semantics); `segmentOf` maps a lead to its segment value. */
 export function timeToConvert(facts: readonly StageFact[], spec: TimeToConvertSpec, segmentOf: (leadId: string) => string = () => ''): TimeToConvertReport {
   const visible = facts.filter((f) => (spec.asOfMs === undefined || f.enteredAtMs <= spec.asOfMs) && (f.stage === spec.from || f.stage === spec.to));
   const toAt = new Map<string, number>();
   for (const f of visible) if (f.stage === spec.to) toAt.set(f.leadId, f.enteredAtMs);
+  const entries = visible
+    .filter((f) => f.stage === spec.from && f.enteredAtMs >= spec.fromMs && f.enteredAtMs < spec.toMs)
+    .map((f) => ({ segment: segmentOf(f.leadId), fromMs: f.enteredAtMs, toMs: toAt.get(f.leadId) }));
+  return distribution(entries, spec);
+}
+
+export interface TouchpointTimeToConvertSpec extends DistributionSpec {
+  from: FunnelMatcher;
+  to: FunnelMatcher;
+  /** An envelope key or properties.<path>, read on the `from` event. */
+  breakdown?: string | undefined;
+}
+
+const byTimeThenPosition = (a: FunnelTouchpoint, b: FunnelTouchpoint) => a.occurredAtMs - b.occurredAtMs || a.position - b.position;
+
+/** Time to convert between two touchpoint steps, per actor (see the semantics). */
+export function touchpointTimeToConvert(touchpoints: readonly FunnelTouchpoint[], spec: TouchpointTimeToConvertSpec): TimeToConvertReport {
+  const byActor = new Map<string, FunnelTouchpoint[]>();
+  for (const tp of touchpoints) {
+    if (spec.asOfMs !== undefined && tp.occurredAtMs > spec.asOfMs) continue;
+    let events = byActor.get(tp.actorId);
+    if (!events) byActor.set(tp.actorId, (events = []));
+    events.push(tp);
+  }
+  const entries: Entry[] = [];
+  for (const events of byActor.values()) {
+    events.sort(byTimeThenPosition);
+    const from = events.find((e) => e.occurredAtMs >= spec.fromMs && e.occurredAtMs < spec.toMs && matchesFunnelMatcher(e, spec.from));
+    if (!from) continue;
+    const to = events.find((e) => e !== from && e.occurredAtMs >= from.occurredAtMs && matchesFunnelMatcher(e, spec.to));
+    entries.push({ segment: spec.breakdown === undefined ? '' : valueOfKey(from, spec.breakdown), fromMs: from.occurredAtMs, toMs: to?.occurredAtMs });
+  }
+  return distribution(entries, spec);
+}
+
+/** One entry into `from`: its segment, when, and when `to` was reached (if ever). */
+interface Entry {
+  segment: string;
+  fromMs: number;
+  toMs: number | undefined;
+}
+
+function distribution(entries: readonly Entry[], spec: DistributionSpec): TimeToConvertReport {
   const edges = histogramEdgesOf(spec.edgesMs);
   const cells = new Map<string, { entered: number; durations: number[] }>();
-  for (const f of visible) {
-    if (f.stage !== spec.from || f.enteredAtMs < spec.fromMs || f.enteredAtMs >= spec.toMs) continue;
-    const segment = segmentOf(f.leadId);
-    let cell = cells.get(segment);
-    if (!cell) cells.set(segment, (cell = { entered: 0, durations: [] }));
+  for (const e of entries) {
+    let cell = cells.get(e.segment);
+    if (!cell) cells.set(e.segment, (cell = { entered: 0, durations: [] }));
     cell.entered++;
-    const reached = toAt.get(f.leadId);
-    const duration = reached === undefined ? undefined : reached - f.enteredAtMs;
+    const duration = e.toMs === undefined ? undefined : e.toMs - e.fromMs;
     if (duration !== undefined && duration >= 0 && (spec.windowMs === undefined || duration <= spec.windowMs)) cell.durations.push(duration);
   }
   let rows: TimeToConvertRow[] = [...cells].map(([segment, c]) => {
