@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { StageConversionResult } from '@sluice/analytics';
-import { appendAll, demoEvents, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
+import { appendAll, childSkipReason, demoEvents, openEventStore, runFixture, tempDir } from '../../packages/projector/src/test-support.js';
 import type { StageRows } from './stage-rows.js';
 
 /*
@@ -15,12 +13,9 @@ import type { StageRows } from './stage-rows.js';
  * conversion answer equal those of a clean run in another data directory.
  */
 
-const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const script = fileURLToPath(new URL('./fixtures/project-and-sink-until-killed.ts', import.meta.url));
 
-// tsx is a root devDependency; `--import tsx` resolves it from the child's cwd (the repo root).
-const skipReason = existsSync(join(repoRoot, 'node_modules', 'tsx')) ? undefined : `tsx is not installed under ${repoRoot}node_modules`;
-if (skipReason) console.warn(`stage-table sink kill test skipped: ${skipReason}`);
+if (childSkipReason) console.warn(`stage-table sink kill test skipped: ${childSkipReason}`);
 
 interface Run {
   lines: string[];
@@ -28,28 +23,8 @@ interface Run {
 }
 
 /** Runs the fixture; SIGKILLs it once it has written `pages` pages (never, when undefined). */
-function run(eventsPath: string, dataDir: string, pages?: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script, eventsPath, dataDir], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-      const seen = stdout.split('\n').filter((l) => l.startsWith('page ')).length;
-      if (!killed && pages !== undefined && seen >= pages) {
-        killed = true;
-        child.kill('SIGKILL');
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      if (signal === 'SIGKILL' || code === 0) resolve({ lines: stdout.split('\n').filter(Boolean), killed: signal === 'SIGKILL' });
-      else reject(new Error(`the fixture exited with ${code ?? signal}:\n${stderr}`));
-    });
-  });
-}
+const run = (eventsPath: string, dataDir: string, pages?: number): Promise<Run> =>
+  runFixture(script, [eventsPath, dataDir], pages === undefined ? undefined : { prefix: 'page ', count: pages });
 
 const resultOf = (r: Run) => {
   const line = r.lines.find((l) => l.startsWith('result '));
@@ -57,7 +32,7 @@ const resultOf = (r: Run) => {
   return JSON.parse(line.slice('result '.length)) as { clickhouse: StageRows; projector: StageRows; conversion: StageConversionResult };
 };
 
-describe.skipIf(skipReason)('stage-table sink under kill -9', () => {
+describe.skipIf(childSkipReason)('stage-table sink under kill -9', () => {
   it('given projector and sink killed mid-stream (twice), when restarted, then the ClickHouse stage tables and stage conversion equal a clean run', async () => {
     const tmp = tempDir('sluice-stage-sink-kill-');
     try {

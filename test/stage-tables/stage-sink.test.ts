@@ -5,7 +5,7 @@ import { type ProjectionStore, openProjectionStore, rebuild, stageStateSource, s
 import type { SluiceEvent } from '@sluice/schemas';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { testBackends } from '../../packages/analytics/src/test-backends.js';
-import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
+import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, stitchedJourney, tempDir } from '../../packages/projector/src/test-support.js';
 import { clickhouseStageRows, projectorStageRows } from './stage-rows.js';
 
 /*
@@ -15,20 +15,6 @@ import { clickhouseStageRows, projectorStageRows } from './stage-rows.js';
  */
 
 const rules = demoRules();
-
-/** A visitor who browses, converts on a form (both ids), identifies and requests a demo. */
-function stitchedJourney(): SluiceEvent[] {
-  const anon = eventsFor({ anonymousId: 'v1' }, 'v1');
-  const lead = eventsFor({ leadId: 'L1' }, 'L1');
-  return [
-    anon('ad_click', isoAt(0), {}, { source: 'google', channel: 'paid_search' }),
-    anon('visit', isoAt(0, 1)),
-    anon('visit', isoAt(1)),
-    eventsFor({ leadId: 'L1', anonymousId: 'v1' }, 'form')('form_submit', isoAt(2), { formId: 'contact' }),
-    lead('identify', isoAt(2, 1), { name: 'Ann', businessUnit: 'enterprise', role: 'economic_buyer', country: 'DE' }),
-    lead('demo_requested', isoAt(4)),
-  ];
-}
 
 /** A second lead and a visitor nobody claims, so the tables hold more than one actor of each kind. */
 function bystanders(): SluiceEvent[] {

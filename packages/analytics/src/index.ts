@@ -17,19 +17,9 @@ export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQu
 export { listFunnelLeads, runFunnel } from './funnel.js';
 export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
 export { applyLeadProfiles, applyStageTransitionChanges, dropSubjectTransitions, leadProfileOf, netTransitionChanges, replaceActorTransitions } from './stage-tables.js';
-export type { LeadProfileRow, LeadProfileSource, StageTransitionChanges } from './stage-tables.js';
+export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
 export { applyStageStates, runStageTableSink, stageSinkName, syncStageTables } from './stage-sink.js';
-export type {
-  StageSinkOptions,
-  StageStateCursor,
-  StageStateHead,
-  StageStatePage,
-  StageStateRequest,
-  StageStateSource,
-  StageSyncResult,
-  StageTableSink,
-  SubjectStageState,
-} from './stage-sink.js';
+export type { StageSinkOptions, StageSyncResult, StageTableSink } from './stage-sink.js';
 export {
   ActivityCloseRatesQuerySchema,
   STAGE_QUERY_LIMITS,

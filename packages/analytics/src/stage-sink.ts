@@ -1,7 +1,6 @@
-import type { StageTransition } from '@sluice/domain';
+import type { StageStateCursor, StageStateHead, StageStateSource, SubjectStageState } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { readSinkCheckpoint, writeSinkCheckpoint } from './sink.js';
-import type { LeadProfileSource } from './stage-tables.js';
 import { applyLeadProfiles, leadProfileOf, replaceActorTransitions } from './stage-tables.js';
 
 /**
@@ -11,8 +10,9 @@ import { applyLeadProfiles, leadProfileOf, replaceActorTransitions } from './sta
  * Why a port: the read models belong to @sluice/projector, which must not
  * depend on ClickHouse, and this package must not depend on the projector
  * (the API and the CLI depend on both). So the sink reads through
- * {@link StageStateSource}, which `stageStateSource(projections)` in
- * @sluice/projector satisfies structurally, and the CLI composes the two.
+ * `StageStateSource` (@sluice/domain, beside the types it is made of), which
+ * `stageStateSource(projections)` in @sluice/projector implements, and the
+ * CLI composes the two.
  *
  * How it stays exact: the source marks every subject with the projector
  * checkpoint of the flush that last wrote it. A pass reads the projector's
@@ -33,47 +33,6 @@ import { applyLeadProfiles, leadProfileOf, replaceActorTransitions } from './sta
  * projector has got there, so its rows win (at equal versions the later
  * insert does).
  */
-
-/** The projector's read models as this sink reads them (implemented by `stageStateSource` in @sluice/projector). */
-export interface StageStateSource {
-  head(): StageStateHead | Promise<StageStateHead>;
-  read(request: StageStateRequest): StageStatePage | Promise<StageStatePage>;
-}
-
-export interface StageStateHead {
-  /** names one build of the read models; positions compare only within one */
-  readonly build: string;
-  /** undefined before the read models were first built */
-  readonly configVersion: string | undefined;
-  /** the projector's committed checkpoint */
-  readonly position: number;
-}
-
-export interface StageStateCursor {
-  readonly position: number;
-  readonly subject: string;
-}
-
-export interface StageStateRequest {
-  /** subjects changed after this checkpoint (0: all) and not after `until` */
-  readonly after: number;
-  readonly until: number;
-  readonly limit: number;
-  readonly cursor: StageStateCursor | undefined;
-}
-
-/** A subject's current stage-level state: its profile facts and every transition it holds (none for a merged anonymous history). */
-export interface SubjectStageState extends LeadProfileSource {
-  readonly transitions: readonly StageTransition[];
-}
-
-export interface StageStatePage {
-  readonly build: string;
-  /** the checkpoint the page is current as of */
-  readonly position: number;
-  readonly subjects: readonly SubjectStageState[];
-  readonly next: StageStateCursor | undefined;
-}
 
 export interface StageSyncResult {
   /** the checkpoint's key (undefined while the read models were never built) */

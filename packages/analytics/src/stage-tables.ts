@@ -1,4 +1,4 @@
-import type { LeadProfileFacts, LeadSnapshot, StageTransition } from '@sluice/domain';
+import type { LeadProfileFacts, LeadProfileSource, StageTransition } from '@sluice/domain';
 import { actorIdFor } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { clickhouseDateTime } from './client.js';
@@ -189,9 +189,6 @@ export interface LeadProfileRow extends LeadProfileFacts {
   leadId: string;
   configVersion: string;
 }
-
-/** What a profile row is made of: a lead snapshot, or a stored read model of one. */
-export type LeadProfileSource = Pick<LeadSnapshot, 'leadId' | 'anonymousId' | 'configVersion' | 'businessUnit' | 'attribution' | 'profile' | 'owner' | 'stage'>;
 
 /** The profile row of a lead snapshot (attribution is first touch; '' and 0 for unknown). */
 export function leadProfileOf(snapshot: LeadProfileSource): LeadProfileRow {

@@ -19,5 +19,6 @@ export {
   touchpointsOf,
 } from './lead.js';
 export * from './snapshot.js';
+export type * from './stage-state.js';
 export * from './owners.js';
 export * from './reference/index.js';

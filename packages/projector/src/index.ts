@@ -23,13 +23,5 @@ export {
 } from './queries/leads.js';
 export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, liveConversion } from './queries/conversion.js';
 export { pipelineCounts } from './queries/pipeline.js';
-export {
-  type StageStateCursor,
-  type StageStateHead,
-  type StageStatePage,
-  type StageStateRequest,
-  type StageStateSource,
-  type SubjectStageState,
-  stageStateSource,
-} from './queries/stage-state.js';
+export { type SqliteStageStateSource, stageStateSource } from './queries/stage-state.js';
 export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, measureFunnel, sumSteps } from './queries/measured.js';

@@ -1,10 +1,9 @@
 import type { EventStore } from '@sluice/event-store';
-import type { SluiceEvent } from '@sluice/schemas';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Projection } from './engine/projection.js';
 import { contentHash, getLead, leadTransitions, liveConversion, listLeads, openProjectionStore, rebuild, startProjector } from './index.js';
 import { type ProjectionStore, bindConfig } from './store/projection-store.js';
-import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from './test-support.js';
+import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, stitchedJourney, tempDir } from './test-support.js';
 
 const rules = demoRules();
 
@@ -27,21 +26,6 @@ describe('projection', () => {
     await store.close();
     tmp.remove();
   });
-
-  /** A visitor who browses for two days, converts on a form (both ids), then requests a demo and keeps browsing anonymously. */
-  function stitchedJourney(): SluiceEvent[] {
-    const anon = eventsFor({ anonymousId: 'v1' }, 'v1');
-    const lead = eventsFor({ leadId: 'L1' }, 'L1');
-    return [
-      anon('ad_click', isoAt(0), {}, { source: 'google', channel: 'paid_search' }),
-      anon('visit', isoAt(0, 1)),
-      anon('visit', isoAt(1)),
-      eventsFor({ leadId: 'L1', anonymousId: 'v1' }, 'form')('form_submit', isoAt(2), { formId: 'contact' }),
-      lead('identify', isoAt(2, 1), { name: 'Ann', businessUnit: 'enterprise' }),
-      anon('page_view', isoAt(3), { url: 'https://x.example/pricing', pageType: 'pricing' }),
-      lead('demo_requested', isoAt(4)),
-    ];
-  }
 
   it('given anonymous visits before identify, when projected, then they count for the lead and the anonymous history counts for nothing on its own', async () => {
     await appendAll(store, stitchedJourney());

@@ -1,70 +1,20 @@
-import type { Attribution, Profile, StageTransition } from '@sluice/domain';
+import type { Profile, StageStateHead, StageStatePage, StageStateRequest, StageStateSource, SubjectStageState } from '@sluice/domain';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { subjectOfStream } from '../engine/rows.js';
 
 /**
  * The stage-level state of subjects that changed, for a follower that copies
  * it elsewhere (`runStageTableSink` in @sluice/analytics keeps ClickHouse's
- * stage_transitions and lead_profile equal to it). The shapes match that
- * sink's `StageStateSource` port structurally: this package does not import
- * analytics and analytics does not import this one; the CLI composes the two.
+ * stage_transitions and lead_profile equal to it), as @sluice/domain's
+ * `StageStateSource` contract: this package does not import analytics and
+ * analytics does not import this one; the CLI composes the two.
  *
- * Positions are the projector's checkpoints, comparable within one `build`
- * (a rebuild starts a new one). A subject is marked with the checkpoint of
- * the flush that last wrote it, in that flush's transaction, so "changed
- * after P" misses nothing that was committed.
+ * A subject is marked with the checkpoint of the flush that last wrote it, in
+ * that flush's transaction, so "changed after P" misses nothing committed.
  */
 
-export interface StageStateHead {
-  /** names this build of the read models */
-  readonly build: string;
-  /** the rules they were built under; undefined before the first build */
-  readonly configVersion: string | undefined;
-  /** the committed checkpoint */
-  readonly position: number;
-}
-
-/** Where a page of subjects ended: the next page starts after it. */
-export interface StageStateCursor {
-  readonly position: number;
-  readonly subject: string;
-}
-
-export interface StageStateRequest {
-  /** subjects last changed after this checkpoint (0: every subject) ... */
-  readonly after: number;
-  /** ... and not after this one (changes beyond it are the next pass's) */
-  readonly until: number;
-  readonly limit: number;
-  readonly cursor: StageStateCursor | undefined;
-}
-
-/** One subject as the read models hold it now: the lead_profile facts and every stage transition. */
-export interface SubjectStageState {
-  readonly leadId: string | undefined;
-  readonly anonymousId: string | undefined;
-  /** an anonymous history merged into this lead: no transitions of its own */
-  readonly mergedInto: string | undefined;
-  readonly configVersion: string;
-  readonly businessUnit: string;
-  readonly attribution: Attribution;
-  readonly profile: Profile;
-  readonly owner: string | undefined;
-  /** the furthest stage reached */
-  readonly stage: string | undefined;
-  readonly transitions: readonly StageTransition[];
-}
-
-export interface StageStatePage {
-  readonly build: string;
-  /** the checkpoint this page's state is current as of (read in the same transaction) */
-  readonly position: number;
-  readonly subjects: readonly SubjectStageState[];
-  /** where to continue; undefined when the request is exhausted */
-  readonly next: StageStateCursor | undefined;
-}
-
-export interface StageStateSource {
+/** The contract, answered synchronously (SQLite reads block; callers that know it may skip the await). */
+export interface SqliteStageStateSource extends StageStateSource {
   head(): StageStateHead;
   read(request: StageStateRequest): StageStatePage;
 }
@@ -72,7 +22,6 @@ export interface StageStateSource {
 interface ChangedRow {
   changed_at: number;
   subject: string;
-  merged_into: string | null;
   config_version: string;
   business_unit: string;
   source: string | null;
@@ -101,10 +50,10 @@ const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined :
  * `position` agree even while the projector flushes on the same connection
  * or in another process).
  */
-export function stageStateSource(projections: ProjectionStore): StageStateSource {
+export function stageStateSource(projections: ProjectionStore): SqliteStageStateSource {
   const db = projections.db;
   const changed = db.prepare<{ after: number; until: number; cursorPosition: number; cursorSubject: string; limit: number }, ChangedRow>(
-    `SELECT c.position AS changed_at, l.subject, l.merged_into, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage
+    `SELECT c.position AS changed_at, l.subject, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage
      FROM subject_changes c JOIN leads l ON l.subject = c.subject
      WHERE c.position > @after AND c.position <= @until AND (c.position, c.subject) > (@cursorPosition, @cursorSubject)
      ORDER BY c.position, c.subject
@@ -127,7 +76,6 @@ export function stageStateSource(projections: ProjectionStore): StageStateSource
       return {
         leadId,
         anonymousId,
-        mergedInto: orUndefined(r.merged_into),
         configVersion: r.config_version,
         businessUnit: r.business_unit,
         attribution: { source: orUndefined(r.source), channel: orUndefined(r.channel), campaign: orUndefined(r.campaign) },
