@@ -84,6 +84,8 @@ const rawConversionSql = `
 
 interface Timed<T> {
   ms: number[];
+  /** this process's CPU time (the API, the client and chDB's threads): less disturbed than wall time by other load on a shared machine */
+  cpuMs: number[];
   last: T;
 }
 
@@ -97,11 +99,14 @@ interface Comparison<A, B> {
  * load that drifts during the run weighs on both sides alike.
  */
 async function compare<A, B>(reps: number, ours: () => Promise<A>, raw: () => Promise<B>): Promise<Comparison<A, B>> {
-  const result: Comparison<A, B> = { ours: { ms: [], last: await ours() }, raw: { ms: [], last: await raw() } };
+  const result: Comparison<A, B> = { ours: { ms: [], cpuMs: [], last: await ours() }, raw: { ms: [], cpuMs: [], last: await raw() } };
   const time = async <T>(side: Timed<T>, work: () => Promise<T>) => {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     side.last = await work();
     side.ms.push(performance.now() - t0);
+    const cpu = process.cpuUsage(cpu0);
+    side.cpuMs.push((cpu.user + cpu.system) / 1000);
   };
   for (let i = 0; i < reps; i++) {
     if (i % 2 === 0) {
@@ -172,9 +177,13 @@ async function measureSize(b: Bench, log: GeneratedLog): Promise<SizeResult> {
   const conversionVia = b.conversionVia === 'api' ? 'POST /v1/conversion' : 'runStageConversion (no /v1/conversion route in this build)';
   const f = { ours: median(funnel.ours.ms), raw: median(funnel.raw.ms) };
   const c = { ours: median(conversion.ours.ms), raw: median(conversion.raw.ms) };
+  const funnelName = `funnel, ${STEP_TYPES.length} steps, ${WINDOW_DAYS}-day window: POST /v1/funnels`;
+  const conversionName = `stage conversion, step_to_step by month: ${conversionVia}`;
   const figures: Figure[] = [
-    { name: `funnel, ${STEP_TYPES.length} steps, ${WINDOW_DAYS}-day window: POST /v1/funnels (ms, median)`, value: f.ours, baseline: f.raw, baselineName: 'windowFunnel on chDB' },
-    { name: `stage conversion, step_to_step by month: ${conversionVia} (ms, median)`, value: c.ours, baseline: c.raw, baselineName: 'pivot per lead on chDB' },
+    { name: `${funnelName} (ms, median)`, value: f.ours, baseline: f.raw, baselineName: 'windowFunnel on chDB' },
+    { name: `${funnelName} (CPU ms, median)`, value: median(funnel.ours.cpuMs), baseline: median(funnel.raw.cpuMs), baselineName: 'windowFunnel on chDB' },
+    { name: `${conversionName} (ms, median)`, value: c.ours, baseline: c.raw, baselineName: 'pivot per lead on chDB' },
+    { name: `${conversionName} (CPU ms, median)`, value: median(conversion.ours.cpuMs), baseline: median(conversion.raw.cpuMs), baselineName: 'pivot per lead on chDB' },
   ];
   printFigures(`funnel: ${events} touchpoints, ${log.actors.toLocaleString('en-US')} actors (${log.leads.toLocaleString('en-US')} leads), ${log.stageFacts.toLocaleString('en-US')} stage facts`, figures);
   console.log(`spread (min-max ms over ${b.reps}): funnel ${spread(funnel.ours.ms)} vs ${spread(funnel.raw.ms)}; conversion ${spread(conversion.ours.ms)} vs ${spread(conversion.raw.ms)}`);
