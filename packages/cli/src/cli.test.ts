@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { liveConversion, openProjectionStore } from '@sluice/projector';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -128,6 +129,41 @@ describe('sluice query funnel', () => {
     const bad = sluice('query', 'funnel', '--steps', 'visit,sign_up', '--from', '2026-03-01', '--to', '2026-04-01');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('steps.1.type: unknown event type "sign_up"');
+  });
+});
+
+describe('sluice query conversion and close-rates', () => {
+  it('answers from ClickHouse exactly what the projector counted, after catching both up with the log', () => {
+    expect(sluice('demo', '--events', '20000', '--start', '2026-01-01', '--months', '6', '--json').code).toBe(0);
+    const r = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'month', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as { rows: Array<{ from: string; to: string; periodLabel: string; entered: number; converted: number; skippedFrom: number }> };
+    expect(result.rows.length).toBeGreaterThan(0);
+    // the same question to the projector's live counters (SQLite read models the query just caught up)
+    const projections = openProjectionStore(join(dir, 'data', 'projections.sqlite'));
+    const live = liveConversion(projections, { period: 'month', pairs: 'step_to_step', from: '2026-01-01', to: '2026-07-01' });
+    projections.close();
+    const counts = (rows: typeof result.rows) => rows.map((x) => [x.from, x.to, x.periodLabel, x.entered, x.converted, x.skippedFrom]);
+    expect(counts(result.rows)).toEqual(counts([...live.rows]));
+
+    const table = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'quarter', '--pairs', 'lead:customer');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^lead -> customer\ncohort\s+entered\s+converted\s+rate\s+median\s+p90\n/);
+    expect(table.stdout).toContain('2026-Q1');
+
+    const rates = sluice('query', 'close-rates', '--from', '2026-01-01', '--to', '2026-07-01', '--json');
+    expect(rates.code).toBe(0);
+    const report = JSON.parse(rates.stdout) as { leads: number; customers: number; activities: Array<{ leads: number; customers: number; rank: number }> };
+    expect(report.leads).toBeGreaterThan(report.customers);
+    expect(report.customers).toBeGreaterThan(0);
+    for (const a of report.activities) expect(a.customers).toBeLessThanOrEqual(Math.min(a.leads, report.customers));
+    expect(report.activities.map((a) => a.rank)).toEqual(report.activities.map((_, i) => i + 1));
+
+    const bad = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-05-01', '--segment', 'shoeSize', '--pairs', 'mql:lead');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('segment: must be one of');
+    expect(bad.stderr).toContain('pairs.0.to: must come after "mql"');
+    expect(sluice('query', 'cohorts').stderr).toContain('sluice query takes: funnel, conversion, close-rates');
   });
 });
 

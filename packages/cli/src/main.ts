@@ -14,6 +14,7 @@ const commands = {
   importReport: () => import('./commands/import-report.js'),
   plan: () => import('./commands/plan.js'),
   queryFunnel: () => import('./commands/query-funnel.js'),
+  queryStages: () => import('./commands/query-stages.js'),
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
 };
@@ -34,6 +35,15 @@ usage:
                 [--window 30d] [--order ordered|strict|unordered] [--breakdown channel] [--url http://127.0.0.1:4780] [--json]
                 or: sluice query funnel --file funnel.json
                                                   count an event funnel (leads per step, conversion, drop-off)
+  sluice query conversion --from 2026-01-01 --to 2026-07-01 [--period day|week|month|quarter|year|all]
+                [--pairs step_to_step|from_first|lead:mql,mql:sql] [--segment channel] [--filter businessUnit=emea,...]
+                [--window 30d] [--as-of DATE] [--url URL] [--json]   or: --file query.json
+                                                  stage conversion per cohort (and segment): entered, converted, rate, median and p90 time
+  sluice query close-rates --from 2026-01-01 --to 2027-01-01 [--population lead] [--customer customer]
+                [--property properties.pageType] [--types a,b] [--as-of DATE] [--url URL] [--json]   or: --file query.json
+                                                  close rate of each activity against the average, with MQL-rule and weight suggestions
+                dates are local midnight in the business time zone; without --url, queries run on the data directory's
+                engine after catching it up with the log
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
   sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
                                                   replay the log under candidate rules beside the live ones; nothing live changes
@@ -170,24 +180,43 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'query': {
       const [what, ...queryArgs] = rest;
-      if (what !== 'funnel') throw usageError(`sluice query takes: funnel (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
-      const { values } = parse(queryArgs, {
-        file: { type: 'string' },
-        steps: { type: 'string' },
-        window: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        order: { type: 'string' },
-        breakdown: { type: 'string' },
-        url: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-      });
-      if (values.help) return void process.stdout.write(HELP);
-      const settings = resolveSettings(values, process.env);
-      const { queryFunnel } = await commands.queryFunnel();
-      await queryFunnel(() => openStore(settings), settings, values, values.json);
-      return;
+      const target = { url: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } as const;
+      switch (what) {
+        case 'funnel': {
+          const { values } = parse(queryArgs, { ...target, steps: { type: 'string' }, window: { type: 'string' }, order: { type: 'string' }, breakdown: { type: 'string' } });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryFunnel } = await commands.queryFunnel();
+          await queryFunnel(() => openStore(settings), settings, values, values.json);
+          return;
+        }
+        case 'conversion': {
+          const { values } = parse(queryArgs, {
+            ...target,
+            period: { type: 'string' },
+            pairs: { type: 'string' },
+            segment: { type: 'string' },
+            filter: { type: 'string', multiple: true },
+            window: { type: 'string' },
+            'as-of': { type: 'string' },
+          });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryConversion } = await commands.queryStages();
+          await queryConversion(() => openStore(settings), settings, values, values.json);
+          return;
+        }
+        case 'close-rates': {
+          const { values } = parse(queryArgs, { ...target, population: { type: 'string' }, customer: { type: 'string' }, property: { type: 'string' }, types: { type: 'string' }, 'as-of': { type: 'string' } });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryCloseRates } = await commands.queryStages();
+          await queryCloseRates(() => openStore(settings), settings, values, values.json);
+          return;
+        }
+        default:
+          throw usageError(`sluice query takes: funnel, conversion, close-rates (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+      }
     }
     case 'rebuild': {
       const { values } = parse(rest, {});

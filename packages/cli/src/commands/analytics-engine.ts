@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { createAnalyticsClient, migrate, syncTouchpoints } from '@sluice/analytics';
+import { createAnalyticsClient, migrate, syncStageTables, syncTouchpoints } from '@sluice/analytics';
+import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { AnalyticsClient } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { CliError } from '../output.js';
@@ -57,4 +58,34 @@ export async function withEmbeddedAnalytics<T>(
   }
 }
 
-export const projectionsPath = (settings: Settings) => join(settings.dataDir, 'projections.sqlite');
+/**
+ * The embedded engine with its stage tables current: the projector catches
+ * the read models up with the log (under the live rules), then the stage-table
+ * sink copies what changed into ClickHouse, as `sluice serve` does live.
+ */
+export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventStore>, settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
+  return withEmbeddedAnalytics(openStore, settings, async (client, store) => {
+    const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+    try {
+      let projector;
+      try {
+        projector = startProjector({ store, projections, config: settings.config, onError: () => undefined });
+      } catch (err) {
+        if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
+        throw err;
+      }
+      try {
+        await projector.caughtUp();
+      } finally {
+        await projector.stop();
+      }
+      const synced = await syncStageTables(stageStateSource(projections), client);
+      if (synced.waitingFor !== undefined) {
+        throw new CliError(`ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond this log's head: run \`sluice rebuild\``);
+      }
+    } finally {
+      projections.close();
+    }
+    return work(client);
+  });
+}

@@ -45,7 +45,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     await startServer(
       {
         store,
-        analytics: { client, sink, stageSink },
+        analytics: { client, sink, stageSink, rules: settings.config },
         projections: { projector, projections, config: settings.config },
         limits: settings.limits,
         apiKeys: settings.apiKeys,

@@ -1,0 +1,176 @@
+import {
+  parseActivityCloseRatesQuery,
+  parseStageConversionQuery,
+  runActivityCloseRates,
+  runStageConversion,
+  withRuleDefaults,
+} from '@sluice/analytics';
+import type { ActivityCloseRatesResult, StageConversionResult } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { formatCount, formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
+import type { Settings } from '../settings.js';
+import { postQuery, withEmbeddedStageTables } from './analytics-engine.js';
+import { instantOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+
+/**
+ * `sluice query conversion` and `sluice query close-rates`: stage-level
+ * questions answered by ClickHouse over the stage tables the projector
+ * writes. Bodies are the API's (POST /v1/conversion, /v1/close-rates); on the
+ * embedded engine the live rules fill what the body leaves out, as the server
+ * does.
+ */
+
+export interface StageQueryFlags {
+  file?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  'as-of'?: string | undefined;
+  url?: string | undefined;
+}
+
+export interface ConversionFlags extends StageQueryFlags {
+  period?: string | undefined;
+  pairs?: string | undefined;
+  segment?: string | undefined;
+  filter?: string[] | undefined;
+  window?: string | undefined;
+}
+
+export interface CloseRateFlags extends StageQueryFlags {
+  population?: string | undefined;
+  customer?: string | undefined;
+  property?: string | undefined;
+  types?: string | undefined;
+}
+
+const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+function commonBody(command: string, flags: StageQueryFlags, timeZone: string): Record<string, unknown> {
+  if (flags.from === undefined || flags.to === undefined) throw usageError(`sluice query ${command} needs --from DATE --to DATE (or --file query.json)`);
+  return defined({
+    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
+    asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone),
+  });
+}
+
+/** `step_to_step`, `from_first`, or explicit pairs `lead:mql,mql:sql`. */
+function pairsOf(text: string): unknown {
+  if (text === 'step_to_step' || text === 'from_first') return text;
+  return text.split(',').map((pair) => {
+    const [from, to, ...rest] = pair.split(':').map((s) => s.trim());
+    if (!from || !to || rest.length > 0) throw usageError(`--pairs takes step_to_step, from_first or from:to pairs such as lead:mql,mql:sql; got "${pair}"`);
+    return { from, to };
+  });
+}
+
+/** `--filter businessUnit=emea,apac` */
+function filterOf(text: string): { key: string; values: string[] } {
+  const at = text.indexOf('=');
+  if (at <= 0 || at === text.length - 1) throw usageError(`--filter takes key=value[,value...], e.g. businessUnit=emea; got "${text}"`);
+  return { key: text.slice(0, at), values: text.slice(at + 1).split(',') };
+}
+
+export function conversionBodyOf(flags: ConversionFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'conversion query');
+  return {
+    ...commonBody('conversion', flags, timeZone),
+    ...defined({
+      period: flags.period,
+      pairs: flags.pairs === undefined ? undefined : pairsOf(flags.pairs),
+      segment: flags.segment,
+      filters: flags.filter?.map(filterOf),
+      window: flags.window === undefined ? undefined : windowOf(flags.window),
+    }),
+  };
+}
+
+export function closeRatesBodyOf(flags: CloseRateFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'close-rates query');
+  return {
+    ...commonBody('close-rates', flags, timeZone),
+    ...defined({
+      populationStage: flags.population,
+      customerStage: flags.customer,
+      property: flags.property,
+      types: flags.types?.split(',').map((t) => t.trim()),
+    }),
+  };
+}
+
+export function formatConversion(result: StageConversionResult): string {
+  if (result.rows.length === 0) return 'no lead entered these stages in the date range\n';
+  const segmented = result.rows.some((r) => r.segment !== '');
+  const withOpen = result.rows.some((r) => r.open !== null);
+  const headers = ['cohort', ...(segmented ? ['segment'] : []), 'entered', 'converted', 'rate', ...(withOpen ? ['open'] : []), 'median', 'p90'];
+  let out = '';
+  result.pairs.forEach((pair, index) => {
+    const rows = result.rows.filter((r) => r.pair === index);
+    if (rows.length === 0) return;
+    out += `${out === '' ? '' : '\n'}${pair.from} -> ${pair.to}\n`;
+    out += formatTable(
+      headers,
+      rows.map((r) => [
+        r.periodLabel,
+        ...(segmented ? [r.segment === '' ? '(none)' : r.segment] : []),
+        r.entered,
+        r.converted,
+        formatPercent(r.rate),
+        ...(withOpen ? [r.open ?? 0] : []),
+        formatSpan(r.medianMs),
+        formatSpan(r.p90Ms),
+      ]),
+    );
+  });
+  if (result.truncated) out += `\n(${formatCount(result.segments)} segments had entries; the largest are shown: raise segmentLimit for more)\n`;
+  return out;
+}
+
+export function formatCloseRates(result: ActivityCloseRatesResult): string {
+  let out = `${formatCount(result.leads)} leads in the population, ${formatCount(result.customers)} became customers: average close rate ${formatPercent(result.averageCloseRate)}\n\n`;
+  if (result.activities.length === 0) return out + 'no activity before becoming a customer in this population\n';
+  const level = `${Math.round(result.confidence * 100)}% interval`;
+  out += formatTable(
+    ['rank', 'activity', 'leads', 'customers', 'close rate', level, 'lift'],
+    result.activities.map((a) => [
+      a.rank,
+      a.value === '' ? a.type : `${a.type} = ${a.value}`,
+      a.leads,
+      a.customers,
+      formatPercent(a.closeRate),
+      `${formatPercent(a.interval.low)} - ${formatPercent(a.interval.high)}`,
+      a.lift === null ? '-' : `${a.lift.toFixed(2)}x`,
+    ]),
+  );
+  const { mqlRuleCandidates, scoreWeights, note } = result.suggestions;
+  const named = (s: { type: string; value: string }) => (s.value === '' ? s.type : `${s.type} = ${s.value}`);
+  out += `\nMQL rule candidates: ${mqlRuleCandidates.length === 0 ? 'none' : mqlRuleCandidates.map((c) => `${named(c)} (${c.lift.toFixed(1)}x)`).join(', ')}\n`;
+  out += `score weights: ${scoreWeights.length === 0 ? 'none' : scoreWeights.map((w) => `${named(w)} ${w.points > 0 ? '+' : ''}${w.points}`).join(', ')}\n`;
+  return out + `(${note})\n`;
+}
+
+export async function queryConversion(openStore: () => Promise<EventStore>, settings: Settings, flags: ConversionFlags, json: boolean): Promise<void> {
+  const body = conversionBodyOf(flags, settings.timeZone);
+  let result: StageConversionResult;
+  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/conversion', body, settings);
+  else {
+    // checked before the engine opens: a typo should not wait for a catch-up
+    const parsed = parseStageConversionQuery(withRuleDefaults('conversion', body, settings.config));
+    if (!parsed.ok) throw invalidQueryError('conversion query', parsed.issues);
+    result = await withEmbeddedStageTables(openStore, settings, (client) => runStageConversion(client, parsed.query));
+  }
+  if (json) printJson(result);
+  else process.stdout.write(formatConversion(result));
+}
+
+export async function queryCloseRates(openStore: () => Promise<EventStore>, settings: Settings, flags: CloseRateFlags, json: boolean): Promise<void> {
+  const body = closeRatesBodyOf(flags, settings.timeZone);
+  let result: ActivityCloseRatesResult;
+  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/close-rates', body, settings);
+  else {
+    const parsed = parseActivityCloseRatesQuery(withRuleDefaults('closeRates', body, settings.config));
+    if (!parsed.ok) throw invalidQueryError('close-rates query', parsed.issues);
+    result = await withEmbeddedStageTables(openStore, settings, (client) => runActivityCloseRates(client, parsed.query));
+  }
+  if (json) printJson(result);
+  else process.stdout.write(formatCloseRates(result));
+}
