@@ -37,7 +37,7 @@ const WINDOW_UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days:
 const DAY_MS = WINDOW_UNIT_MS.days;
 
 const KEY_MESSAGE = `must be one of ${ENVELOPE_KEYS.join(', ')} or properties.<path> (e.g. properties.x.utm_term)`;
-const Key = z
+export const Key = z
   .string({ error: KEY_MESSAGE })
   .max(200)
   .refine((k) => (ENVELOPE_KEYS as readonly string[]).includes(k) || (k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length), { message: KEY_MESSAGE });
@@ -66,6 +66,12 @@ const Matcher = {
 };
 
 const Step = z.strictObject({ ...Matcher, label: z.string().min(1).max(200).optional() });
+
+/** An event type with conditions, as a funnel step has (time to convert between touchpoint steps uses it too). */
+export const StepMatcherSchema = z.strictObject(Matcher);
+
+/** The normalised conditions (an `eq` is an `in` of one value) both the SQL and the reference match with. */
+export const conditionsOf = (conditions: z.output<typeof StepMatcherSchema>['where']) => conditions.map((c) => ({ key: c.key, values: c.op === 'eq' ? [c.value] : c.values }));
 
 const Exclusion = z.strictObject({
   ...Matcher,
@@ -154,14 +160,13 @@ function describe(issue: z.core.$ZodIssue): string {
 
 /** The normalised form both the SQL and the reference count. */
 export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
-  const where = (conditions: FunnelDefinition['steps'][number]['where']) => conditions.map((c) => ({ key: c.key, values: c.op === 'eq' ? [c.value] : c.values }));
   return {
-    steps: def.steps.map((s) => ({ type: s.type, where: where(s.where) })),
+    steps: def.steps.map((s) => ({ type: s.type, where: conditionsOf(s.where) })),
     order: def.order,
     windowMs: def.window.value * WINDOW_UNIT_MS[def.window.unit],
     fromMs: instantMs(def.dateRange.from),
     toMs: instantMs(def.dateRange.to),
-    exclusions: def.exclusions.map((e) => ({ type: e.type, where: where(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
+    exclusions: def.exclusions.map((e) => ({ type: e.type, where: conditionsOf(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
     breakdown: def.breakdown,
   };
 }

@@ -1,11 +1,15 @@
 import fc from 'fast-check';
-import { SEGMENT_KEYS, timeToConvert } from '@sluice/domain';
+import type { TimeToConvertReport } from '@sluice/domain';
+import { SEGMENT_KEYS, timeToConvert, touchpointTimeToConvert, touchpointsFromLog } from '@sluice/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
+import { applyTouchpointBatch } from './sink.js';
 import { testBackends } from './test-backends.js';
-import { DAY, STAGES, filterArb, instantNear, leadsArb, placeLeads, profileView } from './test-stage-facts.js';
-import type { TimeToConvertQueryInput } from './time-to-convert.js';
-import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf } from './time-to-convert.js';
+import type { LogLine } from './test-log.js';
+import { recordedLog } from './test-log.js';
+import { DAY, HOUR, STAGES, filterArb, instantNear, leadsArb, placeLeads, profileView } from './test-stage-facts.js';
+import type { StageTimeToConvertQuery, TimeToConvertQuery, TimeToConvertQueryInput, TimeToConvertResult, TouchpointTimeToConvertQuery } from './time-to-convert.js';
+import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf, touchpointTimeToConvertSpecOf } from './time-to-convert.js';
 
 /*
  * ClickHouse time to convert against the reference (@sluice/domain,
@@ -15,9 +19,17 @@ import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf } from 
  * its `from`, churned ingestion). Bucket edges are drawn from the gaps the
  * generator makes (the window, 1 h, 1 day) so durations land exactly on
  * edges; automatic buckets check the trimming. A run: four inserts, one query.
+ *
+ * Between touchpoint steps, on generated logs: a run is a day of its own (ids
+ * carry the run), events on a half-hour clock so that durations fall exactly
+ * on edges and window ends and events share milliseconds (the same
+ * millisecond converts, the entry event itself does not); anonymous visitors
+ * and linked histories as funnels count them; a step that is both `from` and
+ * `to`. A run: one insert, one query.
  */
 
 const RUNS = 200;
+const TOUCHPOINT_RUNS = 200;
 
 const minutesOf = (e: { value: number; unit: 'minutes' | 'hours' | 'days' }) => e.value * (e.unit === 'minutes' ? 1 : e.unit === 'hours' ? 60 : 1440);
 const edgeArb = fc.record({ value: fc.integer({ min: 1, max: 4 }), unit: fc.constantFrom('minutes' as const, 'hours' as const, 'days' as const) });
@@ -41,6 +53,36 @@ type Run = ReturnType<typeof runArb.generate>['value'];
 
 let nextRun = 0;
 
+interface Stats {
+  entered: number;
+  converted: number;
+  zero: number;
+  lastBucket: number;
+  trimmed: number;
+}
+const newStats = (): Stats => ({ entered: 0, converted: 0, zero: 0, lastBucket: 0, trimmed: 0 });
+
+/** ClickHouse's answer equals the reference's, segments counted before the limit; tallies what the run exercised. */
+function expectReference(got: TimeToConvertResult, want: TimeToConvertReport, unlimited: TimeToConvertReport, q: TimeToConvertQuery, stats: Stats) {
+  const where = JSON.stringify(q);
+  expect({ buckets: got.buckets, rows: got.rows }, where).toEqual(want);
+  expect({ segments: got.segments, truncated: got.truncated }, where).toEqual({ segments: unlimited.rows.length, truncated: unlimited.rows.length > q.segmentLimit });
+  for (const r of want.rows) {
+    stats.entered += r.entered;
+    stats.converted += r.converted;
+    if (r.medianMs === 0) stats.zero++;
+    stats.lastBucket += want.buckets.at(-1)?.toMs === null ? (r.histogram.at(-1) ?? 0) : 0;
+  }
+  if (q.buckets === 'auto' && want.buckets.length > 0 && want.buckets.length < 16) stats.trimmed++;
+}
+
+/** The runs exercised every part of the answer: conversions and not, zero durations, the open-ended bucket, trimmed ladders. */
+function expectCoverage(name: string, runs: number, stats: Stats) {
+  console.log(`[${name}] ${runs} runs compared: ${JSON.stringify(stats)}`);
+  expect(stats.entered).toBeGreaterThan(runs * 5);
+  expect(Math.min(stats.converted, stats.entered - stats.converted, stats.zero, stats.lastBucket, stats.trimmed)).toBeGreaterThan(runs / 20);
+}
+
 function place(run: Run) {
   const placed = placeLeads(run.generated, `ttc-${nextRun++}`);
   const from = placed.pick(run.rangeFrom);
@@ -59,6 +101,72 @@ function place(run: Run) {
   return { placed, input };
 }
 
+const TICK = HOUR / 2;
+const TOUCHPOINT_ACTORS = 40;
+const REGION_MS = DAY;
+const BASE_MS = Date.UTC(2026, 5, 1);
+
+const touchArb = fc.record({
+  tick: fc.integer({ min: 0, max: 20 }),
+  type: fc.constantFrom('visit', 'visit', 'form_submit', 'form_submit', 'page_view'),
+  source: fc.constantFrom('google', 'bing', undefined),
+  pageType: fc.constantFrom('pricing', 'blog', undefined),
+  anonymously: fc.constantFrom(false, false, true),
+});
+
+const touchpointRunArb = fc.record({
+  actors: fc.array(fc.record({ kind: fc.constantFrom('lead', 'lead', 'anonymous', 'linked'), touches: fc.array(touchArb, { minLength: 1, maxLength: 6 }) }), {
+    minLength: TOUCHPOINT_ACTORS,
+    maxLength: TOUCHPOINT_ACTORS,
+  }),
+  steps: fc.constantFrom<{ from: TimeToConvertQueryInput['from']; to: TimeToConvertQueryInput['to'] }>(
+    { from: { type: 'visit' }, to: { type: 'form_submit' } },
+    { from: { type: 'visit', where: [{ key: 'source', op: 'eq', value: 'google' }] }, to: { type: 'form_submit' } },
+    { from: { type: 'page_view', where: [{ key: 'properties.pageType', op: 'in', values: ['pricing'] }] }, to: { type: 'form_submit' } },
+    { from: { type: 'visit' }, to: { type: 'visit' } },
+  ),
+  rangeFrom: fc.record({ tick: fc.integer({ min: 0, max: 6 }), shift: fc.constantFrom(-1, 0, 1) }),
+  rangeTicks: fc.integer({ min: 2, max: 20 }),
+  window: fc.option(fc.record({ value: fc.integer({ min: 0, max: 3 }), unit: fc.constant('hours' as const) })),
+  asOf: fc.option(fc.record({ tick: fc.integer({ min: 0, max: 20 }), shift: fc.constantFrom(-1, 0, 1) }), { freq: 3 }),
+  buckets: fc.constantFrom<TimeToConvertQueryInput['buckets']>('auto', [{ value: 30, unit: 'minutes' }, { value: 1, unit: 'hours' }, { value: 2, unit: 'hours' }], [{ value: 90, unit: 'minutes' }]),
+  breakdown: fc.constantFrom(undefined, 'source', 'properties.pageType'),
+  segmentLimit: fc.constantFrom(1, 2, 50),
+});
+type TouchpointRun = ReturnType<typeof touchpointRunArb.generate>['value'];
+
+let nextRegion = 0;
+let nextPosition = 1;
+
+function placeTouchpoints(run: TouchpointRun) {
+  const region = nextRegion++;
+  const at = (tick: number) => BASE_MS + region * REGION_MS + tick * TICK;
+  const lines: LogLine[] = [];
+  run.actors.forEach((a, i) => {
+    const lead = `t${region}L${i}`;
+    const anon = `t${region}b${i}`;
+    for (const t of a.touches) {
+      // a linked lead's anonymous events belong to it once any event names both
+      const who = a.kind === 'anonymous' ? { anon } : a.kind === 'linked' && t.anonymously ? { anon } : a.kind === 'linked' ? { lead, anon } : { lead };
+      lines.push({ type: t.type, at: at(t.tick), ...who, ...(t.source === undefined ? {} : { source: t.source }), properties: t.pageType === undefined ? {} : { pageType: t.pageType } });
+    }
+  });
+  const log = recordedLog(lines, nextPosition, `t${region}-`);
+  nextPosition += log.length;
+  const from = at(run.rangeFrom.tick) + run.rangeFrom.shift;
+  const input: TimeToConvertQueryInput = {
+    from: run.steps.from,
+    to: run.steps.to,
+    dateRange: { from: new Date(from).toISOString(), to: new Date(from + run.rangeTicks * TICK).toISOString() },
+    ...(run.window === null ? {} : { window: run.window }),
+    ...(run.asOf === null ? {} : { asOf: new Date(at(run.asOf.tick) + run.asOf.shift).toISOString() }),
+    buckets: run.buckets,
+    ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
+    segmentLimit: run.segmentLimit,
+  };
+  return { log, input };
+}
+
 for (const backend of testBackends()) {
   describe.skipIf(backend.skip)(`time to convert against the reference (${backend.name})`, () => {
     let client: AnalyticsClient;
@@ -68,34 +176,37 @@ for (const backend of testBackends()) {
     afterAll(() => backend.close());
 
     it('generated transition sets: durations on bucket edges and window ends, skips, DST', async () => {
-      const stats = { entered: 0, converted: 0, zero: 0, lastBucket: 0, trimmed: 0 };
+      const stats = newStats();
       await fc.assert(
         fc.asyncProperty(runArb, async (run) => {
           const { placed, input } = place(run);
           await placed.write(client);
-          const q = TimeToConvertQuerySchema.parse(input);
+          const q = TimeToConvertQuerySchema.parse(input) as StageTimeToConvertQuery;
           const view = profileView(placed, q.filters, q.segment);
           const want = timeToConvert(view.facts, timeToConvertSpecOf(q), view.segmentOf);
-          const got = await runTimeToConvert(client, input);
-          const where = JSON.stringify(input);
-          expect({ buckets: got.buckets, rows: got.rows }, where).toEqual(want);
-          const all = timeToConvert(view.facts, { ...timeToConvertSpecOf(q), segmentLimit: undefined }, view.segmentOf);
-          expect(got.segments, where).toBe(all.rows.length);
-          expect(got.truncated, where).toBe(all.rows.length > q.segmentLimit);
-          for (const r of want.rows) {
-            stats.entered += r.entered;
-            stats.converted += r.converted;
-            if (r.medianMs === 0) stats.zero++;
-            stats.lastBucket += want.buckets.at(-1)?.toMs === null ? (r.histogram.at(-1) ?? 0) : 0;
-          }
-          if (q.buckets === 'auto' && want.buckets.length > 0 && want.buckets.length < 16) stats.trimmed++;
+          const unlimited = timeToConvert(view.facts, { ...timeToConvertSpecOf(q), segmentLimit: undefined }, view.segmentOf);
+          expectReference(await runTimeToConvert(client, input), want, unlimited, q, stats);
         }),
         { numRuns: RUNS },
       );
-      // the runs exercised every part of the answer: conversions and not, zero durations, the open-ended bucket, trimmed ladders
-      console.log(`[time to convert] ${RUNS} runs compared: ${JSON.stringify(stats)}`);
-      expect(stats.entered).toBeGreaterThan(RUNS * 5);
-      expect(Math.min(stats.converted, stats.entered - stats.converted, stats.zero, stats.lastBucket, stats.trimmed)).toBeGreaterThan(RUNS / 20);
+      expectCoverage('time to convert between stages', RUNS, stats);
+    });
+
+    it('generated logs between touchpoint steps: ties, edges, windows, linked histories', async () => {
+      const stats = newStats();
+      await fc.assert(
+        fc.asyncProperty(touchpointRunArb, async (run) => {
+          const { log, input } = placeTouchpoints(run);
+          await applyTouchpointBatch(client, log);
+          const q = TimeToConvertQuerySchema.parse(input) as TouchpointTimeToConvertQuery;
+          const touchpoints = touchpointsFromLog(log);
+          const want = touchpointTimeToConvert(touchpoints, touchpointTimeToConvertSpecOf(q));
+          const unlimited = touchpointTimeToConvert(touchpoints, { ...touchpointTimeToConvertSpecOf(q), segmentLimit: undefined });
+          expectReference(await runTimeToConvert(client, input), want, unlimited, q, stats);
+        }),
+        { numRuns: TOUCHPOINT_RUNS },
+      );
+      expectCoverage('time to convert between touchpoint steps', TOUCHPOINT_RUNS, stats);
     });
   });
 }

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import type { TimeToConvertReport, TimeToConvertRow, TimeToConvertSpec } from '@sluice/domain';
+import type { TimeToConvertReport, TimeToConvertRow, TimeToConvertSpec, TouchpointTimeToConvertSpec } from '@sluice/domain';
 import { histogramEdgesOf, histogramReport, instantMs } from '@sluice/domain';
 import { OffsetDateTime, StageIdSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
-import { Params } from './funnel-sql.js';
+import { Key, StepMatcherSchema, conditionsOf } from './funnel-definition.js';
+import { Params, keyExpr, matcherExpr } from './funnel-sql.js';
 import type { Parsed } from './stage-queries.js';
 import { ConfigVersion, DateRange, Filters, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, parseWith, windowMsOf } from './stage-queries.js';
 import { profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
@@ -12,7 +13,9 @@ import { profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './
 /**
  * Time to convert between two stages of a config version: over the leads that
  * entered `from` in the date range and reached `to` (within the window), the
- * distribution of how long it took, per segment. Semantics in @sluice/domain
+ * distribution of how long it took, per segment. Or between two touchpoint
+ * steps (`from` and `to` are { type, where } as funnel steps are), per actor,
+ * per breakdown value of the `from` event. Semantics in @sluice/domain
  * reference/time-to-convert.ts, which the property tests hold this SQL to.
  *
  * Example body (POST /v1/time-to-convert):
@@ -22,7 +25,9 @@ import { profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './
  *     "buckets": [{ "value": 1, "unit": "days" }, { "value": 7, "unit": "days" }, { "value": 30, "unit": "days" }],
  *     "segment": "channel", "filters": [{ "key": "businessUnit", "values": ["emea"] }] }
  * `buckets` defaults to "auto" (the fixed ladder 1m ... 730d, trimmed to the
- * buckets used).
+ * buckets used). Between touchpoint steps:
+ *   { "from": { "type": "visit", "where": [{ "key": "source", "op": "eq", "value": "google" }] },
+ *     "to": { "type": "form_submit" }, "dateRange": { ... }, "breakdown": "properties.x.utm_campaign" }
  */
 
 export const TIME_TO_CONVERT_LIMITS = {
@@ -41,11 +46,15 @@ const BucketEdge = z
   .strictObject({ value: z.number().int().positive(), unit: z.enum(['minutes', 'hours', 'days']) })
   .refine((e) => !(edgeMsOf(e) > TIME_TO_CONVERT_LIMITS.maxEdgeDays * EDGE_UNIT_MS.days), { message: `must be at most ${TIME_TO_CONVERT_LIMITS.maxEdgeDays} days` });
 
+const Endpoint = z.union([StageIdSchema, StepMatcherSchema], { error: 'must be a stage id or a touchpoint step { type, where }' });
+
 export const TimeToConvertQuerySchema = z
   .strictObject({
-    configVersion: ConfigVersion,
-    from: StageIdSchema,
-    to: StageIdSchema,
+    /** Stages only: the rule configuration whose transitions to read. */
+    configVersion: ConfigVersion.optional(),
+    /** Both stage ids, or both touchpoint steps. */
+    from: Endpoint,
+    to: Endpoint,
     /** Entries into `from` in [from, to) are counted. */
     dateRange: DateRange,
     /** `to` must be reached within this long after entering `from` (inclusive); absent: any time. */
@@ -56,9 +65,13 @@ export const TimeToConvertQuerySchema = z
         error: `must be "auto" or a list of at most ${TIME_TO_CONVERT_LIMITS.maxBucketEdges} ascending edges { value, unit: minutes | hours | days }`,
       })
       .default('auto'),
+    /** Stages only: a lead_profile key. */
     segment: SegmentKey.optional(),
+    /** Stages only. */
     filters: Filters,
-    /** Ignore transitions after this instant. */
+    /** Touchpoint steps only: an envelope key or properties.<path> of the `from` event. */
+    breakdown: Key.optional(),
+    /** Ignore transitions (or touchpoints) after this instant. */
     asOf: OffsetDateTime.optional(),
     /** Segments returned: the largest by entries. */
     segmentLimit: z.number().int().min(1).max(TIME_TO_CONVERT_LIMITS.maxSegments).default(50),
@@ -66,7 +79,14 @@ export const TimeToConvertQuerySchema = z
   })
   .superRefine(
     (q, ctx) => {
-      if (typeof q.from === 'string' && q.from === q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must differ from from' });
+      const stages = typeof q.from === 'string';
+      if (typeof q.from === 'object' && q.from !== null && typeof q.to === 'string') ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be a touchpoint step, as from is' });
+      if (stages && typeof q.to === 'object' && q.to !== null) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be a stage id, as from is' });
+      if (stages && q.from === q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must differ from from' });
+      if (stages && q.configVersion === undefined) ctx.addIssue({ code: 'custom', path: ['configVersion'], message: 'required between stages: the rule configuration version whose transitions to read' });
+      if (stages && q.breakdown !== undefined) ctx.addIssue({ code: 'custom', path: ['breakdown'], message: 'only between touchpoint steps; between stages use segment' });
+      if (!stages && q.segment !== undefined) ctx.addIssue({ code: 'custom', path: ['segment'], message: 'only between stages; between touchpoint steps use breakdown' });
+      if (!stages && Array.isArray(q.filters) && q.filters.length > 0) ctx.addIssue({ code: 'custom', path: ['filters'], message: 'only between stages; put conditions in the steps' });
       if (!Array.isArray(q.buckets)) return;
       const edges = q.buckets.map((e) => (typeof e === 'object' && e !== null && typeof e.value === 'number' && Object.hasOwn(EDGE_UNIT_MS, e.unit) ? edgeMsOf(e) : Number.NaN));
       edges.forEach((e, i) => {
@@ -81,11 +101,27 @@ export type TimeToConvertQuery = z.output<typeof TimeToConvertQuerySchema>;
 /** Validates a time-to-convert query, naming every bad field (for a 400 problem+json). */
 export const parseTimeToConvertQuery = (input: unknown): Parsed<TimeToConvertQuery> => parseWith(TimeToConvertQuerySchema, input);
 
+/** A query between two stages (else between touchpoint steps). */
+export type StageTimeToConvertQuery = TimeToConvertQuery & { from: string; to: string; configVersion: string };
+export type TouchpointTimeToConvertQuery = TimeToConvertQuery & { from: z.output<typeof StepMatcherSchema>; to: z.output<typeof StepMatcherSchema> };
+export const isStageTimeToConvertQuery = (q: TimeToConvertQuery): q is StageTimeToConvertQuery => typeof q.from === 'string';
+
 /** The normalised form the reference computes (segments and filters are applied by the caller). */
-export function timeToConvertSpecOf(q: TimeToConvertQuery): TimeToConvertSpec {
+export function timeToConvertSpecOf(q: StageTimeToConvertQuery): TimeToConvertSpec {
+  return { ...distributionSpecOf(q), from: q.from, to: q.to };
+}
+
+export function touchpointTimeToConvertSpecOf(q: TouchpointTimeToConvertQuery): TouchpointTimeToConvertSpec {
   return {
-    from: q.from,
-    to: q.to,
+    ...distributionSpecOf(q),
+    from: { type: q.from.type, where: conditionsOf(q.from.where) },
+    to: { type: q.to.type, where: conditionsOf(q.to.where) },
+    breakdown: q.breakdown,
+  };
+}
+
+function distributionSpecOf(q: TimeToConvertQuery): Omit<TimeToConvertSpec, 'from' | 'to'> {
+  return {
     fromMs: instantMs(q.dateRange.from),
     toMs: instantMs(q.dateRange.to),
     windowMs: q.window === undefined ? undefined : windowMsOf(q.window),
@@ -115,22 +151,14 @@ interface SqlRow {
 }
 
 /**
- * How: the config's facts for the two stages, one row per lead with its
- * `from` and `to` times (a lead has at most one fact per stage), the profile
- * joined only when a segment or filter needs it; one aggregation per segment
- * with the bucket of each converted lead (the edges at or below its
- * duration) counted per bucket. Segments are ranked by entries and cut in SQL.
+ * The distribution over entries (one row per lead or actor that entered
+ * `from`, with columns from_ms, to_ms, has_to and segment): one aggregation
+ * per segment, each converted entry counted in its bucket (the edges at or
+ * below its duration). Segments are ranked by entries and cut in SQL.
  */
-export function timeToConvertSql(q: TimeToConvertQuery, p: Params): string {
-  const spec = timeToConvertSpecOf(q);
-  const edges = histogramEdgesOf(spec.edgesMs);
-  const from = p.bind('from_stage', 'String', spec.from);
-  const to = p.bind('to_stage', 'String', spec.to);
-  const facts = stageFactsSql(p, q.configVersion, [spec.from, spec.to], spec.asOfMs);
-  const withProfile = q.segment !== undefined || q.filters.length > 0;
-  const segment = q.segment === undefined ? `''` : segmentExpr(q.segment, p);
-  const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`, ...profileFilterSql(q.filters, p)];
-  const window = spec.windowMs === undefined ? '' : ` AND to_ms - from_ms <= ${p.bind('window_ms', 'Int64', spec.windowMs)}`;
+function distributionSql(q: TimeToConvertQuery, entries: string, windowMs: number | undefined, p: Params): string {
+  const edges = histogramEdgesOf(distributionSpecOf(q).edgesMs);
+  const window = windowMs === undefined ? '' : ` AND to_ms - from_ms <= ${p.bind('window_ms', 'Int64', windowMs)}`;
   return `
     SELECT segment, entered, converted, sum_ms, median_ms, p90_ms, histogram, segments
     FROM (
@@ -145,15 +173,8 @@ export function timeToConvertSql(q: TimeToConvertQuery, p: Params): string {
           groupArrayIf(arrayCount(e -> e <= to_ms - from_ms, ${p.bind('edges_ms', 'Array(Int64)', edges)}), conv) AS converted_buckets,
           arrayMap(b -> countEqual(converted_buckets, b), range(${p.bind('bucket_count', 'UInt32', edges.length + 1)})) AS histogram
         FROM (
-          SELECT from_ms, to_ms, has_to AND to_ms >= from_ms${window} AS conv, ${segment} AS segment
-          FROM (
-            SELECT lead_id, anyIf(ms, stage = ${from}) AS from_ms, countIf(stage = ${to}) > 0 AS has_to, anyIf(ms, stage = ${to}) AS to_ms
-            FROM (${facts})
-            GROUP BY lead_id
-            HAVING countIf(stage = ${from}) > 0
-          ) AS x
-          ${withProfile ? profileJoinSql(p, q.configVersion, 'x.lead_id') : ''}
-          WHERE ${conditions.join(' AND ')}
+          SELECT segment, from_ms, to_ms, has_to AND to_ms >= from_ms${window} AS conv
+          FROM (${entries})
         )
         GROUP BY segment
       )
@@ -163,7 +184,68 @@ export function timeToConvertSql(q: TimeToConvertQuery, p: Params): string {
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
 }
 
-/** Runs a time-to-convert query between two stages (validated here too; the API validates first to report field errors). */
+/**
+ * Between stages: the config's facts for the two stages, one row per lead
+ * with its `from` and `to` times (a lead has at most one fact per stage), the
+ * profile joined only when a segment or filter needs it.
+ */
+function stageEntriesSql(q: StageTimeToConvertQuery, p: Params): string {
+  const spec = timeToConvertSpecOf(q);
+  const from = p.bind('from_stage', 'String', spec.from);
+  const to = p.bind('to_stage', 'String', spec.to);
+  const facts = stageFactsSql(p, q.configVersion, [spec.from, spec.to], spec.asOfMs);
+  const withProfile = q.segment !== undefined || q.filters.length > 0;
+  const segment = q.segment === undefined ? `''` : segmentExpr(q.segment, p);
+  const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`, ...profileFilterSql(q.filters, p)];
+  return `
+    SELECT from_ms, to_ms, has_to, ${segment} AS segment
+    FROM (
+      SELECT lead_id, anyIf(ms, stage = ${from}) AS from_ms, countIf(stage = ${to}) > 0 AS has_to, anyIf(ms, stage = ${to}) AS to_ms
+      FROM (${facts})
+      GROUP BY lead_id
+      HAVING countIf(stage = ${from}) > 0
+    ) AS x
+    ${withProfile ? profileJoinSql(p, q.configVersion, 'x.lead_id') : ''}
+    WHERE ${conditions.join(' AND ')}`;
+}
+
+/**
+ * Between touchpoint steps: per actor, its matching events sorted by (time,
+ * position); the first `from` event in range, then the first `to` event at
+ * or after its millisecond that is not the same event. Only events from the
+ * range's start (and up to asOf) are read: a `to` before it cannot count.
+ */
+function touchpointEntriesSql(q: TouchpointTimeToConvertQuery, p: Params): string {
+  const spec = touchpointTimeToConvertSpecOf(q);
+  const rangeFrom = p.bind('range_from_ms', 'Int64', spec.fromMs);
+  const scan = [`occurred_at >= fromUnixTimestamp64Milli(${rangeFrom}, 'UTC')`];
+  if (spec.asOfMs !== undefined) scan.push(`occurred_at <= fromUnixTimestamp64Milli(${p.bind('as_of_ms', 'Int64', spec.asOfMs)}, 'UTC')`);
+  const breakdown = spec.breakdown === undefined ? `''` : keyExpr(spec.breakdown, 'bd_key', p);
+  return `
+    SELECT mss[fi] AS from_ms, ti > 0 AS has_to, if(ti > 0, mss[ti], 0) AS to_ms, bds[fi] AS segment
+    FROM (
+      SELECT
+        arraySort(groupArray((ms, position, is_from, is_to, bd))) AS evs,
+        arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS froms, arrayMap(e -> e.4, evs) AS tos, arrayMap(e -> e.5, evs) AS bds,
+        arrayFirstIndex((f, t) -> f AND t < ${p.bind('range_to_ms', 'Int64', spec.toMs)}, froms, mss) AS fi,
+        arrayFirstIndex((i, t, m) -> t AND i != fi AND m >= mss[fi], arrayEnumerate(mss), tos, mss) AS ti
+      FROM (
+        SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${matcherExpr(spec.from, 'from', p)} AS is_from, ${matcherExpr(spec.to, 'to', p)} AS is_to, ${breakdown} AS bd
+        FROM touchpoints_resolved
+        WHERE ${scan.join(' AND ')}
+      )
+      WHERE is_from OR is_to
+      GROUP BY actor_id
+    )
+    WHERE fi > 0`;
+}
+
+export function timeToConvertSql(q: TimeToConvertQuery, p: Params): string {
+  const windowMs = distributionSpecOf(q).windowMs;
+  return distributionSql(q, isStageTimeToConvertQuery(q) ? stageEntriesSql(q, p) : touchpointEntriesSql(q as TouchpointTimeToConvertQuery, p), windowMs, p);
+}
+
+/** Runs a time-to-convert query between two stages or two touchpoint steps (validated here too; the API validates first to report field errors). */
 export async function runTimeToConvert(client: AnalyticsClient, input: TimeToConvertQuery | TimeToConvertQueryInput): Promise<TimeToConvertResult> {
   const q = TimeToConvertQuerySchema.parse(input);
   const p = new Params();
@@ -181,5 +263,5 @@ export async function runTimeToConvert(client: AnalyticsClient, input: TimeToCon
       histogram: r.histogram.map(Number),
     };
   });
-  return { query: q, ...histogramReport(timeToConvertSpecOf(q).edgesMs, full), segments, truncated: segments > q.segmentLimit };
+  return { query: q, ...histogramReport(distributionSpecOf(q).edgesMs, full), segments, truncated: segments > q.segmentLimit };
 }
