@@ -7,7 +7,7 @@ import type { RuleConfig } from '@sluice/schemas';
  * What the body says wins; a body that is not an object is returned untouched
  * so the query's own parser names what is wrong with it.
  */
-export type StageQueryKind = 'conversion' | 'closeRates';
+export type StageQueryKind = 'conversion' | 'closeRates' | 'timeToConvert' | 'retention';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -21,6 +21,10 @@ function defaultsOf(kind: StageQueryKind, rules: RuleConfig): Record<string, unk
       const population = stages[1];
       return { configVersion: rules.version, customerStage: rules.stageModel.customerStage, ...(population === undefined ? {} : { populationStage: population }) };
     }
+    case 'timeToConvert':
+      return { configVersion: rules.version };
+    case 'retention':
+      return { configVersion: rules.version, timeZone: rules.timeZone };
   }
 }
 

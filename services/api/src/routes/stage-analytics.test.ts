@@ -81,6 +81,11 @@ beforeAll(async () => {
     { id: 'a-demo', type: 'demo_held', occurredAt: '2026-03-12T09:00:00+01:00', leadId: 'A', properties: { demoId: 'd-a' } },
     { id: 'b-form', type: 'form_submit', occurredAt: '2026-03-03T09:00:00+01:00', leadId: 'B', properties: { formId: 'contact' } },
     { id: 'c-demo', type: 'demo_held', occurredAt: '2026-04-06T09:00:00+02:00', leadId: 'C', properties: { demoId: 'd-c' } },
+    // customers outside the stage fixture, for retention: D buys in April and renews in June; E buys in May and is upsold in May
+    { id: 'd-pay', type: 'payment', occurredAt: '2026-04-10T09:00:00+02:00', leadId: 'D', properties: { amount: 1000, currency: 'EUR' } },
+    { id: 'd-renew', type: 'renewal', occurredAt: '2026-06-15T09:00:00+02:00', leadId: 'D', properties: { amount: 1000, currency: 'EUR' } },
+    { id: 'e-pay', type: 'payment', occurredAt: '2026-05-10T09:00:00+02:00', leadId: 'E', source: 'partner', properties: { amount: 500, currency: 'EUR' } },
+    { id: 'e-upsell', type: 'upsell', occurredAt: '2026-05-20T09:00:00+02:00', leadId: 'E', properties: { amount: 200, currency: 'EUR' } },
   ];
   expect((await app.inject({ method: 'POST', url: '/v1/events', payload: events })).statusCode).toBe(200);
 });
@@ -170,6 +175,54 @@ describe('POST /v1/close-rates', () => {
   });
 });
 
+describe('POST /v1/time-to-convert', () => {
+  it('gives the distribution between two stages of the live rules, with given bucket edges', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/time-to-convert',
+      payload: { from: 'lead', to: 'mql', dateRange: spring, buckets: [{ value: 1, unit: 'days' }, { value: 7, unit: 'days' }] },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.buckets.map((b: { label: string }) => b.label)).toHaveLength(3);
+    // A took 3 days, B 17, C 3 (its MQL passed through at the jump to SQL): [0, 1d) none, [1d, 7d) two, [7d, inf) one
+    expect(body.rows).toHaveLength(1);
+    const [row] = body.rows;
+    expect([row.entered, row.converted, row.histogram]).toEqual([3, 3, [0, 2, 1]]);
+    expect(row.medianMs).toBe(3 * DAY);
+    expect(row.meanMs).toBeCloseTo((23 / 3) * DAY, 0);
+  });
+
+  it('measures between touchpoint steps as funnels count actors', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/time-to-convert', payload: { from: { type: 'form_submit' }, to: { type: 'demo_held' }, dateRange: spring } });
+    expect(res.statusCode).toBe(200);
+    // A: form 2 Mar -> demo 12 Mar (10 days); B never had a demo
+    const [row] = res.json().rows;
+    expect([row.entered, row.converted, row.medianMs]).toEqual([2, 1, 10 * DAY]);
+  });
+
+  it('names a stage and a step mixed up', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/time-to-convert', payload: { from: 'lead', to: { type: 'demo_held' }, dateRange: spring } });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors.map((e: { field: string }) => e.field)).toEqual(['to']);
+  });
+});
+
+describe('POST /v1/cohorts', () => {
+  it('counts customers retained per month since their first purchase, in the live time zone', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/cohorts', payload: { dateRange: { from: spring.from, to: '2026-07-01T00:00:00+02:00' }, offsets: 3 } });
+    expect(res.statusCode).toBe(200);
+    const cohorts = res.json().cohorts as Array<{ periodLabel: string; customers: number; retained: number[] }>;
+    // D bought in April and renewed in June (offset 2); E bought in May and was upsold the same month (offset 0)
+    expect(cohorts.map((c) => [c.periodLabel, c.customers, c.retained])).toEqual([
+      ['2026-04', 1, [0, 0, 1, 0]],
+      ['2026-05', 1, [1, 0, 0, 0]],
+    ]);
+    const bySource = await app.inject({ method: 'POST', url: '/v1/cohorts', payload: { dateRange: { from: spring.from, to: '2026-07-01T00:00:00+02:00' }, offsets: 1, segment: 'purchaseSource' } });
+    expect((bySource.json().cohorts as Array<{ segment: string }>).map((c) => c.segment)).toEqual(['', 'partner']);
+  });
+});
+
 describe('hostile strings in every field of the stage queries', () => {
   const hostile = "x'); DROP TABLE stage_transitions; --";
   const conversion = (patch: Record<string, unknown>) => ({ dateRange: spring, period: 'all', ...patch });
@@ -187,6 +240,12 @@ describe('hostile strings in every field of the stage queries', () => {
     ['the close-rates property', '/v1/close-rates', { dateRange: spring, property: `properties.${hostile}` }, 200],
     ['a close-rates stage', '/v1/close-rates', { dateRange: spring, populationStage: hostile }, 400],
     ['a close-rates type', '/v1/close-rates', { dateRange: spring, types: [hostile] }, 400],
+    ['a time-to-convert stage', '/v1/time-to-convert', { dateRange: spring, from: 'lead', to: hostile }, 400],
+    ['a time-to-convert step filter', '/v1/time-to-convert', { dateRange: spring, from: { type: 'form_submit', where: [{ key: 'source', op: 'eq', value: hostile }] }, to: { type: 'demo_held' } }, 200],
+    ['a time-to-convert breakdown', '/v1/time-to-convert', { dateRange: spring, from: { type: 'form_submit' }, to: { type: 'demo_held' }, breakdown: `properties.${hostile}` }, 200],
+    ['the cohorts purchase type', '/v1/cohorts', { dateRange: spring, purchaseTypes: [hostile] }, 400],
+    ['the cohorts config version', '/v1/cohorts', { dateRange: spring, segment: 'businessUnit', configVersion: hostile }, 200],
+    ['the cohorts time zone', '/v1/cohorts', { dateRange: spring, timeZone: hostile }, 400],
   ])('treats a hostile string in %s as data or rejects it, never as SQL', async (_label, url, payload, status) => {
     const res = await app.inject({ method: 'POST', url, payload });
     expect(res.statusCode).toBe(status);

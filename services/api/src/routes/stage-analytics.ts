@@ -2,11 +2,17 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   ActivityCloseRatesQuerySchema,
+  RetentionCohortsQuerySchema,
   StageConversionQuerySchema,
+  TimeToConvertQuerySchema,
   parseActivityCloseRatesQuery,
+  parseRetentionCohortsQuery,
   parseStageConversionQuery,
+  parseTimeToConvertQuery,
   runActivityCloseRates,
+  runRetentionCohorts,
   runStageConversion,
+  runTimeToConvert,
   withRuleDefaults,
 } from '@sluice/analytics';
 import { freshEnough, invalidQuery } from './analytics.js';
@@ -57,6 +63,45 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, {
       if (!parsed.ok) throw invalidQuery('invalid-close-rates-query', 'close-rates query', parsed.issues);
       await freshEnough(sink, stageSink);
       return runActivityCloseRates(client, parsed.query);
+    },
+  });
+
+  routes.post('/v1/time-to-convert', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Time to convert: its distribution between two stages or two touchpoint steps',
+      description:
+        'Between two stages (the leads that entered `from` in the date range and reached `to`, skipped stages passed through) or two ' +
+        'touchpoint steps (the first `from` event in range, the first `to` event at or after it, actors as funnels count them), within an ' +
+        'optional inclusive window: count, mean, median, p90 and a histogram (given edges, or a fixed ladder from 1 minute to 2 years), ' +
+        'per segment (stages) or breakdown (steps). configVersion defaults to the live rules of the server.',
+      body: TimeToConvertQuerySchema,
+    },
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const parsed = parseTimeToConvertQuery(withRuleDefaults('timeToConvert', request.body, rules));
+      if (!parsed.ok) throw invalidQuery('invalid-time-to-convert-query', 'time-to-convert query', parsed.issues);
+      await freshEnough(sink, stageSink);
+      return runTimeToConvert(client, parsed.query);
+    },
+  });
+
+  routes.post('/v1/cohorts', {
+    config: { scope: 'read' },
+    schema: {
+      summary: 'Retention cohorts: customers renewing or upsold by periods since purchase',
+      description:
+        'Customers by the month or quarter of their first purchase (payment by default) in the business time zone; for each offset since, ' +
+        'how many had a retention event (renewal or upsell by default) in that calendar period, and the rate over the cohort. Segment by ' +
+        'the purchase\'s source, channel or campaign, or a lead profile key. timeZone and configVersion default to the live rules of the server.',
+      body: RetentionCohortsQuerySchema,
+    },
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const parsed = parseRetentionCohortsQuery(withRuleDefaults('retention', request.body, rules));
+      if (!parsed.ok) throw invalidQuery('invalid-cohorts-query', 'cohorts query', parsed.issues);
+      await freshEnough(sink, stageSink);
+      return runRetentionCohorts(client, parsed.query);
     },
   });
 };
