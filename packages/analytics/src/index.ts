@@ -38,7 +38,15 @@ export { activityCloseRateCounts, runActivityCloseRates } from './close-rates.js
 export type { ActivityCloseRatesResult } from './close-rates.js';
 export { withRuleDefaults } from './rule-defaults.js';
 export type { StageQueryKind } from './rule-defaults.js';
-export { TIME_TO_CONVERT_LIMITS, TimeToConvertQuerySchema, parseTimeToConvertQuery, runTimeToConvert, timeToConvertSpecOf } from './time-to-convert.js';
-export type { TimeToConvertQuery, TimeToConvertQueryInput, TimeToConvertResult } from './time-to-convert.js';
+export {
+  TIME_TO_CONVERT_LIMITS,
+  TimeToConvertQuerySchema,
+  isStageTimeToConvertQuery,
+  parseTimeToConvertQuery,
+  runTimeToConvert,
+  timeToConvertSpecOf,
+  touchpointTimeToConvertSpecOf,
+} from './time-to-convert.js';
+export type { StageTimeToConvertQuery, TimeToConvertQuery, TimeToConvertQueryInput, TimeToConvertResult, TouchpointTimeToConvertQuery } from './time-to-convert.js';
 export { PURCHASE_SEGMENT_KEYS, RETENTION_LIMITS, RetentionCohortsQuerySchema, parseRetentionCohortsQuery, retentionSpecOf, runRetentionCohorts } from './retention-cohorts.js';
 export type { RetentionCohortsQuery, RetentionCohortsQueryInput, RetentionCohortsResult } from './retention-cohorts.js';

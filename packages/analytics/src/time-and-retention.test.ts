@@ -39,6 +39,19 @@ describe('time to convert query validation', () => {
     ]);
   });
 
+  it('takes both ends as stages or both as touchpoint steps, with the options of each', () => {
+    expect(issuesOf(parseTimeToConvertQuery({ from: 'mql', to: { type: 'payment' }, dateRange: RANGE, breakdown: 'channel' }))).toEqual([
+      { field: 'to', message: 'must be a stage id, as from is' },
+      { field: 'configVersion', message: 'required between stages: the rule configuration version whose transitions to read' },
+      { field: 'breakdown', message: 'only between touchpoint steps; between stages use segment' },
+    ]);
+    expect(issuesOf(parseTimeToConvertQuery({ from: { type: 'visit' }, to: { type: 'payment', where: [{ key: 'nope', op: 'eq', value: 1 }] }, dateRange: RANGE, segment: 'owner' }))).toEqual([
+      // the union reports the step's own problem, not just that it is neither kind
+      { field: 'to.where.0.key', message: 'must be one of source, channel, campaign, accountId or properties.<path> (e.g. properties.x.utm_term)' },
+      { field: 'segment', message: 'only between stages; between touchpoint steps use breakdown' },
+    ]);
+  });
+
   it('puts every value in parameters', () => {
     const p = new Params();
     const q = TimeToConvertQuerySchema.parse({ configVersion: "v1'; DROP TABLE x; --", from: 'mql', to: 'sql', dateRange: RANGE, segment: 'channel', filters: [{ key: 'owner', values: ["it's"] }] });
