@@ -132,7 +132,7 @@ describe('sluice query funnel', () => {
   });
 });
 
-describe('sluice query conversion and close-rates', () => {
+describe('sluice query conversion, close-rates, time-to-convert and cohorts', () => {
   it('answers from ClickHouse exactly what the projector counted, after catching both up with the log', () => {
     expect(sluice('demo', '--events', '20000', '--start', '2026-01-01', '--months', '6', '--json').code).toBe(0);
     const r = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'month', '--json');
@@ -159,11 +159,35 @@ describe('sluice query conversion and close-rates', () => {
     for (const a of report.activities) expect(a.customers).toBeLessThanOrEqual(Math.min(a.leads, report.customers));
     expect(report.activities.map((a) => a.rank)).toEqual(report.activities.map((_, i) => i + 1));
 
+    // time to convert between the same stages counts the same entries and conversions, and its histogram holds every conversion
+    const ttc = sluice('query', 'time-to-convert', '--stages', 'sql,customer', '--from', '2026-01-01', '--to', '2026-07-01', '--json');
+    expect(ttc.code).toBe(0);
+    const [distribution] = JSON.parse(ttc.stdout).rows as Array<{ entered: number; converted: number; histogram: number[] }>;
+    const sqlToCustomer = result.rows.filter((x) => x.from === 'sql');
+    expect([distribution!.entered, distribution!.converted]).toEqual([
+      sqlToCustomer.reduce((n, x) => n + x.entered, 0),
+      sqlToCustomer.reduce((n, x) => n + x.converted, 0),
+    ]);
+    expect(distribution!.histogram.reduce((a, b) => a + b, 0)).toBe(distribution!.converted);
+    const steps = sluice('query', 'time-to-convert', '--steps', 'visit,form_submit', '--from', '2026-01-01', '--to', '2026-07-01', '--buckets', '1h,1d');
+    expect(steps.stdout).toMatch(/^visit -> form_submit: [\d,]+ of [\d,]+ converted/);
+    expect(steps.stdout).toContain('0-1h');
+
+    const cohorts = sluice('query', 'cohorts', '--from', '2026-01-01', '--to', '2026-07-01', '--offsets', '3', '--json');
+    expect(cohorts.code).toBe(0);
+    const rows = JSON.parse(cohorts.stdout).cohorts as Array<{ customers: number; retained: number[]; rates: number[] }>;
+    expect(rows.reduce((n, c) => n + c.customers, 0)).toBeGreaterThan(0);
+    for (const c of rows) {
+      expect(c.retained).toHaveLength(4);
+      expect(c.rates).toEqual(c.retained.map((k) => k / c.customers));
+    }
+
     const bad = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-05-01', '--segment', 'shoeSize', '--pairs', 'mql:lead');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('segment: must be one of');
     expect(bad.stderr).toContain('pairs.0.to: must come after "mql"');
-    expect(sluice('query', 'cohorts').stderr).toContain('sluice query takes: funnel, conversion, close-rates');
+    expect(sluice('query', 'retention').stderr).toContain('sluice query takes: funnel, conversion, close-rates, time-to-convert, cohorts');
+    expect(sluice('query', 'time-to-convert', '--from', '2026-01-01', '--to', '2026-05-01').stderr).toContain('needs either --stages from,to or --steps');
   });
 });
 

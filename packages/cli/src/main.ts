@@ -15,6 +15,7 @@ const commands = {
   plan: () => import('./commands/plan.js'),
   queryFunnel: () => import('./commands/query-funnel.js'),
   queryStages: () => import('./commands/query-stages.js'),
+  queryTime: () => import('./commands/query-time.js'),
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
 };
@@ -42,6 +43,12 @@ usage:
   sluice query close-rates --from 2026-01-01 --to 2027-01-01 [--population lead] [--customer customer]
                 [--property properties.pageType] [--types a,b] [--as-of DATE] [--url URL] [--json]   or: --file query.json
                                                   close rate of each activity against the average, with MQL-rule and weight suggestions
+  sluice query time-to-convert (--stages mql,sql | --steps form_submit,demo_held) --from DATE --to DATE
+                [--window 90d] [--buckets 1h,1d,7d|auto] [--segment KEY] [--filter key=v,...] [--breakdown KEY] [--url URL] [--json]
+                                                  how long conversions take: count, mean, median, p90 and a histogram
+  sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
+                [--retention renewal,upsell] [--segment purchaseChannel] [--url URL] [--json]
+                                                  customers by first-purchase cohort, retained in each period since
                 dates are local midnight in the business time zone; without --url, queries run on the data directory's
                 engine after catching it up with the log
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
@@ -214,8 +221,42 @@ async function run(argv: string[]): Promise<void> {
           await queryCloseRates(() => openStore(settings), settings, values, values.json);
           return;
         }
+        case 'time-to-convert': {
+          const { values } = parse(queryArgs, {
+            ...target,
+            stages: { type: 'string' },
+            steps: { type: 'string' },
+            window: { type: 'string' },
+            buckets: { type: 'string' },
+            segment: { type: 'string' },
+            filter: { type: 'string', multiple: true },
+            breakdown: { type: 'string' },
+            'as-of': { type: 'string' },
+          });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryTimeToConvert } = await commands.queryTime();
+          await queryTimeToConvert(() => openStore(settings), settings, values, values.json);
+          return;
+        }
+        case 'cohorts': {
+          const { values } = parse(queryArgs, {
+            ...target,
+            period: { type: 'string' },
+            offsets: { type: 'string' },
+            purchase: { type: 'string' },
+            retention: { type: 'string' },
+            segment: { type: 'string' },
+            'as-of': { type: 'string' },
+          });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryCohorts } = await commands.queryTime();
+          await queryCohorts(() => openStore(settings), settings, values, values.json);
+          return;
+        }
         default:
-          throw usageError(`sluice query takes: funnel, conversion, close-rates (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+          throw usageError(`sluice query takes: funnel, conversion, close-rates, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
       }
     }
     case 'rebuild': {

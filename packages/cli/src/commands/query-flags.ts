@@ -33,3 +33,29 @@ export function readQueryFile(file: string, what: string): unknown {
 export function invalidQueryError(what: string, issues: ReadonlyArray<{ field: string; message: string }>): CliError {
   return new CliError(`the ${what} is invalid:\n${issues.map((i) => `  ${i.field || '(query)'}: ${i.message}`).join('\n')}`);
 }
+
+/** The flags every analytics query takes: its date range, an as-of instant, a JSON body instead, and a server to ask. */
+export interface QueryRangeFlags {
+  file?: string | undefined;
+  from?: string | undefined;
+  to?: string | undefined;
+  'as-of'?: string | undefined;
+  url?: string | undefined;
+}
+
+export const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+export function commonBody(command: string, flags: QueryRangeFlags, timeZone: string): Record<string, unknown> {
+  if (flags.from === undefined || flags.to === undefined) throw usageError(`sluice query ${command} needs --from DATE --to DATE (or --file query.json)`);
+  return defined({
+    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
+    asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone),
+  });
+}
+
+/** `--filter businessUnit=emea,apac` */
+export function filterOf(text: string): { key: string; values: string[] } {
+  const at = text.indexOf('=');
+  if (at <= 0 || at === text.length - 1) throw usageError(`--filter takes key=value[,value...], e.g. businessUnit=emea; got "${text}"`);
+  return { key: text.slice(0, at), values: text.slice(at + 1).split(',') };
+}

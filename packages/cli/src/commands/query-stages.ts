@@ -10,7 +10,8 @@ import type { EventStore } from '@sluice/event-store';
 import { formatCount, formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 import { postQuery, withEmbeddedStageTables } from './analytics-engine.js';
-import { instantOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import { commonBody, defined, filterOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import type { QueryRangeFlags } from './query-flags.js';
 
 /**
  * `sluice query conversion` and `sluice query close-rates`: stage-level
@@ -20,15 +21,7 @@ import { instantOf, invalidQueryError, readQueryFile, windowOf } from './query-f
  * does.
  */
 
-export interface StageQueryFlags {
-  file?: string | undefined;
-  from?: string | undefined;
-  to?: string | undefined;
-  'as-of'?: string | undefined;
-  url?: string | undefined;
-}
-
-export interface ConversionFlags extends StageQueryFlags {
+export interface ConversionFlags extends QueryRangeFlags {
   period?: string | undefined;
   pairs?: string | undefined;
   segment?: string | undefined;
@@ -36,21 +29,11 @@ export interface ConversionFlags extends StageQueryFlags {
   window?: string | undefined;
 }
 
-export interface CloseRateFlags extends StageQueryFlags {
+export interface CloseRateFlags extends QueryRangeFlags {
   population?: string | undefined;
   customer?: string | undefined;
   property?: string | undefined;
   types?: string | undefined;
-}
-
-const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
-
-function commonBody(command: string, flags: StageQueryFlags, timeZone: string): Record<string, unknown> {
-  if (flags.from === undefined || flags.to === undefined) throw usageError(`sluice query ${command} needs --from DATE --to DATE (or --file query.json)`);
-  return defined({
-    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
-    asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone),
-  });
 }
 
 /** `step_to_step`, `from_first`, or explicit pairs `lead:mql,mql:sql`. */
@@ -61,13 +44,6 @@ function pairsOf(text: string): unknown {
     if (!from || !to || rest.length > 0) throw usageError(`--pairs takes step_to_step, from_first or from:to pairs such as lead:mql,mql:sql; got "${pair}"`);
     return { from, to };
   });
-}
-
-/** `--filter businessUnit=emea,apac` */
-function filterOf(text: string): { key: string; values: string[] } {
-  const at = text.indexOf('=');
-  if (at <= 0 || at === text.length - 1) throw usageError(`--filter takes key=value[,value...], e.g. businessUnit=emea; got "${text}"`);
-  return { key: text.slice(0, at), values: text.slice(at + 1).split(',') };
 }
 
 export function conversionBodyOf(flags: ConversionFlags, timeZone: string): unknown {

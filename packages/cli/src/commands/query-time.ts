@@ -1,0 +1,146 @@
+import { parseRetentionCohortsQuery, parseTimeToConvertQuery, runRetentionCohorts, runTimeToConvert, withRuleDefaults } from '@sluice/analytics';
+import type { RetentionCohortsResult, TimeToConvertResult } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { formatCount, formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
+import type { Settings } from '../settings.js';
+import { postQuery, withEmbeddedStageTables } from './analytics-engine.js';
+import { commonBody, defined, filterOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import type { QueryRangeFlags } from './query-flags.js';
+
+/**
+ * `sluice query time-to-convert` (how long conversions take, between two
+ * stages or two touchpoint steps) and `sluice query cohorts` (customers
+ * retained by periods since their first purchase). Bodies are the API's
+ * (POST /v1/time-to-convert, /v1/cohorts).
+ */
+
+export interface TimeToConvertFlags extends QueryRangeFlags {
+  stages?: string | undefined;
+  steps?: string | undefined;
+  window?: string | undefined;
+  buckets?: string | undefined;
+  segment?: string | undefined;
+  filter?: string[] | undefined;
+  breakdown?: string | undefined;
+}
+
+export interface CohortFlags extends QueryRangeFlags {
+  period?: string | undefined;
+  offsets?: string | undefined;
+  purchase?: string | undefined;
+  retention?: string | undefined;
+  segment?: string | undefined;
+}
+
+const BUCKET_UNITS = { m: 'minutes', h: 'hours', d: 'days' } as const;
+
+/** `--buckets 1h,1d,7d`: histogram edges */
+function bucketsOf(text: string) {
+  if (text === 'auto') return 'auto';
+  return text.split(',').map((edge) => {
+    const m = /^(\d+)([mhd])$/.exec(edge.trim());
+    if (!m) throw usageError(`--buckets takes edges such as 1h,1d,7d (units m, h, d) or auto; got "${edge}"`);
+    return { value: Number(m[1]), unit: BUCKET_UNITS[m[2] as keyof typeof BUCKET_UNITS] };
+  });
+}
+
+/** `a,b` into the two ends of a time-to-convert query. */
+function endsOf(flag: string, text: string): [string, string] {
+  const ends = text.split(',').map((s) => s.trim());
+  if (ends.length !== 2 || !ends[0] || !ends[1]) throw usageError(`--${flag} takes two, from and to: e.g. --${flag} ${flag === 'stages' ? 'mql,sql' : 'form_submit,demo_held'}; got "${text}"`);
+  return [ends[0], ends[1]];
+}
+
+export function timeToConvertBodyOf(flags: TimeToConvertFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'time-to-convert query');
+  if ((flags.stages === undefined) === (flags.steps === undefined)) throw usageError('sluice query time-to-convert needs either --stages from,to or --steps from_type,to_type');
+  const [from, to] = flags.stages !== undefined ? endsOf('stages', flags.stages) : endsOf('steps', flags.steps!).map((type) => ({ type }));
+  return {
+    ...commonBody('time-to-convert', flags, timeZone),
+    from,
+    to,
+    ...defined({
+      window: flags.window === undefined ? undefined : windowOf(flags.window),
+      buckets: flags.buckets === undefined ? undefined : bucketsOf(flags.buckets),
+      segment: flags.segment,
+      filters: flags.filter?.map(filterOf),
+      breakdown: flags.breakdown,
+    }),
+  };
+}
+
+export function cohortsBodyOf(flags: CohortFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'cohorts query');
+  const types = (text: string | undefined) => text?.split(',').map((t) => t.trim());
+  const offsets = flags.offsets === undefined ? undefined : Number(flags.offsets);
+  if (offsets !== undefined && !Number.isInteger(offsets)) throw usageError(`--offsets must be a whole number, got "${flags.offsets}"`);
+  return {
+    ...commonBody('cohorts', flags, timeZone),
+    ...defined({ period: flags.period, offsets, purchaseTypes: types(flags.purchase), retentionTypes: types(flags.retention), segment: flags.segment }),
+  };
+}
+
+const endName = (end: unknown) => (typeof end === 'string' ? end : (end as { type: string }).type);
+const BAR_WIDTH = 30;
+
+export function formatTimeToConvert(result: TimeToConvertResult): string {
+  const title = `${endName(result.query.from)} -> ${endName(result.query.to)}`;
+  if (result.rows.length === 0) return `${title}: nothing entered ${endName(result.query.from)} in the date range\n`;
+  let out = '';
+  for (const row of result.rows) {
+    const segment = row.segment === '' && result.rows.length === 1 ? '' : ` [${row.segment === '' ? '(none)' : row.segment}]`;
+    out += `${out === '' ? '' : '\n'}${title}${segment}: ${formatCount(row.converted)} of ${formatCount(row.entered)} converted (${formatPercent(row.converted / row.entered)}); `;
+    out += `mean ${formatSpan(row.meanMs)}, median ${formatSpan(row.medianMs)}, p90 ${formatSpan(row.p90Ms)}\n`;
+    if (result.buckets.length === 0) continue;
+    const most = Math.max(1, ...row.histogram);
+    out += formatTable(
+      ['time', 'converted', 'share', ''],
+      result.buckets.map((b, i) => {
+        const n = row.histogram[i] ?? 0;
+        return [b.label, n, formatPercent(row.converted === 0 ? null : n / row.converted), '#'.repeat(Math.round((n / most) * BAR_WIDTH))];
+      }),
+    );
+  }
+  if (result.truncated) out += `\n(${formatCount(result.segments)} segments had entries; the largest are shown)\n`;
+  return out;
+}
+
+export function formatCohorts(result: RetentionCohortsResult): string {
+  if (result.cohorts.length === 0) return 'no first purchase in the date range\n';
+  const segmented = result.cohorts.some((c) => c.segment !== '');
+  const unit = result.query.period === 'quarter' ? 'Q' : 'M';
+  const offsets = Array.from({ length: result.query.offsets + 1 }, (_, k) => `${unit}${k}`);
+  let out = `customers by first ${result.query.purchaseTypes.join('/')}, share with a ${result.query.retentionTypes.join('/')} in each ${result.query.period} since\n`;
+  out += formatTable(
+    ['cohort', ...(segmented ? ['segment'] : []), 'customers', ...offsets],
+    result.cohorts.map((c) => [c.periodLabel, ...(segmented ? [c.segment === '' ? '(none)' : c.segment] : []), c.customers, ...c.rates.map((r) => formatPercent(r))]),
+  );
+  if (result.truncated) out += `\n(${formatCount(result.segments)} segments had customers; the largest are shown)\n`;
+  return out;
+}
+
+export async function queryTimeToConvert(openStore: () => Promise<EventStore>, settings: Settings, flags: TimeToConvertFlags, json: boolean): Promise<void> {
+  const body = timeToConvertBodyOf(flags, settings.timeZone);
+  let result: TimeToConvertResult;
+  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/time-to-convert', body, settings);
+  else {
+    const parsed = parseTimeToConvertQuery(withRuleDefaults('timeToConvert', body, settings.config));
+    if (!parsed.ok) throw invalidQueryError('time-to-convert query', parsed.issues);
+    result = await withEmbeddedStageTables(openStore, settings, (client) => runTimeToConvert(client, parsed.query));
+  }
+  if (json) printJson(result);
+  else process.stdout.write(formatTimeToConvert(result));
+}
+
+export async function queryCohorts(openStore: () => Promise<EventStore>, settings: Settings, flags: CohortFlags, json: boolean): Promise<void> {
+  const body = cohortsBodyOf(flags, settings.timeZone);
+  let result: RetentionCohortsResult;
+  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/cohorts', body, settings);
+  else {
+    const parsed = parseRetentionCohortsQuery(withRuleDefaults('retention', body, settings.config));
+    if (!parsed.ok) throw invalidQueryError('cohorts query', parsed.issues);
+    result = await withEmbeddedStageTables(openStore, settings, (client) => runRetentionCohorts(client, parsed.query));
+  }
+  if (json) printJson(result);
+  else process.stdout.write(formatCohorts(result));
+}
