@@ -107,7 +107,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const windowMs = p.bind('window_ms', 'Int64', spec.windowMs);
   const sm = maskExpr(spec.steps, 's', p);
   const em = maskExpr(spec.exclusions, 'x', p);
-  const bd = spec.breakdown === undefined ? `''` : keyExpr(spec.breakdown, 'bd_key', p);
+  // without a breakdown every actor's value is '': no column to carry through the grouping
+  const bd = spec.breakdown === undefined ? undefined : keyExpr(spec.breakdown, 'bd_key', p);
   const isAnchor = `(${spec.order === 'unordered' ? 's != 0' : 'bitTest(s, 0)'} AND t < ${to})`;
   // per anchor: the folded events after it up to its time + window (inclusive); fmss is sorted
   const win: Window = { sm: 'arraySlice(fsms, win_before + 1, win_count)', em: 'arraySlice(fems, win_before + 1, win_count)', anchorSm: 'anchor_sm' };
@@ -128,9 +129,9 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   // where a second array argument does, so they are not copied per element);
   // the best chain is the furthest-reaching, the earliest anchor among equals.
   return `
-    SELECT actor_id, reached, bds[best] AS breakdown, mss[best] AS entered_ms
+    SELECT actor_id, reached, ${bd === undefined ? `''` : 'bds[best]'} AS breakdown, mss[best] AS entered_ms
     FROM (
-      SELECT actor_id, mss, bds,
+      SELECT actor_id, mss${bd === undefined ? '' : ', bds'},
         arrayFilter((i, s, t) -> ${isAnchor}, arrayEnumerate(mss), sms, mss) AS anchors,
         arrayFilter((u, s, t) -> ${isAnchor}, folded_upto, sms, mss) AS befores,
         arrayFilter((a, s, t) -> ${isAnchor}, sms, sms, mss) AS anchor_sms,
@@ -140,11 +141,11 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
         anchors[indexOf(levels, reached)] AS best
       FROM (
         SELECT actor_id,
-          arraySort(groupArray((ms, position, sm, em, bd))) AS evs,
-          arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS sms, arrayMap(e -> e.4, evs) AS ems, arrayMap(e -> e.5, evs) AS bds,
+          arraySort(groupArray((ms, position, sm, em${bd === undefined ? '' : ', bd'}))) AS evs,
+          arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS sms, arrayMap(e -> e.4, evs) AS ems${bd === undefined ? '' : ', arrayMap(e -> e.5, evs) AS bds'},
           ${folded}
         FROM (
-          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em, ${bd} AS bd
+          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em${bd === undefined ? '' : `, ${bd} AS bd`}
           FROM touchpoints_resolved
           WHERE occurred_at >= fromUnixTimestamp64Milli(${from}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli(${scanTo}, 'UTC')
         )
