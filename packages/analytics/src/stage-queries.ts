@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
 import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } from '@sluice/domain';
-import { EVENT_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
+import { EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 import type { FieldIssue } from './funnel-definition.js';
 
@@ -144,6 +144,9 @@ export const StageConversionQuerySchema = z
 export type StageConversionQueryInput = z.input<typeof StageConversionQuerySchema>;
 export type StageConversionQuery = z.output<typeof StageConversionQuerySchema>;
 
+/** What a lead does, as opposed to what is known about it (identify) or what sales decided (sales_accepted, disqualified, ...). */
+const ACTIVITY_TYPES = EVENT_TYPES.filter((t) => !LEAD_ONLY_TYPES.has(t));
+
 export const ActivityCloseRatesQuerySchema = z
   .strictObject({
     configVersion: ConfigVersion,
@@ -159,7 +162,7 @@ export const ActivityCloseRatesQuerySchema = z
       .max(200)
       .refine((k) => k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length, { message: 'must be properties.<path>, e.g. properties.pageType' })
       .optional(),
-    /** Only these touchpoint types. */
+    /** Only these touchpoint types; by default every touchpoint, not profile facts (identify) or sales decisions, which are outcomes rather than activities. */
     types: z
       .array(
         z.string().refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
@@ -168,7 +171,7 @@ export const ActivityCloseRatesQuerySchema = z
       )
       .min(1)
       .max(EVENT_TYPES.length)
-      .optional(),
+      .default(() => [...ACTIVITY_TYPES]),
     /** Activities returned (most leads first), then ranked. */
     activityLimit: z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxActivities).default(200),
     confidence: z.union([z.literal(0.9), z.literal(0.95), z.literal(0.99)], { error: 'must be 0.9, 0.95 or 0.99' }).default(0.95),

@@ -79,6 +79,7 @@ beforeAll(async () => {
   const events = [
     { id: 'a-form', type: 'form_submit', occurredAt: '2026-03-02T09:00:00+01:00', leadId: 'A', properties: { formId: 'contact' } },
     { id: 'a-demo', type: 'demo_held', occurredAt: '2026-03-12T09:00:00+01:00', leadId: 'A', properties: { demoId: 'd-a' } },
+    { id: 'a-accept', type: 'sales_accepted', occurredAt: '2026-03-10T09:00:00+01:00', leadId: 'A' },
     { id: 'b-form', type: 'form_submit', occurredAt: '2026-03-03T09:00:00+01:00', leadId: 'B', properties: { formId: 'contact' } },
     { id: 'c-demo', type: 'demo_held', occurredAt: '2026-04-06T09:00:00+02:00', leadId: 'C', properties: { demoId: 'd-c' } },
     // customers outside the stage fixture, for retention: D buys in April and renews in June; E buys in May and is upsold in May
@@ -171,7 +172,10 @@ describe('POST /v1/close-rates', () => {
     expect([body.leads, body.customers]).toEqual([3, 1]);
     expect(body.averageCloseRate).toBeCloseTo(1 / 3, 10);
     const counts = Object.fromEntries((body.activities as Array<{ type: string; leads: number; customers: number }>).map((a) => [a.type, [a.customers, a.leads]]));
+    // sales_accepted is a decision, not an activity: counted only when asked for
     expect(counts).toEqual({ form_submit: [1, 2], demo_held: [1, 2] });
+    const decisions = await app.inject({ method: 'POST', url: '/v1/close-rates', payload: { dateRange: spring, types: ['sales_accepted'] } });
+    expect(decisions.json().activities.map((a: { type: string; leads: number; customers: number }) => [a.type, a.customers, a.leads])).toEqual([['sales_accepted', 1, 1]]);
   });
 });
 
