@@ -123,7 +123,10 @@ function leadProfilesSql(first: number, count: number): string {
     WHERE is_lead`;
 }
 
-async function countOf(client: AnalyticsClient, table: 'touchpoints' | 'identity_links' | 'stage_transitions' | 'lead_profile'): Promise<number> {
+/** The tables the generator fills: every one the funnel and stage queries read. */
+export const LOG_TABLES = ['touchpoints', 'identity_links', 'stage_transitions', 'lead_profile'] as const;
+
+async function countOf(client: AnalyticsClient, table: (typeof LOG_TABLES)[number]): Promise<number> {
   const [row] = await client.rows<{ n: number | string }>(`SELECT count() AS n FROM ${table}`);
   return Number(row?.n ?? 0);
 }
@@ -147,12 +150,18 @@ export async function growLog(client: AnalyticsClient, from: GeneratedLog, targe
   const started = performance.now();
   while (events < targetEvents) {
     const perActor = actors === 0 ? 5 : events / actors;
-    const chunk = Math.min(MAX_CHUNK_ACTORS, Math.max(1000, Math.ceil((targetEvents - events) / perActor)));
+    // 1% past the target: an estimate that falls short by a few events would cost one more round of inserts
+    const chunk = Math.min(MAX_CHUNK_ACTORS, Math.max(1000, Math.ceil((1.01 * targetEvents - events) / perActor)));
     for (const sql of [touchpointsSql, identityLinksSql, stageTransitionsSql, leadProfilesSql]) await client.command(sql(actors, chunk));
     actors += chunk;
     events = await countOf(client, 'touchpoints');
     const seconds = (performance.now() - started) / 1000;
     progress(`  ${events.toLocaleString('en-US')} / ${targetEvents.toLocaleString('en-US')} events (${Math.min(100, (100 * events) / targetEvents).toFixed(0)}%), ${actors.toLocaleString('en-US')} actors, ${seconds.toFixed(0)} s`);
   }
+  // One part per partition, as if background merges had settled: each size is
+  // measured on the same layout rather than on however many parts the inserts
+  // and the merges running at that moment happened to leave.
+  progress('  merging parts ...');
+  for (const table of LOG_TABLES) await client.command(`OPTIMIZE TABLE ${table} FINAL`);
   return { actors, events, leads: await countOf(client, 'lead_profile'), stageFacts: await countOf(client, 'stage_transitions') };
 }

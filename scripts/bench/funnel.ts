@@ -7,7 +7,7 @@ import type { AnalyticsClient, FunnelDefinitionInput, FunnelResult, StageConvers
 import { createAnalyticsClient, migrate, runStageConversion, runTouchpointSink } from '@sluice/analytics';
 import { DEFAULT_LIMITS, buildApp } from '@sluice/api';
 import { openSqliteEventStore } from '@sluice/event-store';
-import { CONFIG_VERSION, MONTHS, STAGES, START_MS, STEP_TYPES, growLog } from './funnel-data.js';
+import { CONFIG_VERSION, LOG_TABLES, MONTHS, STAGES, START_MS, STEP_TYPES, growLog } from './funnel-data.js';
 import type { GeneratedLog } from './funnel-data.js';
 import { percentile, printFigures } from './report.js';
 import type { Figure } from './report.js';
@@ -201,7 +201,8 @@ function growthFigures(results: readonly SizeResult[]): Figure[] {
   for (let i = 1; i < results.length; i++) {
     const [small, large] = [results[i - 1]!, results[i]!];
     const perEvent = (ms: number, r: SizeResult) => ms / r.log.events;
-    const label = `${(large.log.events / 1e6).toFixed(0)}M vs ${(small.log.events / 1e6).toFixed(0)}M events`;
+    const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 });
+    const label = `${compact.format(large.log.events)} vs ${compact.format(small.log.events)} events`;
     for (const query of ['funnel', 'conversion'] as const) {
       figures.push({
         name: `${query}: latency per event, ${label}`,
@@ -238,7 +239,7 @@ export async function run(args: string[]): Promise<void> {
   try {
     await migrate(client);
     sink = await runTouchpointSink(store, client);
-    for (const table of ['touchpoints', 'identity_links', 'stage_transitions', 'lead_profile']) await client.command(`TRUNCATE TABLE ${table}`);
+    for (const table of LOG_TABLES) await client.command(`TRUNCATE TABLE ${table}`);
     // the event store stays empty: the sink is caught up at once, as the funnel route waits for it
     app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink } });
     await app.listen({ host: '127.0.0.1', port: 0 });
