@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { createAnalyticsClient, migrate, syncStageTables, syncTouchpoints } from '@sluice/analytics';
+import { createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { AnalyticsClient } from '@sluice/analytics';
+import type { AnalyticsClient, StageQueryKind } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { CliError } from '../output.js';
+import { CliError, printJson } from '../output.js';
 import type { Settings } from '../settings.js';
+import { invalidQueryError } from './query-flags.js';
 
 /**
  * Where a `sluice query` runs: against a running server through its API
@@ -88,4 +89,36 @@ export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventS
     }
     return work(client);
   });
+}
+
+/** A stage-level query as the CLI runs it: the API route that answers the same body, or the analytics package on the embedded engine. */
+export interface StageQuery<Q, R> {
+  kind: StageQueryKind;
+  path: string;
+  /** for messages: "conversion query" */
+  what: string;
+  parse(input: unknown): { ok: true; query: Q } | { ok: false; issues: ReadonlyArray<{ field: string; message: string }> };
+  run(client: AnalyticsClient, query: Q): Promise<R>;
+  format(result: R): string;
+}
+
+/** Asks the server at `url`, or the embedded engine under the live rules' defaults; prints a table or JSON. */
+export async function answerStageQuery<Q, R>(
+  query: StageQuery<Q, R>,
+  body: unknown,
+  openStore: () => Promise<EventStore>,
+  settings: Settings,
+  options: { url: string | undefined; json: boolean },
+): Promise<void> {
+  let result: R;
+  if (options.url !== undefined) result = await postQuery<R>(options.url, query.path, body, settings);
+  else {
+    // checked before the engine opens: a typo should not wait for a catch-up
+    const parsed = query.parse(withRuleDefaults(query.kind, body, settings.config));
+    if (!parsed.ok) throw invalidQueryError(query.what, parsed.issues);
+    const valid = parsed.query;
+    result = await withEmbeddedStageTables(openStore, settings, (client) => query.run(client, valid));
+  }
+  if (options.json) printJson(result);
+  else process.stdout.write(query.format(result));
 }

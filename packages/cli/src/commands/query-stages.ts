@@ -1,16 +1,10 @@
-import {
-  parseActivityCloseRatesQuery,
-  parseStageConversionQuery,
-  runActivityCloseRates,
-  runStageConversion,
-  withRuleDefaults,
-} from '@sluice/analytics';
+import { parseActivityCloseRatesQuery, parseStageConversionQuery, runActivityCloseRates, runStageConversion } from '@sluice/analytics';
 import type { ActivityCloseRatesResult, StageConversionResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { formatCount, formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
+import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
-import { postQuery, withEmbeddedStageTables } from './analytics-engine.js';
-import { commonBody, defined, filterOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import { answerStageQuery } from './analytics-engine.js';
+import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 
 /**
@@ -124,29 +118,20 @@ export function formatCloseRates(result: ActivityCloseRatesResult): string {
   return out + `(${note})\n`;
 }
 
-export async function queryConversion(openStore: () => Promise<EventStore>, settings: Settings, flags: ConversionFlags, json: boolean): Promise<void> {
-  const body = conversionBodyOf(flags, settings.timeZone);
-  let result: StageConversionResult;
-  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/conversion', body, settings);
-  else {
-    // checked before the engine opens: a typo should not wait for a catch-up
-    const parsed = parseStageConversionQuery(withRuleDefaults('conversion', body, settings.config));
-    if (!parsed.ok) throw invalidQueryError('conversion query', parsed.issues);
-    result = await withEmbeddedStageTables(openStore, settings, (client) => runStageConversion(client, parsed.query));
-  }
-  if (json) printJson(result);
-  else process.stdout.write(formatConversion(result));
-}
+export const queryConversion = (openStore: () => Promise<EventStore>, settings: Settings, flags: ConversionFlags, json: boolean) =>
+  answerStageQuery(
+    { kind: 'conversion', path: '/v1/conversion', what: 'conversion query', parse: parseStageConversionQuery, run: runStageConversion, format: formatConversion },
+    conversionBodyOf(flags, settings.timeZone),
+    openStore,
+    settings,
+    { url: flags.url, json },
+  );
 
-export async function queryCloseRates(openStore: () => Promise<EventStore>, settings: Settings, flags: CloseRateFlags, json: boolean): Promise<void> {
-  const body = closeRatesBodyOf(flags, settings.timeZone);
-  let result: ActivityCloseRatesResult;
-  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/close-rates', body, settings);
-  else {
-    const parsed = parseActivityCloseRatesQuery(withRuleDefaults('closeRates', body, settings.config));
-    if (!parsed.ok) throw invalidQueryError('close-rates query', parsed.issues);
-    result = await withEmbeddedStageTables(openStore, settings, (client) => runActivityCloseRates(client, parsed.query));
-  }
-  if (json) printJson(result);
-  else process.stdout.write(formatCloseRates(result));
-}
+export const queryCloseRates = (openStore: () => Promise<EventStore>, settings: Settings, flags: CloseRateFlags, json: boolean) =>
+  answerStageQuery(
+    { kind: 'closeRates', path: '/v1/close-rates', what: 'close-rates query', parse: parseActivityCloseRatesQuery, run: runActivityCloseRates, format: formatCloseRates },
+    closeRatesBodyOf(flags, settings.timeZone),
+    openStore,
+    settings,
+    { url: flags.url, json },
+  );

@@ -1,10 +1,10 @@
-import { parseRetentionCohortsQuery, parseTimeToConvertQuery, runRetentionCohorts, runTimeToConvert, withRuleDefaults } from '@sluice/analytics';
+import { parseRetentionCohortsQuery, parseTimeToConvertQuery, runRetentionCohorts, runTimeToConvert } from '@sluice/analytics';
 import type { RetentionCohortsResult, TimeToConvertResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { formatCount, formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
+import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
-import { postQuery, withEmbeddedStageTables } from './analytics-engine.js';
-import { commonBody, defined, filterOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import { answerStageQuery } from './analytics-engine.js';
+import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 
 /**
@@ -119,28 +119,20 @@ export function formatCohorts(result: RetentionCohortsResult): string {
   return out;
 }
 
-export async function queryTimeToConvert(openStore: () => Promise<EventStore>, settings: Settings, flags: TimeToConvertFlags, json: boolean): Promise<void> {
-  const body = timeToConvertBodyOf(flags, settings.timeZone);
-  let result: TimeToConvertResult;
-  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/time-to-convert', body, settings);
-  else {
-    const parsed = parseTimeToConvertQuery(withRuleDefaults('timeToConvert', body, settings.config));
-    if (!parsed.ok) throw invalidQueryError('time-to-convert query', parsed.issues);
-    result = await withEmbeddedStageTables(openStore, settings, (client) => runTimeToConvert(client, parsed.query));
-  }
-  if (json) printJson(result);
-  else process.stdout.write(formatTimeToConvert(result));
-}
+export const queryTimeToConvert = (openStore: () => Promise<EventStore>, settings: Settings, flags: TimeToConvertFlags, json: boolean) =>
+  answerStageQuery(
+    { kind: 'timeToConvert', path: '/v1/time-to-convert', what: 'time-to-convert query', parse: parseTimeToConvertQuery, run: runTimeToConvert, format: formatTimeToConvert },
+    timeToConvertBodyOf(flags, settings.timeZone),
+    openStore,
+    settings,
+    { url: flags.url, json },
+  );
 
-export async function queryCohorts(openStore: () => Promise<EventStore>, settings: Settings, flags: CohortFlags, json: boolean): Promise<void> {
-  const body = cohortsBodyOf(flags, settings.timeZone);
-  let result: RetentionCohortsResult;
-  if (flags.url !== undefined) result = await postQuery(flags.url, '/v1/cohorts', body, settings);
-  else {
-    const parsed = parseRetentionCohortsQuery(withRuleDefaults('retention', body, settings.config));
-    if (!parsed.ok) throw invalidQueryError('cohorts query', parsed.issues);
-    result = await withEmbeddedStageTables(openStore, settings, (client) => runRetentionCohorts(client, parsed.query));
-  }
-  if (json) printJson(result);
-  else process.stdout.write(formatCohorts(result));
-}
+export const queryCohorts = (openStore: () => Promise<EventStore>, settings: Settings, flags: CohortFlags, json: boolean) =>
+  answerStageQuery(
+    { kind: 'retention', path: '/v1/cohorts', what: 'cohorts query', parse: parseRetentionCohortsQuery, run: runRetentionCohorts, format: formatCohorts },
+    cohortsBodyOf(flags, settings.timeZone),
+    openStore,
+    settings,
+    { url: flags.url, json },
+  );

@@ -1,5 +1,6 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { z } from 'zod';
 import {
   ActivityCloseRatesQuerySchema,
   RetentionCohortsQuerySchema,
@@ -15,60 +16,88 @@ import {
   runTimeToConvert,
   withRuleDefaults,
 } from '@sluice/analytics';
+import type { AnalyticsClient, FieldIssue, StageQueryKind } from '@sluice/analytics';
 import { freshEnough, invalidQuery } from './analytics.js';
 import type { Analytics } from './analytics.js';
 
-const LIVE_RULES_NOTE = 'configVersion, stages and timeZone default to the live rules of the server.';
+/** One stage-level query as a route: its body schema (for OpenAPI), its parser, its runner. */
+interface StageRoute<Q, R> {
+  path: string;
+  kind: StageQueryKind;
+  /** the problem type and the words for a 400: "invalid-conversion-query", "conversion query" */
+  slug: string;
+  what: string;
+  summary: string;
+  description: string;
+  body: z.ZodType;
+  parse(input: unknown): { ok: true; query: Q } | { ok: false; issues: FieldIssue[] };
+  run(client: AnalyticsClient, query: Q): Promise<R>;
+}
 
-/** Stage-level analytics in ClickHouse over the stage tables the projector writes. */
-export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink, stageSink, rules }) => {
-  const routes = app.withTypeProvider<ZodTypeProvider>();
-
-  routes.post('/v1/conversion', {
+function register<Q, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules }: Analytics): void {
+  app.withTypeProvider<ZodTypeProvider>().post(route.path, {
     config: { scope: 'read' },
-    schema: {
+    schema: { summary: route.summary, description: route.description, body: route.body },
+    // the body is checked in the handler, after the live defaults, so every issue names its field
+    validatorCompiler: () => (value) => ({ value }),
+    handler: async (request) => {
+      const parsed = route.parse(withRuleDefaults(route.kind, request.body, rules));
+      if (!parsed.ok) throw invalidQuery(route.slug, route.what, parsed.issues);
+      await freshEnough(sink, stageSink);
+      return route.run(client, parsed.query);
+    },
+  });
+}
+
+/** Stage-level analytics in ClickHouse over the stage tables the projector writes (and, for retention, the touchpoints). */
+export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, analytics) => {
+  register(
+    app,
+    {
+      path: '/v1/conversion',
+      kind: 'conversion',
+      slug: 'invalid-conversion-query',
+      what: 'conversion query',
       summary: 'Stage conversion per cohort and segment',
       description:
         'For pairs of stages (step_to_step, from_first or explicit), per cohort period of entering the first stage of the pair ' +
         '(day, ISO week, month, quarter, year or all, in the business time zone) and per segment (a lead profile key): leads entered, ' +
         'converted, rate, skipped through, still open (with asOf and a window), median and p90 time to convert. Skipped stages count as ' +
         'passed through; the window is inclusive. A series of periods is the conversion trend. ' +
-        LIVE_RULES_NOTE,
+        'configVersion, stages and timeZone default to the live rules of the server.',
       body: StageConversionQuerySchema,
+      parse: parseStageConversionQuery,
+      run: runStageConversion,
     },
-    // the body is checked in the handler, after the live defaults, so every issue names its field
-    validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
-      const parsed = parseStageConversionQuery(withRuleDefaults('conversion', request.body, rules));
-      if (!parsed.ok) throw invalidQuery('invalid-conversion-query', 'conversion query', parsed.issues);
-      await freshEnough(sink, stageSink);
-      return runStageConversion(client, parsed.query);
-    },
-  });
-
-  routes.post('/v1/close-rates', {
-    config: { scope: 'read' },
-    schema: {
+    analytics,
+  );
+  register(
+    app,
+    {
+      path: '/v1/close-rates',
+      kind: 'closeRates',
+      slug: 'invalid-close-rates-query',
+      what: 'close-rates query',
       summary: 'Closed-loop activity close rates',
       description:
         'For each touchpoint type (optionally split by a property), the leads of the population (those entering populationStage in the date ' +
         'range) who did it before becoming customers, how many closed, the close rate with a Wilson interval, and its lift over the average; ' +
-        'ranked by the interval\'s lower bound, with MQL-rule candidates and score weights as suggestions. configVersion, populationStage ' +
-        '(the stage model\'s second stage) and customerStage default to the live rules of the server.',
+        "ranked by the interval's lower bound, with MQL-rule candidates and score weights as suggestions. Profile facts and sales decisions " +
+        "are left out unless `types` names them. configVersion, populationStage (the stage model's second stage) and customerStage default " +
+        'to the live rules of the server.',
       body: ActivityCloseRatesQuerySchema,
+      parse: parseActivityCloseRatesQuery,
+      run: runActivityCloseRates,
     },
-    validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
-      const parsed = parseActivityCloseRatesQuery(withRuleDefaults('closeRates', request.body, rules));
-      if (!parsed.ok) throw invalidQuery('invalid-close-rates-query', 'close-rates query', parsed.issues);
-      await freshEnough(sink, stageSink);
-      return runActivityCloseRates(client, parsed.query);
-    },
-  });
-
-  routes.post('/v1/time-to-convert', {
-    config: { scope: 'read' },
-    schema: {
+    analytics,
+  );
+  register(
+    app,
+    {
+      path: '/v1/time-to-convert',
+      kind: 'timeToConvert',
+      slug: 'invalid-time-to-convert-query',
+      what: 'time-to-convert query',
       summary: 'Time to convert: its distribution between two stages or two touchpoint steps',
       description:
         'Between two stages (the leads that entered `from` in the date range and reached `to`, skipped stages passed through) or two ' +
@@ -76,32 +105,27 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, {
         'optional inclusive window: count, mean, median, p90 and a histogram (given edges, or a fixed ladder from 1 minute to 2 years), ' +
         'per segment (stages) or breakdown (steps). configVersion defaults to the live rules of the server.',
       body: TimeToConvertQuerySchema,
+      parse: parseTimeToConvertQuery,
+      run: runTimeToConvert,
     },
-    validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
-      const parsed = parseTimeToConvertQuery(withRuleDefaults('timeToConvert', request.body, rules));
-      if (!parsed.ok) throw invalidQuery('invalid-time-to-convert-query', 'time-to-convert query', parsed.issues);
-      await freshEnough(sink, stageSink);
-      return runTimeToConvert(client, parsed.query);
-    },
-  });
-
-  routes.post('/v1/cohorts', {
-    config: { scope: 'read' },
-    schema: {
+    analytics,
+  );
+  register(
+    app,
+    {
+      path: '/v1/cohorts',
+      kind: 'retention',
+      slug: 'invalid-cohorts-query',
+      what: 'cohorts query',
       summary: 'Retention cohorts: customers renewing or upsold by periods since purchase',
       description:
         'Customers by the month or quarter of their first purchase (payment by default) in the business time zone; for each offset since, ' +
         'how many had a retention event (renewal or upsell by default) in that calendar period, and the rate over the cohort. Segment by ' +
-        'the purchase\'s source, channel or campaign, or a lead profile key. timeZone and configVersion default to the live rules of the server.',
+        "the purchase's source, channel or campaign, or a lead profile key. timeZone and configVersion default to the live rules of the server.",
       body: RetentionCohortsQuerySchema,
+      parse: parseRetentionCohortsQuery,
+      run: runRetentionCohorts,
     },
-    validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
-      const parsed = parseRetentionCohortsQuery(withRuleDefaults('retention', request.body, rules));
-      if (!parsed.ok) throw invalidQuery('invalid-cohorts-query', 'cohorts query', parsed.issues);
-      await freshEnough(sink, stageSink);
-      return runRetentionCohorts(client, parsed.query);
-    },
-  });
+    analytics,
+  );
 };
