@@ -18,7 +18,7 @@ export interface EnvOverride {
 }
 
 /** Variables that become config values. SLUICE_CONFIG (the file) is read by loadConfig. */
-export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS'] as const;
+export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_POSTGRES_URL'] as const;
 
 export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: ConfigIssue[] } {
   const overrides: EnvOverride[] = [];
@@ -44,6 +44,14 @@ export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: Conf
     const parsed = parseApiKeys(keys);
     issues.push(...parsed.issues);
     overrides.push({ variable: 'SLUICE_API_KEYS', path: ['server', 'apiKeys'], value: parsed.keys });
+  }
+  const brokers = text('SLUICE_KAFKA_BROKERS');
+  // the rest of the kafka section keeps the file's values (or the defaults)
+  if (brokers !== undefined) overrides.push({ variable: 'SLUICE_KAFKA_BROKERS', path: ['server', 'kafka', 'brokers'], value: brokers.split(',').map((b) => b.trim()) });
+  const postgres = text('SLUICE_POSTGRES_URL');
+  if (postgres !== undefined) {
+    overrides.push({ variable: 'SLUICE_POSTGRES_URL', path: ['server', 'eventStore', 'adapter'], value: 'postgres' });
+    overrides.push({ variable: 'SLUICE_POSTGRES_URL', path: ['server', 'eventStore', 'url'], value: postgres });
   }
   return { overrides, issues };
 }

@@ -108,6 +108,25 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('given the distributed variables, when loaded, then Kafka ingestion and the PostgreSQL store are on with the file\'s other Kafka keys kept', () => {
+    const file = fileWith({ version: 'v1', server: { kafka: { brokers: ['file:9092'], partitions: 24 } } });
+    const config = loadConfig({ file, env: { SLUICE_KAFKA_BROKERS: 'k1:9092, k2:9092', SLUICE_POSTGRES_URL: 'postgres://sluice@db:5432/sluice' } });
+    expect(config.server.kafka).toEqual({
+      brokers: ['k1:9092', 'k2:9092'],
+      clientId: 'sluice',
+      partitions: 24,
+      replicationFactor: 1,
+      bridge: { groupId: 'sluice-kafka-bridge', metricsPort: 4781, maxBatchEvents: 5000, maxInFlightEvents: 20000 },
+    });
+    expect(config.server.eventStore).toEqual({ adapter: 'postgres', url: 'postgres://sluice@db:5432/sluice', schema: 'sluice' });
+    const embedded = loadConfig({ env: {} }).server;
+    expect([embedded.eventStore, embedded.kafka]).toEqual([{ adapter: 'sqlite' }, undefined]);
+    expect(issuesOf(() => loadConfig({ env: { SLUICE_KAFKA_BROKERS: 'no-port', SLUICE_POSTGRES_URL: 'mysql://x' } }))).toEqual([
+      'server.eventStore.url (from SLUICE_POSTGRES_URL): must be a postgres:// connection URL',
+      'server.kafka.brokers[0] (from SLUICE_KAFKA_BROKERS): must be host:port',
+    ]);
+  });
+
   it('uses SLUICE_CONFIG when no file is given', () => {
     expect(loadConfig({ env: { SLUICE_CONFIG: EXAMPLE } }).version).toBe('acme-2026-03');
   });

@@ -16,6 +16,45 @@ export const ApiKeySchema = z.strictObject({
 });
 export type ApiKey = z.output<typeof ApiKeySchema>;
 
+/**
+ * Where the touchpoint log lives: SQLite in the data directory (the embedded
+ * default), or a PostgreSQL schema shared by the distributed processes.
+ */
+export const EventStoreSchema = z.discriminatedUnion('adapter', [
+  z.strictObject({ adapter: z.literal('sqlite') }),
+  z.strictObject({
+    adapter: z.literal('postgres'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// connection URL' }),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lowercase PostgreSQL identifier' }).default('sluice'),
+  }),
+]);
+export type EventStoreChoice = z.output<typeof EventStoreSchema>;
+
+/**
+ * Distributed ingestion: with this section the API produces accepted events
+ * to Kafka instead of appending them, and the kafka-bridge process appends
+ * them to the event store.
+ */
+export const KafkaSchema = z.strictObject({
+  brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, { message: 'must be host:port' })).min(1),
+  clientId: z.string().min(1).max(100).default('sluice'),
+  /** partitions of the topics created at start-up: the most bridge consumers (or projector instances) that can share the work */
+  partitions: z.number().int().min(1).max(1000).default(12),
+  replicationFactor: z.number().int().min(1).max(10).default(1),
+  bridge: z
+    .strictObject({
+      groupId: z.string().min(1).default('sluice-kafka-bridge'),
+      /** where the bridge serves /metrics (0: any free port) */
+      metricsPort: z.number().int().min(0).max(65535).default(4781),
+      /** most events appended in one store transaction */
+      maxBatchEvents: z.number().int().positive().default(5_000),
+      /** most events being appended at once across partitions; past it the bridge pauses fetching */
+      maxInFlightEvents: z.number().int().positive().default(20_000),
+    })
+    .prefault({}),
+});
+export type KafkaConfig = z.output<typeof KafkaSchema>;
+
 export const ServerSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -41,6 +80,9 @@ export const ServerSchema = z
         bodyLimitBytes: z.number().int().positive().default(16 * 1024 * 1024),
       })
       .prefault({}),
+    eventStore: EventStoreSchema.prefault({ adapter: 'sqlite' }),
+    /** absent: the embedded mode (the API appends to the store itself) */
+    kafka: KafkaSchema.optional(),
   })
   .prefault({});
 export type ServerConfig = z.output<typeof ServerSchema>;
