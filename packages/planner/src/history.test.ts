@@ -44,6 +44,25 @@ describe('withMeasuredHistory', () => {
     expect(target.status === 'planned' && target.pipeline.held.map((h) => [h.stage, h.count])).toEqual([['sql', 6]]);
   });
 
+  it('fills the deal size measured from payments; a given size stays as an override', () => {
+    const measured: UnitHistory = { ...history, dealSize: { deals: 16, revenue: 320_000, stdDev: 4_000, currency: 'EUR' } };
+    const withoutGiven = { ...input, businessUnits: [{ ...input.businessUnits[0]!, dealSize: {} }] };
+    const outcome = planReverseFunnel(withMeasuredHistory(withoutGiven, () => measured));
+    expect(outcome.ok).toBe(true);
+    if (!outcome.ok) return;
+    const unit = outcome.plan.businessUnits[0]!;
+    // 320,000 over 16 deals = 20,000 a deal, resting on 16 observations; standard error 4,000 / sqrt(16)
+    expect(unit.dealSize).toMatchObject({ source: 'measured', value: 20_000, observations: 16, standardError: 1_000 });
+    const target = unit.targets[0]!;
+    expect(target.status === 'planned' && target.deals).toBe(20);
+
+    const overridden = planReverseFunnel(withMeasuredHistory(input, () => measured));
+    expect(overridden.ok && overridden.plan.businessUnits[0]!.dealSize).toMatchObject({ source: 'overridden', value: 20_000, observations: 16 });
+    // no paid deal: nothing is filled, and the planner names the missing size
+    const none = planReverseFunnel(withMeasuredHistory(withoutGiven, () => ({ ...history, dealSize: { deals: 0, revenue: 0 } })));
+    expect(none.ok ? [] : none.issues.map((i) => i.path.join('.'))).toEqual(['businessUnits.0.dealSize']);
+  });
+
   it('leaves input it cannot read to the planner, which names the problem', () => {
     const bad = { ...input, asOf: 42 };
     expect(withMeasuredHistory(bad, () => history)).toBe(bad);

@@ -2,8 +2,9 @@
  * Filling a plan input with what history measured, before validation: for
  * every business unit, each step without a measurement gets the observed
  * counts (a given rate stays, as an override reported beside them), each step
- * without a lag gets the measured mean, and a unit without a pipeline gets the
- * leads held now. The measuring itself happens outside (read models, I/O);
+ * without a lag gets the measured mean, a unit without a pipeline gets the
+ * leads held now, and a deal size without a measurement gets the measured one
+ * (a given size stays, as an override reported beside it). The measuring itself happens outside (read models, I/O);
  * this stays pure.
  */
 
@@ -15,9 +16,18 @@ export interface HistoryStep {
   meanLagDays: number | null;
 }
 
+export interface MeasuredDealSize {
+  deals: number;
+  revenue: number;
+  stdDev?: number;
+  currency?: string;
+}
+
 export interface UnitHistory {
   steps: readonly HistoryStep[];
   pipeline: Readonly<Record<string, number>>;
+  /** payments of the deals won in the lookback; absent when nothing was measured */
+  dealSize?: MeasuredDealSize;
 }
 
 export interface HistoryRequest {
@@ -54,7 +64,9 @@ export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequ
       return { ...existing, ...(Object.keys(filledRate).length > 0 ? { rate: filledRate } : {}), ...lag };
     });
     const pipeline = unit.pipeline === undefined && Object.keys(history.pipeline).length > 0 ? { pipeline: history.pipeline } : {};
-    return { ...unit, transitions, ...pipeline };
+    const dealSize = isObject(unit.dealSize) ? unit.dealSize : {};
+    const measuredDealSize = dealSize.measured === undefined && history.dealSize !== undefined && history.dealSize.deals > 0 ? { dealSize: { ...dealSize, measured: history.dealSize } } : {};
+    return { ...unit, transitions, ...pipeline, ...measuredDealSize };
   });
   return { ...raw, businessUnits };
 }

@@ -27,4 +27,4 @@ export type {
 export type * from './plan-output.js';
 export type { LagSummary, LagSource } from './lag.js';
 export { withMeasuredHistory } from './history.js';
-export type { HistoryRequest, HistoryStep, UnitHistory } from './history.js';
+export type { HistoryRequest, HistoryStep, MeasuredDealSize, UnitHistory } from './history.js';

@@ -67,6 +67,8 @@ export const dealSizeInputSchema = z
         deals: wholeCount,
         revenue: z.number().nonnegative('measured revenue cannot be negative'),
         stdDev: z.number().nonnegative().optional(),
+        /** the money the payments were in (ISO 4217); the revenue targets are read in it */
+        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
       })
       .optional(),
   })
