@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FunnelSpec } from '@sluice/domain';
 import { ENVELOPE_KEYS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
-import { EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
+import { ACTORLESS_TYPES, EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
 /**
@@ -56,8 +56,10 @@ const Condition = z.discriminatedUnion(
   { error: 'op must be "eq" (with value) or "in" (with values)' },
 );
 
-export const EventType = z.string({ error: 'must be an event type (a string)' }).refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
-  error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
+/** Types a person can do: spend is about no one (its touchpoint rows have no actor), so no step or cohort may name it. */
+const ACTOR_EVENT_TYPES: readonly string[] = EVENT_TYPES.filter((t) => !ACTORLESS_TYPES.has(t));
+export const EventType = z.string({ error: 'must be an event type (a string)' }).refine((t) => ACTOR_EVENT_TYPES.includes(t), {
+  error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${ACTOR_EVENT_TYPES.join(', ')}`,
 });
 
 const Matcher = {

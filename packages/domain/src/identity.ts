@@ -13,7 +13,16 @@ import { identityLinkIdFor } from '@sluice/schemas';
 export const leadStream = (leadId: string) => `lead-${leadId}`;
 export const anonymousStream = (anonymousId: string) => `anon-${anonymousId}`;
 
-export function streamFor(event: Pick<SluiceEvent, 'leadId' | 'anonymousId'>): string {
+const SPEND_STREAM_PREFIX = 'spend-';
+export const spendStream = (source: string) => `${SPEND_STREAM_PREFIX}${source}`;
+/** Streams that belong to no lead or visitor: the projector passes over them. */
+export const isActorlessStream = (streamId: string) => streamId.startsWith(SPEND_STREAM_PREFIX);
+
+export function streamFor(event: Pick<SluiceEvent, 'leadId' | 'anonymousId'> & { type?: string; source?: string | undefined }): string {
+  if (event.type === 'spend') {
+    if (event.source === undefined) throw new Error('spend event without a source (the schema rejects this)');
+    return spendStream(event.source);
+  }
   if (event.leadId !== undefined) return leadStream(event.leadId);
   if (event.anonymousId !== undefined) return anonymousStream(event.anonymousId);
   throw new Error('event has neither leadId nor anonymousId (the schema rejects this)');

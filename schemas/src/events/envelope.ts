@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { Id, Label, OffsetDateTime } from './primitives.js';
-import { decisionProperties, profileProperties, touchpointProperties } from './touchpoints.js';
+import { costProperties, decisionProperties, profileProperties, touchpointProperties } from './touchpoints.js';
 
 /** Every event type a producer may send, with the schema of its `properties`. */
-export const eventProperties = { ...touchpointProperties, ...profileProperties, ...decisionProperties } as const;
+export const eventProperties = { ...touchpointProperties, ...profileProperties, ...decisionProperties, ...costProperties } as const;
 export type EventType = keyof typeof eventProperties;
 export const EVENT_TYPES = Object.keys(eventProperties).sort() as EventType[];
 
@@ -12,6 +12,12 @@ export const EVENT_TYPES = Object.keys(eventProperties).sort() as EventType[];
  * salesperson made about someone. An anonymous visitor cannot be disqualified.
  */
 export const LEAD_ONLY_TYPES: ReadonlySet<EventType> = new Set<EventType>(['identify', ...(Object.keys(decisionProperties) as EventType[])]);
+
+/**
+ * Types about no person: spend. They carry neither leadId nor anonymousId
+ * (nor accountId) and need a `source` instead, which keys their stream.
+ */
+export const ACTORLESS_TYPES: ReadonlySet<EventType> = new Set<EventType>(Object.keys(costProperties) as EventType[]);
 
 const envelopeShape = {
   id: Id,
@@ -75,11 +81,24 @@ export function parseEvent(input: unknown): EventParseResult {
     return { ok: false, issues: parsed.error.issues.map((issue) => describeIssue(issue, input)) };
   }
   const event = parsed.data as SluiceEvent;
+  if (ACTORLESS_TYPES.has(event.type)) return actorlessIssues(event);
   if (event.leadId === undefined) {
     if (LEAD_ONLY_TYPES.has(event.type)) return { ok: false, issues: [{ field: 'leadId', message: `required for ${event.type} events` }] };
     if (event.anonymousId === undefined) return { ok: false, issues: [{ field: 'leadId', message: 'an event needs a leadId, an anonymousId, or both' }] };
   }
   return { ok: true, event };
+}
+
+function actorlessIssues(event: SluiceEvent): EventParseResult {
+  const issues: EventIssue[] = [];
+  for (const field of ['leadId', 'anonymousId', 'accountId'] as const) {
+    if (event[field] !== undefined) issues.push({ field, message: `not allowed on ${event.type} events: they are about no person` });
+  }
+  if (event.source === undefined) issues.push({ field: 'source', message: `required for ${event.type} events` });
+  if (event.type === 'spend' && Date.parse(event.properties.periodEnd) <= Date.parse(event.properties.periodStart)) {
+    issues.push({ field: 'properties.periodEnd', message: 'must be after periodStart' });
+  }
+  return issues.length === 0 ? { ok: true, event } : { ok: false, issues };
 }
 
 /** zod does not keep the offending input on issues by default; look it up to tell "missing" from "wrong". */

@@ -66,6 +66,31 @@ describe('parseEvent', () => {
     });
   });
 
+  it('takes spend about no person: a source instead of ids, a period that ends after it starts', () => {
+    const spend = {
+      id: 'spend-1',
+      type: 'spend',
+      occurredAt: '2026-04-01T00:00:00Z',
+      source: 'google',
+      campaign: 'spring',
+      properties: { amount: 1200.5, currency: 'USD', periodStart: '2026-03-01T00:00:00-05:00', periodEnd: '2026-04-01T00:00:00-04:00', businessUnit: 'smb' },
+    };
+    expect(parseEvent(spend)).toEqual({ ok: true, event: spend });
+    const { source: _source, ...sourceless } = spend;
+    expect(parseEvent({ ...sourceless, leadId: 'lead-1', anonymousId: 'a-1' })).toEqual({
+      ok: false,
+      issues: [
+        { field: 'leadId', message: 'not allowed on spend events: they are about no person' },
+        { field: 'anonymousId', message: 'not allowed on spend events: they are about no person' },
+        { field: 'source', message: 'required for spend events' },
+      ],
+    });
+    expect(parseEvent({ ...spend, properties: { ...spend.properties, periodEnd: spend.properties.periodStart } })).toEqual({
+      ok: false,
+      issues: [{ field: 'properties.periodEnd', message: 'must be after periodStart' }],
+    });
+  });
+
   it('checks amounts, currencies and enums', () => {
     const r = parseEvent({ ...base, type: 'quote', properties: { quoteId: 'q1', amount: -1, currency: 'euro' } });
     expect(r.ok ? [] : r.issues.map((i) => i.field)).toEqual(['properties.amount', 'properties.currency']);

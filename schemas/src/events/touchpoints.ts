@@ -73,6 +73,16 @@ export const profileProperties = {
   }),
 } as const;
 
+/**
+ * Money spent to reach people: no lead, no visitor. An ad platform's export
+ * row: what a source (channel, campaign) cost over a period [periodStart,
+ * periodEnd), for a business unit (resolved like a lead's; absent: the
+ * default unit). Reports spread the amount over the period evenly in time.
+ */
+export const costProperties = {
+  spend: props({ ...Money, periodStart: OffsetDateTime, periodEnd: OffsetDateTime, businessUnit: Label.optional() }),
+} as const;
+
 /** Human decisions are facts too: they enter the log like any touchpoint. */
 export const decisionProperties = {
   sales_accepted: props({ ownerId: Id.optional(), note: z.string().max(2000).optional() }),

@@ -9,6 +9,7 @@ import {
   compileRules,
   evolve,
   initialLeadState,
+  isActorlessStream,
   leadStateAsOf,
   leadStream,
   touchpointsOf,
@@ -193,6 +194,8 @@ export class Projection {
   }
 
   #applyEvent(e: RecordedEvent): Promise<void> | undefined {
+    // spend is about no lead: it moves no read model (the cost report reads it from ClickHouse)
+    if (isActorlessStream(e.streamId)) return undefined;
     const found = this.#entry(e.streamId, e.position);
     if (found instanceof Promise) return found.then((entry) => this.#route(entry, e));
     return this.#route(found, e);
