@@ -90,6 +90,7 @@ export function dealSizeModel(dealSize: DealSizeInput, evidence: Evidence): Deal
       observations: measured?.deals ?? null,
       standardError,
       lowEvidence: drivenByMeasurement && (measured?.deals ?? 0) < evidence.minObservations,
+      currency: dealSize.currency ?? null,
     },
     posterior:
       drivenByMeasurement && standardError !== null && standardError > 0

@@ -52,14 +52,14 @@ describe('withMeasuredHistory', () => {
     if (!outcome.ok) return;
     const unit = outcome.plan.businessUnits[0]!;
     // 320,000 over 16 deals = 20,000 a deal, resting on 16 observations; standard error 4,000 / sqrt(16)
-    expect(unit.dealSize).toMatchObject({ source: 'measured', value: 20_000, observations: 16, standardError: 1_000 });
+    expect(unit.dealSize).toMatchObject({ source: 'measured', value: 20_000, observations: 16, standardError: 1_000, currency: 'EUR' });
     const target = unit.targets[0]!;
     expect(target.status === 'planned' && target.deals).toBe(20);
 
     const overridden = planReverseFunnel(withMeasuredHistory(input, () => measured));
     expect(overridden.ok && overridden.plan.businessUnits[0]!.dealSize).toMatchObject({ source: 'overridden', value: 20_000, observations: 16 });
     // no paid deal: nothing is filled, and the planner names the missing size
-    const none = planReverseFunnel(withMeasuredHistory(withoutGiven, () => ({ ...history, dealSize: { deals: 0, revenue: 0 } })));
+    const none = planReverseFunnel(withMeasuredHistory(withoutGiven, () => ({ ...history, dealSize: { deals: 0, revenue: 0, currency: 'EUR' } })));
     expect(none.ok ? [] : none.issues.map((i) => i.path.join('.'))).toEqual(['businessUnits.0.dealSize']);
   });
 

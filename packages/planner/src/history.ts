@@ -20,7 +20,8 @@ export interface MeasuredDealSize {
   deals: number;
   revenue: number;
   stdDev?: number;
-  currency?: string;
+  /** the money the payments were in */
+  currency: string;
 }
 
 export interface UnitHistory {
@@ -35,6 +36,8 @@ export interface HistoryRequest {
   stages: readonly string[];
   asOf: string;
   timeZone: string;
+  /** the unit's deal-size currency, when the input names one: a measured size counts payments in it only */
+  currency?: string;
 }
 
 type Json = Record<string, unknown>;
@@ -49,7 +52,8 @@ export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequ
   const { asOf, timeZone } = raw;
   const businessUnits = raw.businessUnits.map((unit: unknown) => {
     if (!isObject(unit) || typeof unit.id !== 'string') return unit;
-    const history = measure({ businessUnit: unit.id, stages: chain, asOf, timeZone });
+    const currency = isObject(unit.dealSize) && typeof unit.dealSize.currency === 'string' ? { currency: unit.dealSize.currency } : {};
+    const history = measure({ businessUnit: unit.id, stages: chain, asOf, timeZone, ...currency });
     if (history === undefined) return unit;
     const given = Array.isArray(unit.transitions) ? unit.transitions.filter(isObject) : [];
     const transitions = chain.slice(1).map((to, i) => {
@@ -65,7 +69,11 @@ export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequ
     });
     const pipeline = unit.pipeline === undefined && Object.keys(history.pipeline).length > 0 ? { pipeline: history.pipeline } : {};
     const dealSize = isObject(unit.dealSize) ? unit.dealSize : {};
-    const measuredDealSize = dealSize.measured === undefined && history.dealSize !== undefined && history.dealSize.deals > 0 ? { dealSize: { ...dealSize, measured: history.dealSize } } : {};
+    const size = history.dealSize;
+    const measuredDealSize =
+      dealSize.measured === undefined && size !== undefined && size.deals > 0
+        ? { dealSize: { currency: size.currency, ...dealSize, measured: { deals: size.deals, revenue: size.revenue, ...(size.stdDev === undefined ? {} : { stdDev: size.stdDev }) } } }
+        : {};
     return { ...unit, transitions, ...pipeline, ...measuredDealSize };
   });
   return { ...raw, businessUnits };

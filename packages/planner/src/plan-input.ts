@@ -67,10 +67,10 @@ export const dealSizeInputSchema = z
         deals: wholeCount,
         revenue: z.number().nonnegative('measured revenue cannot be negative'),
         stdDev: z.number().nonnegative().optional(),
-        /** the money the payments were in (ISO 4217); the revenue targets are read in it */
-        currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
       })
       .optional(),
+    /** the money of the deal size and the revenue targets (ISO 4217); a measured size counts payments in it only */
+    currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
   })
   .refine((d) => d.given !== undefined || d.measured !== undefined, {
     error: 'a deal size needs `given`, `measured` or both (given overrides measured)',

@@ -55,6 +55,8 @@ export interface DealSizeEstimate {
   /** standard error of the measured average, when the spread of payments is known */
   standardError: number | null;
   lowEvidence: boolean;
+  /** the money of the deal size (and the targets), when the input names it or the measurement found it */
+  currency: string | null;
 }
 
 export interface PlanPeriod {

@@ -81,7 +81,7 @@ describe('given the worked chain of domain.md with given rates', () => {
       ['measured', 0.5, 2_000, false],
       ['measured', 0.2, 600, false],
     ]);
-    expect(unit.dealSize).toEqual({ source: 'measured', value: 18_000, observations: 120, standardError: null, lowEvidence: false });
+    expect(unit.dealSize).toEqual({ source: 'measured', value: 18_000, observations: 120, standardError: null, lowEvidence: false, currency: null });
   });
 });
 
