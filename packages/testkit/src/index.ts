@@ -2,4 +2,5 @@ export * from './demo/index.js';
 export * from './services/kafka.js';
 export * from './services/postgres.js';
 export * from './services/clickhouse.js';
+export * from './services/eventstoredb.js';
 export type { DockerEngine, DockerProbe, ResolveServiceOptions } from './services/docker.js';

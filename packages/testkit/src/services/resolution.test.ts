@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CLICKHOUSE_SERVER_KEY, resolveClickHouseServer } from './clickhouse.js';
 import { pingDockerEngine, type DockerEngine, type DockerProbe } from './docker.js';
+import { resolveEventStoreDb } from './eventstoredb.js';
 import { resolveKafka, runBrokerEnv } from './kafka.js';
 import { LOCAL_POSTGRES_URL, resolvePostgres } from './postgres.js';
 
@@ -59,6 +60,15 @@ describe('explicit URLs come first and are used as given', () => {
     expect(dockerEngine.calls).toBe(0);
   });
 
+  it('given EVENTSTORE_URL, when resolving EventStoreDB with a fake Docker probe that answers, then that connection string is used and Docker is not asked', async () => {
+    const dockerEngine = fakeDockerProbe({ answers: true });
+
+    const resolved = await resolveEventStoreDb({ env: { EVENTSTORE_URL: ' esdb://es:2113?tls=false ' }, dockerEngine });
+
+    expect(resolved).toEqual({ connectionString: 'esdb://es:2113?tls=false', source: 'environment' });
+    expect(dockerEngine.calls).toBe(0);
+  });
+
   it('given KAFKA_BROKERS, when resolving Kafka with a fake Docker probe that answers, then those brokers are used and Docker is not asked', async () => {
     const dockerEngine = fakeDockerProbe({ answers: true });
 
@@ -83,6 +93,12 @@ describe('without a Docker engine the skip reason says so', () => {
     const resolved = await resolveClickHouseServer({ env: {}, dockerEngine: fakeDockerProbe(noEngine) });
 
     expect(resolved).toEqual({ skip: 'CLICKHOUSE_URL is not set; no Docker engine (connect ENOENT /fake/docker.sock)' });
+  });
+
+  it('given no EVENTSTORE_URL and a fake Docker probe that finds no engine, when resolving EventStoreDB, then it skips naming both reasons', async () => {
+    const resolved = await resolveEventStoreDb({ env: {}, dockerEngine: fakeDockerProbe(noEngine) });
+
+    expect(resolved).toEqual({ skip: 'EVENTSTORE_URL is not set; no Docker engine (connect ENOENT /fake/docker.sock)' });
   });
 
   it('given no PostgreSQL URL and a fake Docker probe that finds no engine, when resolving PostgreSQL, then the local server is used where it answers, else the skip names all three reasons', async () => {
