@@ -19,6 +19,9 @@ import { planRoutes } from './routes/plans.js';
 import { stageAnalyticsRoutes } from './routes/stage-analytics.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections } from './routes/projections.js';
+import { whatIfRoutes } from './routes/whatif.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import type { DashboardOptions } from './routes/dashboard.js';
 
 export interface ApiLimits {
   /** most events one ingest request may carry */
@@ -37,6 +40,8 @@ export interface ApiDeps {
   projections?: Projections;
   logger?: FastifyServerOptions['logger'];
   metrics?: Metrics;
+  /** the web dashboard's built assets, served at `/`; without it there is no dashboard */
+  dashboard?: DashboardOptions;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 };
@@ -100,6 +105,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.projections) {
     await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
     await registerProjectionGauges(metrics, deps.projections.projector);
+    await app.register(whatIfRoutes, { store: deps.store, live: deps.projections.config });
   }
+  if (deps.dashboard) await app.register(dashboardRoutes, deps.dashboard);
   return app;
 }

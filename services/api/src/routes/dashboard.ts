@@ -1,0 +1,29 @@
+import { join, sep } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import fastifyStatic from '@fastify/static';
+
+export interface DashboardOptions {
+  /** the dashboard's built assets (services/dashboard/dist): index.html and content-hashed files under assets/ */
+  root: string;
+}
+
+const HASHED_ASSETS = join('assets', sep);
+
+/**
+ * The web dashboard's static build at `/`. Vite names every script and style
+ * by its content hash, so those are cached for a year and never revalidated;
+ * index.html names the current ones and is revalidated on every load (by
+ * ETag), so a rebuilt dashboard is picked up at once. Routes are registered
+ * per file (no wildcard), so an unknown path still gets the API's problem 404.
+ */
+export const dashboardRoutes: FastifyPluginAsync<DashboardOptions> = async (app, { root }) => {
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    wildcard: false,
+    cacheControl: false,
+    setHeaders: (reply, path) => {
+      void reply.header('cache-control', path.includes(`${sep}${HASHED_ASSETS}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+};
