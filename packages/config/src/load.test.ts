@@ -158,7 +158,7 @@ describe('loadConfig', () => {
 describe('parseRuleConfig and ruleFingerprint', () => {
   it('parses a rules-only candidate and rejects a server section in it', () => {
     expect(parseRuleConfig({ version: 'candidate-1', grades: { hot: 70 } }).grades.hot).toBe(70);
-    expect(issuesOf(() => parseRuleConfig({ version: 'c', server: {} }, 'candidate.json'))).toEqual(['server: unknown key; known keys: version, timeZone, stageModel, scoring, grades, quadrants, pool, sla, lifecycle, businessUnits']);
+    expect(issuesOf(() => parseRuleConfig({ version: 'c', server: {} }, 'candidate.json'))).toEqual(['server: unknown key; known keys: version, timeZone, stageModel, scoring, grades, quadrants, pool, sla, lifecycle, businessUnits, currencies']);
   });
 
   it('gives equal rules the same fingerprint whatever the key order or server, and different rules a different one', () => {
@@ -167,5 +167,19 @@ describe('parseRuleConfig and ruleFingerprint', () => {
     expect(ruleFingerprint(b)).toBe(ruleFingerprint(a));
     expect(ruleFingerprint(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(ruleFingerprint(parseConfig({ version: 'v1', grades: { hot: 71, warm: 30 } }))).not.toBe(ruleFingerprint(a));
+  });
+
+  it('leaves report settings (currency rates, the monthly MQL commitment) out of the fingerprint: changing them needs no rebuild', () => {
+    const units = { default: 'emea', units: [{ id: 'emea', name: 'EMEA' }, { id: 'amer', name: 'Americas' }] };
+    const plain = parseConfig({ version: 'v1', businessUnits: units });
+    const reporting = parseConfig({ version: 'v1', businessUnits: units, currencies: { report: 'EUR', rates: { USD: 0.92 } }, sla: { mqlsPerMonth: { emea: 40, amer: 25 } } });
+    expect(reporting.currencies).toEqual({ report: 'EUR', rates: { USD: 0.92 } });
+    expect(reporting.sla?.mqlsPerMonth).toEqual({ emea: 40, amer: 25 });
+    expect(ruleFingerprint(reporting)).toBe(ruleFingerprint(plain));
+  });
+
+  it('names a commitment for an unknown business unit and a rate that is not a positive number', () => {
+    expect(issuesOf(() => parseConfig({ version: 'v1', sla: { mqlsPerMonth: { emae: 3 } } }))).toEqual(['sla.mqlsPerMonth.emae: unknown business unit "emae"; units: default']);
+    expect(issuesOf(() => parseConfig({ version: 'v1', currencies: { report: 'EUR', rates: { USD: 0 } } }))).toEqual(['currencies.rates.USD: Too small: expected number to be >0']);
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type BusinessUnitRules, BusinessUnitsSchema, type LifecycleRules, LifecycleSchema, MODEL_DEFAULTS, PoolSchema, type PoolRules, SlaSchema, type SlaRules, TimeZoneSchema } from './lifecycle.js';
+import { type BusinessUnitRules, BusinessUnitsSchema, CurrenciesSchema, type CurrencyRules, type LifecycleRules, LifecycleSchema, MODEL_DEFAULTS, PoolSchema, type PoolRules, SlaSchema, type SlaRules, TimeZoneSchema } from './lifecycle.js';
 import { type GradeRules, GradesSchema, type QuadrantRules, QuadrantsSchema, type ScoringRules, ScoringSchema } from './scoring.js';
 import { type ServerConfig, ServerSchema } from './server.js';
 import { type StageModel, StageModelSchema, unknownStage } from './stage-models.js';
@@ -21,6 +21,7 @@ const ruleShape = {
   sla: SlaSchema.nullable().optional(),
   lifecycle: LifecycleSchema,
   businessUnits: BusinessUnitsSchema,
+  currencies: CurrenciesSchema.optional(),
 };
 
 export interface RuleConfig {
@@ -35,6 +36,8 @@ export interface RuleConfig {
   sla: SlaRules | undefined;
   lifecycle: LifecycleRules;
   businessUnits: BusinessUnitRules;
+  /** report conversion rates (reports only: left out of the rule fingerprint) */
+  currencies?: CurrencyRules | undefined;
 }
 export interface SluiceConfig extends RuleConfig {
   server: ServerConfig;
@@ -75,7 +78,12 @@ function resolveRules<T extends ParsedRules>(raw: T, ctx: z.RefinementCtx): Omit
         startStage,
         firstTouchWithinMinutes: s.firstTouchWithinMinutes ?? defaults?.sla.firstTouchWithinMinutes ?? 240,
         attempts: s.attempts === null ? undefined : (s.attempts ?? defaults?.sla.attempts),
+        ...(s.mqlsPerMonth === undefined ? {} : { mqlsPerMonth: s.mqlsPerMonth }),
       };
+      const units = raw.businessUnits.units.map((u) => u.id);
+      for (const unit of Object.keys(s.mqlsPerMonth ?? {})) {
+        if (!units.includes(unit)) ctx.addIssue({ code: 'custom', path: ['sla', 'mqlsPerMonth', unit], input: unit, message: `unknown business unit "${unit}"; units: ${units.join(', ')}` });
+      }
     }
   }
 

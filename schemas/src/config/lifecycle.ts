@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Label } from '../events/primitives.js';
+import { Currency, Label } from '../events/primitives.js';
 import { type Matcher, MatcherSchema } from './matchers.js';
 import { type BuiltinModelName, RuleIdSchema, StageIdSchema } from './stage-models.js';
 
@@ -62,11 +62,18 @@ export const SlaSchema = z.strictObject({
     })
     .nullable()
     .optional(),
+  /**
+   * marketing's side: leads entering `startStage` (MQLs) it commits per
+   * calendar month in the business zone, by business unit id. A target for
+   * reports and plans; no read model depends on it.
+   */
+  mqlsPerMonth: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export interface SlaRules {
   startStage: string;
   firstTouchWithinMinutes: number;
   attempts: { atLeast: number; withinDays: number; match: Matcher[] } | undefined;
+  mqlsPerMonth?: Readonly<Record<string, number>>;
 }
 
 const ATTEMPT_DEFAULT = { atLeast: 6, withinDays: 7, match: [{ event: ['call'], where: { direction: { eq: 'outbound' } } }] } satisfies SlaRules['attempts'];
@@ -100,6 +107,17 @@ export const MODEL_DEFAULTS: Record<BuiltinModelName, { pool: PoolRules; sla: Sl
     sla: { startStage: 'intent', firstTouchWithinMinutes: 240, attempts: ATTEMPT_DEFAULT },
   },
 };
+
+/**
+ * How reports turn amounts into one currency: `rates[C]` is what one unit of
+ * C is worth in `report`. No network look-ups: a currency without a rate is
+ * an error in a report that meets it, never summed as if it were `report`.
+ */
+export const CurrenciesSchema = z.strictObject({
+  report: Currency,
+  rates: z.record(Currency, z.number().positive().finite()).default({}),
+});
+export type CurrencyRules = z.output<typeof CurrenciesSchema>;
 
 const BusinessUnitId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, { message: 'must be lower case (a-z, 0-9, _ -)' });
 
