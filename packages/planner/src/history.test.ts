@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planReverseFunnel } from './plan.js';
-import { withMeasuredHistory } from './history.js';
+import { historyRequestsOf, lookbackRange, withMeasuredHistory } from './history.js';
 import type { HistoryRequest, UnitHistory } from './history.js';
 
 const input = {
@@ -67,5 +67,21 @@ describe('withMeasuredHistory', () => {
     const bad = { ...input, asOf: 42 };
     expect(withMeasuredHistory(bad, () => history)).toBe(bad);
     expect(withMeasuredHistory(input, () => undefined)).toEqual(input);
+  });
+});
+
+describe('historyRequestsOf and lookbackRange', () => {
+  it('asks one measurement per business unit, with the currency the input names', () => {
+    const two = { ...input, businessUnits: [input.businessUnits[0]!, { id: 'enterprise', dealSize: { currency: 'USD' }, transitions: [] }] };
+    expect(historyRequestsOf(two).map((r) => [r.businessUnit, r.currency])).toEqual([
+      ['smb', undefined],
+      ['enterprise', 'USD'],
+    ]);
+    expect(historyRequestsOf({ ...input, asOf: 42 })).toEqual([]);
+  });
+
+  it('ends the window at the local midnight of asOf and starts it the months before, across a DST change', () => {
+    // 09:00 UTC on 30 March is 11:00 in Berlin (summer time); twelve months back is 30 March 2025, still winter time
+    expect(lookbackRange({ asOf: '2026-03-30T09:00:00Z', timeZone: 'Europe/Berlin' }, 12)).toEqual({ from: '2025-03-30T00:00:00.000+01:00', to: '2026-03-30T00:00:00.000+02:00' });
   });
 });

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 /**
  * Filling a plan input with what history measured, before validation: for
  * every business unit, each step without a measurement gets the observed
@@ -43,17 +44,49 @@ export interface HistoryRequest {
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequest) => UnitHistory | undefined): unknown {
-  if (!isObject(raw) || !Array.isArray(raw.businessUnits) || !isObject(raw.stageModel) || !Array.isArray(raw.stageModel.stages)) return raw;
-  if (typeof raw.asOf !== 'string' || typeof raw.timeZone !== 'string') return raw;
+interface ReadableInput {
+  raw: Json & { businessUnits: unknown[] };
+  chain: string[];
+  asOf: string;
+  timeZone: string;
+}
+
+/** What history needs from a raw plan input; undefined when the input cannot be read (the planner then names the problem). */
+function readable(raw: unknown): ReadableInput | undefined {
+  if (!isObject(raw) || !Array.isArray(raw.businessUnits) || !isObject(raw.stageModel) || !Array.isArray(raw.stageModel.stages)) return undefined;
+  if (typeof raw.asOf !== 'string' || typeof raw.timeZone !== 'string') return undefined;
   const stages = raw.stageModel.stages.filter((s): s is string => typeof s === 'string');
   const dealStage = typeof raw.stageModel.dealStage === 'string' ? raw.stageModel.dealStage : undefined;
   const chain = dealStage !== undefined && stages.includes(dealStage) ? stages.slice(0, stages.indexOf(dealStage) + 1) : stages;
-  const { asOf, timeZone } = raw;
-  const businessUnits = raw.businessUnits.map((unit: unknown) => {
-    if (!isObject(unit) || typeof unit.id !== 'string') return unit;
-    const currency = isObject(unit.dealSize) && typeof unit.dealSize.currency === 'string' ? { currency: unit.dealSize.currency } : {};
-    const history = measure({ businessUnit: unit.id, stages: chain, asOf, timeZone, ...currency });
+  return { raw: raw as ReadableInput['raw'], chain, asOf: raw.asOf, timeZone: raw.timeZone };
+}
+
+function requestOf(input: ReadableInput, unit: Json & { id: string }): HistoryRequest {
+  const currency = isObject(unit.dealSize) && typeof unit.dealSize.currency === 'string' ? { currency: unit.dealSize.currency } : {};
+  return { businessUnit: unit.id, stages: input.chain, asOf: input.asOf, timeZone: input.timeZone, ...currency };
+}
+
+const isUnit = (unit: unknown): unit is Json & { id: string } => isObject(unit) && typeof unit.id === 'string';
+
+/** The measurements a plan input asks for, one per business unit: for callers that measure asynchronously before filling. */
+export function historyRequestsOf(raw: unknown): HistoryRequest[] {
+  const input = readable(raw);
+  return input === undefined ? [] : input.raw.businessUnits.filter(isUnit).map((unit) => requestOf(input, unit));
+}
+
+/** [start, end) of the `months` before asOf's local day, as instants in the business zone: the window history is measured over. */
+export function lookbackRange(request: Pick<HistoryRequest, 'asOf' | 'timeZone'>, months: number): { from: string; to: string } {
+  const end = DateTime.fromISO(request.asOf, { zone: request.timeZone }).startOf('day');
+  return { from: end.minus({ months }).toISO()!, to: end.toISO()! };
+}
+
+export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequest) => UnitHistory | undefined): unknown {
+  const input = readable(raw);
+  if (input === undefined) return raw;
+  const { chain } = input;
+  const businessUnits = input.raw.businessUnits.map((unit: unknown) => {
+    if (!isUnit(unit)) return unit;
+    const history = measure(requestOf(input, unit));
     if (history === undefined) return unit;
     const given = Array.isArray(unit.transitions) ? unit.transitions.filter(isObject) : [];
     const transitions = chain.slice(1).map((to, i) => {
@@ -76,5 +109,5 @@ export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequ
         : {};
     return { ...unit, transitions, ...pipeline, ...measuredDealSize };
   });
-  return { ...raw, businessUnits };
+  return { ...input.raw, businessUnits };
 }

@@ -26,5 +26,5 @@ export type {
 } from './plan-input.js';
 export type * from './plan-output.js';
 export type { LagSummary, LagSource } from './lag.js';
-export { withMeasuredHistory } from './history.js';
+export { historyRequestsOf, lookbackRange, withMeasuredHistory } from './history.js';
 export type { HistoryRequest, HistoryStep, MeasuredDealSize, UnitHistory } from './history.js';
