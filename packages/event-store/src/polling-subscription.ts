@@ -1,13 +1,6 @@
 import type { AppendNotifier } from './append-notifier.js';
 import type { EventStore, SubscribeOptions, Subscription } from './port.js';
-
-export const DEFAULT_SUBSCRIPTION_BATCH_SIZE = 1000;
-
-interface CaughtUpWaiter {
-  target: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+import { CaughtUpWaiters, WakeSignal, checkedBatchSize, reportSubscriptionFailure } from './subscription-support.js';
 
 /**
  * A subscription built only on `readAll` + `headPosition`: one loop reads the
@@ -26,10 +19,8 @@ export class PollingSubscription implements Subscription {
   #position: number;
   #stopping = false;
   #failure: { err: unknown } | undefined;
-  /** Set by every wake-up; cleared before each read so a wake during the read is not lost. */
-  #woken = false;
-  #endSleep: (() => void) | undefined;
-  #waiters: CaughtUpWaiter[] = [];
+  readonly #signal = new WakeSignal();
+  readonly #waiters = new CaughtUpWaiters();
   readonly #batchSize: number;
   readonly #stopListening: () => void;
   readonly #done: Promise<void>;
@@ -40,15 +31,9 @@ export class PollingSubscription implements Subscription {
     private readonly options: SubscribeOptions,
     private readonly pollIntervalMs: number,
   ) {
-    if (!Number.isSafeInteger(options.after) || options.after < 0) {
-      throw new RangeError(`subscribe: 'after' must be a non-negative integer, got ${options.after}`);
-    }
+    this.#batchSize = checkedBatchSize(options);
     this.#position = options.after;
-    this.#batchSize = options.batchSize ?? DEFAULT_SUBSCRIPTION_BATCH_SIZE;
-    if (!Number.isSafeInteger(this.#batchSize) || this.#batchSize < 1) {
-      throw new RangeError(`subscribe: 'batchSize' must be a positive integer, got ${this.#batchSize}`);
-    }
-    this.#stopListening = notifier.listen(() => this.#wake());
+    this.#stopListening = notifier.listen(() => this.#signal.wake());
     this.#done = this.#run();
   }
 
@@ -63,7 +48,7 @@ export class PollingSubscription implements Subscription {
 
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wake();
+    this.#signal.wake();
     await this.#done;
   }
 
@@ -72,85 +57,38 @@ export class PollingSubscription implements Subscription {
     if (this.#position >= target) return;
     if (this.#failure) throw this.#failure.err;
     if (this.#stopping) throw new Error(`subscription stopped at position ${this.#position} before reaching ${target}`);
-    await new Promise<void>((resolve, reject) => {
-      this.#waiters.push({ target, resolve, reject });
-      // The head may have moved because of another process: read now, not at the next poll.
-      this.#wake();
-    });
+    const reached = this.#waiters.wait(target);
+    // The head may have moved because of another process: read now, not at the next poll.
+    this.#signal.wake();
+    await reached;
   }
 
   async #run(): Promise<void> {
     try {
       while (!this.#stopping) {
-        this.#woken = false;
+        this.#signal.clear();
         const batch = await this.source.readAll({ after: this.#position, maxCount: this.#batchSize });
         if (this.#stopping) break;
         const last = batch.at(-1);
         if (last === undefined) {
-          this.#settleWaiters();
-          await this.#sleep();
+          this.#waiters.settle(this.#position);
+          if (!this.#stopping) await this.#signal.sleep(this.pollIntervalMs);
           continue;
         }
         await this.options.onBatch(batch);
         this.#position = last.position;
-        this.#settleWaiters();
+        this.#waiters.settle(this.#position);
       }
     } catch (err) {
       // Stop where we are rather than skip the batch: the caller decides what to do.
       this.#failure = { err };
       this.#stopping = true;
-      this.#report(err);
+      reportSubscriptionFailure(this.options, this.#position, err);
     } finally {
       this.#stopListening();
-      this.#rejectWaiters();
+      this.#waiters.rejectAll(
+        this.#failure ? this.#failure.err : new Error(`subscription stopped at position ${this.#position} before catching up`),
+      );
     }
-  }
-
-  #wake(): void {
-    this.#woken = true;
-    this.#endSleep?.();
-  }
-
-  #sleep(): Promise<void> {
-    if (this.#woken || this.#stopping) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => this.#endSleep?.(), this.pollIntervalMs);
-      this.#endSleep = () => {
-        clearTimeout(timer);
-        this.#endSleep = undefined;
-        resolve();
-      };
-    });
-  }
-
-  #settleWaiters(): void {
-    if (this.#waiters.length === 0) return;
-    const pending: CaughtUpWaiter[] = [];
-    for (const waiter of this.#waiters) {
-      if (this.#position >= waiter.target) waiter.resolve();
-      else pending.push(waiter);
-    }
-    this.#waiters = pending;
-  }
-
-  #rejectWaiters(): void {
-    const reason = this.#failure
-      ? this.#failure.err
-      : new Error(`subscription stopped at position ${this.#position} before catching up`);
-    for (const waiter of this.#waiters) waiter.reject(reason);
-    this.#waiters = [];
-  }
-
-  #report(err: unknown): void {
-    if (this.options.onError) {
-      try {
-        this.options.onError(err);
-      } catch (handlerErr) {
-        console.error('event-store subscription onError handler threw:', handlerErr);
-      }
-      return;
-    }
-    // Without a handler the failure must still be visible: a silently stalled projector looks healthy.
-    console.error(`event-store subscription stopped at position ${this.#position}:`, err);
   }
 }
