@@ -1,7 +1,7 @@
 import type { StageTransition } from '@sluice/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
-import { measureDealSize, parseDealSizeQuery } from './deal-size.js';
+import { AmbiguousCurrencyError, measureDealSize, measurePlanDealSize, parseDealSizeQuery } from './deal-size.js';
 import { applyTouchpointBatch } from './sink.js';
 import type { LeadProfileRow } from './stage-tables.js';
 import { applyLeadProfiles, applyStageTransitionChanges } from './stage-tables.js';
@@ -103,6 +103,14 @@ for (const backend of testBackends()) {
       expect(await measureDealSize(client, { ...query, businessUnit: 'enterprise' })).toMatchObject({ currency: 'EUR', deals: 2, average: 10_000, withoutPayments: 0 });
       expect(await measureDealSize(client, { ...query, businessUnit: 'smb' })).toMatchObject({ currency: 'USD', deals: 1, average: 5_000, withoutPayments: 2 });
       expect(await measureDealSize(client, { ...query, businessUnit: 'nobody' })).toMatchObject({ currency: null, deals: 0, average: null, withoutPayments: 0, currencies: [] });
+    });
+
+    it('gives a plan the size in the one currency, refuses to pick one of several, and nothing when no deal was paid', async () => {
+      expect(await measurePlanDealSize(client, { ...query, businessUnit: 'enterprise' })).toEqual({ deals: 2, revenue: 20_000, stdDev: expect.closeTo(2_000 * Math.SQRT2, 6), currency: 'EUR' });
+      await expect(measurePlanDealSize(client, query)).rejects.toThrow(AmbiguousCurrencyError);
+      await expect(measurePlanDealSize(client, query)).rejects.toThrow('paid in EUR (2 deals) and USD (1 deal)');
+      expect(await measurePlanDealSize(client, { ...query, businessUnit: 'nobody' })).toBeUndefined();
+      expect(await measurePlanDealSize(client, { ...query, currency: 'GBP' })).toBeUndefined();
     });
 
     it('names bad fields', () => {

@@ -121,3 +121,28 @@ export async function measureDealSize(client: AnalyticsClient, input: DealSizeQu
     currencies,
   };
 }
+
+/** The deals were paid in several currencies and the caller named none: sizes in different money cannot be averaged. */
+export class AmbiguousCurrencyError extends Error {
+  constructor(readonly currencies: readonly CurrencyDeals[]) {
+    super(`the deals won were paid in ${currencies.map((c) => `${c.currency} (${c.deals} deal${c.deals === 1 ? '' : 's'})`).join(' and ')}: name the currency to measure the deal size in, or give the deal size`);
+  }
+}
+
+/**
+ * The measured deal size as a reverse plan takes it (deals, revenue, spread,
+ * currency), or undefined when no deal was paid; throws AmbiguousCurrencyError
+ * rather than pick one of several currencies.
+ */
+export async function measurePlanDealSize(
+  client: AnalyticsClient,
+  query: DealSizeQuery | DealSizeQueryInput,
+): Promise<{ deals: number; revenue: number; stdDev?: number; currency: string } | undefined> {
+  const result = await measureDealSize(client, query);
+  if (result.currency === null) {
+    if (result.currencies.length > 1) throw new AmbiguousCurrencyError(result.currencies);
+    return undefined;
+  }
+  if (result.deals === 0) return undefined;
+  return { deals: result.deals, revenue: result.revenue, currency: result.currency, ...(result.stdDev === null ? {} : { stdDev: result.stdDev }) };
+}

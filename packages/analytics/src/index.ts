@@ -50,5 +50,5 @@ export {
 export type { StageTimeToConvertQuery, TimeToConvertQuery, TimeToConvertQueryInput, TimeToConvertResult, TouchpointTimeToConvertQuery } from './time-to-convert.js';
 export { PURCHASE_SEGMENT_KEYS, RETENTION_LIMITS, RetentionCohortsQuerySchema, parseRetentionCohortsQuery, retentionSpecOf, runRetentionCohorts } from './retention-cohorts.js';
 export type { RetentionCohortsQuery, RetentionCohortsQueryInput, RetentionCohortsResult } from './retention-cohorts.js';
-export { DealSizeQuerySchema, measureDealSize, parseDealSizeQuery } from './deal-size.js';
+export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePlanDealSize, parseDealSizeQuery } from './deal-size.js';
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
