@@ -83,5 +83,7 @@ describe('historyRequestsOf and lookbackRange', () => {
   it('ends the window at the local midnight of asOf and starts it the months before, across a DST change', () => {
     // 09:00 UTC on 30 March is 11:00 in Berlin (summer time); twelve months back is 30 March 2025, still winter time
     expect(lookbackRange({ asOf: '2026-03-30T09:00:00Z', timeZone: 'Europe/Berlin' }, 12)).toEqual({ from: '2025-03-30T00:00:00.000+01:00', to: '2026-03-30T00:00:00.000+02:00' });
+    expect(lookbackRange({ asOf: 'yesterday', timeZone: 'UTC' }, 12)).toBeUndefined();
+    expect(lookbackRange({ asOf: '2026-03-30T09:00:00Z', timeZone: 'Mars/Olympus' }, 12)).toBeUndefined();
   });
 });

@@ -74,10 +74,16 @@ export function historyRequestsOf(raw: unknown): HistoryRequest[] {
   return input === undefined ? [] : input.raw.businessUnits.filter(isUnit).map((unit) => requestOf(input, unit));
 }
 
-/** [start, end) of the `months` before asOf's local day, as instants in the business zone: the window history is measured over. */
-export function lookbackRange(request: Pick<HistoryRequest, 'asOf' | 'timeZone'>, months: number): { from: string; to: string } {
+/**
+ * [start, end) of the `months` before asOf's local day, as instants in the
+ * business zone: the window history is measured over. Undefined when asOf or
+ * the zone is not valid (the planner names that problem).
+ */
+export function lookbackRange(request: Pick<HistoryRequest, 'asOf' | 'timeZone'>, months: number): { from: string; to: string } | undefined {
   const end = DateTime.fromISO(request.asOf, { zone: request.timeZone }).startOf('day');
-  return { from: end.minus({ months }).toISO()!, to: end.toISO()! };
+  const from = end.minus({ months }).toISO();
+  const to = end.toISO();
+  return from === null || to === null ? undefined : { from, to };
 }
 
 export function withMeasuredHistory(raw: unknown, measure: (request: HistoryRequest) => UnitHistory | undefined): unknown {

@@ -97,7 +97,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
   await app.register(leadRoutes, { store: deps.store });
-  await app.register(planRoutes, deps.projections ? { projections: deps.projections.projections } : {});
+  await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}) });
   if (deps.analytics) {
     await app.register(funnelRoutes, deps.analytics);
     await app.register(stageAnalyticsRoutes, deps.analytics);

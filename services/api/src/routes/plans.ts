@@ -1,19 +1,62 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { planInputSchema, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
+import { AmbiguousCurrencyError, measurePlanDealSize } from '@sluice/analytics';
+import { historyRequestsOf, lookbackRange, planInputSchema, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
+import type { HistoryRequest, MeasuredDealSize } from '@sluice/planner';
 import { measureFunnel } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import { ProblemError } from '../problem.js';
+import { freshEnough } from './analytics.js';
+import type { Analytics } from './analytics.js';
 
 export interface PlanRouteOptions {
   /** the read models: when present, steps without a measurement are measured from them, and the pipeline held now is counted */
   projections?: ProjectionStore;
+  /** ClickHouse under the live rules: when present, each business unit's deal size is measured from its payments */
+  analytics?: Analytics;
 }
 
-/** months of cohorts behind measured rates */
+/** months of cohorts (and of won deals) behind measured rates and deal sizes */
 const LOOKBACK_MONTHS = 12;
 
-export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections }) => {
+/** Each unit's deal size from the payments of the deals it won in the lookback, keyed by unit id. */
+async function measuredDealSizes(body: unknown, analytics: Analytics): Promise<Map<string, MeasuredDealSize>> {
+  const { client, rules } = analytics;
+  const sizes = new Map<string, MeasuredDealSize>();
+  if (rules === undefined) return sizes;
+  const requests = historyRequestsOf(body);
+  if (requests.length > 0) await freshEnough(analytics.sink, analytics.stageSink);
+  for (const [index, request] of requests.entries()) {
+    const dateRange = lookbackRange(request, LOOKBACK_MONTHS);
+    if (dateRange === undefined) continue;
+    try {
+      const size = await measurePlanDealSize(client, {
+        configVersion: rules.version,
+        customerStage: rules.stageModel.customerStage,
+        dateRange,
+        ...(request.businessUnit === 'all' ? {} : { businessUnit: request.businessUnit }),
+        ...(request.currency === undefined ? {} : { currency: request.currency }),
+      });
+      if (size !== undefined) sizes.set(request.businessUnit, size);
+    } catch (err) {
+      if (!(err instanceof AmbiguousCurrencyError)) throw err;
+      throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', err.message, [{ field: `businessUnits.${index}.dealSize.currency`, message: err.message }]);
+    }
+  }
+  return sizes;
+}
+
+function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Map<string, MeasuredDealSize>) {
+  return (request: HistoryRequest) => {
+    const dealSize = dealSizes.get(request.businessUnit);
+    const funnel = projections
+      ? measureFunnel(projections, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths: LOOKBACK_MONTHS })
+      : { steps: [], pipeline: {} };
+    return { ...funnel, ...(dealSize === undefined ? {} : { dealSize }) };
+  };
+}
+
+export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections, analytics }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/plans/reverse', {
     config: { scope: 'read' },
     schema: {
@@ -25,17 +68,15 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         'sensitivity of each stage. A target that cannot be planned comes back as "infeasible" with its reasons. ' +
         'On a server with read models, every step the body gives no measurement for is measured from the last 12 months of cohorts ' +
         '(a given rate then overrides it, reported beside it), lags default to the measured means, and the pipeline held now is counted; ' +
-        'business unit "all" measures across units.',
+        'the deal size is measured from the payments of the deals won in those 12 months (from winning to 90 days after), in ' +
+        'dealSize.currency or the one currency they were paid in; a given deal size overrides it. Business unit "all" measures across units.',
       body: planInputSchema,
     },
     // the planner validates the body itself so each issue names its field path
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
-      const body = projections
-        ? withMeasuredHistory(request.body, (r) =>
-            measureFunnel(projections, { ...r, businessUnit: r.businessUnit === 'all' ? undefined : r.businessUnit, lookbackMonths: LOOKBACK_MONTHS }),
-          )
-        : request.body;
+      const dealSizes = analytics ? await measuredDealSizes(request.body, analytics) : new Map<string, MeasuredDealSize>();
+      const body = projections || dealSizes.size > 0 ? withMeasuredHistory(request.body, measuredHistory(projections, dealSizes)) : request.body;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) {
         throw new ProblemError(

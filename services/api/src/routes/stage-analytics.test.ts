@@ -72,6 +72,8 @@ beforeAll(async () => {
       transition('C', 'lead', '2026-04-02T09:00:00+02:00'),
       transition('C', 'mql', '2026-04-05T09:00:00+02:00', true),
       transition('C', 'sql', '2026-04-05T09:00:00+02:00'),
+      // F won in May, straight to customer (outside every stage pair above)
+      transition('F', 'customer', '2026-05-15T09:00:00+02:00'),
     ],
   });
   await applyLeadProfiles(client, [profile('A', 'enterprise'), profile('B', 'smb'), profile('C', 'smb')], 1);
@@ -82,6 +84,9 @@ beforeAll(async () => {
     { id: 'a-accept', type: 'sales_accepted', occurredAt: '2026-03-10T09:00:00+01:00', leadId: 'A' },
     { id: 'b-form', type: 'form_submit', occurredAt: '2026-03-03T09:00:00+01:00', leadId: 'B', properties: { formId: 'contact' } },
     { id: 'c-demo', type: 'demo_held', occurredAt: '2026-04-06T09:00:00+02:00', leadId: 'C', properties: { demoId: 'd-c' } },
+    // the deals' first payments: A in euros as it became a customer, F in dollars
+    { id: 'a-pay', type: 'payment', occurredAt: '2026-04-20T09:00:00+02:00', leadId: 'A', properties: { amount: 24000, currency: 'EUR' } },
+    { id: 'f-pay', type: 'payment', occurredAt: '2026-05-15T09:00:00+02:00', leadId: 'F', properties: { amount: 1000, currency: 'USD' } },
     // customers outside the stage fixture, for retention: D buys in April and renews in June; E buys in May and is upsold in May
     { id: 'd-pay', type: 'payment', occurredAt: '2026-04-10T09:00:00+02:00', leadId: 'D', properties: { amount: 1000, currency: 'EUR' } },
     { id: 'd-renew', type: 'renewal', occurredAt: '2026-06-15T09:00:00+02:00', leadId: 'D', properties: { amount: 1000, currency: 'EUR' } },
@@ -217,13 +222,45 @@ describe('POST /v1/cohorts', () => {
     const res = await app.inject({ method: 'POST', url: '/v1/cohorts', payload: { dateRange: { from: spring.from, to: '2026-07-01T00:00:00+02:00' }, offsets: 3 } });
     expect(res.statusCode).toBe(200);
     const cohorts = res.json().cohorts as Array<{ periodLabel: string; customers: number; retained: number[] }>;
-    // D bought in April and renewed in June (offset 2); E bought in May and was upsold the same month (offset 0)
+    // April: A and D bought, D renewed in June (offset 2); May: E and F bought, E was upsold the same month (offset 0)
     expect(cohorts.map((c) => [c.periodLabel, c.customers, c.retained])).toEqual([
-      ['2026-04', 1, [0, 0, 1, 0]],
-      ['2026-05', 1, [1, 0, 0, 0]],
+      ['2026-04', 2, [0, 0, 1, 0]],
+      ['2026-05', 2, [1, 0, 0, 0]],
     ]);
     const bySource = await app.inject({ method: 'POST', url: '/v1/cohorts', payload: { dateRange: { from: spring.from, to: '2026-07-01T00:00:00+02:00' }, offsets: 1, segment: 'purchaseSource' } });
-    expect((bySource.json().cohorts as Array<{ segment: string }>).map((c) => c.segment)).toEqual(['', 'partner']);
+    expect((bySource.json().cohorts as Array<{ periodLabel: string; segment: string; customers: number }>).map((c) => [c.periodLabel, c.segment, c.customers])).toEqual([
+      ['2026-04', '', 2],
+      ['2026-05', '', 1],
+      ['2026-05', 'partner', 1],
+    ]);
+  });
+});
+
+describe('POST /v1/plans/reverse with a deal size measured from payments', () => {
+  const plan = (dealSize: Record<string, unknown>) => ({
+    asOf: '2026-06-01T12:00:00+02:00',
+    timeZone: 'Europe/Berlin',
+    stageModel: { stages: ['sql', 'customer'] },
+    businessUnits: [{ id: 'all', dealSize, transitions: [{ from: 'sql', to: 'customer', rate: { given: 0.5 } }] }],
+    targets: [{ businessUnit: 'all', period: '2026-Q3', revenue: 240_000 }],
+    uncertainty: { seed: 1, draws: 100 },
+  });
+
+  it('sizes deals in the named currency from the deals won in the last 12 months', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/plans/reverse', payload: plan({ currency: 'EUR' }) });
+    expect(res.statusCode).toBe(200);
+    const unit = res.json().businessUnits[0];
+    // A's 24,000 EUR is the one euro deal: 240,000 / 24,000 = 10 deals, 20 SQLs at a rate of one half
+    expect(unit.dealSize).toMatchObject({ source: 'measured', value: 24_000, observations: 1, currency: 'EUR' });
+    expect(unit.targets[0].volumes.map((v: { required: number }) => v.required)).toEqual([20, 10]);
+    const given = await app.inject({ method: 'POST', url: '/v1/plans/reverse', payload: plan({ currency: 'USD', given: 2_000 }) });
+    expect(given.json().businessUnits[0].dealSize).toMatchObject({ source: 'overridden', value: 2_000, observations: 1, currency: 'USD' });
+  });
+
+  it('refuses to average euros with dollars and names the field to set', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/plans/reverse', payload: plan({}) });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().errors).toEqual([{ field: 'businessUnits.0.dealSize.currency', message: expect.stringContaining('paid in EUR (1 deal) and USD (1 deal)') }]);
   });
 });
 
