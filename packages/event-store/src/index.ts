@@ -6,3 +6,5 @@
 export * from './port.js';
 export { openSqliteEventStore } from './sqlite/sqlite-event-store.js';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+export { openConfiguredEventStore } from './open.js';
+export type { StoreChoice } from './open.js';

@@ -1,0 +1,163 @@
+// The one module of Sluice that imports kafkajs (it has sought maintainers
+// since 2023): producers, topic creation and the batch consumer are offered
+// here in Sluice's own terms, so the client could be swapped in one place.
+import { Kafka, logLevel } from 'kafkajs';
+import type { Consumer, IHeaders, KafkaMessage, Producer } from 'kafkajs';
+
+export interface KafkaConnectOptions {
+  brokers: readonly string[];
+  clientId: string;
+}
+
+export interface TopicSpec {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+}
+
+export interface OutgoingMessage {
+  /** the partitioning key: one key's messages stay in order on one partition */
+  key: string | Buffer | null;
+  value: string | Buffer | null;
+  headers?: Record<string, string>;
+}
+
+export interface ConsumedMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  /** header values as UTF-8 text (Sluice writes text headers only) */
+  headers: Record<string, string>;
+}
+
+/** One fetched batch of one partition, handed to a consumer's handler. */
+export interface ConsumedBatch {
+  topic: string;
+  partition: number;
+  messages: readonly ConsumedMessage[];
+  /** messages on the partition after this batch when it was fetched */
+  lag: number;
+  /** false once the consumer is stopping or the partition was revoked: stop taking sub-batches */
+  isActive(): boolean;
+  heartbeat(): Promise<void>;
+  /** Commits the group's offset past `offset` (call only once everything up to it is durable). */
+  commitThrough(offset: string): Promise<void>;
+  /** Stops fetching this partition until the returned function is called. */
+  pause(): () => void;
+}
+
+export interface KafkaProducer {
+  /** Resolves once every in-sync replica has the messages (acks = all; the producer is idempotent). */
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  disconnect(): Promise<void>;
+}
+
+export interface BatchConsumer {
+  /** Leaves the group; a batch being handled finishes first, and its offsets are committed only if it completed. */
+  stop(): Promise<void>;
+}
+
+export interface BatchConsumerOptions {
+  groupId: string;
+  topic: string;
+  /** partitions handled at once (each partition's batches stay in order) */
+  concurrentPartitions: number;
+  /** a new group starts at the beginning of the topic, so nothing produced before the first consumer is skipped */
+  handle(batch: ConsumedBatch): Promise<void>;
+  /** the consumer gave up (kafkajs retries a failing batch, and restarts itself, before this) */
+  onCrash?: (err: unknown) => void;
+}
+
+export interface KafkaClient {
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  producer(): Promise<KafkaProducer>;
+  consume(options: BatchConsumerOptions): Promise<BatchConsumer>;
+}
+
+export function connectKafka(options: KafkaConnectOptions): KafkaClient {
+  // kafkajs logs every retriable error (a restarting broker, a rebalance) at
+  // ERROR; calls that finally fail reject, and the caller reports those.
+  const kafka = new Kafka({ clientId: options.clientId, brokers: [...options.brokers], logLevel: logLevel.NOTHING });
+  return {
+    ensureTopics: async (topics) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const existing = new Set(await admin.listTopics());
+        const missing = topics.filter((t) => !existing.has(t.topic));
+        if (missing.length > 0) {
+          await admin.createTopics({
+            topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+            waitForLeaders: true,
+          });
+        }
+      } finally {
+        await admin.disconnect();
+      }
+    },
+    producer: async () => openProducer(kafka),
+    consume: async (options) => startConsumer(kafka, options),
+  };
+}
+
+async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
+  // Idempotent: a retried send after a lost acknowledgement is not written
+  // twice. kafkajs keeps ordering under idempotence only with one request in
+  // flight per broker.
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  return {
+    send: async (topic, messages) => {
+      if (messages.length === 0) return;
+      await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })) });
+    },
+    disconnect: () => producer.disconnect(),
+  };
+}
+
+function consumed(message: KafkaMessage): ConsumedMessage {
+  return { offset: message.offset, key: message.key, value: message.value, headers: textHeaders(message.headers) };
+}
+
+function textHeaders(headers: IHeaders | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    // a repeated header arrives as an array: its last value wins, as in most HTTP-like readers
+    const last = Array.isArray(value) ? value.at(-1) : value;
+    if (last !== undefined) out[name] = last.toString();
+  }
+  return out;
+}
+
+async function startConsumer(kafka: Kafka, options: BatchConsumerOptions): Promise<BatchConsumer> {
+  const consumer: Consumer = kafka.consumer({ groupId: options.groupId });
+  if (options.onCrash) {
+    const onCrash = options.onCrash;
+    consumer.on(consumer.events.CRASH, (event) => {
+      if (!event.payload.restart) onCrash(event.payload.error);
+    });
+  }
+  await consumer.connect();
+  await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: options.concurrentPartitions,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset, commitOffsetsIfNecessary, pause }) => {
+      await options.handle({
+        topic: batch.topic,
+        partition: batch.partition,
+        messages: batch.messages.map(consumed),
+        lag: Number(batch.offsetLag()),
+        isActive: () => isRunning() && !isStale(),
+        heartbeat,
+        commitThrough: async (offset) => {
+          resolveOffset(offset);
+          await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(offset) + 1n).toString() }] }] });
+        },
+        pause,
+      });
+    },
+  });
+  return { stop: () => consumer.disconnect() };
+}

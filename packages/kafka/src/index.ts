@@ -1,0 +1,8 @@
+export { connectKafka } from './client.js';
+export type { BatchConsumer, BatchConsumerOptions, ConsumedBatch, ConsumedMessage, KafkaClient, KafkaConnectOptions, KafkaProducer, OutgoingMessage, TopicSpec } from './client.js';
+export { DEAD_LETTER_HEADERS, sluiceTopics, topicNames } from './topics.js';
+export type { SluiceTopics } from './topics.js';
+export { touchpointMessage, touchpointPublisher } from './touchpoints.js';
+export { FileCursor } from './cursor.js';
+export { publishLeadChanges } from './lead-changes.js';
+export type { LeadChangePublisher, LeadChangePublisherOptions, SequencedChange } from './lead-changes.js';
