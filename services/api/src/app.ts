@@ -12,6 +12,7 @@ import type { Metrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
+import type { IngestQueue } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
 import { funnelRoutes } from './routes/funnels.js';
 import type { Analytics } from './routes/analytics.js';
@@ -40,6 +41,8 @@ export interface ApiDeps {
   projections?: Projections;
   logger?: FastifyServerOptions['logger'];
   metrics?: Metrics;
+  /** distributed mode: ingest produces to Kafka (the kafka-bridge appends); without it ingest appends to `store` */
+  ingestQueue?: IngestQueue;
   /** the web dashboard's built assets, served at `/`; without it there is no dashboard */
   dashboard?: DashboardOptions;
 }
@@ -95,7 +98,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
-  await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents });
+  await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
   await app.register(leadRoutes, { store: deps.store });
   await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}) });
   if (deps.analytics) {

@@ -10,7 +10,7 @@ export function createMetrics() {
     registry,
     ingestedEvents: new Counter({
       name: 'sluice_ingest_events_total',
-      help: 'Events received by POST /v1/events, by outcome (accepted, duplicate, rejected)',
+      help: 'Events received by POST /v1/events, by outcome (accepted, duplicate, rejected; queued: produced to Kafka in distributed mode)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
@@ -22,7 +22,7 @@ export function createMetrics() {
     }),
     appendSeconds: new Histogram({
       name: 'sluice_ingest_append_seconds',
-      help: 'Time to durably append one ingest batch to the event store',
+      help: 'Time to make one ingest batch durable: appended to the event store, or acknowledged by Kafka in distributed mode',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: [registry],
     }),

@@ -5,20 +5,39 @@ import type { EventStore } from '@sluice/event-store';
 import { SluiceEventSchema } from '@sluice/schemas';
 import { appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
 import type { RawItem } from '@sluice/touchpoint-log';
+import type { SluiceEvent } from '@sluice/schemas';
 import { NdjsonBody } from '../body-parsers.js';
 import type { Metrics } from '../metrics.js';
 import { ProblemError } from '../problem.js';
+
+/**
+ * Kafka ingestion (distributed mode): accepted events are produced to a topic
+ * instead of appended, and the kafka-bridge appends them to the store.
+ */
+export interface IngestQueue {
+  readonly topic: string;
+  /** resolves once the broker acknowledged every event (acks from all in-sync replicas) */
+  publish(events: readonly SluiceEvent[]): Promise<void>;
+}
 
 export interface IngestRouteOptions {
   store: EventStore;
   metrics: Metrics;
   maxEvents: number;
+  /** with it, POST /v1/events answers 202 once Kafka has the events, instead of 200 once the store has them */
+  queue?: IngestQueue | undefined;
 }
 
 const IngestResponse = z.object({
   accepted: z.number().int().describe('events written by this request'),
   duplicates: z.number().int().describe('events whose id was already stored (a safe retry): nothing written'),
   positions: z.array(z.number().int()).describe('global log position of each event, in request order'),
+});
+
+const QueuedResponse = z.object({
+  status: z.literal('accepted_for_ingestion'),
+  accepted: z.number().int().describe('events Kafka acknowledged; the kafka-bridge appends them, and an id already stored is written once'),
+  topic: z.string().describe('the topic holding them'),
 });
 
 function itemsOf(body: unknown): RawItem[] {
@@ -29,7 +48,7 @@ function itemsOf(body: unknown): RawItem[] {
   throw new ProblemError(400, 'invalid-events', 'Invalid events', 'send one event object, a JSON array of events, or NDJSON (application/x-ndjson)');
 }
 
-export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { store, metrics, maxEvents }) => {
+export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { store, metrics, maxEvents, queue }) => {
   app.withTypeProvider<ZodTypeProvider>().post('/v1/events', {
     config: { scope: 'ingest' },
     schema: {
@@ -37,14 +56,16 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       description:
         `One event object, a JSON array, or NDJSON (application/x-ndjson), at most ${maxEvents} events per request. ` +
         'A batch is atomic: if any event is invalid the answer is 400 listing every bad event by index and field, and nothing is written. ' +
-        'A 200 means every event is durably stored. Retrying with the same ids is safe.',
+        'A 200 means every event is durably stored. Retrying with the same ids is safe. ' +
+        'In distributed mode (Kafka ingestion) the answer is 202 once Kafka acknowledged every event: the events are accepted for ingestion, ' +
+        'their positions are not known yet, and the kafka-bridge appends them.',
       body: z.union([SluiceEventSchema, z.array(SluiceEventSchema)]),
-      response: { 200: IngestResponse },
+      response: { 200: IngestResponse, 202: QueuedResponse },
     },
     // The body schema above documents the API; the handler validates the batch
     // itself so that every bad item is reported with its index and line.
     validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const items = itemsOf(request.body);
       if (items.length === 0) throw new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events');
       if (items.length > maxEvents) {
@@ -60,6 +81,14 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
           `${validation.invalidItems} of ${items.length} event${items.length > 1 ? 's are' : ' is'} invalid; nothing was written`,
           validation.issues,
         );
+      }
+      if (queue) {
+        const stopTimer = metrics.appendSeconds.startTimer();
+        await queue.publish(validation.events);
+        stopTimer();
+        metrics.ingestBatchSize.observe(items.length);
+        metrics.ingestedEvents.inc({ outcome: 'queued' }, items.length);
+        return reply.code(202).send({ status: 'accepted_for_ingestion' as const, accepted: items.length, topic: queue.topic });
       }
       const stopTimer = metrics.appendSeconds.startTimer();
       const result = await appendTouchpoints(store, validation.events);
