@@ -1,9 +1,8 @@
 #!/usr/bin/env node
-import { mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
-import { openSqliteEventStore } from '@sluice/event-store';
+import { openConfiguredEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import type { DemoOptions } from './commands/demo.js';
 // commands load lazily: `sluice events` should not pay for fastify's start-up
@@ -18,6 +17,7 @@ const commands = {
   queryTime: () => import('./commands/query-time.js'),
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
+  bridge: () => import('@sluice/kafka-bridge'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
 import { resolveSettings } from './settings.js';
@@ -27,6 +27,8 @@ const HELP = `sluice: event-sourced funnel analytics
 
 usage:
   sluice serve  [--demo] [--host H] [--port P]     start the API on the embedded store (--demo: write demo data first)
+  sluice bridge                                   run the kafka-bridge (distributed mode: server.kafka / SLUICE_KAFKA_BROKERS):
+                                                  sluice.touchpoints -> the configured event store, dead letters to sluice.touchpoints.dlq
   sluice import <file.ndjson> [--batch-size N] [--dry-run] [--json]
                                                   stream an NDJSON file of events into the store
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
@@ -88,9 +90,8 @@ function integerFlag(name: string, value: string | undefined, fallback: number, 
   return n;
 }
 
-async function openStore(settings: Settings): Promise<EventStore> {
-  mkdirSync(settings.dataDir, { recursive: true });
-  return openSqliteEventStore({ path: join(settings.dataDir, 'events.sqlite') });
+function openStore(settings: Settings): Promise<EventStore> {
+  return openConfiguredEventStore(settings.config.server.eventStore, settings.dataDir);
 }
 
 async function withStore<T>(settings: Settings, work: (store: EventStore) => Promise<T>): Promise<T> {
@@ -144,6 +145,16 @@ async function run(argv: string[]): Promise<void> {
         console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
       }
       await (await commands.serve()).serve(store, settings);
+      return;
+    }
+    case 'bridge': {
+      const { values } = parse(rest, {});
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { BridgeConfigError, runBridgeProcess } = await commands.bridge();
+      await runBridgeProcess(settings.config).catch((err: unknown) => {
+        throw err instanceof BridgeConfigError ? new CliError(err.message) : err;
+      });
       return;
     }
     case 'import': {

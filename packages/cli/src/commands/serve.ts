@@ -1,8 +1,12 @@
 import { join } from 'node:path';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
+import type { Projector } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { startServer } from '@sluice/api';
+import type { IngestQueue } from '@sluice/api';
+import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
+import type { KafkaConfig } from '@sluice/schemas';
 import { CliError } from '../output.js';
 import type { Settings } from '../settings.js';
 
@@ -14,6 +18,11 @@ import type { Settings } from '../settings.js';
  * ClickHouse: @sluice/analytics reads @sluice/projector's read models through
  * a port, composed here so neither package depends on the other) and the
  * API. Closing stops the followers first, then their stores.
+ *
+ * With `server.kafka` configured (distributed mode) the API produces accepted
+ * events to sluice.touchpoints instead of appending them (the kafka-bridge
+ * process appends), and the projector's derived changes are published to
+ * sluice.lead-changes with a durable cursor in the data directory.
  */
 export async function serve(store: EventStore, settings: Settings): Promise<void> {
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
@@ -31,7 +40,9 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     await migrate(client);
     const sink = await runTouchpointSink(store, client, { onError: (err) => console.error('sluice: the ClickHouse sink stopped:', err) });
     const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => console.error('sluice: the ClickHouse stage-table sink stopped:', err) });
+    const kafka = settings.config.server.kafka === undefined ? undefined : await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
     const stopFollowers = async () => {
+      await kafka?.stop();
       await projector.stop();
       await stageSink.stop();
       await sink.stop();
@@ -50,6 +61,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
         limits: settings.limits,
         apiKeys: settings.apiKeys,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
+        ...(kafka ? { ingestQueue: kafka.ingestQueue } : {}),
       },
       { host: settings.host, port: settings.port },
       closeAll,
@@ -58,7 +70,8 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       throw err;
     });
     const address = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
-    console.error(`Sluice is listening on ${address} (data in ${settings.dataDir}, analytics on ${client.backend}); API docs at ${address}/docs`);
+    const ingestion = kafka ? `ingest to Kafka at ${settings.config.server.kafka!.brokers.join(',')}` : `data in ${settings.dataDir}`;
+    console.error(`Sluice is listening on ${address} (${ingestion}, analytics on ${client.backend}); API docs at ${address}/docs`);
   } catch (err) {
     await projector.stop();
     projections.close();
@@ -66,4 +79,26 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     await store.close();
     throw new CliError((err as Error).message);
   }
+}
+
+/** The Kafka side of a distributed API process: topics, the ingest producer, the lead-change publisher. */
+async function startKafkaSide(config: KafkaConfig, projector: Pick<Projector, 'changes'>, dataDir: string): Promise<{ ingestQueue: IngestQueue; stop(): Promise<void> }> {
+  const kafka = connectKafka({ brokers: config.brokers, clientId: config.clientId });
+  await kafka.ensureTopics(sluiceTopics(config));
+  const producer = await kafka.producer();
+  const topics = topicNames(config.topicPrefix);
+  const publisher = publishLeadChanges({
+    topic: topics.leadChanges,
+    changes: (afterSeq) => projector.changes(afterSeq),
+    producer,
+    cursor: new FileCursor(join(dataDir, 'lead-changes.cursor')),
+    onError: (err) => console.error('sluice: publishing lead changes to Kafka stopped:', err),
+  });
+  return {
+    ingestQueue: touchpointPublisher(producer, topics.touchpoints),
+    stop: async () => {
+      await publisher.stop();
+      await producer.disconnect();
+    },
+  };
 }
