@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from 'chdb';
 import type { AnalyticsClient, FunnelDefinitionInput, FunnelResult, StageConversionQueryInput, StageConversionResult, TouchpointSink } from '@sluice/analytics';
-import { createAnalyticsClient, migrate, runStageConversion, runTouchpointSink } from '@sluice/analytics';
+import { MAX_QUERY_TIMEOUT_SECONDS, createAnalyticsClient, migrate, runStageConversion, runTouchpointSink } from '@sluice/analytics';
 import { DEFAULT_LIMITS, buildApp } from '@sluice/api';
 import { openSqliteEventStore } from '@sluice/event-store';
 import { CONFIG_VERSION, LOG_TABLES, MONTHS, STAGES, START_MS, STEP_TYPES, growLog } from './funnel-data.js';
@@ -27,6 +27,8 @@ const DAY_MS = 86_400_000;
 const END_MS = new Date(START_MS).setUTCMonth(new Date(START_MS).getUTCMonth() + MONTHS);
 const WINDOW_DAYS = 30;
 const TIME_ZONE = 'Europe/Berlin';
+/** The longest a query may run (the default 30 s cuts the 50M funnel short). */
+const TIMEOUT_SECONDS = MAX_QUERY_TIMEOUT_SECONDS;
 
 const funnelDefinition: FunnelDefinitionInput = {
   steps: STEP_TYPES.map((type) => ({ type })),
@@ -42,6 +44,7 @@ const conversionQuery: StageConversionQueryInput = {
   period: 'month',
   timeZone: TIME_ZONE,
   dateRange: { from: new Date(START_MS).toISOString(), to: new Date(END_MS).toISOString() },
+  timeoutSeconds: TIMEOUT_SECONDS,
 };
 
 /**
@@ -159,7 +162,7 @@ async function measureSize(b: Bench, log: GeneratedLog): Promise<SizeResult> {
   console.log(`measuring the funnel on ${events} events (${b.reps} rounds after a warm-up) ...`);
   const funnel = await compare(
     b.reps,
-    () => postJson<FunnelResult>(b.port, '/v1/funnels', funnelDefinition),
+    () => postJson<FunnelResult>(b.port, `/v1/funnels?timeoutSeconds=${TIMEOUT_SECONDS}`, funnelDefinition),
     () => rawRows<{ reached: Array<number | string> }>(b.raw, rawFunnelSql, { from_ms: START_MS, to_ms: END_MS, scan_to_ms: END_MS + WINDOW_DAYS * DAY_MS, types: [...STEP_TYPES] }),
   );
   console.log(`measuring the stage conversion on ${log.stageFacts.toLocaleString('en-US')} stage facts of ${log.actors.toLocaleString('en-US')} actors ...`);
@@ -241,7 +244,8 @@ export async function run(args: string[]): Promise<void> {
     sink = await runTouchpointSink(store, client);
     for (const table of LOG_TABLES) await client.command(`TRUNCATE TABLE ${table}`);
     // the event store stays empty: the sink is caught up at once, as the funnel route waits for it
-    app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink } });
+    // errors only: a failing query's cause (timeout, memory) reaches stderr rather than just a 500
+    app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink }, logger: { level: 'error' } });
     await app.listen({ host: '127.0.0.1', port: 0 });
     const address = app.server.address();
     if (address === null || typeof address === 'string') throw new Error('the API is not listening on a port');
