@@ -52,3 +52,5 @@ export { PURCHASE_SEGMENT_KEYS, RETENTION_LIMITS, RetentionCohortsQuerySchema, p
 export type { RetentionCohortsQuery, RetentionCohortsQueryInput, RetentionCohortsResult } from './retention-cohorts.js';
 export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePlanDealSize, parseDealSizeQuery } from './deal-size.js';
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
+export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './cost-report.js';
+export { CostCurrencyError, CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';

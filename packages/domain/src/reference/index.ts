@@ -7,3 +7,4 @@ export * from './stage-conversion.js';
 export * from './close-rates.js';
 export * from './time-to-convert.js';
 export * from './retention.js';
+export * from './cost.js';
