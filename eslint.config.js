@@ -7,6 +7,8 @@ export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '**/.scratch/**', '**/.spike/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
+  // the dashboard's pages run in the browser (its assets.ts and vite.config.ts run in Node)
+  { files: ['services/dashboard/src/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -4,6 +4,7 @@ import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, s
 import type { Projector } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { startServer } from '@sluice/api';
+import { ensureDashboardBuilt } from '@sluice/dashboard';
 import type { IngestQueue } from '@sluice/api';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
 import type { KafkaConfig } from '@sluice/schemas';
@@ -53,6 +54,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       await client.close();
       await store.close();
     };
+    const dashboard = await dashboardAssets();
     await startServer(
       {
         store,
@@ -62,6 +64,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
         apiKeys: settings.apiKeys,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
         ...(kafka ? { ingestQueue: kafka.ingestQueue } : {}),
+        ...(dashboard ? { dashboard: { root: dashboard } } : {}),
       },
       { host: settings.host, port: settings.port },
       closeAll,
@@ -72,6 +75,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     const address = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
     const ingestion = kafka ? `ingest to Kafka at ${settings.config.server.kafka!.brokers.join(',')}` : `data in ${settings.dataDir}`;
     console.error(`Sluice is listening on ${address} (${ingestion}, analytics on ${client.backend}); API docs at ${address}/docs`);
+    if (dashboard) console.error(`Dashboard: ${address}/`);
   } catch (err) {
     await projector.stop();
     projections.close();
@@ -101,4 +105,14 @@ async function startKafkaSide(config: KafkaConfig, projector: Pick<Projector, 'c
       await producer.disconnect();
     },
   };
+}
+
+/** The dashboard's build, made first when it is missing or older than its sources; without one the API still serves. */
+async function dashboardAssets(): Promise<string | undefined> {
+  try {
+    return await ensureDashboardBuilt((line) => console.error(`sluice: ${line}`));
+  } catch (err) {
+    console.error(`sluice: the dashboard could not be built, serving the API without it: ${(err as Error).message}`);
+    return undefined;
+  }
 }

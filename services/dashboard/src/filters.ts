@@ -1,0 +1,92 @@
+import { field, h, select } from './dom.js';
+import { segmentValues } from './queries.js';
+import type { SegmentFilters } from './queries.js';
+import type { LiveRules } from './rules.js';
+import { isMonth, lastMonths, previousRange } from './time.js';
+import type { MonthRange } from './time.js';
+import type { ViewContext } from './view.js';
+
+/** The filters the analysis views share: kept while the person moves between views. */
+export interface FilterState {
+  range: MonthRange;
+  /** a second range to set beside the first (the funnel's comparison); null when off */
+  compare: MonthRange | null;
+  filters: SegmentFilters;
+  /** a lead profile key to break the funnel down by; '' for none */
+  segment: string;
+}
+
+let state: FilterState | undefined;
+
+export function filterState(rules: LiveRules): FilterState {
+  state ??= { range: lastMonths(12, rules.timeZone), compare: null, filters: {}, segment: '' };
+  return state;
+}
+
+/** Breakdowns offered: lead profile keys with a handful of values each. */
+export const SEGMENTS: ReadonlyArray<readonly [string, string]> = [
+  ['', 'No breakdown'],
+  ['businessUnit', 'Business unit'],
+  ['channel', 'Channel'],
+  ['source', 'Source'],
+  ['role', 'Persona'],
+  ['industry', 'Industry'],
+  ['country', 'Country'],
+];
+
+const FILTER_MENUS: ReadonlyArray<readonly [key: keyof SegmentFilters, label: string, all: string]> = [
+  ['businessUnit', 'Business unit', 'All units'],
+  ['channel', 'Channel', 'All channels'],
+];
+
+function monthInputs(name: string, range: MonthRange): [HTMLInputElement, HTMLInputElement] {
+  return [h('input', { type: 'month', name: `${name}From`, value: range.from, required: true }), h('input', { type: 'month', name: `${name}To`, value: range.to, required: true })];
+}
+
+const rangeOf = (from: HTMLInputElement, to: HTMLInputElement): MonthRange | undefined =>
+  isMonth(from.value) && isMonth(to.value) && from.value <= to.value ? { from: from.value, to: to.value } : undefined;
+
+/**
+ * The filter bar: a month range, business unit and channel menus (filled
+ * from the data once it answers; left out for queries that take no segment
+ * filters), optionally a comparison range and a breakdown. Every change updates the shared state and calls `onChange`.
+ */
+export function filterBar(ctx: ViewContext, options: { compare?: boolean; segment?: boolean; rangeOnly?: boolean }, onChange: () => void): HTMLFormElement {
+  const s = filterState(ctx.rules);
+  const [from, to] = monthInputs('range', s.range);
+  const menus = (options.rangeOnly ? [] : FILTER_MENUS).map(([key, label, all]) => {
+    const menu = select(key, [['', all], ...(s.filters[key] ? [[s.filters[key], s.filters[key]] as const] : [])], s.filters[key] ?? '');
+    segmentValues(ctx.rules, key, s.range, ctx.signal)
+      .then((values) => menu.replaceChildren(...[['', all] as const, ...values.map((v) => [v, v] as const)].map(([v, text]) => h('option', { value: v, selected: v === (s.filters[key] ?? '') }, text))))
+      .catch(() => undefined); // the menu keeps "all"; the view's own query shows any error
+    return { key, label, menu };
+  });
+  const form = h('form', { class: 'filters', 'aria-label': 'filters' }, field('From', from), field('To', to), menus.map((m) => field(m.label, m.menu)));
+
+  let compareFrom: HTMLInputElement | undefined;
+  let compareTo: HTMLInputElement | undefined;
+  let compareOn: HTMLInputElement | undefined;
+  if (options.compare) {
+    const initial = s.compare ?? previousRange(s.range, ctx.rules.timeZone);
+    [compareFrom, compareTo] = monthInputs('compare', initial);
+    compareOn = h('input', { type: 'checkbox', name: 'compare', checked: s.compare !== null });
+    form.append(h('fieldset', { class: 'compare' }, h('label', { class: 'check' }, compareOn, ' Compare with'), compareFrom, compareTo));
+  }
+  let segment: HTMLSelectElement | undefined;
+  if (options.segment) {
+    segment = select('segment', SEGMENTS, s.segment);
+    form.append(field('Break down by', segment));
+  }
+
+  form.addEventListener('change', () => {
+    const range = rangeOf(from, to);
+    if (range === undefined) return; // an unfinished month input; the next change completes it
+    s.range = range;
+    for (const m of menus) s.filters[m.key] = m.menu.value;
+    if (compareOn && compareFrom && compareTo) s.compare = compareOn.checked ? (rangeOf(compareFrom, compareTo) ?? null) : null;
+    if (segment) s.segment = segment.value;
+    onChange();
+  });
+  form.addEventListener('submit', (event) => event.preventDefault());
+  return form;
+}

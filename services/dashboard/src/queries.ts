@@ -1,0 +1,73 @@
+import { post } from './api.js';
+import type { LiveRules } from './rules.js';
+import { dateRange } from './time.js';
+import type { MonthRange } from './time.js';
+
+/** The parts of POST /v1/conversion's answer the views read (packages/analytics/README.md has the whole shape). */
+export interface ConversionRow {
+  pair: number;
+  from: string;
+  to: string;
+  period: string;
+  periodLabel: string;
+  segment: string;
+  entered: number;
+  converted: number;
+  rate: number | null;
+  medianMs: number | null;
+  p90Ms: number | null;
+}
+
+export interface ConversionResult {
+  pairs: Array<{ from: string; to: string }>;
+  rows: ConversionRow[];
+  truncated: boolean;
+}
+
+/** Filters on lead profile segments: an empty value means "all". */
+export type SegmentFilters = Partial<Record<'businessUnit' | 'channel', string>>;
+
+export interface ConversionQuery {
+  range: MonthRange;
+  pairs: 'step_to_step' | 'from_first' | Array<{ from: string; to: string }>;
+  period?: 'all' | 'week' | 'month' | 'quarter';
+  segment?: string;
+  filters?: SegmentFilters;
+}
+
+export function conversionBody(rules: LiveRules, q: ConversionQuery): Record<string, unknown> {
+  const filters = Object.entries(q.filters ?? {})
+    .filter(([, value]) => value)
+    .map(([key, value]) => ({ key, values: [value] }));
+  return {
+    dateRange: dateRange(q.range, rules.timeZone),
+    period: q.period ?? 'all',
+    pairs: q.pairs,
+    ...(q.segment ? { segment: q.segment } : {}),
+    ...(filters.length > 0 ? { filters } : {}),
+  };
+}
+
+export const conversion = (rules: LiveRules, q: ConversionQuery, signal?: AbortSignal) => post<ConversionResult>('/v1/conversion', conversionBody(rules, q), signal);
+
+/**
+ * The values a segment takes in a range (for filter menus), most leads first:
+ * one conversion query over the model's first pair, split by the segment.
+ */
+export async function segmentValues(rules: LiveRules, key: string, range: MonthRange, signal?: AbortSignal): Promise<string[]> {
+  const [first, second] = rules.stages;
+  if (first === undefined || second === undefined) return [];
+  const result = await conversion(rules, { range, pairs: [{ from: first, to: second }], segment: key }, signal);
+  return result.rows
+    .filter((r) => r.segment !== '')
+    .sort((a, b) => b.entered - a.entered || a.segment.localeCompare(b.segment))
+    .map((r) => r.segment);
+}
+
+/** A cohort funnel from a `from_first` answer: how many entered the first stage and how many of them reached each later one. */
+export function stageCounts(stages: readonly string[], fromFirst: ConversionResult, segment = ''): number[] | undefined {
+  const rows = fromFirst.rows.filter((r) => r.segment === segment);
+  const first = rows.find((r) => r.pair === 0);
+  if (first === undefined) return undefined;
+  return stages.map((stage, i) => (i === 0 ? first.entered : (rows.find((r) => r.to === stage)?.converted ?? 0)));
+}

@@ -1,0 +1,119 @@
+import { chart } from '../charts.js';
+import { empty, errorBox, h, loading, num, show, table } from '../dom.js';
+import { filterBar, filterState, SEGMENTS } from '../filters.js';
+import { formatCount, formatDuration, formatPercent } from '../format.js';
+import { conversion, stageCounts } from '../queries.js';
+import type { ConversionResult } from '../queries.js';
+import type { MonthRange } from '../time.js';
+import type { View } from '../view.js';
+
+const label = (r: MonthRange) => (r.from === r.to ? r.from : `${r.from} – ${r.to}`);
+
+/**
+ * The stage funnel of a cohort: the leads who entered the first stage in the
+ * range, how many of them reached each later stage (step and overall
+ * conversion), and the median time from entering a stage to the next (over
+ * everyone who entered that stage in the range). Optionally beside a second
+ * range, and broken down by a segment.
+ */
+export const funnelView: View = async (root, ctx) => {
+  const { stages } = ctx.rules;
+  const body = h('section', { class: 'results' });
+  let generation = 0;
+
+  async function load(): Promise<void> {
+    const mine = ++generation;
+    const s = filterState(ctx.rules);
+    show(body, loading('the funnel'));
+    try {
+      const base = { range: s.range, filters: s.filters };
+      const [cohort, steps, compared, breakdown] = await Promise.all([
+        conversion(ctx.rules, { ...base, pairs: 'from_first' }, ctx.signal),
+        conversion(ctx.rules, { ...base, pairs: 'step_to_step' }, ctx.signal),
+        s.compare ? conversion(ctx.rules, { ...base, range: s.compare, pairs: 'from_first' }, ctx.signal) : undefined,
+        s.segment ? conversion(ctx.rules, { ...base, pairs: 'from_first', segment: s.segment }, ctx.signal) : undefined,
+      ]);
+      if (mine !== generation) return;
+      const counts = stageCounts(stages, cohort);
+      if (counts === undefined) {
+        show(body, empty(`No one entered ${stages[0]} in ${label(s.range)} with these filters.`));
+      } else {
+        const other = compared && stageCounts(stages, compared);
+        show(body, funnelChart(counts, other, s.range, s.compare), funnelTable(counts, steps, other), breakdown ? breakdownTable(breakdown, s.segment) : null);
+      }
+      ctx.ready();
+    } catch (err) {
+      if (mine === generation && !ctx.signal.aborted) show(body, errorBox(err));
+    }
+  }
+
+  function funnelChart(counts: number[], other: number[] | undefined, range: MonthRange, compare: MonthRange | null) {
+    // a log axis: visitors outnumber customers by orders of magnitude, and every stage should show
+    const series = [{ name: label(range), type: 'bar', data: counts.map((c) => (c > 0 ? c : null)), label: { show: true, position: 'right' } }];
+    if (other && compare) series.push({ name: label(compare), type: 'bar', data: other.map((c) => (c > 0 ? c : null)), label: { show: true, position: 'right' } });
+    return chart(
+      {
+        tooltip: { trigger: 'axis' },
+        legend: { show: series.length > 1, top: 0 },
+        grid: { left: 90, right: 60, top: series.length > 1 ? 30 : 10, bottom: 30 },
+        xAxis: { type: 'log', min: 1, name: 'leads (log scale)', nameLocation: 'middle', nameGap: 24 },
+        yAxis: { type: 'category', data: stages, inverse: true },
+        series,
+      },
+      Math.max(200, stages.length * (series.length > 1 ? 60 : 44)),
+      'stage funnel',
+    );
+  }
+
+  function funnelTable(counts: number[], steps: ConversionResult, other: number[] | undefined) {
+    const first = counts[0]!;
+    const otherFirst = other?.[0] ?? 0;
+    const rows = stages.map((stage, i) => {
+      const step = i === 0 ? null : counts[i - 1]! > 0 ? counts[i]! / counts[i - 1]! : null;
+      const overall = first > 0 ? counts[i]! / first : null;
+      const median = steps.rows.find((r) => r.from === stage && r.segment === '')?.medianMs ?? null;
+      const otherOverall = other && otherFirst > 0 ? other[i]! / otherFirst : null;
+      return h(
+        'tr',
+        { 'data-stage': stage },
+        h('th', { scope: 'row' }, stage),
+        num('count', counts[i], formatCount(counts[i])),
+        num('step', step, i === 0 ? '' : formatPercent(step)),
+        num('overall', overall, formatPercent(overall)),
+        num('median', median, i === stages.length - 1 ? '' : formatDuration(median)),
+        other ? num('compareCount', other[i], formatCount(other[i])) : null,
+        other ? num('compareOverall', otherOverall, formatPercent(otherOverall)) : null,
+        other ? delta(overall, otherOverall) : null,
+      );
+    });
+    const headers = ['stage', 'leads', 'step conversion', 'overall', 'median time to next stage', ...(other ? ['leads (compared)', 'overall (compared)', 'change'] : [])];
+    return table(headers, rows, { class: 'funnel', 'data-testid': 'funnel-table' });
+  }
+
+  function delta(now: number | null, before: number | null) {
+    if (now === null || before === null) return num('change', null, '–');
+    const points = (now - before) * 100;
+    return num('change', points, `${points >= 0 ? '+' : ''}${points.toFixed(1)} pts`, { class: `num ${points >= 0 ? 'up' : 'down'}` });
+  }
+
+  function breakdownTable(result: ConversionResult, segment: string) {
+    const name = SEGMENTS.find(([key]) => key === segment)?.[1] ?? segment;
+    const segments = [...new Set(result.rows.map((r) => r.segment))];
+    const rows = segments
+      .map((value) => ({ value, counts: stageCounts(stages, result, value) ?? [] }))
+      .sort((a, b) => (b.counts[0] ?? 0) - (a.counts[0] ?? 0))
+      .map(({ value, counts }) =>
+        h(
+          'tr',
+          { 'data-segment': value },
+          h('th', { scope: 'row' }, value || '(none)'),
+          counts.map((c, i) => num(stages[i]!, c, formatCount(c))),
+          num('overall', counts[0] ? counts.at(-1)! / counts[0] : null, formatPercent(counts[0] ? counts.at(-1)! / counts[0] : null)),
+        ),
+      );
+    return h('div', {}, h('h2', {}, `By ${name.toLowerCase()}`), result.truncated ? h('p', { class: 'note' }, 'Only the largest segments are shown.') : null, table([name, ...stages, 'overall'], rows, { 'data-testid': 'breakdown-table' }));
+  }
+
+  show(root, h('h1', {}, 'Funnel'), filterBar(ctx, { compare: true, segment: true }, () => void load()), body);
+  await load();
+};
