@@ -25,3 +25,4 @@ export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, 
 export { pipelineCounts } from './queries/pipeline.js';
 export { type SqliteStageStateSource, stageStateSource } from './queries/stage-state.js';
 export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, measureFunnel, sumSteps } from './queries/measured.js';
+export { type BreachingLead, type ConversionBucket, type SlaGroupRow, type SlaReport, type SlaReportOptions, SlaNotConfiguredError, slaReport } from './queries/sla-report.js';
