@@ -252,5 +252,17 @@ describe('sluice plan on measured rates', () => {
     const overridden = JSON.parse(sluice('plan', '--revenue', '300000', '--deal-size', '20000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--rate', 'sql:customer=0.5', '--json').stdout);
     const last = overridden.businessUnits[0].rates[3];
     expect([last.source, last.rate, last.observations.entered > 0]).toEqual(['overridden', 0.5, true]);
+
+    // without --deal-size, the size comes from the payments of the deals won in the 12 months before asOf
+    const sized = sluice('plan', '--revenue', '300000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--json');
+    expect(sized.code).toBe(0);
+    const sizedUnit = JSON.parse(sized.stdout).businessUnits[0];
+    expect(sizedUnit.dealSize).toMatchObject({ source: 'measured', currency: expect.stringMatching(/^[A-Z]{3}$/) });
+    expect(sizedUnit.dealSize.observations).toBeGreaterThan(0);
+    expect(sizedUnit.targets[0].deals).toBe(Math.ceil(300_000 / sizedUnit.dealSize.value - 1e-9));
+    // a currency no deal was paid in leaves nothing to measure, and the planner says what is missing
+    const none = sluice('plan', '--revenue', '300000', '--period', '2027-Q1', '--as-of', '2026-11-24T00:00:00Z', '--currency', 'JPY');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('businessUnits.0.dealSize: a deal size needs');
   });
 });

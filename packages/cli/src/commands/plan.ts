@@ -1,7 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { measuredDealSizes } from '@sluice/api';
+import type { EventStore } from '@sluice/event-store';
 import { planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
-import type { PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
+import type { MeasuredDealSize, PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatPercent, formatTable, printJson, usageError } from '../output.js';
+import type { Settings } from '../settings.js';
+import { withEmbeddedStageTables } from './analytics-engine.js';
 import { measureFromDataDir } from './measured-rates.js';
 
 export interface PlanFlags {
@@ -16,6 +21,7 @@ export interface PlanFlags {
   seed?: string | undefined;
   input?: string | undefined;
   lookback?: string | undefined;
+  currency?: string | undefined;
 }
 
 const CLASSIC = ['visitor', 'lead', 'mql', 'sql', 'customer'];
@@ -38,12 +44,17 @@ function stepValues(flag: string, entries: readonly string[] | undefined): Map<s
   return values;
 }
 
+/** Deal sizes by business unit, measured for a plan input (from the data directory's payments). */
+export type DealSizeMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, MeasuredDealSize>>;
+
 /**
  * The planner's input from flags: rates and lags measured from the read models
  * (when the data directory has them), given ones from --rate/--lag overriding
- * them; the planner validates the rest.
+ * them; without --deal-size, the deal size measured from the payments of the
+ * deals won in the lookback (in --currency, or the one currency they were paid
+ * in); the planner validates the rest.
  */
-export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string; dataDir: string }): unknown {
+export async function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string; dataDir: string }, measureDealSizes: DealSizeMeasure): Promise<unknown> {
   if (flags.input !== undefined) {
     try {
       return JSON.parse(readFileSync(flags.input, 'utf8'));
@@ -64,26 +75,35 @@ export function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; t
     const lag = lags.get(`${from}:${to}`);
     return { from, to, ...(rate === undefined ? {} : { rate: { given: rate } }), ...(lag === undefined ? {} : { lag: { kind: 'given' as const, days: lag } }) };
   });
+  const dealSize = {
+    ...(flags['deal-size'] === undefined ? {} : { given: positiveNumber('deal-size', flags['deal-size']) }),
+    ...(flags.currency === undefined ? {} : { currency: flags.currency }),
+  };
   const input: PlanInputRaw = {
     asOf,
     timeZone: defaults.timeZone,
     stageModel: { stages },
-    businessUnits: [{ id: unit, dealSize: { given: positiveNumber('deal-size', flags['deal-size']) }, transitions }],
+    businessUnits: [{ id: unit, dealSize, transitions }],
     targets: [{ businessUnit: unit, period: flags.period ?? '', revenue: positiveNumber('revenue', flags.revenue) }],
     ...(flags.seed === undefined ? {} : { uncertainty: { seed: Number(flags.seed) } }),
   };
+  const dealSizes = flags['deal-size'] === undefined ? await measureDealSizes(input, lookbackMonths) : new Map<string, MeasuredDealSize>();
   // 'all' plans over every business unit's history
-  return withMeasuredHistory(input, (request) =>
-    measureFromDataDir(defaults.dataDir, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths }),
-  );
+  return withMeasuredHistory(input, (request) => {
+    const funnel = measureFromDataDir(defaults.dataDir, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths });
+    const size = dealSizes.get(request.businessUnit);
+    if (funnel === undefined && size === undefined) return undefined;
+    return { ...(funnel ?? { steps: [], pipeline: {} }), ...(size === undefined ? {} : { dealSize: size }) };
+  });
 }
-
 
 function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   const unit = plan.businessUnits.find((u) => u.id === target.businessUnit)!;
   const head = `${target.period.label}, unit ${target.businessUnit}: revenue ${formatCount(target.revenue)}`;
   if (target.status === 'infeasible') return `${head}\n  infeasible because:\n${target.reasons.map((r) => `  - ${r.message}`).join('\n')}\n`;
-  let out = `${head} / deal size ${formatCount(target.dealSize)} = ${formatCount(target.deals)} deals\n\n`;
+  const size = unit.dealSize;
+  const sizeNote = size.source === 'given' ? '' : ` (${size.source === 'measured' ? 'measured from' : 'given over the measurement of'} ${formatCount(size.observations ?? 0)} deals)`;
+  let out = `${head} / deal size ${formatCount(target.dealSize)}${size.currency === null ? '' : ` ${size.currency}`}${sizeNote} = ${formatCount(target.deals)} deals\n\n`;
   out += formatTable(
     ['stage', 'required', 'P10', 'P50', 'P90'],
     target.volumes.map((v) => [v.stage, v.required, v.p10, v.p50, v.p90]),
@@ -127,4 +147,14 @@ export function runPlan(raw: unknown, json: boolean): void {
   const targets = outcome.plan.businessUnits.flatMap((u) => u.targets);
   process.stdout.write(targets.map((t) => formatTarget(outcome.plan, t)).join('\n'));
   if (targets.some((t) => t.status === 'infeasible')) process.exitCode = 1;
+}
+
+/** Deal sizes from the data directory's payments (its embedded engine, caught up first); an empty map when it holds no events. */
+export async function measureDealSizesFromDataDir(input: unknown, lookbackMonths: number, openStore: () => Promise<EventStore>, settings: Settings): Promise<Map<string, MeasuredDealSize>> {
+  if (!existsSync(join(settings.dataDir, 'events.sqlite'))) return new Map();
+  return withEmbeddedStageTables(openStore, settings, (client) =>
+    measuredDealSizes(input, { client, rules: settings.config }, (_unit, err) => {
+      throw new CliError(`${err.message} (--currency EUR, say, or --deal-size N)`);
+    }, lookbackMonths),
+  );
 }

@@ -19,15 +19,22 @@ export interface PlanRouteOptions {
 /** months of cohorts (and of won deals) behind measured rates and deal sizes */
 const LOOKBACK_MONTHS = 12;
 
-/** Each unit's deal size from the payments of the deals it won in the lookback, keyed by unit id. */
-async function measuredDealSizes(body: unknown, analytics: Analytics): Promise<Map<string, MeasuredDealSize>> {
-  const { client, rules } = analytics;
+/**
+ * Each unit's deal size from the payments of the deals it won in the lookback,
+ * keyed by unit id (the CLI's `sluice plan` measures the same way). Deals paid
+ * in several currencies, with none named, go to `ambiguous` with the unit's
+ * index in the body (the API answers a 400 naming dealSize.currency).
+ */
+export async function measuredDealSizes(
+  body: unknown,
+  { client, rules }: Pick<Analytics, 'client' | 'rules'>,
+  ambiguous: (unitIndex: number, err: AmbiguousCurrencyError) => never,
+  lookbackMonths = LOOKBACK_MONTHS,
+): Promise<Map<string, MeasuredDealSize>> {
   const sizes = new Map<string, MeasuredDealSize>();
   if (rules === undefined) return sizes;
-  const requests = historyRequestsOf(body);
-  if (requests.length > 0) await freshEnough(analytics.sink, analytics.stageSink);
-  for (const [index, request] of requests.entries()) {
-    const dateRange = lookbackRange(request, LOOKBACK_MONTHS);
+  for (const [index, request] of historyRequestsOf(body).entries()) {
+    const dateRange = lookbackRange(request, lookbackMonths);
     if (dateRange === undefined) continue;
     try {
       const size = await measurePlanDealSize(client, {
@@ -40,10 +47,14 @@ async function measuredDealSizes(body: unknown, analytics: Analytics): Promise<M
       if (size !== undefined) sizes.set(request.businessUnit, size);
     } catch (err) {
       if (!(err instanceof AmbiguousCurrencyError)) throw err;
-      throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', err.message, [{ field: `businessUnits.${index}.dealSize.currency`, message: err.message }]);
+      ambiguous(index, err);
     }
   }
   return sizes;
+}
+
+function currencyProblem(unitIndex: number, err: AmbiguousCurrencyError): never {
+  throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', err.message, [{ field: `businessUnits.${unitIndex}.dealSize.currency`, message: err.message }]);
 }
 
 function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Map<string, MeasuredDealSize>) {
@@ -75,7 +86,8 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
     // the planner validates the body itself so each issue names its field path
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
-      const dealSizes = analytics ? await measuredDealSizes(request.body, analytics) : new Map<string, MeasuredDealSize>();
+      if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
+      const dealSizes = analytics ? await measuredDealSizes(request.body, analytics, currencyProblem) : new Map<string, MeasuredDealSize>();
       const body = projections || dealSizes.size > 0 ? withMeasuredHistory(request.body, measuredHistory(projections, dealSizes)) : request.body;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) {
