@@ -7,7 +7,7 @@ import type { RuleConfig } from '@sluice/schemas';
  * What the body says wins; a body that is not an object is returned untouched
  * so the query's own parser names what is wrong with it.
  */
-export type StageQueryKind = 'conversion' | 'closeRates' | 'timeToConvert' | 'retention';
+export type StageQueryKind = 'conversion' | 'closeRates' | 'timeToConvert' | 'retention' | 'cost';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -25,6 +25,19 @@ function defaultsOf(kind: StageQueryKind, rules: RuleConfig): Record<string, unk
       return { configVersion: rules.version };
     case 'retention':
       return { configVersion: rules.version, timeZone: rules.timeZone };
+    case 'cost': {
+      // the SLA's start stage is the model's MQL (the hand-off the SLA report measures too), the stage after it the SQL
+      const mql = rules.sla?.startStage ?? stages[2];
+      const roles = { lead: stages[1], mql, sql: mql === undefined ? undefined : stages[stages.indexOf(mql) + 1], customer: rules.stageModel.customerStage };
+      const complete = Object.values(roles).every((stage) => stage !== undefined);
+      return {
+        configVersion: rules.version,
+        timeZone: rules.timeZone,
+        businessUnits: rules.businessUnits,
+        ...(complete ? { stages: roles } : {}),
+        ...(rules.currencies === undefined ? {} : { currencies: rules.currencies }),
+      };
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { funnelRoutes } from './routes/funnels.js';
 import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
 import { stageAnalyticsRoutes } from './routes/stage-analytics.js';
+import { reportRoutes } from './routes/reports.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections } from './routes/projections.js';
 import { whatIfRoutes } from './routes/whatif.js';
@@ -105,6 +106,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     await app.register(funnelRoutes, deps.analytics);
     await app.register(stageAnalyticsRoutes, deps.analytics);
   }
+  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(deps.projections ? { projections: deps.projections } : {}) });
   if (deps.projections) {
     await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
     await registerProjectionGauges(metrics, deps.projections.projector);
