@@ -114,9 +114,10 @@ describe('loadConfig', () => {
     expect(config.server.kafka).toEqual({
       brokers: ['k1:9092', 'k2:9092'],
       clientId: 'sluice',
+      topicPrefix: 'sluice',
       partitions: 24,
       replicationFactor: 1,
-      bridge: { groupId: 'sluice-kafka-bridge', metricsPort: 4781, maxBatchEvents: 5000, maxInFlightEvents: 20000 },
+      bridge: { groupId: 'sluice-kafka-bridge', metricsPort: 4781, maxBatchEvents: 5000, maxInFlightEvents: 20000, sessionTimeoutMs: 30000 },
     });
     expect(config.server.eventStore).toEqual({ adapter: 'postgres', url: 'postgres://sluice@db:5432/sluice', schema: 'sluice' });
     const embedded = loadConfig({ env: {} }).server;

@@ -62,6 +62,8 @@ export interface BatchConsumerOptions {
   topic: string;
   /** partitions handled at once (each partition's batches stay in order) */
   concurrentPartitions: number;
+  /** how long the group waits for a silent member before reassigning its partitions (kafkajs default 30 s) */
+  sessionTimeoutMs?: number;
   /** a new group starts at the beginning of the topic, so nothing produced before the first consumer is skipped */
   handle(batch: ConsumedBatch): Promise<void>;
   /** the consumer gave up (kafkajs retries a failing batch, and restarts itself, before this) */
@@ -130,7 +132,8 @@ function textHeaders(headers: IHeaders | undefined): Record<string, string> {
 }
 
 async function startConsumer(kafka: Kafka, options: BatchConsumerOptions): Promise<BatchConsumer> {
-  const consumer: Consumer = kafka.consumer({ groupId: options.groupId });
+  const session = options.sessionTimeoutMs === undefined ? {} : { sessionTimeout: options.sessionTimeoutMs, heartbeatInterval: Math.floor(options.sessionTimeoutMs / 3) };
+  const consumer: Consumer = kafka.consumer({ groupId: options.groupId, ...session });
   if (options.onCrash) {
     const onCrash = options.onCrash;
     consumer.on(consumer.events.CRASH, (event) => {

@@ -38,6 +38,8 @@ export type EventStoreChoice = z.output<typeof EventStoreSchema>;
 export const KafkaSchema = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, { message: 'must be host:port' })).min(1),
   clientId: z.string().min(1).max(100).default('sluice'),
+  /** topics are <prefix>.touchpoints, <prefix>.touchpoints.dlq and <prefix>.lead-changes */
+  topicPrefix: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be 1-100 characters: letters, digits, . _ -' }).default('sluice'),
   /** partitions of the topics created at start-up: the most bridge consumers (or projector instances) that can share the work */
   partitions: z.number().int().min(1).max(1000).default(12),
   replicationFactor: z.number().int().min(1).max(10).default(1),
@@ -50,6 +52,8 @@ export const KafkaSchema = z.strictObject({
       maxBatchEvents: z.number().int().positive().default(5_000),
       /** most events being appended at once across partitions; past it the bridge pauses fetching */
       maxInFlightEvents: z.number().int().positive().default(20_000),
+      /** how long the group waits for a silent member (a killed bridge) before handing its partitions to the others */
+      sessionTimeoutMs: z.number().int().min(6_000).max(300_000).default(30_000),
     })
     .prefault({}),
 });

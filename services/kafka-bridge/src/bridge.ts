@@ -17,6 +17,8 @@ export interface BridgeOptions {
   maxBatchEvents: number;
   /** most events being appended at once across partitions */
   maxInFlightEvents: number;
+  /** how long the group waits for a silent member (a killed bridge) before reassigning its partitions */
+  sessionTimeoutMs?: number;
   /** partitions handled at once; default 4 */
   concurrentPartitions?: number;
   metrics?: BridgeMetrics;
@@ -91,6 +93,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       groupId: options.groupId,
       topic: options.topics.touchpoints,
       concurrentPartitions: options.concurrentPartitions ?? 4,
+      ...(options.sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs: options.sessionTimeoutMs }),
       handle,
       ...(options.onCrash ? { onCrash: options.onCrash } : {}),
     });

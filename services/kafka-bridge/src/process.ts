@@ -30,6 +30,7 @@ export async function runBridgeProcess(config: SluiceConfig): Promise<void> {
       topics,
       maxBatchEvents: kafkaConfig.bridge.maxBatchEvents,
       maxInFlightEvents: kafkaConfig.bridge.maxInFlightEvents,
+      sessionTimeoutMs: kafkaConfig.bridge.sessionTimeoutMs,
       onCrash: (err) => {
         console.error('kafka-bridge: the consumer stopped:', err);
         process.exit(1);
