@@ -23,6 +23,7 @@ import type {
   StreamingRead,
 } from '@eventstore/db-client';
 import { AppendPlanner } from '../append-planner.js';
+import { LiveSubscriptions } from '../subscription-support.js';
 import type { PlannedRow, StoredEvent } from '../append-planner.js';
 import type {
   AppendRequest,
@@ -127,7 +128,7 @@ class EventStoreDbEventStore implements EventStore {
   readonly #reconnect: ReconnectPolicy;
   readonly #pageSize: number;
   readonly #checkpointInterval: number;
-  readonly #subscriptions = new Set<EventStoreDbSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<EventStoreDbSubscription>();
   #closed = false;
 
   constructor(client: EventStoreDBClient, names: StreamNames, options: EventStoreDbEventStoreOptions) {
@@ -226,16 +227,13 @@ class EventStoreDbEventStore implements EventStore {
       options,
       this.#reconnect,
     );
-    this.#subscriptions.add(subscription);
-    void subscription.ended.then(() => this.#subscriptions.delete(subscription));
-    return subscription;
+    return this.#subscriptions.track(subscription);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
-    this.#subscriptions.clear();
+    await this.#subscriptions.stopAll();
     await this.#client.dispose();
   }
 

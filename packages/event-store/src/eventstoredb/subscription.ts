@@ -1,6 +1,6 @@
 import type { AllStreamRecordedEvent, AllStreamResolvedEvent, AllStreamSubscription, Position } from '@eventstore/db-client';
-import type { RecordedEvent, SubscribeOptions, Subscription } from '../port.js';
-import { CaughtUpWaiters, WakeSignal, checkedBatchSize, reportSubscriptionFailure } from '../subscription-support.js';
+import type { RecordedEvent, SubscribeOptions } from '../port.js';
+import { LoopingSubscription } from '../subscription-support.js';
 import { comparePositions, fromPortPosition, isSubscriptionDrop } from './mapping.js';
 
 /** What the subscription needs from the store: the client calls stay in the store. */
@@ -52,86 +52,44 @@ interface Connection {
  * the events before it, which may still sit unread in the client's buffer, so
  * it is applied only once those are handled.
  */
-export class EventStoreDbSubscription implements Subscription {
-  #position: number;
+export class EventStoreDbSubscription extends LoopingSubscription {
   #resumeFrom: Position | 'start';
-  #stopping = false;
-  #failure: { err: unknown } | undefined;
   #drops = 0;
-  readonly #signal = new WakeSignal();
-  readonly #waiters = new CaughtUpWaiters();
-  readonly #batchSize: number;
-  readonly #done: Promise<void>;
 
   constructor(
     private readonly source: LiveSource,
-    private readonly options: SubscribeOptions,
+    options: SubscribeOptions,
     private readonly reconnect: ReconnectPolicy,
   ) {
-    this.#batchSize = checkedBatchSize(options);
-    this.#position = options.after;
+    super(options, () => source.headPosition());
     this.#resumeFrom = fromPortPosition(options.after);
-    this.#done = this.#run();
+    this.start();
   }
 
-  /** Settles (never rejects) once the loop has ended. */
-  get ended(): Promise<void> {
-    return this.#done;
-  }
-
-  get position(): number {
-    return this.#position;
-  }
-
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    this.#signal.wake();
-    await this.#done;
-  }
-
-  async caughtUp(): Promise<void> {
-    const target = await this.source.headPosition();
-    if (this.#position >= target) return;
-    if (this.#failure) throw this.#failure.err;
-    if (this.#stopping) throw new Error(`subscription stopped at position ${this.#position} before reaching ${target}`);
-    await this.#waiters.wait(target);
-  }
-
-  async #run(): Promise<void> {
-    try {
-      while (!this.#stopping) {
-        const connection: Connection = { ended: false, error: undefined, received: 0, handled: 0, checkpoint: undefined };
-        const subscription = this.#connect(connection);
-        try {
-          await this.#consume(subscription, connection);
-        } finally {
-          await subscription.unsubscribe();
-        }
-        if (this.#stopping) break;
-        const dropped = connection.error?.err;
-        if (dropped !== undefined && !isSubscriptionDrop(dropped)) throw dropped;
-        this.#drops++;
-        const delayMs = Math.min(this.reconnect.initialDelayMs * 2 ** (this.#drops - 1), this.reconnect.maxDelayMs);
-        console.warn(
-          `event-store: EventStoreDB subscription dropped at position ${this.#position} (${dropped === undefined ? 'the server ended it' : String(dropped)}); resubscribing in ${delayMs} ms`,
-        );
-        this.#signal.clear();
-        await this.#signal.sleep(delayMs);
+  protected async deliver(): Promise<void> {
+    while (!this.stopping) {
+      const connection: Connection = { ended: false, error: undefined, received: 0, handled: 0, checkpoint: undefined };
+      const subscription = this.#connect(connection);
+      try {
+        await this.#consume(subscription, connection);
+      } finally {
+        await subscription.unsubscribe();
       }
-    } catch (err) {
-      // Stop where we are rather than skip: the caller decides what to do.
-      this.#failure = { err };
-      this.#stopping = true;
-      reportSubscriptionFailure(this.options, this.#position, err);
-    } finally {
-      this.#waiters.rejectAll(
-        this.#failure ? this.#failure.err : new Error(`subscription stopped at position ${this.#position} before catching up`),
+      if (this.stopping) break;
+      const dropped = connection.error?.err;
+      if (dropped !== undefined && !isSubscriptionDrop(dropped)) throw dropped;
+      this.#drops++;
+      const delayMs = Math.min(this.reconnect.initialDelayMs * 2 ** (this.#drops - 1), this.reconnect.maxDelayMs);
+      console.warn(
+        `event-store: EventStoreDB subscription dropped at position ${this.position} (${dropped === undefined ? 'the server ended it' : String(dropped)}); resubscribing in ${delayMs} ms`,
       );
+      this.signal.clear();
+      await this.signal.sleep(delayMs);
     }
   }
 
   #connect(connection: Connection): AllStreamSubscription {
-    const subscription = this.source.open(this.#resumeFrom, this.#batchSize, (subscription, position) => {
+    const subscription = this.source.open(this.#resumeFrom, this.batchSize, (subscription, position) => {
       connection.checkpoint = { position, afterReceived: connection.received + subscription.readableLength };
       this.#applyCheckpoint(connection);
     });
@@ -139,24 +97,24 @@ export class EventStoreDbSubscription implements Subscription {
     return subscription
       .on('error', (err) => {
         connection.error ??= { err };
-        this.#signal.wake();
+        this.signal.wake();
       })
       .on('end', () => {
         connection.ended = true;
-        this.#signal.wake();
+        this.signal.wake();
       })
-      .on('readable', () => this.#signal.wake());
+      .on('readable', () => this.signal.wake());
   }
 
   /** Delivers batches until the subscription is stopped or the connection ends or fails. */
   async #consume(subscription: AllStreamSubscription, connection: Connection): Promise<void> {
-    while (!this.#stopping) {
-      this.#signal.clear();
+    while (!this.stopping) {
+      this.signal.clear();
       const batch: RecordedEvent[] = [];
       let lastRead: Position | undefined;
       let item: AllStreamResolvedEvent | null;
       // Whatever is buffered is drained even after an error, so a drop loses nothing already received.
-      while (batch.length < this.#batchSize && (item = subscription.read() as AllStreamResolvedEvent | null) !== null) {
+      while (batch.length < this.batchSize && (item = subscription.read() as AllStreamResolvedEvent | null) !== null) {
         connection.received++;
         if (item.event === undefined) continue;
         lastRead = item.event.position;
@@ -165,19 +123,18 @@ export class EventStoreDbSubscription implements Subscription {
       }
       if (lastRead === undefined) {
         if (connection.error !== undefined || connection.ended) return;
-        this.#waiters.settle(this.#position);
-        await this.#signal.sleep();
+        this.advance();
+        await this.signal.sleep();
         continue;
       }
       if (batch.length > 0) {
         await this.options.onBatch(batch);
-        this.#position = batch.at(-1)!.position;
         this.#drops = 0;
       }
       connection.handled = connection.received;
       this.#advanceResume(lastRead);
       this.#applyCheckpoint(connection);
-      this.#waiters.settle(this.#position);
+      this.advance(batch.at(-1)?.position);
     }
   }
 

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { AppendNotifier } from '../append-notifier.js';
 import { PollingSubscription } from '../polling-subscription.js';
+import { LiveSubscriptions } from '../subscription-support.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -62,7 +63,7 @@ class PostgresEventStore implements EventStore {
   readonly #pollIntervalMs: number;
   readonly #notifier = new AppendNotifier();
   readonly #listener: AppendListener;
-  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<PollingSubscription>();
   /** appendMany calls waiting for the next group commit */
   #pending: PendingAppend[] = [];
   /** The loop committing groups, while one runs. */
@@ -194,9 +195,7 @@ class PostgresEventStore implements EventStore {
     if (this.#closed) throw new Error('event store is closed');
     this.#listener.start();
     const subscription = new PollingSubscription(this, this.#notifier, options, this.#pollIntervalMs);
-    this.#subscriptions.add(subscription);
-    void subscription.ended.then(() => this.#subscriptions.delete(subscription));
-    return subscription;
+    return this.#subscriptions.track(subscription);
   }
 
   async close(): Promise<void> {
@@ -204,8 +203,7 @@ class PostgresEventStore implements EventStore {
     this.#closed = true;
     // Appends already accepted are committed (or fail) before the connections go.
     await this.#committing;
-    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
-    this.#subscriptions.clear();
+    await this.#subscriptions.stopAll();
     await this.#listener.close();
     await this.#pool.end();
   }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { AppendNotifier } from '../append-notifier.js';
 import { PollingSubscription } from '../polling-subscription.js';
+import { LiveSubscriptions } from '../subscription-support.js';
 import { ConcurrencyError, matchesExpectedRevision } from '../port.js';
 import type {
   AppendRequest,
@@ -58,7 +59,7 @@ class SqliteEventStore implements EventStore {
 
   readonly #db: Database.Database;
   readonly #notifier = new AppendNotifier();
-  readonly #subscriptions = new Set<PollingSubscription>();
+  readonly #subscriptions = new LiveSubscriptions<PollingSubscription>();
   readonly #pollIntervalMs: number;
   #closed = false;
 
@@ -239,17 +240,14 @@ class SqliteEventStore implements EventStore {
   subscribe(options: SubscribeOptions): Subscription {
     if (this.#closed) throw new Error('event store is closed');
     const subscription = new PollingSubscription(this, this.#notifier, options, this.#pollIntervalMs);
-    this.#subscriptions.add(subscription);
-    void subscription.ended.then(() => this.#subscriptions.delete(subscription));
-    return subscription;
+    return this.#subscriptions.track(subscription);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#flush(); // appends already accepted are committed before the file closes
-    await Promise.all([...this.#subscriptions].map((subscription) => subscription.stop()));
-    this.#subscriptions.clear();
+    await this.#subscriptions.stopAll();
     // Closing the last connection checkpoints the WAL into the main file.
     this.#db.close();
   }
