@@ -60,6 +60,9 @@ async function render(): Promise<void> {
       rules,
       signal,
       params,
+      busy: () => {
+        if (!signal.aborted) root.dataset.state = 'loading';
+      },
       ready: () => {
         if (signal.aborted) return;
         root.dataset.state = 'ready';

@@ -1,26 +1,13 @@
+import type { StageConversionRow } from '@sluice/domain';
 import { post } from './api.js';
 import type { LiveRules } from './rules.js';
 import { dateRange } from './time.js';
 import type { MonthRange } from './time.js';
 
-/** The parts of POST /v1/conversion's answer the views read (packages/analytics/README.md has the whole shape). */
-export interface ConversionRow {
-  pair: number;
-  from: string;
-  to: string;
-  period: string;
-  periodLabel: string;
-  segment: string;
-  entered: number;
-  converted: number;
-  rate: number | null;
-  medianMs: number | null;
-  p90Ms: number | null;
-}
-
+/** POST /v1/conversion's answer (its rows are the reference's rows; packages/analytics/README.md) */
 export interface ConversionResult {
   pairs: Array<{ from: string; to: string }>;
-  rows: ConversionRow[];
+  rows: StageConversionRow[];
   truncated: boolean;
 }
 

@@ -1,3 +1,4 @@
+import { errorBox, loading, show } from './dom.js';
 import type { LiveRules } from './rules.js';
 
 export interface ViewContext {
@@ -8,6 +9,32 @@ export interface ViewContext {
   params: string[];
   /** the view shows its numbers: marks the page ready (data-state) and times the first view */
   ready(): void;
+  /** the view is asking again (a filter changed): data-state goes back to loading until ready() */
+  busy(): void;
 }
 
 export type View = (root: HTMLElement, ctx: ViewContext) => Promise<void>;
+
+type Content = Node | string | null;
+
+/**
+ * A region of a view that is asked again whenever its inputs change: it shows
+ * loading, then what `produce` made of the answer, or the error. A newer ask
+ * wins over an older one still in flight, whose answer is dropped.
+ */
+export function reloader(ctx: ViewContext, region: HTMLElement, what: string, produce: () => Promise<Content | Content[]>): () => Promise<void> {
+  let generation = 0;
+  return async () => {
+    const mine = ++generation;
+    ctx.busy();
+    show(region, loading(what));
+    try {
+      const content = await produce();
+      if (mine !== generation) return;
+      show(region, content);
+      ctx.ready();
+    } catch (err) {
+      if (mine === generation && !ctx.signal.aborted) show(region, errorBox(err));
+    }
+  };
+}

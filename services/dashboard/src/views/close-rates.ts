@@ -1,50 +1,20 @@
+import type { CloseRateReport as CloseRates } from '@sluice/domain';
 import { post } from '../api.js';
 import { chart } from '../charts.js';
-import { empty, errorBox, h, loading, num, show, table } from '../dom.js';
+import { empty, h, num, show, table } from '../dom.js';
 import { filterBar, filterState } from '../filters.js';
 import { formatCount, formatPercent } from '../format.js';
 import { dateRange } from '../time.js';
+import { reloader } from '../view.js';
 import type { View } from '../view.js';
-
-/** The parts of POST /v1/close-rates' answer shown here. */
-interface CloseRates {
-  leads: number;
-  customers: number;
-  averageCloseRate: number | null;
-  confidence: number;
-  activities: Array<{
-    type: string;
-    value: string;
-    leads: number;
-    customers: number;
-    rank: number;
-    closeRate: number;
-    interval: { low: number; high: number };
-    lift: number | null;
-    aboveAverage: boolean;
-    mqlCandidate: boolean;
-    suggestedWeight: number | null;
-  }>;
-}
 
 /** Activities ranked by close rate (the lower bound of its interval), each against the average close rate of the population. */
 export const closeRatesView: View = async (root, ctx) => {
   const body = h('section', { class: 'results' });
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
-    show(body, loading('close rates'));
-    try {
-      const r = await post<CloseRates>('/v1/close-rates', { dateRange: dateRange(filterState(ctx.rules).range, ctx.rules.timeZone) }, ctx.signal);
-      if (mine !== generation) return;
-      if (r.activities.length === 0) show(body, empty('No leads of this range did anything yet.'));
-      else show(body, summary(r), rateChart(r), rateTable(r));
-      ctx.ready();
-    } catch (err) {
-      if (mine === generation && !ctx.signal.aborted) show(body, errorBox(err));
-    }
-  }
+  const load = reloader(ctx, body, 'close rates', async () => {
+    const r = await post<CloseRates>('/v1/close-rates', { dateRange: dateRange(filterState(ctx.rules).range, ctx.rules.timeZone) }, ctx.signal);
+    return r.activities.length === 0 ? empty('No leads of this range did anything yet.') : [summary(r), rateChart(r), rateTable(r)];
+  });
 
   const activity = (a: CloseRates['activities'][number]) => (a.value ? `${a.type} (${a.value})` : a.type);
 

@@ -1,9 +1,10 @@
 import { chart } from '../charts.js';
-import { empty, errorBox, field, h, loading, select, show, table } from '../dom.js';
+import { empty, field, h, select, show, table } from '../dom.js';
 import { filterBar, filterState } from '../filters.js';
 import { formatCount, formatPercent } from '../format.js';
 import { conversion } from '../queries.js';
 import type { ConversionResult } from '../queries.js';
+import { reloader } from '../view.js';
 import type { View } from '../view.js';
 
 type Granularity = 'month' | 'quarter' | 'week';
@@ -22,23 +23,13 @@ function heat(rate: number, best: number): string {
  */
 export const cohortsView: View = async (root, ctx) => {
   const body = h('section', { class: 'results' });
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
+  const load = reloader(ctx, body, 'the cohorts', async () => {
     const s = filterState(ctx.rules);
-    show(body, loading('the cohorts'));
-    try {
-      const result = await conversion(ctx.rules, { range: s.range, filters: s.filters, pairs: 'step_to_step', period: granularity }, ctx.signal);
-      if (mine !== generation) return;
-      const periods = [...new Map(result.rows.map((r) => [r.period, r.periodLabel])).entries()].sort(([a], [b]) => a.localeCompare(b));
-      if (periods.length === 0) show(body, empty('No cohorts in this range with these filters.'));
-      else show(body, heatmap(result, periods), h('h2', {}, 'Conversion trend'), trend(result, periods));
-      ctx.ready();
-    } catch (err) {
-      if (mine === generation && !ctx.signal.aborted) show(body, errorBox(err));
-    }
-  }
+    const result = await conversion(ctx.rules, { range: s.range, filters: s.filters, pairs: 'step_to_step', period: granularity }, ctx.signal);
+    const periods = [...new Map(result.rows.map((r) => [r.period, r.periodLabel])).entries()].sort(([a], [b]) => a.localeCompare(b));
+    if (periods.length === 0) return empty('No cohorts in this range with these filters.');
+    return [heatmap(result, periods), h('h2', {}, 'Conversion trend'), trend(result, periods)];
+  });
 
   function heatmap(result: ConversionResult, periods: Array<[string, string]>) {
     const best = result.pairs.map((_, i) => Math.max(0, ...result.rows.filter((r) => r.pair === i).map((r) => r.rate ?? 0)));

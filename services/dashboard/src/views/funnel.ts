@@ -1,10 +1,11 @@
 import { chart } from '../charts.js';
-import { empty, errorBox, h, loading, num, show, table } from '../dom.js';
+import { empty, h, num, show, table } from '../dom.js';
 import { filterBar, filterState, SEGMENTS } from '../filters.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
 import { conversion, stageCounts } from '../queries.js';
 import type { ConversionResult } from '../queries.js';
 import type { MonthRange } from '../time.js';
+import { reloader } from '../view.js';
 import type { View } from '../view.js';
 
 const label = (r: MonthRange) => (r.from === r.to ? r.from : `${r.from} – ${r.to}`);
@@ -19,33 +20,21 @@ const label = (r: MonthRange) => (r.from === r.to ? r.from : `${r.from} – ${r.
 export const funnelView: View = async (root, ctx) => {
   const { stages } = ctx.rules;
   const body = h('section', { class: 'results' });
-  let generation = 0;
-
-  async function load(): Promise<void> {
-    const mine = ++generation;
+  const load = reloader(ctx, body, 'the funnel', async () => {
     const s = filterState(ctx.rules);
-    show(body, loading('the funnel'));
-    try {
-      const base = { range: s.range, filters: s.filters };
-      const [cohort, steps, compared, breakdown] = await Promise.all([
-        conversion(ctx.rules, { ...base, pairs: 'from_first' }, ctx.signal),
-        conversion(ctx.rules, { ...base, pairs: 'step_to_step' }, ctx.signal),
-        s.compare ? conversion(ctx.rules, { ...base, range: s.compare, pairs: 'from_first' }, ctx.signal) : undefined,
-        s.segment ? conversion(ctx.rules, { ...base, pairs: 'from_first', segment: s.segment }, ctx.signal) : undefined,
-      ]);
-      if (mine !== generation) return;
-      const counts = stageCounts(stages, cohort);
-      if (counts === undefined) {
-        show(body, empty(`No one entered ${stages[0]} in ${label(s.range)} with these filters.`));
-      } else {
-        const other = compared && stageCounts(stages, compared);
-        show(body, funnelChart(counts, other, s.range, s.compare), funnelTable(counts, steps, other), breakdown ? breakdownTable(breakdown, s.segment) : null);
-      }
-      ctx.ready();
-    } catch (err) {
-      if (mine === generation && !ctx.signal.aborted) show(body, errorBox(err));
-    }
-  }
+    const base = { range: s.range, filters: s.filters };
+    const [cohort, steps, compared, breakdown] = await Promise.all([
+      conversion(ctx.rules, { ...base, pairs: 'from_first' }, ctx.signal),
+      conversion(ctx.rules, { ...base, pairs: 'step_to_step' }, ctx.signal),
+      s.compare ? conversion(ctx.rules, { ...base, range: s.compare, pairs: 'from_first' }, ctx.signal) : undefined,
+      s.segment ? conversion(ctx.rules, { ...base, pairs: 'from_first', segment: s.segment }, ctx.signal) : undefined,
+    ]);
+    const counts = stageCounts(stages, cohort);
+    if (counts === undefined) return empty(`No one entered ${stages[0]} in ${label(s.range)} with these filters.`);
+    // a comparison range before the data begins reads as zeros, not as no comparison
+    const other = compared && (stageCounts(stages, compared) ?? stages.map(() => 0));
+    return [funnelChart(counts, other, s.range, s.compare), funnelTable(counts, steps, other), breakdown ? breakdownTable(breakdown, s.segment) : null];
+  });
 
   function funnelChart(counts: number[], other: number[] | undefined, range: MonthRange, compare: MonthRange | null) {
     // a log axis: visitors outnumber customers by orders of magnitude, and every stage should show

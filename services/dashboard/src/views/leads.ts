@@ -63,7 +63,7 @@ const slaBadge = (sla: Sla | null) => (sla?.breached ? h('span', { class: 'badge
 async function leadList(root: HTMLElement, ctx: ViewContext): Promise<void> {
   const body = h('section', { class: 'results' });
   const liveBadge = h('span', { class: 'live', 'data-live': 'connecting' }, 'connecting…');
-  const feed = h('ol', { class: 'feed', 'aria-label': 'recent changes' });
+  const feed = h('ol', { class: 'feed', 'aria-label': 'recent changes' }, h('li', { class: 'note' }, 'Stage changes and leads turning hot appear here as they happen.'));
   const shown = new Set<string>();
   let cursor: string | null = null;
   let generation = 0;
@@ -97,6 +97,7 @@ async function leadList(root: HTMLElement, ctx: ViewContext): Promise<void> {
 
   async function load(more = false): Promise<void> {
     const mine = ++generation;
+    ctx.busy();
     if (!more) show(body, loading('leads'));
     try {
       const page = await get<LeadPage>(query(more ? cursor : null), ctx.signal);
@@ -138,6 +139,7 @@ async function leadList(root: HTMLElement, ctx: ViewContext): Promise<void> {
       if (message.event !== 'lead_hot' && message.event !== 'stage_changed') return;
       const change = JSON.parse(message.data) as { leadId: string; to?: string; scores?: { engagement: number } };
       const what = message.event === 'lead_hot' ? `turned hot (engagement ${change.scores?.engagement.toFixed(0) ?? '?'})` : `moved to ${change.to}`;
+      feed.querySelector('.note')?.remove();
       feed.prepend(h('li', { 'data-event': message.event }, h('a', { href: `#/leads/${encodeURIComponent(change.leadId)}` }, change.leadId), ` ${what}`));
       while (feed.children.length > 8) feed.lastElementChild?.remove();
       // changes come in bursts (one import touches many leads): one refresh per burst

@@ -1,43 +1,15 @@
+import type { BusinessUnitPlan, PlannedTarget, ReversePlan } from '@sluice/planner';
 import { post } from '../api.js';
 import { chart } from '../charts.js';
-import { errorBox, field, h, num, select, show, table } from '../dom.js';
+import { field, h, num, select, show, table } from '../dom.js';
 import { filterState } from '../filters.js';
 import { formatCount, formatMoney, formatPercent } from '../format.js';
 import { segmentValues } from '../queries.js';
 import { nextQuarter, nowIso } from '../time.js';
+import { reloader } from '../view.js';
 import type { View } from '../view.js';
 
-interface Volume {
-  stage: string;
-  required: number;
-  p10: number;
-  p50: number;
-  p90: number;
-}
-
-/** The parts of POST /v1/plans/reverse's answer shown here (packages/planner/src/plan-output.ts). */
-interface ReversePlan {
-  businessUnits: Array<{
-    id: string;
-    rates: Array<{ from: string; to: string; rate: number | null; source: string; observations: { entered: number; converted: number } | null; lowEvidence: boolean; lag: { meanDays: number } }>;
-    warnings: string[];
-    targets: Array<
-      | { status: 'infeasible'; period: { label: string }; reasons: Array<{ code: string; message: string }> }
-      | {
-          status: 'planned';
-          period: { label: string };
-          revenue: number;
-          dealSize: number;
-          deals: number;
-          volumes: Volume[];
-          calendar: Array<{ stage: string; months: Array<{ month: string; volume: number }>; dueBeforeAsOf: number }>;
-          sensitivity: Array<{ from: string; to: string; baseRate: number; byPoints: { saved: Array<{ stage: string; volume: number }> }; byRelative: { saved: Array<{ stage: string; volume: number }> } }>;
-          warnings: string[];
-        }
-    >;
-  }>;
-}
-type Planned = Extract<ReversePlan['businessUnits'][number]['targets'][number], { status: 'planned' }>;
+type Volume = PlannedTarget['volumes'][number];
 
 const form = { revenue: '1000000', dealSize: '25000', period: '', unit: 'all' };
 
@@ -61,36 +33,29 @@ export const plannerView: View = async (root, ctx) => {
     .catch(() => undefined); // "all" still plans; the plan itself reports errors
   const planForm = h('form', { class: 'filters' }, field('Revenue target', revenue), field('Deal size', dealSize), field('Period', period), field('Business unit', unit), h('button', { type: 'submit' }, 'Plan'));
 
-  async function plan(): Promise<void> {
+  const plan = reloader(ctx, body, 'the plan', async () => {
     Object.assign(form, { revenue: revenue.value, dealSize: dealSize.value, period: period.value.trim(), unit: unit.value });
-    show(body, h('p', { class: 'state loading', role: 'status' }, 'Planning…'));
     const transitions = stages.slice(1).map((to, i) => ({ from: stages[i]!, to }));
-    try {
-      const result = await post<ReversePlan>(
-        '/v1/plans/reverse',
-        {
-          asOf: nowIso(timeZone),
-          timeZone,
-          stageModel: { stages },
-          businessUnits: [{ id: form.unit, dealSize: { given: Number(form.dealSize) }, transitions }],
-          targets: [{ businessUnit: form.unit, period: form.period, revenue: Number(form.revenue) }],
-        },
-        ctx.signal,
-      );
-      const unitPlan = result.businessUnits[0]!;
-      const target = unitPlan.targets[0]!;
-      if (target.status === 'infeasible') {
-        show(body, h('div', { class: 'state error', role: 'alert', 'data-state': 'infeasible' }, h('strong', {}, `${target.period.label} cannot be planned:`), h('ul', {}, target.reasons.map((r) => h('li', {}, r.message)))));
-      } else {
-        show(body, headline(target), bands(target.volumes), volumeTable(target.volumes), calendar(target), sensitivity(target), rates(unitPlan.rates), warnings([...unitPlan.warnings, ...target.warnings]));
-      }
-      ctx.ready();
-    } catch (err) {
-      if (!ctx.signal.aborted) show(body, errorBox(err));
+    const result = await post<ReversePlan>(
+      '/v1/plans/reverse',
+      {
+        asOf: nowIso(timeZone),
+        timeZone,
+        stageModel: { stages },
+        businessUnits: [{ id: form.unit, dealSize: { given: Number(form.dealSize) }, transitions }],
+        targets: [{ businessUnit: form.unit, period: form.period, revenue: Number(form.revenue) }],
+      },
+      ctx.signal,
+    );
+    const unitPlan = result.businessUnits[0]!;
+    const target = unitPlan.targets[0]!;
+    if (target.status === 'infeasible') {
+      return h('div', { class: 'state error', role: 'alert', 'data-state': 'infeasible' }, h('strong', {}, `${target.period.label} cannot be planned:`), h('ul', {}, target.reasons.map((r) => h('li', {}, r.message))));
     }
-  }
+    return [headline(target), bands(target.volumes), volumeTable(target.volumes), calendar(target), sensitivity(target), rates(unitPlan.rates), warnings([...unitPlan.warnings, ...target.warnings])];
+  });
 
-  const headline = (t: Planned) =>
+  const headline = (t: PlannedTarget) =>
     h(
       'div',
       { class: 'kpis' },
@@ -125,7 +90,7 @@ export const plannerView: View = async (root, ctx) => {
       { 'data-testid': 'plan-volumes' },
     );
 
-  function calendar(t: Planned) {
+  function calendar(t: PlannedTarget) {
     const months = [...new Set(t.calendar.flatMap((c) => c.months.map((m) => m.month)))].sort();
     const peak = Math.max(1, ...t.calendar.flatMap((c) => c.months.map((m) => m.volume)));
     return h(
@@ -152,7 +117,7 @@ export const plannerView: View = async (root, ctx) => {
     );
   }
 
-  function sensitivity(t: Planned) {
+  function sensitivity(t: PlannedTarget) {
     const first = t.volumes[0]?.stage ?? '';
     const saved = (s: { saved: Array<{ stage: string; volume: number }> }) => s.saved.find((x) => x.stage === first)?.volume ?? 0;
     return h(
@@ -167,7 +132,7 @@ export const plannerView: View = async (root, ctx) => {
     );
   }
 
-  const rates = (list: ReversePlan['businessUnits'][number]['rates']) =>
+  const rates = (list: BusinessUnitPlan['rates']) =>
     h(
       'details',
       {},

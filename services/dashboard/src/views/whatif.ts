@@ -1,7 +1,8 @@
 import { post } from '../api.js';
-import { errorBox, field, h, num, show, table } from '../dom.js';
+import { empty, field, h, num, show, table } from '../dom.js';
 import { formatCount, formatPercent } from '../format.js';
 import { dateRange, isMonth } from '../time.js';
+import { reloader } from '../view.js';
 import type { View } from '../view.js';
 
 interface RuleSetOutcome {
@@ -36,26 +37,19 @@ export const whatIfView: View = async (root, ctx) => {
     h('button', { type: 'submit' }, 'Compare'),
   );
 
-  async function compare(): Promise<void> {
+  const compare = reloader(ctx, body, 'the comparison (the log is replayed under both rule sets)', async () => {
     const picked = file.files?.[0];
-    if (!picked) return;
+    if (!picked) return empty('No candidate picked yet.');
     let candidate: unknown;
     try {
       candidate = JSON.parse(await picked.text());
     } catch (err) {
-      show(body, errorBox(new Error(`${picked.name} is not JSON: ${(err as Error).message}`)));
-      return;
+      throw new Error(`${picked.name} is not JSON: ${(err as Error).message}`);
     }
     const window = isMonth(from.value) && isMonth(to.value) ? { window: dateRange({ from: from.value, to: to.value }, ctx.rules.timeZone) } : {};
-    show(body, h('p', { class: 'state loading', role: 'status' }, `Replaying the log under ${picked.name}…`));
-    try {
-      const result = await post<WhatIfResult>('/v1/whatif', { candidate, ...window }, ctx.signal);
-      show(body, sideBySide(result), differences(result));
-      ctx.ready();
-    } catch (err) {
-      if (!ctx.signal.aborted) show(body, errorBox(err));
-    }
-  }
+    const result = await post<WhatIfResult>('/v1/whatif', { candidate, ...window }, ctx.signal);
+    return [sideBySide(result), differences(result)];
+  });
 
   function sideBySide(r: WhatIfResult) {
     const stages = [...new Set([...r.live.stages, ...r.candidate.stages].map((s) => s.stage))];
@@ -104,6 +98,5 @@ export const whatIfView: View = async (root, ctx) => {
   });
   file.addEventListener('change', () => void compare());
   show(root, h('h1', {}, 'What-if'), h('p', { class: 'subtitle' }, `Pick a candidate rule file (a configuration's rules, as for sluice whatif). The live rules are ${ctx.rules.configVersion}.`), form, body);
-  body.append(h('p', { class: 'state empty' }, 'No candidate picked yet.'));
-  ctx.ready();
+  await compare();
 };

@@ -1,0 +1,339 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/**
+ * The dashboard as a person uses it: `sluice serve --demo` in its own
+ * process and data directory, with API keys, and the real page in headless
+ * Chromium. Every view's numbers are compared with the API's answer to the
+ * same question, asked by this test.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const skipReason = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`;
+if (skipReason) console.warn(`dashboard browser tests skipped: ${skipReason}`);
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const screenshots = join(repoRoot, 'test-results', 'screenshots');
+const READ_KEY = 'dashboard-read-key-0123456789';
+const INGEST_KEY = 'dashboard-ingest-key-0123456789';
+// modest by default so CI stays fast; DASHBOARD_DEMO_EVENTS=1000000 measures the first view on a large log
+const DEMO_EVENTS = Number(process.env.DASHBOARD_DEMO_EVENTS ?? 30_000);
+// closed network: without the background-networking flags Chromium's own connections are refused and it stalls
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+let dir: string;
+let server: ChildProcess | undefined;
+let serverLog = '';
+let base: string;
+let context: BrowserContext;
+let page: Page;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** `sluice serve --demo` as the README runs it, until it prints the dashboard's address. */
+function startServe(port: number): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_API_KEYS: `dash:read:${READ_KEY},tracker:ingest:${INGEST_KEY}` };
+  delete env.CLICKHOUSE_URL; // the embedded default
+  delete env.SLUICE_CONFIG;
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(repoRoot, 'packages', 'cli', 'src', 'main.ts'), 'serve', '--demo', '--events', String(DEMO_EVENTS), '--data-dir', join(dir, 'data'), '--port', String(port)],
+    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server = child;
+  return new Promise((resolve, reject) => {
+    const onOutput = (chunk: Buffer) => {
+      serverLog += chunk.toString();
+      const url = /Dashboard: (http:\S+?)\/?\n/.exec(serverLog)?.[1];
+      if (url) resolve(url);
+    };
+    child.stdout!.on('data', onOutput);
+    child.stderr!.on('data', onOutput);
+    child.on('exit', (code) => reject(new Error(`sluice serve exited with ${code}:\n${serverLog}`)));
+  });
+}
+
+async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, key = READ_KEY): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  expect(res.status, `${method} ${path}: ${text.slice(0, 500)}`).toBe(200);
+  return JSON.parse(text) as T;
+}
+
+const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-state="ready"]`, { timeout: 60_000 });
+
+async function snap(name: string): Promise<void> {
+  await page.waitForTimeout(0); // let the charts initialise on the next frame
+  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** `data-value` of one field in every row of a table, keyed by a row attribute. */
+async function column(rows: string, key: string, fieldName: string): Promise<Record<string, number | null>> {
+  const out: Record<string, number | null> = {};
+  for (const row of await page.locator(rows).all()) {
+    const value = await row.locator(`[data-field="${fieldName}"]`).getAttribute('data-value');
+    out[(await row.getAttribute(key))!] = value === '' || value === null ? null : Number(value);
+  }
+  return out;
+}
+
+/** The API's date range for the months the page's inputs show (the demo's rules are in UTC). */
+async function pageRange(prefix = 'range'): Promise<{ from: string; to: string }> {
+  const from = await page.inputValue(`input[name="${prefix}From"]`);
+  const to = await page.inputValue(`input[name="${prefix}To"]`);
+  const [y, m] = to.split('-').map(Number) as [number, number];
+  return { from: `${from}-01T00:00:00Z`, to: new Date(Date.UTC(y, m, 1)).toISOString().replace('.000Z', 'Z') };
+}
+
+interface ConversionRow {
+  pair: number;
+  from: string;
+  to: string;
+  period: string;
+  periodLabel: string;
+  entered: number;
+  converted: number;
+  rate: number | null;
+  medianMs: number | null;
+}
+
+/** From a from_first answer: leads entering the first stage, then how many of them reached each later stage. */
+function funnelCounts(result: { rows: ConversionRow[] }): Record<string, number> {
+  const rows = [...result.rows].sort((a, b) => a.pair - b.pair);
+  return Object.fromEntries([[rows[0]!.from, rows[0]!.entered], ...rows.map((r) => [r.to, r.converted])]);
+}
+
+// a page, a server and a replay share two cores with the rest of the suite: generous limits, no timing asserted
+describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, () => {
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'sluice-dashboard-'));
+    mkdirSync(screenshots, { recursive: true });
+    base = await startServe(await freePort());
+    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1366, height: 860 } });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (err) => console.error('page error:', err.message));
+  }, 300_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (server && server.exitCode === null) {
+      const exited = new Promise((resolve) => server!.once('exit', resolve));
+      server.kill('SIGTERM');
+      await exited;
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('given a server with API keys, then the page asks for a key, a wrong one is refused, and a read key opens the funnel', async () => {
+    await page.goto(`${base}/#/funnel`);
+    await page.waitForSelector('#view[data-state="login"]');
+    await snap('login');
+    await page.fill('input[name="key"]', 'not-a-key-of-this-server');
+    await page.click('form.login button[type="submit"]');
+    await expect.poll(() => page.textContent('form.login [role="alert"]')).toContain('not accepted');
+    await page.fill('input[name="key"]', READ_KEY);
+    await page.click('form.login button[type="submit"]');
+    await ready('funnel');
+    expect(await page.evaluate('sessionStorage.getItem("sluice.apiKey")')).toBe(READ_KEY);
+  });
+
+  it('given a reload, then the first view is usable again (its time from navigation is measured and reported)', async () => {
+    await page.reload();
+    await ready('funnel');
+    const timing = (await page.evaluate(`(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      return { firstViewReadyMs: performance.getEntriesByName('sluice:first-view-ready')[0]?.startTime ?? null,
+               domContentLoadedMs: nav ? nav.domContentLoadedEventEnd : null };
+    })()`)) as { firstViewReadyMs: number | null; domContentLoadedMs: number | null };
+    expect(timing.firstViewReadyMs).toBeGreaterThan(0);
+    const report = { demoEvents: DEMO_EVENTS, ...timing };
+    writeFileSync(join(repoRoot, 'test-results', 'dashboard-timing.json'), JSON.stringify(report, null, 2) + '\n');
+    console.log(`dashboard first view: ${JSON.stringify(report)}`);
+  });
+
+  it('given the funnel, then each stage shows the API cohort counts and step conversion, and filters and a comparison change them to the API answer', async () => {
+    const range = await pageRange();
+    const counts = funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: range, period: 'all', pairs: 'from_first' }));
+    expect(await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'count')).toEqual(counts);
+    const steps = await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: range, period: 'all', pairs: 'step_to_step' });
+    const medians = await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'median');
+    for (const row of steps.rows) expect(medians[row.from]).toBe(row.medianMs);
+    const step = await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'step');
+    expect(step.lead).toBeCloseTo(counts.lead! / counts.visitor!, 12);
+    await snap('funnel');
+
+    // a channel filter
+    const channels = await page.locator('select[name="channel"] option').evaluateAll((options) => options.map((o) => o.getAttribute('value')));
+    const channel = channels.find((c) => c) as string;
+    expect(channel).toBeTruthy();
+    await page.selectOption('select[name="channel"]', channel);
+    await ready('funnel');
+    const filtered = funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: range, period: 'all', pairs: 'from_first', filters: [{ key: 'channel', values: [channel] }] }));
+    expect(filtered.visitor).toBeLessThan(counts.visitor!);
+    expect(await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'count')).toEqual(filtered);
+    await page.selectOption('select[name="channel"]', '');
+    await ready('funnel');
+
+    // the last six months beside the six before
+    const [ty, tm] = range.to.slice(0, 7).split('-').map(Number) as [number, number];
+    const month = (back: number) => new Date(Date.UTC(ty, tm - 1 - back, 1)).toISOString().slice(0, 7);
+    await page.fill('input[name="rangeFrom"]', month(6));
+    await ready('funnel');
+    await page.fill('input[name="compareFrom"]', month(12));
+    await page.fill('input[name="compareTo"]', month(7));
+    await page.check('input[name="compare"]');
+    await ready('funnel');
+    const recent = funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: await pageRange(), period: 'all', pairs: 'from_first' }));
+    const before = funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: await pageRange('compare'), period: 'all', pairs: 'from_first' }));
+    expect(await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'count')).toEqual(recent);
+    expect(await column('[data-testid=funnel-table] tr[data-stage]', 'data-stage', 'compareCount')).toEqual(before);
+    expect(recent.visitor).not.toBe(counts.visitor);
+    await snap('funnel-compare');
+    // back to the full year for the other views
+    await page.uncheck('input[name="compare"]');
+    await page.fill('input[name="rangeFrom"]', range.from.slice(0, 7));
+    await ready('funnel');
+  });
+
+  it('given the cohorts, then every heatmap cell is the API rate of its cohort and step, by month and by quarter', async () => {
+    await page.click('#nav a[data-view="cohorts"]');
+    await ready('cohorts');
+    const range = await pageRange();
+    for (const period of ['month', 'quarter'] as const) {
+      if (period === 'quarter') {
+        await page.selectOption('select[name="granularity"]', 'quarter');
+        await ready('cohorts');
+      }
+      const answer = await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', { dateRange: range, period, pairs: 'step_to_step' });
+      const cells: Record<string, number | null> = {};
+      for (const cell of await page.locator('[data-testid=cohort-heatmap] td[data-pair]').all()) {
+        const periodLabel = await cell.locator('xpath=..').getAttribute('data-period');
+        const value = await cell.getAttribute('data-value');
+        if (value) cells[`${periodLabel} ${await cell.getAttribute('data-pair')}`] = Number(value);
+      }
+      const expected = Object.fromEntries(answer.rows.filter((r) => r.rate !== null).map((r) => [`${r.periodLabel} ${r.from}:${r.to}`, r.rate]));
+      expect(Object.keys(expected).length).toBeGreaterThan(3);
+      expect(cells).toEqual(expected);
+      await snap(`cohorts-${period}`);
+    }
+    await page.selectOption('select[name="granularity"]', 'month');
+    await ready('cohorts');
+  });
+
+  it('given close rates, then the ranking and every rate are the API answer', async () => {
+    await page.click('#nav a[data-view="close-rates"]');
+    await ready('close-rates');
+    const answer = await api<{ averageCloseRate: number; activities: Array<{ type: string; rank: number; closeRate: number; leads: number }> }>('POST', '/v1/close-rates', { dateRange: await pageRange() });
+    expect(answer.activities.length).toBeGreaterThan(0);
+    expect(await column('[data-testid=close-rates-table] tr[data-activity]', 'data-activity', 'closeRate')).toEqual(Object.fromEntries(answer.activities.map((a) => [a.type, a.closeRate])));
+    expect(await column('[data-testid=close-rates-table] tr[data-activity]', 'data-activity', 'rank')).toEqual(Object.fromEntries(answer.activities.map((a) => [a.type, a.rank])));
+    expect(Number(await page.getAttribute('.kpi[data-field="average"]', 'data-value'))).toBe(answer.averageCloseRate);
+    await snap('close-rates');
+  });
+
+  it('given a revenue target, then the planner shows the API plan: volumes with P10/P50/P90, calendar and sensitivity', async () => {
+    await page.click('#nav a[data-view="planner"]');
+    await ready('planner');
+    await page.fill('input[name="revenue"]', '2000000');
+    await page.fill('input[name="dealSize"]', '40000');
+    const period = await page.inputValue('input[name="period"]');
+    await page.click('form button[type="submit"]');
+    await ready('planner');
+    const rules = await api<{ stages: string[]; timeZone: string }>('GET', '/v1/conversion/live?period=all');
+    const plan = await api<{ businessUnits: Array<{ targets: Array<{ status: string; deals: number; volumes: Array<{ stage: string; required: number; p10: number; p50: number; p90: number }> }> }> }>(
+      'POST',
+      '/v1/plans/reverse',
+      {
+        asOf: new Date().toISOString(),
+        timeZone: rules.timeZone,
+        stageModel: { stages: rules.stages },
+        businessUnits: [{ id: 'all', dealSize: { given: 40_000 }, transitions: rules.stages.slice(1).map((to, i) => ({ from: rules.stages[i], to })) }],
+        targets: [{ businessUnit: 'all', period, revenue: 2_000_000 }],
+      },
+    );
+    const target = plan.businessUnits[0]!.targets[0]!;
+    expect(target.status).toBe('planned');
+    expect(target.deals).toBe(50);
+    expect(Number(await page.getAttribute('.kpi[data-field="deals"]', 'data-value'))).toBe(50);
+    for (const q of ['required', 'p10', 'p50', 'p90'] as const) {
+      expect(await column('[data-testid=plan-volumes] tr[data-stage]', 'data-stage', q)).toEqual(Object.fromEntries(target.volumes.map((v) => [v.stage, v[q]])));
+    }
+    expect(await page.locator('[data-testid=plan-calendar] tr[data-stage]').count()).toBe(rules.stages.length);
+    expect(await page.locator('[data-testid=plan-sensitivity] tr[data-step]').count()).toBe(rules.stages.length - 1);
+    await snap('planner');
+  });
+
+  it('given the hot leads, then the list is the API list with breaches marked, and a lead turning hot appears without a reload', async () => {
+    await page.click('#nav a[data-view="leads"]');
+    await ready('leads');
+    await page.waitForSelector('.live[data-live="live"]');
+    const hot = await api<{ items: Array<{ id: string; sla: { breached: boolean } | null }> }>('GET', '/v1/leads?grade=hot&limit=50');
+    expect(await page.locator('[data-testid=lead-table] tr[data-lead]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lead')))).toEqual(hot.items.map((l) => l.id));
+    expect(await page.locator('[data-testid=lead-table] tr.breached').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lead')))).toEqual(hot.items.filter((l) => l.sla?.breached).map((l) => l.id));
+
+    // a demo request (40 points) and a trial (30) put engagement over the hot line of the default rules (60)
+    const leadId = `browser-hot-${Date.now()}`;
+    const now = new Date().toISOString();
+    await api('POST', '/v1/events', [
+      { id: `${leadId}-demo`, type: 'demo_requested', occurredAt: now, leadId, properties: { formId: 'demo' } },
+      { id: `${leadId}-trial`, type: 'trial_started', occurredAt: now, leadId },
+    ], INGEST_KEY);
+    await page.waitForSelector(`[data-testid=lead-table] tr[data-lead="${leadId}"]`, { timeout: 30_000 });
+    await page.waitForSelector(`.feed li[data-event="lead_hot"] a[href="#/leads/${leadId}"]`);
+    await snap('leads');
+
+    await page.click(`[data-testid=lead-table] tr[data-lead="${leadId}"] a`);
+    await ready('leads');
+    const detail = await api<{ lead: { stage: string; scores: { engagement: number } }; transitions: unknown[]; touchpoints: unknown[] }>('GET', `/v1/leads/${leadId}`);
+    expect(await page.getAttribute('.kpi[data-field="stage"]', 'data-value')).toBe(detail.lead.stage);
+    expect(Number(await page.getAttribute('.kpi[data-field="engagement"]', 'data-value'))).toBe(detail.lead.scores.engagement);
+    expect(await page.locator('[data-testid=timeline] li').count()).toBe(detail.transitions.length);
+    expect(await page.locator('[data-testid=touchpoints] tbody tr').count()).toBe(detail.touchpoints.length);
+    expect(await page.locator('[data-testid=score-engagement] tr[data-rule]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-rule')))).toEqual(
+      expect.arrayContaining(['eng.demo_requested', 'eng.trial_started']),
+    );
+    await snap('lead-detail');
+  });
+
+  it('given a candidate rule file, then the what-if view sets the API comparison side by side', async () => {
+    await page.click('#nav a[data-view="whatif"]');
+    await ready('whatif');
+    // a demo request makes an MQL, and only a sales acceptance an SQL
+    const candidate = { version: 'browser-cand-1', stageModel: { builtin: 'classic_b2b', entry: { sql: [{ id: 'sql.accepted', when: { event: 'sales_accepted' } }], mql: [{ id: 'mql.demo', when: { event: 'demo_requested' } }] } } };
+    await page.setInputFiles('input[name="candidate"]', { name: 'candidate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(candidate)) });
+    await page.waitForSelector('[data-testid=whatif-table]', { timeout: 60_000 });
+    await ready('whatif');
+    const answer = await api<{ live: { stages: Array<{ stage: string; reached: number }> }; candidate: { stages: Array<{ stage: string; reached: number }> }; differences: { count: number } }>('POST', '/v1/whatif', { candidate });
+    expect(await column('[data-testid=whatif-table] tr[data-stage]', 'data-stage', 'liveReached')).toEqual(Object.fromEntries(answer.live.stages.map((s) => [s.stage, s.reached])));
+    expect(await column('[data-testid=whatif-table] tr[data-stage]', 'data-stage', 'candidateReached')).toEqual(Object.fromEntries(answer.candidate.stages.map((s) => [s.stage, s.reached])));
+    expect(Number(await page.getAttribute('[data-field="differences"]', 'data-value'))).toBe(answer.differences.count);
+    await snap('whatif');
+  });
+
+  it('given a key the server no longer takes, then the next request leads back to the login form', async () => {
+    await page.evaluate('sessionStorage.setItem("sluice.apiKey", "revoked-key-0123456789")');
+    await page.click('#nav a[data-view="funnel"]');
+    await page.waitForSelector('#view[data-state="login"]');
+    expect(await page.evaluate('sessionStorage.getItem("sluice.apiKey")')).toBeNull();
+  });
+});
