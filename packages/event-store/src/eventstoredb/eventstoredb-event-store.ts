@@ -142,7 +142,9 @@ class EventStoreDbEventStore implements EventStore {
 
   async append(request: AppendRequest): Promise<AppendResult> {
     this.#assertOpen();
-    return this.#withRetry(() => this.#appendOne(request));
+    /** Ids this append has claimed, kept across its retries and rounds: it may move its own pending claims. */
+    const ownClaims = new Set<string>();
+    return this.#withRetry(() => this.#appendOne(request, ownClaims));
   }
 
   /**
@@ -250,13 +252,11 @@ class EventStoreDbEventStore implements EventStore {
    * A race lost in 2 or 3 starts the round again, so it is judged on fresh
    * state: 'any' retries, a stale expectation becomes a ConcurrencyError.
    */
-  async #appendOne(request: AppendRequest): Promise<AppendResult> {
+  async #appendOne(request: AppendRequest, ownClaims: Set<string>): Promise<AppendResult> {
     const { streamId } = request;
     const stream = this.#names.eventStream(streamId);
     const eventsById = new Map<string, NewEvent>();
     for (const event of request.events) if (!eventsById.has(event.id)) eventsById.set(event.id, event);
-    /** Ids this call claimed in an earlier round: it may move its own pending claims. */
-    const ownClaims = new Set<string>();
 
     for (let round = 1; ; round++) {
       const head = await this.#streamHead(stream);
