@@ -202,6 +202,18 @@ describe('EventStoreDB subscription', () => {
     await subscription.stop();
   });
 
+  it('when the server cannot be reached, so unsubscribing the failed call rejects too, then it still resubscribes', async () => {
+    const source = new ScriptedSource();
+    const subscription = new EventStoreDbSubscription(source, { after: 0, onBatch: () => {} }, immediately);
+    const first = await source.connection(1);
+    const unreachable = new UnavailableError();
+    first.stream.unsubscribe = () => Promise.reject(unreachable);
+    first.stream.destroy(unreachable);
+
+    expect((await source.connection(2)).from).toBe('start');
+    await subscription.stop();
+  });
+
   it('when the server cancels the call, then that is a drop too and it resubscribes', async () => {
     const source = new ScriptedSource();
     const subscription = new EventStoreDbSubscription(source, { after: 0, onBatch: () => {} }, immediately);

@@ -73,7 +73,9 @@ export class EventStoreDbSubscription extends LoopingSubscription {
       try {
         await this.#consume(subscription, connection);
       } finally {
-        await subscription.unsubscribe();
+        // The client's unsubscribe awaits the call's creation, which rejects when the server could not be
+        // reached; the call is over either way, and why is already in connection.error.
+        await subscription.unsubscribe().catch(() => {});
       }
       if (this.stopping) break;
       const dropped = connection.error?.err;
