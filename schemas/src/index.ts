@@ -3,3 +3,4 @@ export * from './events/touchpoints.js';
 export * from './events/envelope.js';
 export * from './events/system.js';
 export * from './config/index.js';
+export * from './reports.js';

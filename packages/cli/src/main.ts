@@ -11,6 +11,8 @@ const commands = {
   events: () => import('./commands/events.js'),
   import: () => import('./commands/import.js'),
   importReport: () => import('./commands/import-report.js'),
+  importSpend: () => import('./commands/import-spend.js'),
+  report: () => import('./commands/report.js'),
   plan: () => import('./commands/plan.js'),
   queryFunnel: () => import('./commands/query-funnel.js'),
   queryStages: () => import('./commands/query-stages.js'),
@@ -31,6 +33,16 @@ usage:
                                                   sluice.touchpoints -> the configured event store, dead letters to sluice.touchpoints.dlq
   sluice import <file.ndjson> [--batch-size N] [--dry-run] [--json]
                                                   stream an NDJSON file of events into the store
+  sluice import-spend <file.csv|file.ndjson> [--json]
+                                                  an ad platform's cost export as spend events (CSV columns: source, amount,
+                                                  currency, period_start, period_end; optional channel, campaign, business_unit,
+                                                  occurred_at, id); every row is checked first and nothing is written if one is bad
+  sluice report cost --from DATE --to DATE [--period day|week|month|quarter|year|all] [--by source|channel|campaign|businessUnit]
+                [--attribution first_touch|last_touch] [--url URL] [--json]   or: --file report.json
+                                                  spend and return: leads to customers, revenue, cost per stage, ROI, payback
+  sluice report sla --from DATE --to DATE [--as-of DATE] [--breaches N] [--url URL] [--json]   or: --file report.json
+                                                  the marketing <-> sales SLA: MQLs against the commitment, first touch and
+                                                  attempts per owner and unit, breaching leads, speed and persistence vs conversion
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
                                                   write the seeded synthetic demo data set
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
@@ -172,6 +184,35 @@ async function run(argv: string[]): Promise<void> {
       else (await commands.importReport()).printImportSummary(summary);
       if (summary.rejectedBatches.length > 0) process.exitCode = 1;
       return;
+    }
+    case 'import-spend': {
+      const { values, positionals } = parse(rest, {});
+      if (values.help) return void process.stdout.write(HELP);
+      const file = positionals[0];
+      if (file === undefined) throw usageError('sluice import-spend needs a file: sluice import-spend costs.csv');
+      const settings = resolveSettings(values, process.env);
+      const { importSpend, printSpendImport } = await commands.importSpend();
+      printSpendImport(await withStore(settings, (store) => importSpend(store, resolve(file), settings.timeZone)), values.json);
+      return;
+    }
+    case 'report': {
+      const [what, ...reportArgs] = rest;
+      const target = { url: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } as const;
+      if (what === 'cost') {
+        const { values } = parse(reportArgs, { ...target, period: { type: 'string' }, by: { type: 'string' }, attribution: { type: 'string' } });
+        if (values.help) return void process.stdout.write(HELP);
+        const settings = resolveSettings(values, process.env);
+        await (await commands.report()).reportCost(() => openStore(settings), settings, values, values.json);
+        return;
+      }
+      if (what === 'sla') {
+        const { values } = parse(reportArgs, { ...target, 'as-of': { type: 'string' }, breaches: { type: 'string' } });
+        if (values.help) return void process.stdout.write(HELP);
+        const settings = resolveSettings(values, process.env);
+        await (await commands.report()).reportSla(() => openStore(settings), settings, values, values.json, Date.now());
+        return;
+      }
+      throw usageError(`sluice report takes: cost, sla (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
     }
     case 'demo': {
       const { values } = parse(rest, demoFlags);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { AnalyticsClient, StageQueryKind } from '@sluice/analytics';
+import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { CliError, printJson } from '../output.js';
 import type { Settings } from '../settings.js';
@@ -66,29 +67,36 @@ export async function withEmbeddedAnalytics<T>(
  */
 export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventStore>, settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
   return withEmbeddedAnalytics(openStore, settings, async (client, store) => {
-    const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
-    try {
-      let projector;
-      try {
-        projector = startProjector({ store, projections, config: settings.config, onError: () => undefined });
-      } catch (err) {
-        if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
-        throw err;
-      }
-      try {
-        await projector.caughtUp();
-      } finally {
-        await projector.stop();
-      }
+    await withCaughtUpProjections(store, settings, async (projections) => {
       const synced = await syncStageTables(stageStateSource(projections), client);
       if (synced.waitingFor !== undefined) {
         throw new CliError(`ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond this log's head: run \`sluice rebuild\``);
       }
-    } finally {
-      projections.close();
-    }
+    });
     return work(client);
   });
+}
+
+/** The data directory's read models, caught up with the log under the live rules, for the duration of `work`. */
+export async function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>): Promise<T> {
+  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+  try {
+    let projector;
+    try {
+      projector = startProjector({ store, projections, config: settings.config, onError: () => undefined });
+    } catch (err) {
+      if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
+      throw err;
+    }
+    try {
+      await projector.caughtUp();
+    } finally {
+      await projector.stop();
+    }
+    return await work(projections);
+  } finally {
+    projections.close();
+  }
 }
 
 /** A stage-level query as the CLI runs it: the API route that answers the same body, or the analytics package on the embedded engine. */

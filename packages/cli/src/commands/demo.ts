@@ -1,6 +1,6 @@
 import type { EventStore } from '@sluice/event-store';
 import type { SluiceEvent } from '@sluice/schemas';
-import { describeDemo, generateDemoEvents } from '@sluice/testkit';
+import { describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/testkit';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 import { Progress } from '../progress.js';
 
@@ -21,8 +21,16 @@ export interface DemoSummary {
 }
 
 const BATCH = 5_000;
+/** The demo size whose paid campaigns cost their catalog budgets: bigger demos spend in proportion. */
+const SPEND_SCALE_EVENTS = 200_000;
 
-/** Writes the seeded synthetic data set through the same append path as the API. */
+/** The journeys, then what their paid campaigns cost (a few hundred rows, outside the progress estimate); streamed, in constant memory. */
+function* demoStream(options: DemoOptions): Generator<SluiceEvent, void, undefined> {
+  yield* generateDemoEvents(options);
+  yield* generateDemoSpend({ ...options, scale: options.targetEvents / SPEND_SCALE_EVENTS });
+}
+
+/** Writes the seeded synthetic data set (journeys and ad spend) through the same append path as the API. */
 export async function writeDemo(store: EventStore, options: DemoOptions, showProgress = true): Promise<DemoSummary> {
   const started = performance.now();
   const expected = describeDemo(options).events;
@@ -37,7 +45,7 @@ export async function writeDemo(store: EventStore, options: DemoOptions, showPro
     batch = [];
     progress.update(summary.events);
   };
-  for (const event of generateDemoEvents(options)) {
+  for (const event of demoStream(options)) {
     batch.push(event);
     if (batch.length >= BATCH) await flush();
   }

@@ -1,2 +1,3 @@
 export { generateDemoEvents, describeDemo, DEFAULT_DEMO_LEADS, type DemoOptions, type DemoEstimate } from './generate.js';
 export { DEMO_FUNNEL_TARGETS } from './funnel.js';
+export { generateDemoSpend, type DemoSpendOptions } from './spend.js';

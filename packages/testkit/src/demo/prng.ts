@@ -96,6 +96,11 @@ export class Weighted<T> {
     for (let i = 0; i < this.cumulative.length; i++) this.cumulative[i] = (this.cumulative[i] as number) / total;
   }
 
+  /** Every choice, in the order given. */
+  get values(): readonly T[] {
+    return this.items;
+  }
+
   pick(rng: Prng): T {
     const u = rng.next();
     const last = this.items.length - 1;

@@ -1,11 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { CostCurrencyError, CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
 import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
-import { OffsetDateTime } from '@sluice/schemas';
+import { SlaReportQuerySchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import type { Analytics } from './analytics.js';
 import { freshEnough, invalidQuery } from './analytics.js';
@@ -16,15 +15,6 @@ export interface ReportRouteOptions {
   /** the read models and their rules: the SLA report is absent without them */
   projections?: { projections: ProjectionStore; config: RuleConfig };
 }
-
-export const SlaReportQuerySchema = z.strictObject({
-  /** leads whose SLA clock started in [from, to) */
-  dateRange: z.strictObject({ from: OffsetDateTime, to: OffsetDateTime }).refine((r) => Date.parse(r.from) < Date.parse(r.to), { message: 'from must be before to', path: ['to'] }),
-  /** statuses at this instant; default: now */
-  asOf: OffsetDateTime.optional(),
-  /** breaching leads listed at most (the count is complete) */
-  breachLimit: z.number().int().min(0).max(10_000).default(100),
-});
 
 /** The two reports of issue 8: spend and return (ClickHouse), and the marketing <-> sales SLA (the read models). */
 export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, { analytics, projections }) => {
