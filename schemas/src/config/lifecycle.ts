@@ -106,6 +106,15 @@ export const MODEL_DEFAULTS: Record<BuiltinModelName, { pool: PoolRules; sla: Sl
     },
     sla: { startStage: 'intent', firstTouchWithinMinutes: 240, attempts: ATTEMPT_DEFAULT },
   },
+  demand_waterfall: {
+    pool: {
+      // an MQL waits for acceptance, a SAL for qualification: both need a sales touch
+      noFollowUp: { id: 'pool.no_follow_up', days: 10, stages: ['mql', 'sal'] },
+      stalled: [{ id: 'pool.stalled_sqo', stage: 'sqo', days: 35 }],
+      ownerCaps: OWNER_CAPS,
+    },
+    sla: { startStage: 'mql', firstTouchWithinMinutes: 240, attempts: ATTEMPT_DEFAULT },
+  },
 };
 
 /**

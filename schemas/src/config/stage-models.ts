@@ -60,11 +60,11 @@ function checkCustomModel(m: { stages: Stage[]; customerStage: string }, ctx: z.
 
 export const unknownStage = (id: string, known: readonly string[]) => `unknown stage "${id}"; stages: ${known.join(', ')}`;
 
-export const BUILTIN_MODEL_NAMES = ['classic_b2b', 'with_opportunity', 'customer_journey'] as const;
+export const BUILTIN_MODEL_NAMES = ['classic_b2b', 'with_opportunity', 'customer_journey', 'demand_waterfall'] as const;
 export type BuiltinModelName = (typeof BUILTIN_MODEL_NAMES)[number];
 
 /*
- * The three models of docs/domain.md, written in the config language itself so
+ * The three models of docs/domain.md and the demand waterfall, written in the config language itself so
  * they are validated by the same schema. Event lists:
  * - owned-channel touches make a visitor;
  * - giving contact details makes a lead (identify, forms, downloads, webinar
@@ -89,6 +89,8 @@ const SQL_RULES = [
   { id: 'sql.demo_request', when: { event: 'demo_requested' } },
 ];
 const CUSTOMER_RULES = [{ id: 'customer.paid_or_signed', when: { event: ['payment', 'quote_accepted'] } }];
+/** What makes a sales-qualified opportunity: sales has a deal under way, not just a meeting booked. */
+const OPPORTUNITY_EVENTS = ['demo_held', 'poc_started', 'quote'];
 
 const BUILTIN_INPUTS: Record<BuiltinModelName, z.input<typeof CustomModelSchema>> = {
   classic_b2b: {
@@ -152,6 +154,28 @@ const BUILTIN_INPUTS: Record<BuiltinModelName, z.input<typeof CustomModelSchema>
       { id: 'purchase', name: 'Purchase', entry: [{ id: 'purchase.paid_or_signed', when: { event: ['payment', 'quote_accepted'] } }] },
       { id: 'retention', name: 'Retention', entry: [{ id: 'retention.renewal', when: { event: ['renewal', 'upsell'] } }] },
       { id: 'advocacy', name: 'Advocacy', entry: [{ id: 'advocacy.referral', when: { event: 'referral' } }] },
+    ],
+  },
+  /*
+   * The demand waterfall: every hand-off between marketing and sales is its
+   * own stage. An inquiry is a raised hand (contact details, not a visit);
+   * sales accepting the lead is the SAL, a positive BANT call the SQL, a deal
+   * under way the SQO. A demo request is an inquiry here, not a jump to SQL:
+   * the waterfall exists to measure acceptance, so sales must still accept.
+   * Disqualified and recycled are the lifecycle's side states (disqualified
+   * events, lifecycle.recycledBy, pool rules), as in every model.
+   */
+  demand_waterfall: {
+    id: 'demand_waterfall',
+    name: 'Demand waterfall',
+    customerStage: 'won',
+    stages: [
+      { id: 'inquiry', name: 'Inquiry', entry: [{ id: 'inquiry.contact', when: CONTACT_DETAILS }] },
+      { id: 'mql', name: 'MQL', entry: MQL_RULES },
+      { id: 'sal', name: 'SAL', entry: [{ id: 'sal.accepted', when: { event: 'sales_accepted' } }] },
+      { id: 'sql', name: 'SQL', entry: [{ id: 'sql.bant', when: { bant: { atLeast: 4 } } }] },
+      { id: 'sqo', name: 'SQO', entry: [{ id: 'sqo.opportunity', when: { event: OPPORTUNITY_EVENTS } }] },
+      { id: 'won', name: 'Won', entry: [{ id: 'won.paid_or_signed', when: { event: ['payment', 'quote_accepted'] } }] },
     ],
   },
 };
