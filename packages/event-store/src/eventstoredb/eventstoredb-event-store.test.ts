@@ -130,6 +130,24 @@ describe.skipIf(skipReason)('EventStoreDB event store', () => {
     });
   });
 
+  describe('lifecycle', () => {
+    it('when the store is closed with an append in flight, then the append settles first and later ones are refused', async () => {
+      const { store, cleanup } = await openIsolated('close');
+      try {
+        const pending = store.append({ streamId: 'lead-1', events: [visit('late')] });
+        await store.close();
+        await expect(pending).resolves.toMatchObject({ duplicates: 0 });
+        await expect(store.append({ streamId: 'lead-1', events: [visit('after')] })).rejects.toThrow(/closed/);
+      } finally {
+        await cleanup();
+      }
+    });
+
+    it('when the namespace could blur stream prefixes, then opening fails before connecting', async () => {
+      await expect(openEventStoreDbEventStore({ connectionString, namespace: 'a:b' })).rejects.toThrow(RangeError);
+    });
+  });
+
   describe('namespaces', () => {
     it('when two stores share the server, then neither reads, counts nor receives the other one’s events', async () => {
       const one = await openIsolated('one');

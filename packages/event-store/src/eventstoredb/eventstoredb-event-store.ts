@@ -129,6 +129,8 @@ class EventStoreDbEventStore implements EventStore {
   readonly #pageSize: number;
   readonly #checkpointInterval: number;
   readonly #subscriptions = new LiveSubscriptions<EventStoreDbSubscription>();
+  /** Appends under way, which close() lets finish before the connection goes. */
+  readonly #appending = new Set<Promise<AppendResult>>();
   #closed = false;
 
   constructor(client: EventStoreDBClient, names: StreamNames, options: EventStoreDbEventStoreOptions) {
@@ -144,7 +146,13 @@ class EventStoreDbEventStore implements EventStore {
     this.#assertOpen();
     /** Ids this append has claimed, kept across its retries and rounds: it may move its own pending claims. */
     const ownClaims = new Set<string>();
-    return this.#withRetry(() => this.#appendOne(request, ownClaims));
+    const appending = this.#withRetry(() => this.#appendOne(request, ownClaims));
+    this.#appending.add(appending);
+    try {
+      return await appending;
+    } finally {
+      this.#appending.delete(appending);
+    }
   }
 
   /**
@@ -235,6 +243,7 @@ class EventStoreDbEventStore implements EventStore {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await Promise.allSettled([...this.#appending]);
     await this.#subscriptions.stopAll();
     await this.#client.dispose();
   }
