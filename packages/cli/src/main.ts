@@ -350,7 +350,7 @@ async function run(argv: string[]): Promise<void> {
       const input = await planInputFromFlags(values, { asOf: new Date().toISOString(), timeZone: settings.timeZone, dataDir: settings.dataDir }, (raw, months) =>
         measureDealSizesFromDataDir(raw, months, () => openStore(settings), settings),
       );
-      runPlan(input, values.json);
+      runPlan((await import('@sluice/planner')).withRuleSlaTargets(input, settings.config.sla), values.json);
       return;
     }
     case undefined:

@@ -28,3 +28,4 @@ export type * from './plan-output.js';
 export type { LagSummary, LagSource } from './lag.js';
 export { historyRequestsOf, lookbackRange, withMeasuredHistory } from './history.js';
 export type { HistoryRequest, HistoryStep, MeasuredDealSize, UnitHistory } from './history.js';
+export { withRuleSlaTargets } from './sla.js';

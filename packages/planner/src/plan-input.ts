@@ -138,6 +138,8 @@ export const planInputSchema = z
         salesStage: stageId,
         /** new leads at `salesStage` one rep can take on per month */
         repMonthlyCap: z.number().positive('a rep capacity must be positive'),
+        /** what marketing commits per month and unit (the rules' sla.mqlsPerMonth, which the SLA report checks) */
+        mqlsPerMonth: z.record(z.string(), z.number().nonnegative()).optional(),
       })
       .optional(),
   })

@@ -169,4 +169,6 @@ export interface SlaDraft {
   peakRepsNeeded: number;
   /** volumes the targets needed before asOf: too late to commit to */
   dueBeforeAsOf: { marketing: number; sales: number };
+  /** the unit's monthly commitment (sla.mqlsPerMonth) and the months that need more than it; null without one */
+  marketingCommitment: { perMonth: number; monthsShort: string[] } | null;
 }

@@ -5,6 +5,7 @@ import type { PlanInputRaw } from './plan-input.js';
 import { parsePlanInput } from './plan-input.js';
 import type { BusinessUnitPlan, InfeasibleTarget, PlannedTarget, ReversePlan, TargetPlan } from './plan-output.js';
 import { buildPlan, planReverseFunnel } from './plan.js';
+import { withRuleSlaTargets } from './sla.js';
 import type { UnitRaw } from './test-fixtures.js';
 import { classicInput, classicUnit, withTransition } from './test-fixtures.js';
 
@@ -171,7 +172,16 @@ describe('given an SLA with 40 new SQLs per rep and month', () => {
       ],
       peakRepsNeeded: 4,
       dueBeforeAsOf: { marketing: 0, sales: 0 },
+      marketingCommitment: null,
     });
+  });
+
+  it('given the rules SLA targets, then the marketing stage and the monthly commitment come from them and the draft names the months that need more', () => {
+    const { marketingStage: _fromRules, ...sla } = input('2026-11-20T09:00:00+01:00').sla!;
+    const body = withRuleSlaTargets({ ...input('2026-11-20T09:00:00+01:00'), sla }, { startStage: 'mql', mqlsPerMonth: { emea: 300 } }) as PlanInputRaw;
+    expect(body.sla).toEqual({ marketingStage: 'mql', salesStage: 'sql', repMonthlyCap: 40, mqlsPerMonth: { emea: 300 } });
+    // December needs 310 MQLs, January 280: the 300 committed fall short in December
+    expect(unitOf(body).sla?.marketingCommitment).toEqual({ perMonth: 300, monthsShort: ['2026-12'] });
   });
 
   it('when planning on 11 December, then the first ten days of December are past and left out of the commitment', () => {

@@ -81,7 +81,7 @@ function planUnit(unit: BusinessUnitInput, context: PlanContext): BusinessUnitPl
     dealSize: unitContext.dealSize.estimate,
     rates,
     targets,
-    sla: input.sla === undefined || planned.length === 0 ? null : draftSla(input.sla, planned, monthOfDay(context.asOfDay)),
+    sla: input.sla === undefined || planned.length === 0 ? null : draftSla(input.sla, unit.id, planned, monthOfDay(context.asOfDay)),
     warnings,
   };
 }

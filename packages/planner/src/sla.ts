@@ -12,6 +12,7 @@ import type { PlannedTarget, SlaDraft } from './plan-output.js';
  */
 export function draftSla(
   sla: NonNullable<PlanInput['sla']>,
+  unitId: string,
   targets: readonly PlannedTarget[],
   asOfMonth: string,
 ): SlaDraft {
@@ -35,6 +36,7 @@ export function draftSla(
   const rows = [...months.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([month, row]) => ({ month, ...row, repsNeeded: wholeUnitsAtLeast(row.sales / sla.repMonthlyCap) }));
+  const committed = sla.mqlsPerMonth?.[unitId];
   return {
     marketingStage: sla.marketingStage,
     salesStage: sla.salesStage,
@@ -42,5 +44,20 @@ export function draftSla(
     months: rows,
     peakRepsNeeded: rows.reduce((peak, row) => Math.max(peak, row.repsNeeded), 0),
     dueBeforeAsOf,
+    marketingCommitment: committed === undefined ? null : { perMonth: committed, monthsShort: rows.filter((row) => row.marketing > committed).map((row) => row.month) },
   };
+}
+
+/**
+ * A plan body's SLA section completed from the rules the caller runs under:
+ * the marketing stage is the SLA's start stage and the commitment its
+ * mqlsPerMonth, the same targets the SLA report checks. What the body says
+ * wins; a body without an `sla` section asks for no draft and is returned as
+ * it is.
+ */
+export function withRuleSlaTargets(body: unknown, rules: { startStage: string; mqlsPerMonth?: Readonly<Record<string, number>> } | undefined): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (rules === undefined || !isObject(body) || !isObject(body.sla)) return body;
+  const fromRules = { marketingStage: rules.startStage, ...(rules.mqlsPerMonth === undefined ? {} : { mqlsPerMonth: rules.mqlsPerMonth }) };
+  return { ...body, sla: { ...fromRules, ...body.sla } };
 }

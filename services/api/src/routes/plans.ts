@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AmbiguousCurrencyError, measurePlanDealSize } from '@sluice/analytics';
-import { historyRequestsOf, lookbackRange, planInputSchema, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
+import { historyRequestsOf, lookbackRange, planInputSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
 import type { HistoryRequest, MeasuredDealSize } from '@sluice/planner';
 import { measureFunnel } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
@@ -87,8 +87,10 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
       if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
-      const dealSizes = analytics ? await measuredDealSizes(request.body, analytics, currencyProblem) : new Map<string, MeasuredDealSize>();
-      const body = projections || dealSizes.size > 0 ? withMeasuredHistory(request.body, measuredHistory(projections, dealSizes)) : request.body;
+      // an SLA section takes the live rules' marketing stage and commitment, the targets the SLA report checks
+      const requested = withRuleSlaTargets(request.body, analytics?.rules?.sla);
+      const dealSizes = analytics ? await measuredDealSizes(requested, analytics, currencyProblem) : new Map<string, MeasuredDealSize>();
+      const body = projections || dealSizes.size > 0 ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes)) : requested;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) {
         throw new ProblemError(
