@@ -87,12 +87,16 @@ export function connectKafka(options: KafkaConnectOptions): KafkaClient {
       try {
         const existing = new Set(await admin.listTopics());
         const missing = topics.filter((t) => !existing.has(t.topic));
-        if (missing.length > 0) {
-          await admin.createTopics({
-            topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
-            waitForLeaders: true,
-          });
-        }
+        if (missing.length === 0) return;
+        // resolves false, not an error, when another process created them first
+        await admin.createTopics({
+          topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.partitions, replicationFactor: t.replicationFactor })),
+          // kafkajs's own wait for leaders rejects outside the returned promise
+          // (an unhandled UNKNOWN_TOPIC_OR_PARTITION while a new topic propagates
+          // kills the process), so the wait is done below
+          waitForLeaders: false,
+        });
+        await waitForLeaders(() => admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) }));
       } finally {
         await admin.disconnect();
       }
@@ -100,6 +104,21 @@ export function connectKafka(options: KafkaConnectOptions): KafkaClient {
     producer: async () => openProducer(kafka),
     consume: async (options) => startConsumer(kafka, options),
   };
+}
+
+type TopicMetadata = { topics: Array<{ partitions: Array<{ leader: number }> }> };
+
+/** Until every partition of the topics has a leader; retriable errors (the topic still propagating) mean "not yet". */
+async function waitForLeaders(fetchMetadata: () => Promise<TopicMetadata>): Promise<void> {
+  for (;;) {
+    try {
+      const { topics } = await fetchMetadata();
+      if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
