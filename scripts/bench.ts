@@ -4,6 +4,7 @@
 const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   funnel: () => import('./bench/funnel.js'),
   ingest: () => import('./bench/ingest.js'),
+  kafka: () => import('./bench/kafka.js'),
   replay: () => import('./bench/replay.js'),
 };
 

@@ -14,7 +14,7 @@ import { percentile, printFigures } from './report.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', '..', 'node_modules', '.bin', 'tsx');
 
-function demoEvents(count: number, seed: number): SluiceEvent[] {
+export function demoEvents(count: number, seed: number): SluiceEvent[] {
   const events: SluiceEvent[] = [];
   for (const e of generateDemoEvents({ seed, targetEvents: count, start: '2026-01-01', months: 6, timeZone: 'Europe/Berlin' })) {
     events.push(e);
@@ -62,7 +62,7 @@ function rawInsert(dir: string, events: readonly SluiceEvent[], batchSize: numbe
 // server does, and client and server share this machine's two cores.
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function post(port: number, body: string): Promise<number> {
+export function post(port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/v1/events', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
       res.resume();
@@ -73,7 +73,8 @@ function post(port: number, body: string): Promise<number> {
   });
 }
 
-async function httpBatches(port: number, events: readonly SluiceEvent[], batchSize: number, concurrency: number): Promise<number> {
+/** Posts the events in batches from `concurrency` clients; resolves with events/s once the last one is answered `status`. */
+export async function httpBatches(port: number, events: readonly SluiceEvent[], batchSize: number, concurrency: number, status = 200): Promise<number> {
   const bodies: string[] = [];
   for (let i = 0; i < events.length; i += batchSize) bodies.push(JSON.stringify(events.slice(i, i + batchSize)));
   let next = 0;
@@ -81,8 +82,8 @@ async function httpBatches(port: number, events: readonly SluiceEvent[], batchSi
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
-        const status = await post(port, bodies[next++]!);
-        if (status !== 200) throw new Error(`ingest answered ${status}`);
+        const answer = await post(port, bodies[next++]!);
+        if (answer !== status) throw new Error(`ingest answered ${answer}`);
       }
     }),
   );
