@@ -167,6 +167,24 @@ const MIGRATIONS: readonly Migration[] = [
       ORDER BY (config_version, lead_id)`,
     ],
   },
+  {
+    version: 3,
+    name: 'lead profiles: account and side state',
+    statements: [
+      /*
+       * Account-level counting and the disqualify / recycle rates need, per
+       * lead, its account (the last accountId its events carried, as the
+       * projector folds it) and the side state the projector holds for it
+       * ('' / 'disqualified' / 'recycled', and since when). They ride on the
+       * profile row because they are current state of the lead, written with
+       * it at the same version. Rows written before this migration read ''
+       * and 0 until the stage tables are rebuilt.
+       */
+      `ALTER TABLE lead_profile ADD COLUMN IF NOT EXISTS account_id String DEFAULT ''`,
+      `ALTER TABLE lead_profile ADD COLUMN IF NOT EXISTS side_state LowCardinality(String) DEFAULT ''`,
+      `ALTER TABLE lead_profile ADD COLUMN IF NOT EXISTS side_since DateTime64(3, 'UTC') DEFAULT 0`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

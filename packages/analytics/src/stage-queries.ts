@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
+import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_COUNTING_UNITS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
 import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } from '@sluice/domain';
 import { EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
@@ -102,6 +102,8 @@ export const StageConversionQuerySchema = z
     asOf: OffsetDateTime.optional(),
     /** Segments returned: the largest by cohort entries. */
     segmentLimit: z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxSegments).default(50),
+    /** lead (default): each lead counts; account: an account reaches a stage when any of its leads does, at the earliest time. */
+    unit: z.enum(STAGE_COUNTING_UNITS).default('lead'),
     timeoutSeconds: TimeoutSeconds,
   })
   // runs even when fields failed (when: always), so one round reports every problem; it reads only what parsed
@@ -227,6 +229,7 @@ export function stageConversionSpecOf(q: StageConversionQuery): StageConversionS
     windowMs: q.window === undefined ? undefined : windowMsOf(q.window),
     asOfMs: q.asOf === undefined ? undefined : instantMs(q.asOf),
     segmentLimit: q.segmentLimit,
+    unit: q.unit,
   };
 }
 

@@ -66,7 +66,7 @@ export function profileFilterSql(filters: ReadonlyArray<{ key: SegmentKey; value
 /** The lead_profile rows of one config as a LEFT JOIN aliased `prof`, on the left side's lead id expression. */
 export function profileJoinSql(p: Params, configVersion: string, leftLeadId: string): string {
   return `LEFT JOIN (
-      SELECT lead_id, business_unit, source, channel, campaign, role, industry, country, company_size, lead_source, owner, stage
+      SELECT lead_id, business_unit, source, channel, campaign, role, industry, country, company_size, lead_source, owner, stage, account_id, side_state, side_since
       FROM lead_profile FINAL
       WHERE config_version = ${p.bind('config_version', 'String', configVersion)}
     ) AS prof ON prof.lead_id = ${leftLeadId}`;

@@ -1,4 +1,4 @@
-import type { LeadProfileFacts, LeadProfileSource, StageTransition } from '@sluice/domain';
+import type { LeadLifecycleFacts, LeadProfileFacts, LeadProfileSource, StageTransition } from '@sluice/domain';
 import { actorIdFor } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { clickhouseDateTime } from './client.js';
@@ -183,8 +183,8 @@ export function netTransitionChanges(changes: ReadonlyArray<Pick<StageTransition
   return { upserts: net.filter((c) => !c.removed).map((c) => c.t), removals: net.filter((c) => c.removed).map((c) => c.t) };
 }
 
-/** A lead's profile row: the segments of stage-level queries. */
-export interface LeadProfileRow extends LeadProfileFacts {
+/** A lead's profile row: the segments of stage-level queries, and what account-level counting and side-state rates read. */
+export interface LeadProfileRow extends LeadProfileFacts, Partial<LeadLifecycleFacts> {
   /** The actor id: the lead id, or `anon~<anonymousId>`. */
   leadId: string;
   configVersion: string;
@@ -206,6 +206,9 @@ export function leadProfileOf(snapshot: LeadProfileSource): LeadProfileRow {
     leadSource: snapshot.profile.leadSource ?? '',
     owner: snapshot.owner ?? '',
     currentStage: snapshot.stage ?? '',
+    accountId: snapshot.accountId ?? '',
+    sideState: snapshot.sideState?.state ?? '',
+    sideSinceMs: snapshot.sideState?.since ?? 0,
   };
 }
 
@@ -236,6 +239,9 @@ export async function applyLeadProfiles(client: AnalyticsClient, rows: readonly 
         lead_source: r.leadSource,
         owner: r.owner,
         stage: r.currentStage,
+        account_id: r.accountId ?? '',
+        side_state: r.sideState ?? '',
+        side_since: clickhouseDateTime(r.sideSinceMs ?? 0),
         version,
       };
     }),

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { LeadProfileFacts, SegmentKey, StageFact, StageTransition } from '@sluice/domain';
+import type { LeadLifecycleFacts, LeadProfileFacts, SegmentKey, StageFact, StageTransition } from '@sluice/domain';
 import { SEGMENT_KEYS, segmentValue } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import type { LeadProfileRow } from './stage-tables.js';
@@ -16,7 +16,9 @@ import { applyLeadProfiles, applyStageTransitionChanges } from './stage-tables.j
  *   random, and negative (a `to` before its `from` never converts);
  * - the ingestion churns: some facts are first written with another time and
  *   corrected by a newer version, some keys are written and then removed, and
- *   profiles are rewritten; the reference sees only the final state.
+ *   profiles are rewritten; the reference sees only the final state;
+ * - leads with a profile share a few accounts (or have none) and may sit in a
+ *   side state that began around their first entry.
  * A run's leads are written under a config version of its own, so runs never
  * see each other and nothing is emptied.
  */
@@ -70,6 +72,9 @@ const leadArb = fc.record({
   profile: fc.option(profileArb, { freq: 4 }), // a quarter of the leads have no profile
   churn: fc.constantFrom('none', 'none', 'moved', 'removed'),
   churnShift: fc.integer({ min: -3 * DAY, max: 3 * DAY }),
+  accountId: fc.constantFrom('', '', 'k0', 'k1', 'k2', 'k3', 'k4', 'k5'),
+  sideState: fc.constantFrom<LeadLifecycleFacts['sideState']>('', '', 'disqualified', 'recycled'),
+  sideShift: fc.oneof(fc.constantFrom(-1, 0, 1), fc.integer({ min: -DAY, max: 4 * DAY })),
 });
 
 /** A run's leads around one anchor, and the window their gaps are measured against. */
@@ -95,6 +100,8 @@ export interface PlacedLeads {
   /** The final state the reference sees. */
   facts: StageFact[];
   profiles: Map<string, LeadProfileFacts>;
+  /** Account and side state, of the leads with a profile. */
+  lifecycles: Map<string, LeadLifecycleFacts>;
   /** An instant of the run: picks an entry time or shifts the anchor (see instantNear). */
   pick(r: { lead: number; shift: number }): number;
   /** Writes the run with its churn: older versions first, then the final state. */
@@ -110,6 +117,7 @@ export function placeLeads(run: GeneratedLeads, configVersion: string): PlacedLe
     typeof g === 'number' ? g : g === 'zero' ? 0 : g === 'window' ? windowMs : g === 'window+1' ? windowMs + 1 : g === 'window-1' ? Math.max(0, windowMs - 1) : -HOUR;
   const facts: StageFact[] = [];
   const profiles = new Map<string, LeadProfileFacts>();
+  const lifecycles = new Map<string, LeadLifecycleFacts>();
   const v1: StageTransition[] = [];
   const v2: StageTransition[] = [];
   const removals: StageTransition[] = [];
@@ -139,13 +147,18 @@ export function placeLeads(run: GeneratedLeads, configVersion: string): PlacedLe
         v2.push(transition);
       } else v1.push(transition);
     });
-    if (lead.profile !== null) profiles.set(actor, lead.profile);
+    if (lead.profile !== null) {
+      profiles.set(actor, lead.profile);
+      lifecycles.set(actor, { accountId: lead.accountId, sideState: lead.sideState, sideSinceMs: lead.sideState === '' ? 0 : anchor + lead.offset + lead.sideShift });
+    }
   });
-  const profileRows = (stale: boolean): LeadProfileRow[] => [...profiles].map(([leadId, p]) => ({ ...p, ...(stale ? { channel: 'stale', companySize: 7 } : {}), leadId, configVersion: cv }));
+  const stale = { channel: 'stale', companySize: 7, accountId: 'stale', sideState: 'disqualified', sideSinceMs: 0 } as const;
+  const profileRows = (old: boolean): LeadProfileRow[] => [...profiles].map(([leadId, p]) => ({ ...p, ...lifecycles.get(leadId), ...(old ? stale : {}), leadId, configVersion: cv }));
   return {
     configVersion: cv,
     facts,
     profiles,
+    lifecycles,
     pick: (r) => (r.lead < 0 ? anchor : firstTimes[r.lead]!) + r.shift,
     async write(client) {
       await applyStageTransitionChanges(client, { upserts: v1, removals: [], version: 1 });
@@ -162,5 +175,6 @@ export function profileView(placed: PlacedLeads, filters: ReadonlyArray<{ key: S
   return {
     facts: placed.facts.filter((f) => keep(f.leadId)),
     segmentOf: (leadId: string) => (segment === undefined ? '' : segmentValue(placed.profiles.get(leadId), segment)),
+    lifecycleOf: (leadId: string) => placed.lifecycles.get(leadId),
   };
 }

@@ -11,8 +11,8 @@ import type { LeadSnapshot, StageTransition } from './snapshot.js';
  * `build` of the read models (a rebuild starts a new one).
  */
 
-/** What a lead_profile row is made of: a lead snapshot, or a stored read model of one. */
-export type LeadProfileSource = Pick<LeadSnapshot, 'leadId' | 'anonymousId' | 'configVersion' | 'businessUnit' | 'attribution' | 'profile' | 'owner' | 'stage'>;
+/** What a lead_profile row is made of: a lead snapshot, or a stored read model of one (its side state as of the lead's last event). */
+export type LeadProfileSource = Pick<LeadSnapshot, 'leadId' | 'anonymousId' | 'configVersion' | 'businessUnit' | 'attribution' | 'profile' | 'owner' | 'stage' | 'accountId' | 'sideState'>;
 
 /** A subject as the read models hold it now: its profile facts and every transition it holds (none for a merged anonymous history). */
 export interface SubjectStageState extends LeadProfileSource {

@@ -1,3 +1,5 @@
+import type { SideStateKind } from '../lead.js';
+
 /**
  * What a lead is segmented by in stage-level analytics: its current profile,
  * one row per lead and rule configuration (analytics' lead_profile table).
@@ -47,4 +49,16 @@ export function companySizeBand(size: number): string {
 export function segmentValue(profile: LeadProfileFacts | undefined, key: SegmentKey): string {
   if (profile === undefined) return '';
   return key === 'companySize' ? companySizeBand(profile.companySize) : profile[key];
+}
+
+/**
+ * What a lead_profile row also holds for account-level counting and the
+ * side-state rates of stage conversion: the lead's account ('' without one)
+ * and its side state as the projector last recorded it ('' when in the
+ * funnel; sideSinceMs 0 then).
+ */
+export interface LeadLifecycleFacts {
+  accountId: string;
+  sideState: '' | SideStateKind;
+  sideSinceMs: number;
 }

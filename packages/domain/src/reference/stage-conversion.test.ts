@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import type { StageConversionSpec, StageFact } from './stage-conversion.js';
+import type { LeadLifecycleFacts } from './segments.js';
 import { cohortPeriodOf, keepLargestSegments, quantileInclusive, stageConversion, stagePairs } from './stage-conversion.js';
 import { companySizeBand, segmentValue } from './segments.js';
 
@@ -163,5 +164,91 @@ describe('stage conversion reference, by example', () => {
 
   it('refuses two facts for one lead and stage', () => {
     expect(() => stageConversion([fact('A', 'lead', 1), fact('A', 'lead', 2)], spec())).toThrow(/one per lead and stage/);
+  });
+
+  it('given leads of one account, when counted by account, then the account enters at its first lead and converts at its first lead to convert', () => {
+    const t0 = at('2026-03-02T09:00:00Z');
+    const lifecycle = new Map<string, LeadLifecycleFacts>([
+      ['A1', { accountId: 'acme', sideState: '', sideSinceMs: 0 }],
+      ['A2', { accountId: 'acme', sideState: '', sideSinceMs: 0 }],
+      ['B1', { accountId: 'beta', sideState: '', sideSinceMs: 0 }],
+    ]);
+    const facts = [
+      fact('A1', 'lead', t0 + 1 * DAY), // acme enters lead on day 1 (A1 first)
+      fact('A2', 'lead', t0 + 3 * DAY),
+      fact('A2', 'mql', t0 + 4 * DAY), // acme converts on day 4 through A2: 3 days after its entry
+      fact('B1', 'lead', t0 + 2 * DAY), // beta: one lead, no MQL
+      fact('C', 'lead', t0 + 5 * DAY), // no account: an account of its own, converts same day
+      fact('C', 'mql', t0 + 5 * DAY),
+    ];
+    const segmentOf = (leadId: string) => (leadId.startsWith('A1') ? 'first' : 'other');
+    // leads: A1, A2, B1, C entered; A2 and C converted
+    expect(stageConversion(facts, spec(), () => '', (l) => lifecycle.get(l))[0]).toMatchObject({ entered: 4, converted: 2 });
+    // accounts: acme, beta, C entered; acme (day 1 -> day 4) and C (0 ms) converted; median of [0, 3 days]
+    const rows = stageConversion(facts, spec({ unit: 'account' }), () => '', (l) => lifecycle.get(l));
+    expect(rows).toEqual([expect.objectContaining({ entered: 3, converted: 2, medianMs: 1.5 * DAY, p90Ms: expect.closeTo(2.7 * DAY, 3) })]);
+    // acme's segment is A1's, its first lead into `lead`; beta and C are 'other'
+    const bySegment = stageConversion(facts, spec({ unit: 'account' }), segmentOf, (l) => lifecycle.get(l));
+    expect(bySegment.map((r) => [r.segment, r.entered, r.converted])).toEqual([
+      ['first', 1, 1],
+      ['other', 2, 1],
+    ]);
+  });
+
+  it('given an account whose leads entered together, then its entry is skipped only when every lead skipped it', () => {
+    const t0 = at('2026-03-02T09:00:00Z');
+    const acme = (): LeadLifecycleFacts => ({ accountId: 'acme', sideState: '', sideSinceMs: 0 });
+    const together = [fact('A1', 'lead', t0, true), fact('A2', 'lead', t0, false)];
+    expect(stageConversion(together, spec({ unit: 'account' }), () => '', acme)[0]).toMatchObject({ entered: 1, skippedFrom: 0 });
+    const bothSkipped = [fact('A1', 'lead', t0, true), fact('A2', 'lead', t0, true), fact('A3', 'lead', t0 + 1, false)];
+    expect(stageConversion(bothSkipped, spec({ unit: 'account' }), () => '', acme)[0]).toMatchObject({ entered: 1, skippedFrom: 1 });
+  });
+
+  it('given disqualified and recycled leads, then each pair counts those of its cohort that never reached `to` and are in the side state (as of asOf)', () => {
+    const t0 = at('2026-03-02T09:00:00Z');
+    const side = (sideState: LeadLifecycleFacts['sideState'], sinceDays: number, accountId = ''): LeadLifecycleFacts => ({ accountId, sideState, sideSinceMs: t0 + sinceDays * DAY });
+    const lifecycle = new Map<string, LeadLifecycleFacts>([
+      ['D', side('disqualified', 2)], // disqualified as a lead: counts for lead -> mql and lead -> sql
+      ['R', side('recycled', 6)], // MQL recycled on day 6: counts for mql -> sql and lead -> sql, not lead -> mql (it got there)
+      ['W', side('disqualified', 9)], // reached sql, then disqualified: left no pair early
+      ['X1', side('disqualified', 3, 'x')], // account x: one lead disqualified, the other still in the funnel
+      ['X2', side('', 0, 'x')],
+    ]);
+    const facts = [
+      fact('D', 'lead', t0),
+      fact('R', 'lead', t0),
+      fact('R', 'mql', t0 + 1 * DAY),
+      fact('W', 'lead', t0),
+      fact('W', 'mql', t0),
+      fact('W', 'sql', t0 + 8 * DAY),
+      fact('X1', 'lead', t0),
+      fact('X2', 'lead', t0 + DAY),
+    ];
+    const pairs = [
+      { from: 'lead', to: 'mql' },
+      { from: 'mql', to: 'sql' },
+      { from: 'lead', to: 'sql' },
+    ];
+    const counts = (more: Partial<StageConversionSpec>) => stageConversion(facts, spec({ pairs, ...more }), () => '', (l) => lifecycle.get(l)).map((r) => [r.from, r.to, r.entered, r.disqualified, r.recycled]);
+    // lead -> mql: D, R, W, X1, X2 entered; D and X1 disqualified, none recycled (R reached mql)
+    // mql -> sql: R, W entered; R recycled
+    // lead -> sql: all five entered; D, X1 disqualified, R recycled (W reached sql before its episode)
+    expect(counts({})).toEqual([
+      ['lead', 'mql', 5, 2, 0],
+      ['mql', 'sql', 2, 0, 1],
+      ['lead', 'sql', 5, 2, 1],
+    ]);
+    // as of day 4 R's episode (day 6) has not begun, and W has not reached sql: its day-9 episode has not begun either
+    expect(counts({ asOfMs: t0 + 4 * DAY })).toEqual([
+      ['lead', 'mql', 5, 2, 0],
+      ['mql', 'sql', 2, 0, 0],
+      ['lead', 'sql', 5, 2, 0],
+    ]);
+    // by account, x (X1 disqualified, X2 not) is in the funnel: only D remains disqualified
+    expect(counts({ unit: 'account' })).toEqual([
+      ['lead', 'mql', 4, 1, 0],
+      ['mql', 'sql', 2, 0, 1],
+      ['lead', 'sql', 4, 1, 1],
+    ]);
   });
 });

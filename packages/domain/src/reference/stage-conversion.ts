@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import type { LeadLifecycleFacts } from './segments.js';
 
 /**
  * Reference implementation of stage conversion: plain TypeScript over the
@@ -33,6 +34,19 @@ import { DateTime } from 'luxon';
  *   periods are kept (ties by value), the rest are left out.
  * - Rows: one per (pair, period, segment) with at least one entry, sorted by
  *   pair index, period start, segment.
+ * - Side states: `disqualified` / `recycled` count the cohort's units that
+ *   never reached `to` (at any time up to asOf, window or not: they left
+ *   between the two stages) and are in that side state now, as the projector
+ *   last recorded it (the lead's current episode, as of its last event). With
+ *   asOf, an episode that began after asOf does not count. A unit is in a side
+ *   state when every one of its leads is.
+ * - Counting unit: `lead` (default) counts each lead; `account` counts buying
+ *   groups: an account reaches a stage when any of its leads does, at the
+ *   earliest such time (skipped only when every lead reaching it at that
+ *   instant skipped it). A lead without an account is an account of its own.
+ *   Only facts of the pairs' stages and of leads that pass the filters take
+ *   part. An account's segment is that of its lead that entered `from` first
+ *   (ties: the smaller lead id).
  */
 
 export interface StageFact {
@@ -75,7 +89,12 @@ export interface StageConversionSpec {
   asOfMs?: number | undefined;
   /** Segment limit (see the semantics); undefined: every segment. */
   segmentLimit?: number | undefined;
+  /** Who is counted (see the semantics); undefined: leads. */
+  unit?: StageCountingUnit | undefined;
 }
+
+export const STAGE_COUNTING_UNITS = ['lead', 'account'] as const;
+export type StageCountingUnit = (typeof STAGE_COUNTING_UNITS)[number];
 
 export interface StageConversionRow {
   /** Index into spec.pairs. */
@@ -94,6 +113,10 @@ export interface StageConversionRow {
   rate: number;
   /** Leads of the cohort whose `from` was skipped (passed through). */
   skippedFrom: number;
+  /** Never reached `to` and disqualified now (see the semantics). */
+  disqualified: number;
+  /** Never reached `to` and recycled now. */
+  recycled: number;
   /** Not converted with the window still open at asOf; null without asOf or window. */
   open: number | null;
   /** Among converted leads: median and p90 of (to time - from time) in ms; null when none converted. */
@@ -141,16 +164,54 @@ export function quantileInclusive(values: readonly number[], level: number): num
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** Conversion rows for the pairs over the facts (see the semantics above); `segmentOf` maps a lead to its segment value. */
-export function stageConversion(facts: readonly StageFact[], spec: StageConversionSpec, segmentOf: (leadId: string) => string = () => ''): StageConversionRow[] {
-  const byLead = new Map<string, Map<string, StageFact>>();
+/** A unit's (a lead's or an account's) entry into one stage. */
+interface UnitEntry {
+  enteredAtMs: number;
+  skipped: boolean;
+  /** the lead whose fact this is: the segment is read from it */
+  leadId: string;
+}
+
+/** Each unit's entry per stage (of the pairs' stages, up to asOf) and its leads, per the counting unit. */
+function unitEntries(facts: readonly StageFact[], spec: StageConversionSpec, accountOf: (leadId: string) => string): Map<string, { stages: Map<string, UnitEntry>; leads: Set<string> }> {
+  const asked = new Set(spec.pairs.flatMap((p) => [p.from, p.to]));
+  const seen = new Set<string>();
+  const units = new Map<string, { stages: Map<string, UnitEntry>; leads: Set<string> }>();
   for (const f of facts) {
     if (spec.asOfMs !== undefined && f.enteredAtMs > spec.asOfMs) continue;
-    let stages = byLead.get(f.leadId);
-    if (!stages) byLead.set(f.leadId, (stages = new Map()));
-    if (stages.has(f.stage)) throw new Error(`lead ${f.leadId} has two facts for stage ${f.stage}: one per lead and stage`);
-    stages.set(f.stage, f);
+    const key = JSON.stringify([f.leadId, f.stage]);
+    if (seen.has(key)) throw new Error(`lead ${f.leadId} has two facts for stage ${f.stage}: one per lead and stage`);
+    seen.add(key);
+    if (!asked.has(f.stage)) continue;
+    const account = spec.unit === 'account' ? accountOf(f.leadId) : '';
+    // '~' never occurs in ids, so an account never collides with a lead counted as its own account
+    const unitId = account === '' ? f.leadId : `account~${account}`;
+    let unit = units.get(unitId);
+    if (!unit) units.set(unitId, (unit = { stages: new Map(), leads: new Set() }));
+    unit.leads.add(f.leadId);
+    const known = unit.stages.get(f.stage);
+    if (known === undefined || f.enteredAtMs < known.enteredAtMs) unit.stages.set(f.stage, { enteredAtMs: f.enteredAtMs, skipped: f.skipped, leadId: f.leadId });
+    else if (f.enteredAtMs === known.enteredAtMs) unit.stages.set(f.stage, { enteredAtMs: f.enteredAtMs, skipped: known.skipped && f.skipped, leadId: f.leadId < known.leadId ? f.leadId : known.leadId });
   }
+  return units;
+}
+
+/**
+ * Conversion rows for the pairs over the facts (see the semantics above);
+ * `segmentOf` maps a lead to its segment value, `lifecycleOf` to its account
+ * and side state (undefined: no account, in the funnel).
+ */
+export function stageConversion(
+  facts: readonly StageFact[],
+  spec: StageConversionSpec,
+  segmentOf: (leadId: string) => string = () => '',
+  lifecycleOf: (leadId: string) => LeadLifecycleFacts | undefined = () => undefined,
+): StageConversionRow[] {
+  const units = unitEntries(facts, spec, (leadId) => lifecycleOf(leadId)?.accountId ?? '');
+  const inSide = (leadId: string, state: LeadLifecycleFacts['sideState']) => {
+    const l = lifecycleOf(leadId);
+    return l !== undefined && l.sideState === state && (spec.asOfMs === undefined || l.sideSinceMs <= spec.asOfMs);
+  };
   interface Cell {
     pair: number;
     period: string;
@@ -158,23 +219,30 @@ export function stageConversion(facts: readonly StageFact[], spec: StageConversi
     segment: string;
     entered: number;
     skippedFrom: number;
+    disqualified: number;
+    recycled: number;
     open: number;
     times: number[];
   }
   const cells = new Map<string, Cell>();
-  for (const [leadId, stages] of byLead) {
+  for (const { stages, leads } of units.values()) {
+    const allIn = (state: LeadLifecycleFacts['sideState']) => [...leads].every((l) => inSide(l, state));
     spec.pairs.forEach((pair, index) => {
       const from = stages.get(pair.from);
       if (!from || from.enteredAtMs < spec.fromMs || from.enteredAtMs >= spec.toMs) return;
       const { period, label } = cohortPeriodOf(from.enteredAtMs, spec.period, spec.timeZone);
-      const segment = segmentOf(leadId);
+      const segment = segmentOf(from.leadId);
       const key = JSON.stringify([index, period, segment]);
       let cell = cells.get(key);
-      if (!cell) cells.set(key, (cell = { pair: index, period, label, segment, entered: 0, skippedFrom: 0, open: 0, times: [] }));
+      if (!cell) cells.set(key, (cell = { pair: index, period, label, segment, entered: 0, skippedFrom: 0, disqualified: 0, recycled: 0, open: 0, times: [] }));
       cell.entered++;
       if (from.skipped) cell.skippedFrom++;
       const to = stages.get(pair.to);
       const delta = to === undefined ? undefined : to.enteredAtMs - from.enteredAtMs;
+      if (delta === undefined || delta < 0) {
+        if (allIn('disqualified')) cell.disqualified++;
+        if (allIn('recycled')) cell.recycled++;
+      }
       if (delta !== undefined && delta >= 0 && (spec.windowMs === undefined || delta <= spec.windowMs)) cell.times.push(delta);
       else if (spec.asOfMs !== undefined && spec.windowMs !== undefined && from.enteredAtMs + spec.windowMs > spec.asOfMs) cell.open++;
     });
@@ -191,6 +259,8 @@ export function stageConversion(facts: readonly StageFact[], spec: StageConversi
     converted: c.times.length,
     rate: c.times.length / c.entered,
     skippedFrom: c.skippedFrom,
+    disqualified: c.disqualified,
+    recycled: c.recycled,
     open: withOpen ? c.open : null,
     medianMs: quantileInclusive(c.times, 0.5),
     p90Ms: quantileInclusive(c.times, 0.9),

@@ -1,4 +1,4 @@
-import type { Profile, StageStateHead, StageStatePage, StageStateRequest, StageStateSource, SubjectStageState } from '@sluice/domain';
+import type { Profile, SideStateKind, StageStateHead, StageStatePage, StageStateRequest, StageStateSource, SubjectStageState } from '@sluice/domain';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { subjectOfStream } from '../engine/rows.js';
 
@@ -30,6 +30,11 @@ interface ChangedRow {
   profile: string;
   owner: string | null;
   stage: string | null;
+  account_id: string | null;
+  side_state: SideStateKind | null;
+  side_reason: string | null;
+  side_rule: string | null;
+  side_since: number | null;
 }
 
 interface TransitionRow {
@@ -53,7 +58,8 @@ const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined :
 export function stageStateSource(projections: ProjectionStore): SqliteStageStateSource {
   const db = projections.db;
   const changed = db.prepare<{ after: number; until: number; cursorPosition: number; cursorSubject: string; limit: number }, ChangedRow>(
-    `SELECT c.position AS changed_at, l.subject, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage
+    `SELECT c.position AS changed_at, l.subject, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage,
+            l.account_id, l.side_state, l.side_reason, l.side_rule, l.side_since
      FROM subject_changes c JOIN leads l ON l.subject = c.subject
      WHERE c.position > @after AND c.position <= @until AND (c.position, c.subject) > (@cursorPosition, @cursorSubject)
      ORDER BY c.position, c.subject
@@ -82,6 +88,8 @@ export function stageStateSource(projections: ProjectionStore): SqliteStageState
         profile: JSON.parse(r.profile) as Profile,
         owner: orUndefined(r.owner),
         stage: orUndefined(r.stage),
+        accountId: orUndefined(r.account_id),
+        sideState: r.side_state === null ? undefined : { state: r.side_state, reason: r.side_reason ?? '', rule: orUndefined(r.side_rule), since: r.side_since ?? 0 },
         transitions: transitionsOf.all(r.subject).map((t) => ({
           leadId,
           anonymousId,
