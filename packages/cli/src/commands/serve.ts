@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
@@ -26,6 +27,8 @@ import type { Settings } from '../settings.js';
  * sluice.lead-changes with a durable cursor in the data directory.
  */
 export async function serve(store: EventStore, settings: Settings): Promise<void> {
+  // the read models live here whichever store holds the log
+  mkdirSync(settings.dataDir, { recursive: true });
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
   let projector;
   try {
