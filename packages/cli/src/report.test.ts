@@ -60,7 +60,7 @@ describe('sluice import-spend', () => {
 describe('sluice report cost and sla on the demo', () => {
   beforeAll(() => {
     expect(sluice('demo', '--events', '30000', '--start', '2026-01-01', '--months', '6', '--seed', '5', '--json').code).toBe(0);
-  }, 120_000);
+  }, 180_000);
 
   it('counts leads, MQLs and SQLs per first-touch source and month as stage conversion does, with the demo spend converted at the configured rates', () => {
     const cost = json<{ query: { attribution: string }; currency: { report: string; ratesUsed: Record<string, number> }; rows: Array<{ label: string; segment: string; leads: number; mqls: number; sqls: number; spend: number }>; total: { spend: number; customers: number; revenue: number } }>(
@@ -92,7 +92,7 @@ describe('sluice report cost and sla on the demo', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/^last-touch attribution by channel; amounts in EUR \(rates: 1 USD = 0.92 EUR\)\n\nperiod\s+channel\s+spend\s+leads/);
     expect(table.stdout).toContain('2026-Q1');
-  });
+  }, 180_000);
 
   it('reports the MQLs delivered per unit and their conversion as stage conversion counts them', () => {
     const sla = json<{
@@ -115,5 +115,5 @@ describe('sluice report cost and sla on the demo', () => {
     expect(table.stdout).toContain('speed to lead (time to first touch)');
     expect(table.stdout).toContain('(the first 3 listed)');
     expect(sluice('report', 'roi').stderr).toContain('sluice report takes: cost, sla');
-  });
+  }, 180_000);
 });
