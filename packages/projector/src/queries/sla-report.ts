@@ -11,7 +11,7 @@ import type { ProjectionStore } from '../store/projection-store.js';
  *
  * - The leads: those whose SLA clock started (they entered `sla.startStage`,
  *   skipped or not) in [from, to); anonymous histories merged into a lead
- *   are the lead's.
+ *   are the lead's, and an anonymous visitor is nobody sales could contact.
  * - Marketing: per business unit, leads delivered against `mqlsPerMonth` x
  *   the months of the range (a partial month counts by its share of time,
  *   in the business zone).
@@ -210,7 +210,7 @@ export function slaReport(projections: ProjectionStore, rules: RuleConfig, optio
          l.sla_attempts, l.sla_attempts_required, l.sla_attempts_window_ends_at,
          EXISTS (SELECT 1 FROM stage_transitions t WHERE t.subject = l.subject AND t.to_stage = @next) AS converted
        FROM leads l
-       WHERE l.merged_into IS NULL AND l.sla_started_at >= @from AND l.sla_started_at < @to
+       WHERE l.kind = 'lead' AND l.sla_started_at >= @from AND l.sla_started_at < @to
        ORDER BY l.sla_started_at, l.subject`,
     )
     .all({ from: options.fromMs, to: options.toMs, next: nextStage }) as Row[];
