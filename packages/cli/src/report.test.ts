@@ -55,6 +55,21 @@ describe('sluice import-spend', () => {
     expect(json(sluice('import-spend', file, '--json'))).toMatchObject({ rows: 2, accepted: 2, duplicates: 0, issues: [] });
     expect(json(sluice('import-spend', file, '--json'))).toMatchObject({ rows: 2, accepted: 0, duplicates: 2 });
   });
+
+  it('takes NDJSON spend events, refusing other types and two rows that would share an id', () => {
+    const file = join(dir, 'costs.ndjson');
+    const spend = { type: 'spend', occurredAt: '2026-04-01T00:00:00Z', source: 'bing', properties: { amount: 10, currency: 'USD', periodStart: '2026-03-01T00:00:00Z', periodEnd: '2026-04-01T00:00:00Z' } };
+    const lines = [{ ...spend, id: 'sp-1' }, { ...spend, id: 'sp-1' }, { id: 'v-1', type: 'visit', occurredAt: '2026-03-02T00:00:00Z', anonymousId: 'a' }];
+    writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n'));
+    const run = sluice('import-spend', file, '--json');
+    expect(run.code).toBe(1);
+    const r = JSON.parse(run.stdout) as { accepted: number; issues: Array<{ line: number; field: string }> };
+    expect(r.accepted).toBe(0);
+    expect(r.issues.map((i) => [i.line, i.field])).toEqual([
+      [2, 'id'],
+      [3, 'type'],
+    ]);
+  });
 });
 
 describe('sluice report cost and sla on the demo', () => {
