@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +80,21 @@ async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, key 
   return JSON.parse(text) as T;
 }
 
+/**
+ * The demo is written before the server listens, but the projector and the
+ * ClickHouse sinks follow it afterwards: the page and this test must read the
+ * same settled data. The projector's lag is in /metrics; the sinks have no
+ * gauge, so a whole-history conversion is asked until two answers agree.
+ */
+async function caughtUp(): Promise<void> {
+  const metrics = async () => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ_KEY}` } })).text();
+  while (!/^sluice_projection_lag_events 0$/m.test(await metrics())) await sleep(500);
+  const day = 86_400_000;
+  const dateRange = { from: new Date(Date.now() - 400 * day).toISOString(), to: new Date(Date.now() + 31 * day).toISOString() };
+  const answer = async () => JSON.stringify(await api('POST', '/v1/conversion', { dateRange, period: 'month', pairs: 'step_to_step' }));
+  for (let previous = '', now = await answer(); now !== previous; previous = now, now = await answer()) await sleep(1000);
+}
+
 const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-state="ready"]`, { timeout: 60_000 });
 
 async function snap(name: string): Promise<void> {
@@ -129,10 +145,11 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     dir = mkdtempSync(join(tmpdir(), 'sluice-dashboard-'));
     mkdirSync(screenshots, { recursive: true });
     base = await startServe(await freePort());
+    await caughtUp();
     context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1366, height: 860 } });
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => console.error('page error:', err.message));
-  }, 300_000);
+  }, 900_000);
 
   afterAll(async () => {
     await context?.close();

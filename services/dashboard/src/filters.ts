@@ -48,7 +48,7 @@ const rangeOf = (from: HTMLInputElement, to: HTMLInputElement): MonthRange | und
 
 /**
  * The filter bar: a month range, business unit and channel menus (filled
- * from the data once it answers; left out for queries that take no segment
+ * from the data once the view's own numbers are in; left out for queries that take no segment
  * filters), optionally a comparison range and a breakdown. Every change updates the shared state and calls `onChange`.
  */
 export function filterBar(ctx: ViewContext, options: { compare?: boolean; segment?: boolean; rangeOnly?: boolean }, onChange: () => void): HTMLFormElement {
@@ -56,7 +56,8 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
   const [from, to] = monthInputs('range', s.range);
   const menus = (options.rangeOnly ? [] : FILTER_MENUS).map(([key, label, all]) => {
     const menu = select(key, [['', all], ...(s.filters[key] ? [[s.filters[key], s.filters[key]] as const] : [])], s.filters[key] ?? '');
-    segmentValues(ctx.rules, key, s.range, ctx.signal)
+    ctx.shown
+      .then(() => segmentValues(ctx.rules, key, s.range, ctx.signal))
       .then((values) => menu.replaceChildren(...[['', all] as const, ...values.map((v) => [v, v] as const)].map(([v, text]) => h('option', { value: v, selected: v === (s.filters[key] ?? '') }, text))))
       .catch(() => undefined); // the menu keeps "all"; the view's own query shows any error
     return { key, label, menu };

@@ -53,10 +53,12 @@ async function render(): Promise<void> {
   root.dataset.view = path;
   root.dataset.state = 'loading';
   renderSession();
+  let shown = () => {};
   try {
     rules ??= await loadLiveRules(signal);
     show(root);
     await entry.view(root, {
+      shown: new Promise<void>((resolve) => (shown = resolve)),
       rules,
       signal,
       params,
@@ -66,6 +68,7 @@ async function render(): Promise<void> {
       ready: () => {
         if (signal.aborted) return;
         root.dataset.state = 'ready';
+        shown();
         if (!firstViewTimed) {
           firstViewTimed = true;
           // navigation start to the first view's numbers on screen: what "usable" means (read by the browser tests)

@@ -11,6 +11,8 @@ export interface ViewContext {
   ready(): void;
   /** the view is asking again (a filter changed): data-state goes back to loading until ready() */
   busy(): void;
+  /** resolves at the first ready(): secondary asks (filter menus) wait for it so the first numbers come first */
+  shown: Promise<void>;
 }
 
 export type View = (root: HTMLElement, ctx: ViewContext) => Promise<void>;

@@ -28,7 +28,8 @@ export const plannerView: View = async (root, ctx) => {
   const dealSize = h('input', { type: 'number', name: 'dealSize', min: 0, step: 'any', required: true, value: form.dealSize });
   const period = h('input', { type: 'text', name: 'period', required: true, pattern: '\\d{4}-(Q[1-4]|\\d{2})', value: form.period, title: 'a month like 2027-03 or a quarter like 2027-Q1' });
   const unit = select('unit', [['all', 'All units']], form.unit);
-  segmentValues(ctx.rules, 'businessUnit', filterState(ctx.rules).range, ctx.signal)
+  ctx.shown
+    .then(() => segmentValues(ctx.rules, 'businessUnit', filterState(ctx.rules).range, ctx.signal))
     .then((units) => unit.append(...units.map((u) => h('option', { value: u, selected: u === form.unit }, u))))
     .catch(() => undefined); // "all" still plans; the plan itself reports errors
   const planForm = h('form', { class: 'filters' }, field('Revenue target', revenue), field('Deal size', dealSize), field('Period', period), field('Business unit', unit), h('button', { type: 'submit' }, 'Plan'));
