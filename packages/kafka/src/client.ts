@@ -121,18 +121,63 @@ async function waitForLeaders(fetchMetadata: () => Promise<TopicMetadata>): Prom
   }
 }
 
+interface PendingSend {
+  topic: string;
+  messages: readonly OutgoingMessage[];
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
   // Idempotent: a retried send after a lost acknowledgement is not written
   // twice. kafkajs keeps ordering under idempotence only with one request in
   // flight per broker.
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
+  // With one request in flight, concurrent sends (one per HTTP request) would
+  // each wait a round trip in turn. Instead, sends that arrive while one is in
+  // flight go out together in the next request (Kafka's linger, driven by
+  // load), each caller still answered only once its own messages are
+  // acknowledged, in the order the calls were made.
+  let queued: PendingSend[] = [];
+  let flushing: Promise<void> | undefined;
+  const flush = async () => {
+    while (queued.length > 0) {
+      const group = queued;
+      queued = [];
+      const byTopic = new Map<string, OutgoingMessage[]>();
+      for (const send of group) {
+        const list = byTopic.get(send.topic) ?? [];
+        list.push(...send.messages);
+        byTopic.set(send.topic, list);
+      }
+      try {
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({
+            topic,
+            messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })),
+          })),
+        });
+        for (const send of group) send.resolve();
+      } catch (err) {
+        for (const send of group) send.reject(err);
+      }
+    }
+    flushing = undefined;
+  };
   return {
-    send: async (topic, messages) => {
-      if (messages.length === 0) return;
-      await producer.send({ topic, acks: -1, messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })) });
+    send: (topic, messages) => {
+      if (messages.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve, reject) => {
+        queued.push({ topic, messages, resolve, reject });
+        flushing ??= flush();
+      });
     },
-    disconnect: () => producer.disconnect(),
+    disconnect: async () => {
+      await flushing;
+      await producer.disconnect();
+    },
   };
 }
 
