@@ -31,6 +31,8 @@ export async function runBridgeProcess(config: SluiceConfig): Promise<void> {
       maxBatchEvents: kafkaConfig.bridge.maxBatchEvents,
       maxInFlightEvents: kafkaConfig.bridge.maxInFlightEvents,
       sessionTimeoutMs: kafkaConfig.bridge.sessionTimeoutMs,
+      // every partition this bridge owns appends at once; the store's group commit merges them and the in-flight bound caps memory
+      concurrentPartitions: kafkaConfig.partitions,
       onCrash: (err) => {
         console.error('kafka-bridge: the consumer stopped:', err);
         process.exit(1);
