@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,11 +22,13 @@ import { printFigures } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
 
 /** Starts a TypeScript entry point; resolves with its first stdout line matching `ready`. */
 function startProcess(script: string, args: readonly string[], env: NodeJS.ProcessEnv, ready: RegExp): Promise<{ child: ChildProcess; line: string }> {
-  const child = spawn(tsx, [script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  // node itself (not the tsx wrapper), so the pid is the one doing the work
+  // --profile DIR: V8 CPU profiles of the API and bridge processes, written there when they exit
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${profileDir}`];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -38,7 +40,20 @@ function startProcess(script: string, args: readonly string[], env: NodeJS.Proce
   });
 }
 
+let profileDir: string | undefined;
+
 const stop = (child: ChildProcess) => new Promise<void>((resolve) => (child.once('exit', () => resolve()), child.kill('SIGTERM')));
+
+/** CPU seconds (user + system) a process has used so far; undefined where /proc is not there to ask. */
+function cpuSeconds(pid: number | undefined): number | undefined {
+  try {
+    // fields 14 and 15 (utime, stime) after the parenthesised command name, in clock ticks (100 per second on Linux)
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
 
 async function metricValue(metricsUrl: string, name: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
@@ -102,12 +117,13 @@ async function rawProduceConsume(kafka: KafkaClient, topic: string, events: read
 export async function run(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { events: { type: 'string', default: '200000' }, batch: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '4' }, partitions: { type: 'string', default: '12' } },
+    options: { profile: { type: 'string' }, events: { type: 'string', default: '200000' }, batch: { type: 'string', default: '1000' }, concurrency: { type: 'string', default: '4' }, partitions: { type: 'string', default: '12' } },
   });
   const count = Number(values.events);
   const batchSize = Number(values.batch);
   const concurrency = Number(values.concurrency);
   const partitions = Number(values.partitions);
+  profileDir = values.profile;
 
   const kafkaService = await resolveKafka({ exclusive: !process.env.KAFKA_BROKERS });
   if ('skip' in kafkaService) throw new Error(`no Kafka for the bench: ${kafkaService.skip}`);
@@ -136,17 +152,32 @@ export async function run(args: string[]): Promise<void> {
     const metricsUrl = /(http:\/\/\S+\/metrics)/.exec(bridge.line)![1]!;
     const appended = () => metricValue(metricsUrl, 'sluice_bridge_appended_events_total');
 
+    const cpuBefore = { api: cpuSeconds(api.child.pid), bridge: cpuSeconds(bridge.child.pid), bench: process.cpuUsage() };
     const started = performance.now();
     const http = httpBatches(Number(api.line), events, batchSize, concurrency, 202);
     const acknowledgedPerSecond = await withProgress('HTTP -> Kafka -> bridge -> PostgreSQL, appended', appended, count, http);
     await withProgress('HTTP -> Kafka -> bridge -> PostgreSQL, appended', appended, count, (async () => {
       while ((await appended()) < count) await new Promise((resolve) => setTimeout(resolve, 100));
     })());
-    const endToEnd = count / ((performance.now() - started) / 1000);
+    const wall = (performance.now() - started) / 1000;
+    const endToEnd = count / wall;
+    const used = (pid: number | undefined, before: number | undefined) => {
+      const after = cpuSeconds(pid);
+      return after === undefined || before === undefined ? undefined : after - before;
+    };
+    const apiCpu = used(api.child.pid, cpuBefore.api);
+    const bridgeCpu = used(bridge.child.pid, cpuBefore.bridge);
+    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    // where the time goes: each process's CPU per 1,000 events (the broker and PostgreSQL share the same two cores)
+    const perThousand = (seconds: number | undefined) => (seconds === undefined ? [] : [seconds / (count / 1000)]);
 
     printFigures(`kafka: ${count.toLocaleString('en-US')} events, batches of ${batchSize}, ${concurrency} concurrent requests, ${partitions} partitions, one bridge, PostgreSQL store`, [
       { name: 'end to end: HTTP -> Kafka -> bridge -> PostgreSQL (events/s)', value: endToEnd, baseline: raw, baselineName: 'raw kafkajs produce+consume' },
       { name: 'HTTP acknowledged by Kafka (events/s)', value: acknowledgedPerSecond, baseline: raw, baselineName: 'raw kafkajs produce+consume' },
+      ...perThousand(apiCpu).map((value) => ({ name: 'API process CPU s per 1,000 events', value })),
+      ...perThousand(bridgeCpu).map((value) => ({ name: 'bridge process CPU s per 1,000 events', value })),
+      ...perThousand((benchCpu.user + benchCpu.system) / 1e6).map((value) => ({ name: 'load generator CPU s per 1,000 events', value })),
+      { name: 'wall s', value: wall },
     ]);
   } finally {
     for (const child of processes) await stop(child);
