@@ -11,6 +11,7 @@ import { applyStageTransitionChanges } from './stage-tables.js';
 import { testBackends } from './test-backends.js';
 import type { LogLine } from './test-log.js';
 import { recordedLog } from './test-log.js';
+import { ACTIVITY_TYPES, touchArb, touchLines } from './test-activity.js';
 
 /*
  * ClickHouse activity close-rate counts against the reference
@@ -30,21 +31,13 @@ const RUNS = 120;
 const ACTORS_PER_RUN = 40;
 const REGION_MS = 86_400_000;
 const BASE_MS = Date.UTC(2026, 5, 1);
-const TYPES = ['visit', 'page_view', 'email_open', 'payment'] as const;
-
-const touch = fc.record({
-  tick: fc.integer({ min: 0, max: 9 }),
-  type: fc.constantFrom(...TYPES),
-  pageType: fc.constantFrom(undefined, 'pricing', 'blog'),
-  anonymously: fc.constantFrom(false, false, true),
-});
 
 const actorArb = fc.record({
   // an unlinked anonymous visitor: its facts and touchpoints are under anon~<id>
   anonymous: fc.constantFrom(false, false, false, false, true),
   populationTick: fc.option(fc.integer({ min: 0, max: 9 }), { freq: 6 }),
   customerTick: fc.option(fc.integer({ min: 0, max: 9 })),
-  touches: fc.array(touch, { maxLength: 6 }),
+  touches: fc.array(touchArb, { maxLength: 6 }),
 });
 
 const runArb = fc.record({
@@ -53,7 +46,7 @@ const runArb = fc.record({
   toTick: fc.integer({ min: 1, max: 10 }),
   asOfTick: fc.option(fc.integer({ min: 0, max: 9 }), { freq: 2 }),
   property: fc.constantFrom(undefined, 'properties.pageType'),
-  types: fc.option(fc.subarray([...TYPES], { minLength: 1 }), { freq: 2 }),
+  types: fc.option(fc.subarray([...ACTIVITY_TYPES], { minLength: 1 }), { freq: 2 }),
   activityLimit: fc.constantFrom(2, 5, 200),
 });
 type Run = ReturnType<typeof runArb.generate>['value'];
@@ -79,13 +72,7 @@ function place(run: Run) {
     };
     if (a.populationTick !== null) stage('lead', a.populationTick);
     if (a.customerTick !== null) stage('customer', a.customerTick);
-    // a linked visitor's link comes with the lead's first identified event
-    let linked = false;
-    for (const t of a.touches) {
-      const who = a.anonymous ? { anon } : t.anonymously && !linked ? { anon } : { lead, anon };
-      if ('lead' in who) linked = true;
-      lines.push({ type: t.type, at: at(t.tick), ...who, properties: t.pageType === undefined ? {} : { pageType: t.pageType } });
-    }
+    lines.push(...touchLines(a.touches, { anonymous: a.anonymous, lead, anon }, at));
   });
   const log = recordedLog(lines, nextPosition, `r${region}-`);
   nextPosition += log.length;

@@ -71,7 +71,8 @@ export function closeRateCountsSql(q: ActivityCloseRatesQuery, p: Params): strin
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
 }
 
-const isTrue = (v: SqlRow['total_row']) => v === true || v === 1 || v === '1' || v === 'true';
+/** A Bool column as either backend returns it. */
+export const isTrue = (v: boolean | number | string) => v === true || v === 1 || v === '1' || v === 'true';
 
 /** Counts from ClickHouse, in the reference's shape (activities by leads desc, type, value). */
 export async function activityCloseRateCounts(client: AnalyticsClient, q: ActivityCloseRatesQuery): Promise<CloseRateCounts & { truncated: boolean }> {

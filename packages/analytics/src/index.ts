@@ -36,6 +36,15 @@ export { runStageConversion } from './stage-conversion.js';
 export type { StageConversionResult } from './stage-conversion.js';
 export { activityCloseRateCounts, runActivityCloseRates } from './close-rates.js';
 export type { ActivityCloseRatesResult } from './close-rates.js';
+export {
+  ConversionDriversQuerySchema,
+  DEFAULT_DRIVER_PROFILE_KEYS,
+  conversionDriverCounts,
+  driverSpecOf,
+  parseConversionDriversQuery,
+  runConversionDrivers,
+} from './conversion-drivers.js';
+export type { ConversionDriversQuery, ConversionDriversQueryInput, ConversionDriversResult } from './conversion-drivers.js';
 export { withRuleDefaults } from './rule-defaults.js';
 export type { StageQueryKind } from './rule-defaults.js';
 export {

@@ -7,7 +7,7 @@ import type { RuleConfig } from '@sluice/schemas';
  * What the body says wins; a body that is not an object is returned untouched
  * so the query's own parser names what is wrong with it.
  */
-export type StageQueryKind = 'conversion' | 'closeRates' | 'timeToConvert' | 'retention' | 'cost';
+export type StageQueryKind = 'conversion' | 'closeRates' | 'drivers' | 'timeToConvert' | 'retention' | 'cost';
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -20,6 +20,11 @@ function defaultsOf(kind: StageQueryKind, rules: RuleConfig): Record<string, unk
       // the second stage is the first at which a person is known (lead in the classic model): the population close rates are about
       const population = stages[1];
       return { configVersion: rules.version, customerStage: rules.stageModel.customerStage, ...(population === undefined ? {} : { populationStage: population }) };
+    }
+    case 'drivers': {
+      // as close rates: from the first stage a person is known at, to winning
+      const from = stages[1];
+      return { configVersion: rules.version, to: rules.stageModel.customerStage, ...(from === undefined ? {} : { from }) };
     }
     case 'timeToConvert':
       return { configVersion: rules.version };

@@ -149,6 +149,25 @@ export type StageConversionQuery = z.output<typeof StageConversionQuerySchema>;
 /** What a lead does, as opposed to what is known about it (identify) or what sales decided (sales_accepted, disqualified, ...). */
 const ACTIVITY_TYPES = EVENT_TYPES.filter((t) => !LEAD_ONLY_TYPES.has(t));
 
+/** Split each touchpoint type by this property's value: properties.<path>, e.g. properties.pageType. */
+export const ActivityProperty = z
+  .string()
+  .max(200)
+  .refine((k) => k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length, { message: 'must be properties.<path>, e.g. properties.pageType' });
+
+/** Only these touchpoint types; by default every touchpoint, not profile facts (identify) or sales decisions, which are outcomes rather than activities. */
+export const ActivityTypes = z
+  .array(
+    z.string().refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
+      error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
+    }),
+  )
+  .min(1)
+  .max(EVENT_TYPES.length)
+  .default(() => [...ACTIVITY_TYPES]);
+
+export const Confidence = z.union([z.literal(0.9), z.literal(0.95), z.literal(0.99)], { error: 'must be 0.9, 0.95 or 0.99' }).default(0.95);
+
 export const ActivityCloseRatesQuerySchema = z
   .strictObject({
     configVersion: ConfigVersion,
@@ -158,25 +177,11 @@ export const ActivityCloseRatesQuerySchema = z
     customerStage: StageIdSchema,
     dateRange: DateRange,
     asOf: OffsetDateTime.optional(),
-    /** Split each touchpoint type by this property's value: properties.<path>, e.g. properties.pageType. */
-    property: z
-      .string()
-      .max(200)
-      .refine((k) => k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length, { message: 'must be properties.<path>, e.g. properties.pageType' })
-      .optional(),
-    /** Only these touchpoint types; by default every touchpoint, not profile facts (identify) or sales decisions, which are outcomes rather than activities. */
-    types: z
-      .array(
-        z.string().refine((t) => (EVENT_TYPES as readonly string[]).includes(t), {
-          error: (issue) => `unknown event type "${String(issue.input).slice(0, 60)}"; known types: ${EVENT_TYPES.join(', ')}`,
-        }),
-      )
-      .min(1)
-      .max(EVENT_TYPES.length)
-      .default(() => [...ACTIVITY_TYPES]),
+    property: ActivityProperty.optional(),
+    types: ActivityTypes,
     /** Activities returned (most leads first), then ranked. */
     activityLimit: z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxActivities).default(200),
-    confidence: z.union([z.literal(0.9), z.literal(0.95), z.literal(0.99)], { error: 'must be 0.9, 0.95 or 0.99' }).default(0.95),
+    confidence: Confidence,
     /** Suggestions need at least this many leads behind an activity. */
     minLeads: z.number().int().min(1).max(1_000_000).default(30),
     /** MQL-rule candidates close at least this many times the average. */

@@ -132,7 +132,7 @@ describe('sluice query funnel', () => {
   });
 });
 
-describe('sluice query conversion, close-rates, time-to-convert and cohorts', () => {
+describe('sluice query conversion, close-rates, drivers, time-to-convert and cohorts', () => {
   it('answers from ClickHouse exactly what the projector counted, after catching both up with the log', () => {
     expect(sluice('demo', '--events', '20000', '--start', '2026-01-01', '--months', '6', '--json').code).toBe(0);
     const r = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'month', '--json');
@@ -148,7 +148,7 @@ describe('sluice query conversion, close-rates, time-to-convert and cohorts', ()
 
     const table = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'quarter', '--pairs', 'lead:customer');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^lead -> customer\ncohort\s+entered\s+converted\s+rate\s+median\s+p90\n/);
+    expect(table.stdout).toMatch(/^lead -> customer\ncohort\s+entered\s+converted\s+rate\s+disqualified\s+recycled\s+median\s+p90\n/);
     expect(table.stdout).toContain('2026-Q1');
 
     const rates = sluice('query', 'close-rates', '--from', '2026-01-01', '--to', '2026-07-01', '--json');
@@ -173,6 +173,21 @@ describe('sluice query conversion, close-rates, time-to-convert and cohorts', ()
     expect(steps.stdout).toMatch(/^visit -> form_submit: [\d,]+ of [\d,]+ converted/);
     expect(steps.stdout).toContain('0-1h');
 
+    // drivers between the same stages: the population and its conversions are the conversion query's, summed over its cohorts
+    const drivers = sluice('query', 'drivers', '--stages', 'sql,customer', '--from', '2026-01-01', '--to', '2026-07-01', '--json');
+    expect(drivers.code).toBe(0);
+    const driverReport = JSON.parse(drivers.stdout) as { leads: number; converted: number; drivers: Array<{ leads: number; converted: number; pValue: number; qValue: number }> };
+    expect([driverReport.leads, driverReport.converted]).toEqual([distribution!.entered, distribution!.converted]);
+    expect(driverReport.drivers.length).toBeGreaterThan(0);
+    for (const d of driverReport.drivers) expect(d.qValue).toBeGreaterThanOrEqual(d.pValue);
+    expect(sluice('query', 'drivers', '--stages', 'sql,customer', '--from', '2026-01-01', '--to', '2026-07-01').stdout).toMatch(/^[\d,]+ leads entered, [\d,]+ converted/);
+
+    // by account: an account counts once however many of its leads enter (this small demo's leads rarely share one)
+    const byAccount = JSON.parse(sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'all', '--unit', 'account', '--json').stdout) as typeof result;
+    const leadsIn = (rows: typeof result.rows, from: string) => rows.filter((x) => x.from === from).reduce((n, x) => n + x.entered, 0);
+    expect(leadsIn(byAccount.rows, 'lead')).toBeGreaterThan(0);
+    expect(leadsIn(byAccount.rows, 'lead')).toBeLessThanOrEqual(leadsIn(result.rows, 'lead'));
+
     const cohorts = sluice('query', 'cohorts', '--from', '2026-01-01', '--to', '2026-07-01', '--offsets', '3', '--json');
     expect(cohorts.code).toBe(0);
     const rows = JSON.parse(cohorts.stdout).cohorts as Array<{ customers: number; retained: number[]; rates: number[] }>;
@@ -186,7 +201,7 @@ describe('sluice query conversion, close-rates, time-to-convert and cohorts', ()
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('segment: must be one of');
     expect(bad.stderr).toContain('pairs.0.to: must come after "mql"');
-    expect(sluice('query', 'retention').stderr).toContain('sluice query takes: funnel, conversion, close-rates, time-to-convert, cohorts');
+    expect(sluice('query', 'retention').stderr).toContain('sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts');
     expect(sluice('query', 'time-to-convert', '--from', '2026-01-01', '--to', '2026-05-01').stderr).toContain('needs either --stages from,to or --steps');
   });
 });

@@ -52,11 +52,16 @@ usage:
                                                   count an event funnel (leads per step, conversion, drop-off)
   sluice query conversion --from 2026-01-01 --to 2026-07-01 [--period day|week|month|quarter|year|all]
                 [--pairs step_to_step|from_first|lead:mql,mql:sql] [--segment channel] [--filter businessUnit=emea,...]
-                [--window 30d] [--as-of DATE] [--url URL] [--json]   or: --file query.json
-                                                  stage conversion per cohort (and segment): entered, converted, rate, median and p90 time
+                [--window 30d] [--unit lead|account] [--as-of DATE] [--url URL] [--json]   or: --file query.json
+                                                  stage conversion per cohort (and segment): entered, converted, rate, disqualified,
+                                                  recycled, median and p90 time; by lead or by account
   sluice query close-rates --from 2026-01-01 --to 2027-01-01 [--population lead] [--customer customer]
                 [--property properties.pageType] [--types a,b] [--as-of DATE] [--url URL] [--json]   or: --file query.json
                                                   close rate of each activity against the average, with MQL-rule and weight suggestions
+  sluice query drivers --from DATE --to DATE [--stages lead,customer] [--window 90d] [--property properties.pageType]
+                [--types a,b] [--profile industry,companySize] [--as-of DATE] [--url URL] [--json]   or: --file query.json
+                                                  which touchpoints and profile facts raise or lower the odds of converting:
+                                                  odds ratios, intervals, Fisher p and Benjamini-Hochberg q values
   sluice query time-to-convert (--stages mql,sql | --steps form_submit,demo_held) --from DATE --to DATE
                 [--window 90d] [--buckets 1h,1d,7d|auto] [--segment KEY] [--filter key=v,...] [--breakdown KEY] [--url URL] [--json]
                                                   how long conversions take: count, mean, median, p90 and a histogram
@@ -258,6 +263,7 @@ async function run(argv: string[]): Promise<void> {
             segment: { type: 'string' },
             filter: { type: 'string', multiple: true },
             window: { type: 'string' },
+            unit: { type: 'string' },
             'as-of': { type: 'string' },
           });
           if (values.help) return void process.stdout.write(HELP);
@@ -272,6 +278,22 @@ async function run(argv: string[]): Promise<void> {
           const settings = resolveSettings(values, process.env);
           const { queryCloseRates } = await commands.queryStages();
           await queryCloseRates(() => openStore(settings), settings, values, values.json);
+          return;
+        }
+        case 'drivers': {
+          const { values } = parse(queryArgs, {
+            ...target,
+            stages: { type: 'string' },
+            window: { type: 'string' },
+            property: { type: 'string' },
+            types: { type: 'string' },
+            profile: { type: 'string' },
+            'as-of': { type: 'string' },
+          });
+          if (values.help) return void process.stdout.write(HELP);
+          const settings = resolveSettings(values, process.env);
+          const { queryDrivers } = await commands.queryStages();
+          await queryDrivers(() => openStore(settings), settings, values, values.json);
           return;
         }
         case 'time-to-convert': {
@@ -309,7 +331,7 @@ async function run(argv: string[]): Promise<void> {
           return;
         }
         default:
-          throw usageError(`sluice query takes: funnel, conversion, close-rates, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
       }
     }
     case 'rebuild': {

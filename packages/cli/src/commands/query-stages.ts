@@ -1,16 +1,18 @@
-import { parseActivityCloseRatesQuery, parseStageConversionQuery, runActivityCloseRates, runStageConversion } from '@sluice/analytics';
-import type { ActivityCloseRatesResult, StageConversionResult } from '@sluice/analytics';
+import { parseActivityCloseRatesQuery, parseConversionDriversQuery, parseStageConversionQuery, runActivityCloseRates, runConversionDrivers, runStageConversion } from '@sluice/analytics';
+import type { ActivityCloseRatesResult, ConversionDriversResult, StageConversionResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 import { answerStageQuery } from './analytics-engine.js';
 import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
+import { endsOf } from './query-time.js';
 
 /**
- * `sluice query conversion` and `sluice query close-rates`: stage-level
+ * `sluice query conversion`, `sluice query close-rates` and `sluice query drivers`: stage-level
  * questions answered by ClickHouse over the stage tables the projector
- * writes. Bodies are the API's (POST /v1/conversion, /v1/close-rates); on the
+ * writes. Bodies are the API's (POST /v1/conversion, /v1/close-rates,
+ * /v1/conversion-drivers); on the
  * embedded engine the live rules fill what the body leaves out, as the server
  * does.
  */
@@ -21,6 +23,15 @@ export interface ConversionFlags extends QueryRangeFlags {
   segment?: string | undefined;
   filter?: string[] | undefined;
   window?: string | undefined;
+  unit?: string | undefined;
+}
+
+export interface DriverFlags extends QueryRangeFlags {
+  stages?: string | undefined;
+  window?: string | undefined;
+  property?: string | undefined;
+  types?: string | undefined;
+  profile?: string | undefined;
 }
 
 export interface CloseRateFlags extends QueryRangeFlags {
@@ -50,6 +61,25 @@ export function conversionBodyOf(flags: ConversionFlags, timeZone: string): unkn
       segment: flags.segment,
       filters: flags.filter?.map(filterOf),
       window: flags.window === undefined ? undefined : windowOf(flags.window),
+      unit: flags.unit,
+    }),
+  };
+}
+
+const listOf = (text: string | undefined) => text?.split(',').map((t) => t.trim());
+
+export function driversBodyOf(flags: DriverFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'drivers query');
+  const [from, to] = flags.stages === undefined ? [undefined, undefined] : endsOf('stages', flags.stages);
+  return {
+    ...commonBody('drivers', flags, timeZone),
+    ...defined({
+      from,
+      to,
+      window: flags.window === undefined ? undefined : windowOf(flags.window),
+      property: flags.property,
+      types: listOf(flags.types),
+      profileKeys: flags.profile === undefined ? undefined : flags.profile === '' ? [] : listOf(flags.profile),
     }),
   };
 }
@@ -62,7 +92,7 @@ export function closeRatesBodyOf(flags: CloseRateFlags, timeZone: string): unkno
       populationStage: flags.population,
       customerStage: flags.customer,
       property: flags.property,
-      types: flags.types?.split(',').map((t) => t.trim()),
+      types: listOf(flags.types),
     }),
   };
 }
@@ -71,7 +101,7 @@ export function formatConversion(result: StageConversionResult): string {
   if (result.rows.length === 0) return 'no lead entered these stages in the date range\n';
   const segmented = result.rows.some((r) => r.segment !== '');
   const withOpen = result.rows.some((r) => r.open !== null);
-  const headers = ['cohort', ...(segmented ? ['segment'] : []), 'entered', 'converted', 'rate', ...(withOpen ? ['open'] : []), 'median', 'p90'];
+  const headers = ['cohort', ...(segmented ? ['segment'] : []), 'entered', 'converted', 'rate', 'disqualified', 'recycled', ...(withOpen ? ['open'] : []), 'median', 'p90'];
   let out = '';
   result.pairs.forEach((pair, index) => {
     const rows = result.rows.filter((r) => r.pair === index);
@@ -85,6 +115,8 @@ export function formatConversion(result: StageConversionResult): string {
         r.entered,
         r.converted,
         formatPercent(r.rate),
+        r.disqualified,
+        r.recycled,
         ...(withOpen ? [r.open ?? 0] : []),
         formatSpan(r.medianMs),
         formatSpan(r.p90Ms),
@@ -93,6 +125,30 @@ export function formatConversion(result: StageConversionResult): string {
   });
   if (result.truncated) out += `\n(${formatCount(result.segments)} segments had entries; the largest are shown: raise segmentLimit for more)\n`;
   return out;
+}
+
+export function formatDrivers(result: ConversionDriversResult): string {
+  let out = `${formatCount(result.leads)} leads entered, ${formatCount(result.converted)} converted: ${formatPercent(result.conversionRate)}\n\n`;
+  if (result.drivers.length === 0) return out + 'no touchpoint or profile fact in this population\n';
+  const level = `${Math.round(result.confidence * 100)}% interval`;
+  const ratio = (x: number) => (x >= 100 ? x.toFixed(0) : x.toPrecision(3));
+  out += formatTable(
+    ['rank', 'feature', 'leads', 'rate with', 'rate without', 'odds ratio', level, 'p', 'q', 'effect'],
+    result.drivers.map((d) => [
+      d.rank,
+      d.value === '' ? d.key : `${d.key} = ${d.value}`,
+      d.leads,
+      formatPercent(d.rateWith),
+      formatPercent(d.rateWithout),
+      d.oddsRatio === null ? '-' : ratio(d.oddsRatio),
+      d.interval === null ? '-' : `${ratio(d.interval.low)} - ${ratio(d.interval.high)}`,
+      d.pValue.toPrecision(2),
+      d.qValue.toPrecision(2),
+      d.effect,
+    ]),
+  );
+  if (result.truncated) out += `\n(more features existed: the ${formatCount(result.drivers.length)} with the most leads were tested; raise featureLimit for more)\n`;
+  return out + `\n(${result.note})\n`;
 }
 
 export function formatCloseRates(result: ActivityCloseRatesResult): string {
@@ -131,6 +187,15 @@ export const queryCloseRates = (openStore: () => Promise<EventStore>, settings: 
   answerStageQuery(
     { kind: 'closeRates', path: '/v1/close-rates', what: 'close-rates query', parse: parseActivityCloseRatesQuery, run: runActivityCloseRates, format: formatCloseRates },
     closeRatesBodyOf(flags, settings.timeZone),
+    openStore,
+    settings,
+    { url: flags.url, json },
+  );
+
+export const queryDrivers = (openStore: () => Promise<EventStore>, settings: Settings, flags: DriverFlags, json: boolean) =>
+  answerStageQuery(
+    { kind: 'drivers', path: '/v1/conversion-drivers', what: 'drivers query', parse: parseConversionDriversQuery, run: runConversionDrivers, format: formatDrivers },
+    driversBodyOf(flags, settings.timeZone),
     openStore,
     settings,
     { url: flags.url, json },

@@ -44,8 +44,8 @@ function bucketsOf(text: string) {
   });
 }
 
-/** `a,b` into the two ends of a time-to-convert query. */
-function endsOf(flag: string, text: string): [string, string] {
+/** `a,b` into the two ends of a time-to-convert (or drivers) query. */
+export function endsOf(flag: string, text: string): [string, string] {
   const ends = text.split(',').map((s) => s.trim());
   if (ends.length !== 2 || !ends[0] || !ends[1]) throw usageError(`--${flag} takes two, from and to: e.g. --${flag} ${flag === 'stages' ? 'mql,sql' : 'form_submit,demo_held'}; got "${text}"`);
   return [ends[0], ends[1]];

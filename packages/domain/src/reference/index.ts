@@ -8,3 +8,4 @@ export * from './close-rates.js';
 export * from './time-to-convert.js';
 export * from './retention.js';
 export * from './cost.js';
+export * from './drivers.js';

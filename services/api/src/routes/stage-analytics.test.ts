@@ -184,6 +184,38 @@ describe('POST /v1/close-rates', () => {
   });
 });
 
+describe('POST /v1/conversion-drivers', () => {
+  it('tests each touchpoint before converting and each profile fact, from lead to customer of the live rules', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/conversion-drivers', payload: { dateRange: spring } });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    // A, B and C entered "lead" in the range; A became a customer
+    expect([body.leads, body.converted]).toEqual([3, 1]);
+    // A's form and demo came before its purchase (its payment is the conversion itself, sales_accepted a decision); B had a form, C a demo
+    const counts = (body.drivers as Array<{ kind: string; key: string; value: string; leads: number; converted: number }>).map((d) => [d.kind, d.key, d.value, d.converted, d.leads]);
+    expect(counts).toEqual(
+      expect.arrayContaining([
+        ['event', 'form_submit', '', 1, 2],
+        ['event', 'demo_held', '', 1, 2],
+        ['profile', 'businessUnit', 'enterprise', 1, 1],
+        ['profile', 'businessUnit', 'smb', 0, 2],
+      ]),
+    );
+    expect(counts).toHaveLength(4);
+    // enterprise: [[1, 0], [0, 2]]; Fisher p = P(table) = 1/3; the odds ratio with 0.5 added to each cell (1.5 x 2.5) / (0.5 x 0.5) = 15
+    const enterprise = body.drivers.find((d: { value: string }) => d.value === 'enterprise');
+    expect(enterprise).toMatchObject({ rateWith: 1, rateWithout: 0, effect: 'unclear' });
+    expect(enterprise.pValue).toBeCloseTo(1 / 3, 10);
+    expect(enterprise.oddsRatio).toBeCloseTo(15, 10);
+  });
+
+  it('names a bad field', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/conversion-drivers', payload: { dateRange: spring, from: 'sql', to: 'sql', profileKeys: ['shoeSize'] } });
+    expect(res.statusCode).toBe(400);
+    expect((res.json().errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual(['profileKeys.0', 'to']);
+  });
+});
+
 describe('POST /v1/time-to-convert', () => {
   it('gives the distribution between two stages of the live rules, with given bucket edges', async () => {
     const res = await app.inject({

@@ -3,14 +3,17 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
 import {
   ActivityCloseRatesQuerySchema,
+  ConversionDriversQuerySchema,
   RetentionCohortsQuerySchema,
   StageConversionQuerySchema,
   TimeToConvertQuerySchema,
   parseActivityCloseRatesQuery,
+  parseConversionDriversQuery,
   parseRetentionCohortsQuery,
   parseStageConversionQuery,
   parseTimeToConvertQuery,
   runActivityCloseRates,
+  runConversionDrivers,
   runRetentionCohorts,
   runStageConversion,
   runTimeToConvert,
@@ -63,7 +66,9 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, a
         'For pairs of stages (step_to_step, from_first or explicit), per cohort period of entering the first stage of the pair ' +
         '(day, ISO week, month, quarter, year or all, in the business time zone) and per segment (a lead profile key): leads entered, ' +
         'converted, rate, skipped through, still open (with asOf and a window), median and p90 time to convert. Skipped stages count as ' +
-        'passed through; the window is inclusive. A series of periods is the conversion trend. ' +
+        'passed through; the window is inclusive. A series of periods is the conversion trend. Per row also how many of the cohort never ' +
+        'reached the second stage and are disqualified or recycled now. unit "account" counts accounts (an account reaches a stage with its ' +
+        'first lead) instead of leads. ' +
         'configVersion, stages and timeZone default to the live rules of the server.',
       body: StageConversionQuerySchema,
       parse: parseStageConversionQuery,
@@ -88,6 +93,26 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, a
       body: ActivityCloseRatesQuerySchema,
       parse: parseActivityCloseRatesQuery,
       run: runActivityCloseRates,
+    },
+    analytics,
+  );
+  register(
+    app,
+    {
+      path: '/v1/conversion-drivers',
+      kind: 'drivers',
+      slug: 'invalid-conversion-drivers-query',
+      what: 'conversion-drivers query',
+      summary: 'Conversion drivers: touchpoints and profile facts that raise or lower the odds of converting',
+      description:
+        'Of the leads entering `from` in the date range, which touchpoints (a type, or a type and property value, done before converting ' +
+        'or by the window end) and profile facts (lead profile keys and values) go with reaching `to` more or less often: per feature the ' +
+        'leads with it, the conversion rate with and without, the odds ratio with a Woolf interval, a two-sided Fisher exact p-value and a ' +
+        'Benjamini-Hochberg q-value over all features tested; `effect` is raises or lowers only when q < 1 - confidence. Associations, not ' +
+        "causes. configVersion, from (the stage model's second stage) and to (its customer stage) default to the live rules of the server.",
+      body: ConversionDriversQuerySchema,
+      parse: parseConversionDriversQuery,
+      run: runConversionDrivers,
     },
     analytics,
   );
