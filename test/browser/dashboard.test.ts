@@ -51,6 +51,7 @@ function startServe(port: number): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_API_KEYS: `dash:read:${READ_KEY},tracker:ingest:${INGEST_KEY}` };
   delete env.CLICKHOUSE_URL; // the embedded default
   delete env.SLUICE_CONFIG;
+  delete env.SLUICE_TIME_ZONE; // the months this test reads off the page are UTC months
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(repoRoot, 'packages', 'cli', 'src', 'main.ts'), 'serve', '--demo', '--events', String(DEMO_EVENTS), '--data-dir', join(dir, 'data'), '--port', String(port)],

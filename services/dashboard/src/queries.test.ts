@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { conversionBody, stageCounts } from './queries.js';
+import type { ConversionResult } from './queries.js';
+
+const rules = { stages: ['visitor', 'lead', 'mql', 'customer'], timeZone: 'UTC', configVersion: 'v1' };
+const row = (pair: number, to: string, segment: string, entered: number, converted: number) =>
+  ({ pair, from: 'visitor', to, period: '', periodLabel: 'all', segment, entered, converted, rate: converted / entered, skippedFrom: 0, open: null, medianMs: null, p90Ms: null });
+
+describe('the funnel from a from_first answer', () => {
+  const result: ConversionResult = {
+    pairs: [{ from: 'visitor', to: 'lead' }, { from: 'visitor', to: 'mql' }, { from: 'visitor', to: 'customer' }],
+    rows: [row(0, 'lead', 'emea', 100, 20), row(1, 'mql', 'emea', 100, 5), row(0, 'lead', 'apac', 10, 1)],
+    truncated: false,
+  };
+
+  it('given a segment, then the first stage counts who entered and each later one who of them reached it, absent rows as 0', () => {
+    expect(stageCounts(rules.stages, result, 'emea')).toEqual([100, 20, 5, 0]);
+    expect(stageCounts(rules.stages, result, 'apac')).toEqual([10, 1, 0, 0]);
+  });
+
+  it('given no row for the segment, then there is no funnel (the view says so instead of showing zeros)', () => {
+    expect(stageCounts(rules.stages, result, '')).toBeUndefined();
+  });
+});
+
+describe('the conversion query a view sends', () => {
+  it('given filters with "all" left empty, then only the chosen ones are sent, each as a one-value filter', () => {
+    expect(conversionBody(rules, { range: { from: '2026-01', to: '2026-03' }, pairs: 'from_first', filters: { businessUnit: '', channel: 'paid_search' } })).toEqual({
+      dateRange: { from: '2026-01-01T00:00:00Z', to: '2026-04-01T00:00:00Z' },
+      period: 'all',
+      pairs: 'from_first',
+      filters: [{ key: 'channel', values: ['paid_search'] }],
+    });
+  });
+});
