@@ -88,16 +88,36 @@ export function createAnalyticsClient(options: AnalyticsClientOptions): Analytic
   });
 }
 
+/** A query ran past its max_execution_time: the caller asked for more than its timeout allows (an API answers 504, not 500). */
+export class QueryTimeoutError extends Error {
+  constructor(readonly detail: string) {
+    super(`the query took longer than its timeout (${detail}): narrow the date range or the breakdown, or raise timeoutSeconds (at most ${MAX_QUERY_TIMEOUT_SECONDS})`);
+  }
+}
+
+/** ClickHouse's TIMEOUT_EXCEEDED (code 159), from chDB and from a server alike. */
+function typedError(err: unknown): unknown {
+  const e = err as { code?: unknown; type?: unknown; message?: unknown };
+  if (e?.type === 'TIMEOUT_EXCEEDED' || e?.code === '159') return new QueryTimeoutError(String(e.message ?? ''));
+  return err;
+}
+
 function wrap(backend: AnalyticsBackend, ch: ClickHouseClient, close: () => Promise<void>): AnalyticsClient {
   return {
     backend,
     ch,
     async command(query, params) {
-      await ch.command({ query, ...(params ? { query_params: params } : {}) });
+      await ch.command({ query, ...(params ? { query_params: params } : {}) }).catch((err: unknown) => {
+        throw typedError(err);
+      });
     },
     async rows<T>(query: string, params?: QueryParams) {
-      const rs = await ch.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
-      return rs.json<T>();
+      try {
+        const rs = await ch.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+        return await rs.json<T>();
+      } catch (err) {
+        throw typedError(err);
+      }
     },
     async insert(table, rows) {
       if (!(ANALYTICS_TABLES as readonly string[]).includes(table)) throw new Error(`not an analytics table: ${table}`);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { QueryTimeoutError } from '@sluice/analytics';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export interface ProblemItem {
@@ -65,6 +66,8 @@ export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: num
           message: v.message ?? 'invalid',
         })),
       };
+    } else if (error instanceof QueryTimeoutError) {
+      problem = { type: PROBLEM_BASE + 'query-timeout', title: 'Query timed out', status: 504, detail: error.message };
     } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       problem = { type: PROBLEM_BASE + 'body-too-large', title: 'Request body too large', status: 413, detail: `the body exceeds the limit of ${bodyLimitBytes} bytes; split it into smaller batches` };
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
