@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
+import { QueryTimeoutError, createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { AnalyticsClient, StageQueryKind } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
@@ -54,6 +54,10 @@ export async function withEmbeddedAnalytics<T>(
     await migrate(client);
     await syncTouchpoints(store, client);
     return await work(client, store);
+  } catch (err) {
+    // a query past its timeout is the user's to narrow, not a crash
+    if (err instanceof QueryTimeoutError) throw new CliError(err.message);
+    throw err;
   } finally {
     await client.close();
     await store.close();
