@@ -40,13 +40,16 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     throw err;
   }
   const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+  let kafka: Awaited<ReturnType<typeof startKafkaSide>> | undefined;
   try {
+    // first: an unreachable broker fails the start before any follower runs
+    if (settings.config.server.kafka !== undefined) kafka = await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
     await migrate(client);
     const sink = await runTouchpointSink(store, client, { onError: (err) => console.error('sluice: the ClickHouse sink stopped:', err) });
     const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => console.error('sluice: the ClickHouse stage-table sink stopped:', err) });
-    const kafka = settings.config.server.kafka === undefined ? undefined : await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
+    const kafkaSide = kafka;
     const stopFollowers = async () => {
-      await kafka?.stop();
+      await kafkaSide?.stop();
       await projector.stop();
       await stageSink.stop();
       await sink.stop();
@@ -80,6 +83,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
     console.error(`Sluice is listening on ${address} (${ingestion}, analytics on ${client.backend}); API docs at ${address}/docs`);
     if (dashboard) console.error(`Dashboard: ${address}/`);
   } catch (err) {
+    await kafka?.stop();
     await projector.stop();
     projections.close();
     await client.close();
