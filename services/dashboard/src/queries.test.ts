@@ -1,17 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { conversionBody, stageCounts } from './queries.js';
+import { conversionBody, funnelPairs, stageCounts } from './queries.js';
 import type { StageConversionRow } from '@sluice/domain';
 import type { ConversionResult } from './queries.js';
 
 const rules = { stages: ['visitor', 'lead', 'mql', 'customer'], timeZone: 'UTC', configVersion: 'v1' };
 // only the fields the funnel reads; the rest of a row does not change its counts
-const row = (pair: number, to: string, segment: string, entered: number, converted: number) =>
-  ({ pair, from: 'visitor', to, period: '', periodLabel: 'all', segment, entered, converted }) as StageConversionRow;
+const row = (pair: number, to: string, segment: string, entered: number, converted: number, from = 'visitor') =>
+  ({ pair, from, to, period: '', periodLabel: 'all', segment, entered, converted }) as StageConversionRow;
 
 describe('the funnel from a from_first answer', () => {
   const result: ConversionResult = {
     pairs: [{ from: 'visitor', to: 'lead' }, { from: 'visitor', to: 'mql' }, { from: 'visitor', to: 'customer' }],
-    rows: [row(0, 'lead', 'emea', 100, 20), row(1, 'mql', 'emea', 100, 5), row(0, 'lead', 'apac', 10, 1)],
+    // lead -> mql is a step pair riding in the same answer: it counts nobody into the funnel
+    rows: [row(0, 'lead', 'emea', 100, 20), row(1, 'mql', 'emea', 100, 5), row(0, 'lead', 'apac', 10, 1), row(3, 'mql', 'emea', 20, 9, 'lead')],
     truncated: false,
   };
 
@@ -22,6 +23,18 @@ describe('the funnel from a from_first answer', () => {
 
   it('given no row for the segment, then there is no funnel (the view says so instead of showing zeros)', () => {
     expect(stageCounts(rules.stages, result, '')).toBeUndefined();
+  });
+});
+
+describe('the funnel query', () => {
+  it('given a stage model, then one query asks the first stage to each later one and each later stage to the next', () => {
+    expect(funnelPairs(rules.stages)).toEqual([
+      { from: 'visitor', to: 'lead' },
+      { from: 'visitor', to: 'mql' },
+      { from: 'visitor', to: 'customer' },
+      { from: 'lead', to: 'mql' },
+      { from: 'mql', to: 'customer' },
+    ]);
   });
 });
 

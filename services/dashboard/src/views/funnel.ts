@@ -2,7 +2,7 @@ import { chart } from '../charts.js';
 import { empty, h, num, show, table } from '../dom.js';
 import { filterBar, filterState, SEGMENTS } from '../filters.js';
 import { formatCount, formatDuration, formatPercent } from '../format.js';
-import { conversion, stageCounts } from '../queries.js';
+import { conversion, funnelPairs, stageCounts } from '../queries.js';
 import type { ConversionResult } from '../queries.js';
 import type { MonthRange } from '../time.js';
 import { reloader } from '../view.js';
@@ -23,9 +23,8 @@ export const funnelView: View = async (root, ctx) => {
   const load = reloader(ctx, body, 'the funnel', async () => {
     const s = filterState(ctx.rules);
     const base = { range: s.range, filters: s.filters };
-    const [cohort, steps, compared, breakdown] = await Promise.all([
-      conversion(ctx.rules, { ...base, pairs: 'from_first' }, ctx.signal),
-      conversion(ctx.rules, { ...base, pairs: 'step_to_step' }, ctx.signal),
+    const [cohort, compared, breakdown] = await Promise.all([
+      conversion(ctx.rules, { ...base, pairs: funnelPairs(stages) }, ctx.signal),
       s.compare ? conversion(ctx.rules, { ...base, range: s.compare, pairs: 'from_first' }, ctx.signal) : undefined,
       s.segment ? conversion(ctx.rules, { ...base, pairs: 'from_first', segment: s.segment }, ctx.signal) : undefined,
     ]);
@@ -33,7 +32,7 @@ export const funnelView: View = async (root, ctx) => {
     if (counts === undefined) return empty(`No one entered ${stages[0]} in ${label(s.range)} with these filters.`);
     // a comparison range before the data begins reads as zeros, not as no comparison
     const other = compared && (stageCounts(stages, compared) ?? stages.map(() => 0));
-    return [funnelChart(counts, other, s.range, s.compare), funnelTable(counts, steps, other), breakdown ? breakdownTable(breakdown, s.segment) : null];
+    return [funnelChart(counts, other, s.range, s.compare), funnelTable(counts, cohort, other), breakdown ? breakdownTable(breakdown, s.segment) : null];
   });
 
   function funnelChart(counts: number[], other: number[] | undefined, range: MonthRange, compare: MonthRange | null) {
@@ -60,7 +59,7 @@ export const funnelView: View = async (root, ctx) => {
     const rows = stages.map((stage, i) => {
       const step = i === 0 ? null : counts[i - 1]! > 0 ? counts[i]! / counts[i - 1]! : null;
       const overall = first > 0 ? counts[i]! / first : null;
-      const median = steps.rows.find((r) => r.from === stage && r.segment === '')?.medianMs ?? null;
+      const median = steps.rows.find((r) => r.from === stage && r.to === stages[i + 1] && r.segment === '')?.medianMs ?? null;
       const otherOverall = other && otherFirst > 0 ? other[i]! / otherFirst : null;
       return h(
         'tr',
