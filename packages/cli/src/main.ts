@@ -20,6 +20,7 @@ const commands = {
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
   bridge: () => import('@sluice/kafka-bridge'),
+  project: () => import('@sluice/projector-service'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
 import { resolveSettings } from './settings.js';
@@ -31,6 +32,9 @@ usage:
   sluice serve  [--demo] [--host H] [--port P]     start the API on the embedded store (--demo: write demo data first)
   sluice bridge                                   run the kafka-bridge (distributed mode: server.kafka / SLUICE_KAFKA_BROKERS):
                                                   sluice.touchpoints -> the configured event store, dead letters to sluice.touchpoints.dlq
+  sluice project [--partitions i/N]               run the projector as its own process: read models, ClickHouse sinks, lead changes
+                                                  to Kafka, /healthz and /metrics on server.projector.port; --partitions: only
+                                                  the leads of partition i of N, under a lease in PostgreSQL
   sluice import <file.ndjson> [--batch-size N] [--dry-run] [--json]
                                                   stream an NDJSON file of events into the store
   sluice import-spend <file.csv|file.ndjson> [--json]
@@ -173,6 +177,21 @@ async function run(argv: string[]): Promise<void> {
       await runBridgeProcess(settings.config).catch((err: unknown) => {
         throw err instanceof BridgeConfigError ? new CliError(err.message) : err;
       });
+      return;
+    }
+    case 'project': {
+      const { values } = parse(rest, { partitions: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const { PartitionSpecError, ProjectorConfigError, parsePartitionSlot, runProjectorProcess } = await commands.project();
+      const fromService = (err: unknown) => (err instanceof ProjectorConfigError || err instanceof PartitionSpecError ? new CliError(err.message) : err);
+      try {
+        const slot = values.partitions === undefined ? undefined : parsePartitionSlot(values.partitions);
+        const config = { ...settings.config, server: { ...settings.config.server, dataDir: settings.dataDir } };
+        await runProjectorProcess(config, { clickhouseUrl: settings.clickhouseUrl, slot });
+      } catch (err) {
+        throw fromService(err);
+      }
       return;
     }
     case 'import': {

@@ -16,6 +16,8 @@ export interface ProjectorOptions {
   flushEvery?: number;
   /** subjects kept in memory (default 100,000); others are folded again from their streams when they come back */
   cacheSize?: number;
+  /** scale-out: the leads this instance projects (default all); see ProjectionOptions.ownsLead */
+  ownsLead?: (leadId: string) => boolean;
   onProgress?: (progress: ProjectorProgress) => void;
   /** the projector stopped on an error (it never skips an event), or found read models ahead of the log; restart it to resume from the checkpoint */
   onError?: (err: unknown) => void;
@@ -69,7 +71,7 @@ export function startProjector(options: ProjectorOptions): Projector {
   bindConfig(projections, config);
   const batchSize = options.batchSize ?? 2000;
   const flushEvery = options.flushEvery ?? 20_000;
-  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true });
+  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true, ...(options.ownsLead ? { ownsLead: options.ownsLead } : {}) });
   const signal = new ChangeSignal();
   let waiters: Waiter[] = [];
   let ended: { err: unknown } | undefined;

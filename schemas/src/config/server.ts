@@ -59,6 +59,19 @@ export const KafkaSchema = z.strictObject({
 });
 export type KafkaConfig = z.output<typeof KafkaSchema>;
 
+/**
+ * The projector as its own process (`sluice project`): where it serves
+ * /healthz and /metrics, and how long a partition lease lasts when instances
+ * share the leads (`--partitions i/N`).
+ */
+export const ProjectorServiceSchema = z.strictObject({
+  /** 0: any free port */
+  port: z.number().int().min(0).max(65535).default(4782),
+  /** a lease not renewed for this long is free: how soon a standby takes over a killed instance's partition */
+  leaseSeconds: z.number().int().min(2).max(600).default(15),
+});
+export type ProjectorServiceConfig = z.output<typeof ProjectorServiceSchema>;
+
 export const ServerSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -87,6 +100,7 @@ export const ServerSchema = z
     eventStore: EventStoreSchema.prefault({ adapter: 'sqlite' }),
     /** absent: the embedded mode (the API appends to the store itself) */
     kafka: KafkaSchema.optional(),
+    projector: ProjectorServiceSchema.prefault({}),
   })
   .prefault({});
 export type ServerConfig = z.output<typeof ServerSchema>;

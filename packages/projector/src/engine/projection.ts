@@ -72,6 +72,12 @@ export interface ProjectionOptions {
   cacheSize: number;
   /** record derived changes (the live projector does; rebuilds and what-ifs do not) */
   recordChanges: boolean;
+  /**
+   * Scale-out: the leads this instance keeps (default all). Anonymous subjects
+   * are always kept, so a lead's owner has the visitor history it absorbs at
+   * the link whichever instance the visitor would hash to.
+   */
+  ownsLead?: (leadId: string) => boolean;
 }
 
 /**
@@ -104,6 +110,7 @@ export class Projection {
    * stored row.
    */
   #evicted: Set<string> | undefined;
+  readonly #ownsLead: ((leadId: string) => boolean) | undefined;
   #position: number;
   #durablePosition: number;
   readonly #readRow: Database.Statement<[string], StoredSubjectRow>;
@@ -116,6 +123,7 @@ export class Projection {
     this.#days = new LocalDays(options.config.timeZone);
     this.#cacheSize = options.cacheSize;
     this.#recordChanges = options.recordChanges;
+    this.#ownsLead = options.ownsLead;
     this.#position = this.#durablePosition = options.projections.state().position;
     const db = options.projections.db;
     this.#evicted = db.prepare('SELECT EXISTS (SELECT 1 FROM leads)').pluck().get() === 1 ? undefined : new Set();
@@ -196,6 +204,10 @@ export class Projection {
   #applyEvent(e: RecordedEvent): Promise<void> | undefined {
     // spend is about no lead: it moves no read model (the cost report reads it from ClickHouse)
     if (isActorlessStream(e.streamId)) return undefined;
+    if (this.#ownsLead !== undefined) {
+      const ref = subjectOfStream(e.streamId);
+      if (ref.kind === 'lead' && !this.#ownsLead(ref.id)) return undefined;
+    }
     const found = this.#entry(e.streamId, e.position);
     if (found instanceof Promise) return found.then((entry) => this.#route(entry, e));
     return this.#route(found, e);
@@ -228,6 +240,8 @@ export class Projection {
   }
 
   #toLead(leadId: string, position: number, apply: (lead: Entry) => void): Promise<void> | undefined {
+    // the anonymous side of a link is kept everywhere; the lead's side only by its owner
+    if (this.#ownsLead !== undefined && !this.#ownsLead(leadId)) return undefined;
     const lead = this.#entry(leadStream(leadId), position);
     if (lead instanceof Promise) return lead.then(apply);
     apply(lead);

@@ -1,0 +1,177 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
+import type { StageTableSink, TouchpointSink } from '@sluice/analytics';
+import { openConfiguredEventStore } from '@sluice/event-store';
+import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
+import { openProjectionStore, projectionMetrics, stageStateSource, startProjector } from '@sluice/projector';
+import type { Projector } from '@sluice/projector';
+import type { SluiceConfig } from '@sluice/schemas';
+import { type HeldLease, type LeaseTable, holdLease, openLeaseTable } from './leases.js';
+import { type PartitionSlot, leaseKey, ownsLeadIn } from './partitions.js';
+
+export class ProjectorConfigError extends Error {}
+
+export interface ProjectorProcessOptions {
+  /** ClickHouse server; without it chDB in the data directory */
+  clickhouseUrl?: string | undefined;
+  /** scale-out: project only this slot's leads, holding its lease */
+  slot?: PartitionSlot | undefined;
+}
+
+/** What /healthz reports: each follower's committed position against the log's head. */
+export interface ProjectorHealth {
+  readonly head: number;
+  readonly projector: number;
+  /** undefined in an instance that does not run the touchpoint sink (partitions other than 0) */
+  readonly touchpoints: number | undefined;
+  /** the projector checkpoint ClickHouse's stage tables hold */
+  readonly stageTables: number;
+  readonly partition: string | undefined;
+}
+
+/**
+ * The projector as its own process (distributed mode), from the same
+ * configuration as the other processes: follows the configured event store,
+ * keeps its read models in the data directory, runs the ClickHouse touchpoint
+ * and stage-table sinks, publishes lead changes when Kafka is configured,
+ * and serves /healthz and /metrics on `server.projector.port`. SIGTERM or
+ * SIGINT stop following, flush, and close the stores; SIGKILL loses nothing
+ * either (each follower resumes from its committed checkpoint).
+ *
+ * With a slot (`--partitions i/N`) the instance first holds slot i's lease in
+ * PostgreSQL (waiting as a standby while another instance holds it) and
+ * projects only the leads that hash to i; the touchpoint sink, which is per
+ * event rather than per lead, runs in partition 0 alone.
+ */
+export async function runProjectorProcess(config: SluiceConfig, options: ProjectorProcessOptions = {}): Promise<void> {
+  const { eventStore, dataDir, kafka: kafkaConfig, host } = config.server;
+  const { port, leaseSeconds } = config.server.projector;
+  const { slot } = options;
+  if (slot !== undefined && eventStore.adapter !== 'postgres') throw new ProjectorConfigError('--partitions needs the PostgreSQL event store (server.eventStore or SLUICE_POSTGRES_URL): the leases live there');
+  mkdirSync(dataDir, { recursive: true });
+  const store = await openConfiguredEventStore(eventStore, dataDir);
+  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
+  // undone in reverse: followers stop before the stores they write to close
+  const closeAll = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  try {
+    if (slot !== undefined && eventStore.adapter === 'postgres') {
+      const leases = await openLeaseTable({ connectionString: eventStore.url, schema: eventStore.schema, owner: `${hostname()}:${process.pid}` });
+      cleanups.push(() => leases.close());
+      const lease = await holdSlot(leases, slot, leaseSeconds);
+      cleanups.push(() => lease.stop());
+    }
+    // one file per slot: a data directory reused under another layout starts its own read models
+    const suffix = slot === undefined ? '' : `-p${slot.index}of${slot.count}`;
+    const projections = openProjectionStore(join(dataDir, `projections${suffix}.sqlite`));
+    cleanups.push(() => projections.close());
+    const client = createAnalyticsClient({ url: options.clickhouseUrl, dataPath: dataDir });
+    cleanups.push(() => client.close());
+    await migrate(client);
+    let sink: TouchpointSink | undefined;
+    if (slot === undefined || slot.index === 0) {
+      sink = await runTouchpointSink(store, client, { onError: (err) => fail('the ClickHouse touchpoint sink stopped', err) });
+      cleanups.push(() => sink!.stop());
+    }
+    const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => fail('the ClickHouse stage-table sink stopped', err) });
+    cleanups.push(() => stageSink.stop());
+    // started after the sinks so it stops before them: its last flush is what they finish on
+    const projector = startProjector({
+      store,
+      projections,
+      config,
+      ...(slot !== undefined ? { ownsLead: ownsLeadIn(slot) } : {}),
+      onError: (err) => fail('the projector stopped', err),
+    });
+    cleanups.push(() => projector.stop());
+    if (kafkaConfig !== undefined) {
+      const kafka = connectKafka({ brokers: kafkaConfig.brokers, clientId: `${kafkaConfig.clientId}-projector` });
+      await kafka.ensureTopics(sluiceTopics(kafkaConfig));
+      const producer = await kafka.producer();
+      cleanups.push(() => producer.disconnect());
+      const publisher = publishLeadChanges({
+        topic: topicNames(kafkaConfig.topicPrefix).leadChanges,
+        changes: (afterSeq) => projector.changes(afterSeq),
+        producer,
+        cursor: new FileCursor(join(dataDir, `lead-changes${suffix}.cursor`)),
+        onError: (err) => fail('publishing lead changes to Kafka stopped', err),
+      });
+      cleanups.push(() => publisher.stop());
+    }
+    const health = async (): Promise<ProjectorHealth> => ({
+      head: await store.headPosition(),
+      projector: projector.position,
+      touchpoints: sink?.position,
+      stageTables: stageSink.position,
+      partition: slot === undefined ? undefined : leaseKey(slot),
+    });
+    const server = await serveHealth(host, port, health, projector, stageSink);
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const address = server.address();
+    const bound = typeof address === 'object' && address !== null ? address.port : port;
+    const share = slot === undefined ? 'every lead' : `the leads of partition ${leaseKey(slot)}`;
+    console.log(`projector: following the ${eventStore.adapter} store for ${share} (analytics on ${client.backend}); health on http://${host}:${bound}/healthz`);
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    console.log(`projector: ${signal}: stopping`);
+    closeAll().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('projector: shutdown failed:', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** A follower that stopped leaves the process without its work: exit, and let the supervisor restart it from the checkpoints. */
+function fail(what: string, err: unknown): never {
+  console.error(`projector: ${what}:`, err);
+  process.exit(1);
+}
+
+async function holdSlot(leases: LeaseTable, slot: PartitionSlot, seconds: number): Promise<HeldLease> {
+  return holdLease(leases, leaseKey(slot), seconds, {
+    onWaiting: () => console.log(`projector: partition ${leaseKey(slot)} is held by another instance; standing by until its lease runs out`),
+    // another instance may be projecting these leads now: stop at once rather than race it
+    onLost: (reason) => fail('lost the partition lease', new Error(reason)),
+  });
+}
+
+function serveHealth(host: string, port: number, health: () => Promise<ProjectorHealth>, projector: Projector, stageSink: StageTableSink): Promise<Server> {
+  const server = createServer((request, response) => {
+    const answer = request.url === '/healthz' ? health().then((h) => ({ type: 'application/json', body: JSON.stringify(h) })) : request.url === '/metrics' ? metricsText(projector, stageSink).then((body) => ({ type: 'text/plain; version=0.0.4', body })) : undefined;
+    if (answer === undefined) return void response.writeHead(404).end();
+    answer.then(
+      ({ type, body }) => response.writeHead(200, { 'content-type': type }).end(body),
+      (err: unknown) => response.writeHead(500).end(String(err)),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server));
+  });
+}
+
+/** Prometheus text: the projection's lag gauges and the stage tables' checkpoint. */
+async function metricsText(projector: Projector, stageSink: StageTableSink): Promise<string> {
+  const samples = [
+    ...(await projectionMetrics(projector)),
+    { name: 'sluice_stage_tables_position', help: 'Projector checkpoint the ClickHouse stage tables hold', value: stageSink.position },
+  ];
+  return samples.map((s) => `# HELP ${s.name} ${s.help}\n# TYPE ${s.name} gauge\n${s.name} ${s.value}\n`).join('');
+}
+
