@@ -1,7 +1,3 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createAnalyticsClient } from '@sluice/analytics';
 import { loadConfig } from '@sluice/config';
@@ -9,9 +5,9 @@ import type { EventStore } from '@sluice/event-store';
 import { openPostgresEventStore } from '@sluice/event-store/postgres';
 import { contentHash, openProjectionStore, rebuild } from '@sluice/projector';
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
-import { appendAll, childSkipReason, demoEvents, demoRules, tempDir } from '../../../packages/projector/src/test-support.js';
+import { appendAll, childSkipReason, demoEvents, tempDir } from '../../../packages/projector/src/test-support.js';
 import { eventually } from '../../kafka-bridge/src/test-support.js';
-import type { ProjectorHealth } from './process.js';
+import { settled, startProjectorProcess, stopProcess, writeProjectorConfig } from './test-support.js';
 
 /*
  * The projector process as operators run it (a child process started from a
@@ -22,49 +18,12 @@ import type { ProjectorHealth } from './process.js';
  * once.
  */
 
-const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 const postgres = await resolvePostgres();
 const skip = [childSkipReason, 'skip' in postgres ? postgres.skip : undefined].filter(Boolean).join('; ') || undefined;
 if (skip) console.warn(`projector process tests skipped: ${skip}`);
 afterAll(async () => {
   if ('stop' in postgres) await postgres.stop();
 });
-
-const rules = demoRules('svc-rules-1');
-
-interface Running {
-  child: ChildProcess;
-  health(): Promise<ProjectorHealth>;
-  output(): string;
-}
-
-/** Starts `main.ts` and resolves once it serves /healthz. */
-async function startProjectorProcess(configFile: string, args: readonly string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, ...args], { cwd: repoRoot, env: { ...process.env, SLUICE_CONFIG: configFile, CLICKHOUSE_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-      const found = /health on (http:\/\/\S+\/healthz)/.exec(output);
-      if (found) resolve(found[1]!);
-    });
-    child.once('exit', (code, signal) => reject(new Error(`the projector exited (${code ?? signal}) before serving:\n${output}`)));
-  });
-  return { child, health: async () => (await (await fetch(url)).json()) as ProjectorHealth, output: () => output };
-}
-
-function stopProcess(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    child.once('exit', (code) => resolve(code));
-    child.kill(signal);
-  });
-}
-
-/** Everything in the log projected, and both ClickHouse sinks at the projector's checkpoint. */
-const settled = (h: ProjectorHealth) => h.projector === h.head && (h.touchpoints === undefined || h.touchpoints === h.head) && h.stageTables === h.projector;
 
 describe.skipIf(skip)('the projector process', () => {
   const url = 'url' in postgres ? postgres.url : '';
@@ -74,7 +33,7 @@ describe.skipIf(skip)('the projector process', () => {
     const schema = uniqueSchemaName('projector_svc');
     const store: EventStore = await openPostgresEventStore({ connectionString: url, schema, pollIntervalMs: 50 });
     const configFile = tmp.path('sluice.json');
-    writeFileSync(configFile, JSON.stringify({ ...rulesJson(), server: { dataDir: tmp.dir, eventStore: { adapter: 'postgres', url, schema }, projector: { port: 0 } } }));
+    writeProjectorConfig(configFile, { dataDir: tmp.dir, url, schema });
     try {
       const events = demoEvents(1500);
       const half = Math.floor(events.length / 2);
@@ -130,8 +89,3 @@ describe.skipIf(skip)('the projector process', () => {
     }
   });
 });
-
-/** The demo rules as a config file's top level (the process loads them like any other). */
-function rulesJson() {
-  return { version: rules.version, timeZone: rules.timeZone, businessUnits: rules.businessUnits };
-}
