@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { FunnelSpec } from '@sluice/domain';
-import { ENVELOPE_KEYS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
+import type { FunnelAttribution, FunnelSpec } from '@sluice/domain';
+import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, attributionStep, MAX_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
 import { ACTORLESS_TYPES, EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
@@ -93,6 +93,11 @@ const DateRange = z
   .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
   .refine((r) => !(spanMs(r) > FUNNEL_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
+const Attribution = z
+  .string({ error: 'must be first_touch, last_touch or step:N' })
+  .regex(/^(first_touch|last_touch|step:(0|[1-9][0-9]?))$/, { message: 'must be first_touch, last_touch or step:N (N a 0-based step index)' })
+  .transform((a) => a as FunnelAttribution);
+
 export const FunnelDefinitionSchema = z
   .strictObject({
     steps: z.array(Step).min(1, { message: 'a funnel needs at least one step' }).max(FUNNEL_LIMITS.maxSteps, { message: `a funnel has at most ${FUNNEL_LIMITS.maxSteps} steps` }),
@@ -103,10 +108,33 @@ export const FunnelDefinitionSchema = z
     /** Range the funnel's first event must fall in: [from, to). */
     dateRange: DateRange,
     exclusions: z.array(Exclusion).max(FUNNEL_LIMITS.maxExclusions).default([]),
-    /** Key to break down by; each lead counts once, under the value on its best chain's first event. */
+    /** Key to break down by; each unit counts once, under the value `attribution` picks. */
     breakdown: Key.optional(),
+    // The counting choices: each is documented with the reference (reference/funnel.ts) and in the README's "Funnel semantics".
+    /** first_step: every step within the window of the step-0 event; per_step: of the previous step's event (ordered and strict). */
+    windowAnchor: z.enum(['first_step', 'per_step']).default(FUNNEL_OPTION_DEFAULTS.windowAnchor),
+    /** first_step: only step 0 must lie in the date range; all_steps: every step (nothing at or after `to` is looked at). */
+    dateScope: z.enum(['first_step', 'all_steps']).default(FUNNEL_OPTION_DEFAULTS.dateScope),
+    /** drop_out: the actor stops before the exclusion's beforeStep; remove: an attempt touched by an exclusion counts at no step. */
+    exclusionEffect: z.enum(['drop_out', 'remove']).default(FUNNEL_OPTION_DEFAULTS.exclusionEffect),
+    /** best: the attempt reaching furthest counts (the earliest among equals); first: the first attempt in the range. */
+    entry: z.enum(['best', 'first']).default(FUNNEL_OPTION_DEFAULTS.entry),
+    /** false: a new attempt starts only after the previous one's window. */
+    reentry: z.boolean().default(FUNNEL_OPTION_DEFAULTS.reentry),
+    /** leads: unique actors; accounts: an account converts when any of its leads does; totals: every attempt. */
+    unit: z.enum(['leads', 'accounts', 'totals']).default(FUNNEL_OPTION_DEFAULTS.unit),
+    /** Which event's value a unit is broken down by: first_touch (the step-0 event), last_touch (the furthest step's), step:N. */
+    attribution: Attribution.default(FUNNEL_OPTION_DEFAULTS.attribution),
   })
   .superRefine((def, ctx) => {
+    if (def.order === 'unordered' && def.windowAnchor === 'per_step') {
+      ctx.addIssue({ code: 'custom', path: ['windowAnchor'], message: 'per_step needs an order ("ordered" or "strict"): an unordered funnel has no previous step' });
+    }
+    if (def.order === 'unordered' && def.attribution !== 'first_touch') {
+      ctx.addIssue({ code: 'custom', path: ['attribution'], message: 'last_touch and step:N need an order ("ordered" or "strict")' });
+    }
+    const nth = attributionStep(def.attribution);
+    if (nth !== undefined && nth >= def.steps.length) ctx.addIssue({ code: 'custom', path: ['attribution'], message: `step:N needs N below ${def.steps.length}` });
     if (def.order === 'unordered' && def.exclusions.length > 0) {
       ctx.addIssue({ code: 'custom', path: ['exclusions'], message: 'exclusions need an order ("ordered" or "strict"): in an unordered funnel no event is between two steps' });
     }
@@ -170,5 +198,14 @@ export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
     toMs: instantMs(def.dateRange.to),
     exclusions: def.exclusions.map((e) => ({ type: e.type, where: conditionsOf(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
     breakdown: def.breakdown,
+    options: {
+      windowAnchor: def.windowAnchor,
+      dateScope: def.dateScope,
+      exclusionEffect: def.exclusionEffect,
+      entry: def.entry,
+      reentry: def.reentry,
+      unit: def.unit,
+      attribution: def.attribution,
+    },
   };
 }

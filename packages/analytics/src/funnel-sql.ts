@@ -1,5 +1,5 @@
 import type { FunnelMatcher, FunnelSpec } from '@sluice/domain';
-import { PROPERTY_KEY_PREFIX, assertValidFunnelSpec, exclusionMasks } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, exclusionMasks, funnelHorizonMs, funnelOptions } from '@sluice/domain';
 import type { QueryParams } from './client.js';
 
 /**
@@ -20,10 +20,17 @@ import type { QueryParams } from './client.js';
 /** Envelope keys and their columns in touchpoints_resolved. */
 const ENVELOPE_COLUMNS: Record<string, string> = { source: 'source', channel: 'channel', campaign: 'campaign', accountId: 'account_id' };
 
-/** A state of a chain packs (level or anchor step) << 32 | flags or step mask, in a UInt64. */
+/**
+ * A state of a chain packs (level or anchor step) << 32 | flags or step mask,
+ * in a UInt64. Ordered and strict states also carry, when an option needs
+ * them, bit 8: the chain has ended (strict, under `remove`) and bits 9-31:
+ * the 1-based index of its attribution event (0: none). With a per_step
+ * window a state is a tuple (packed, time of its last event).
+ */
 const LOW = '4294967295';
 const hi = (s: string) => `bitShiftRight(${s}, 32)`;
 const lo = (s: string) => `bitAnd(${s}, ${LOW})`;
+const ATTR_MAX = 8388607;
 
 /** Collects bound parameters; returns the `{name:Type}` placeholder to splice. */
 export class Params {
@@ -64,23 +71,88 @@ function antichain(states: string, dominates: (t: string, s: string) => string):
 interface Window {
   sm: string;
   em: string;
+  /** the events' times and 1-based indexes among all the actor's events */
+  ms: string;
+  ix: string;
   anchorSm: string;
 }
 
+/** What a fold needs beyond the defaults: the attribution event, ended chains, the time of the last event. */
+interface FoldNeeds {
+  attr: boolean;
+  frozen: boolean;
+  perStep: boolean;
+}
+
+function foldNeeds(spec: FunnelSpec): FoldNeeds {
+  const o = funnelOptions(spec);
+  return {
+    attr: o.attribution !== 'first_touch',
+    frozen: spec.order === 'strict' && o.exclusionEffect === 'remove',
+    perStep: o.windowAnchor === 'per_step',
+  };
+}
+
+/**
+ * An attempt's result as one UInt64: the level, and (when attribution needs
+ * it) the attribution event in the low bits, inverted so that `greatest`
+ * picks the furthest level and then the earliest event.
+ */
+const packResult = (needs: FoldNeeds, level: string, attr: string) => (needs.attr ? `bitOr(bitShiftLeft(toUInt64(${level}), 32), toUInt64(${ATTR_MAX} - ${attr}))` : level);
+const resultLevel = (needs: FoldNeeds, r: string) => (needs.attr ? hi(r) : r);
+const resultAttr = (r: string) => `(${ATTR_MAX} - ${lo(r)})`;
+
 /** Steps reached from one anchor (ordered and strict): see orderedReach in the reference. */
 function orderedFold(spec: FunnelSpec, p: Params, win: Window): string {
+  const o = funnelOptions(spec);
+  const needs = foldNeeds(spec);
+  const nth = attributionStep(o.attribution);
+  const remove = o.exclusionEffect === 'remove';
   const n = p.bind('n_steps', 'UInt64', spec.steps.length);
   const { active, closing } = exclusionMasks(spec);
   const act = p.bind('active', 'Array(UInt64)', active);
   const clo = p.bind('closing', 'Array(UInt64)', closing);
-  const canAdvance = (s: string) => `${hi(s)} < ${n} AND bitTest(sm, ${hi(s)}) AND bitAnd(${s}, ${clo}[${hi(s)} + 1]) = 0`;
-  const advanced = `arrayMap(s -> bitOr(bitShiftLeft(${hi('s')} + 1, 32), bitAnd(bitOr(${lo('s')}, em), bitAnd(${act}[${hi('s')} + 1], ${act}[${hi('s')} + 2]))), arrayFilter(s -> ${canAdvance('s')}, acc.2))`;
-  const stayed = `arrayMap(s -> bitOr(s, bitAnd(em, ${act}[${hi('s')} + 1])), acc.2)`;
-  const next = spec.order === 'strict' ? advanced : `arrayConcat(${stayed}, ${advanced})`;
-  // same level, a subset of the flags: at least as good
-  const states = antichain(next, (t, s) => `${hi(t)} = ${hi(s)} AND bitAnd(${t}, ${s}) = ${t}`);
-  const best = `greatest(acc.1, arrayMax(arrayMap(s -> if(${canAdvance('s')}, ${hi('s')} + 1, 0), acc.2)))`;
-  return `tupleElement(arrayFold((acc, sm, em) -> (${best}, ${states}), ${win.sm}, ${win.em}, (toUInt64(1), [bitShiftLeft(toUInt64(1), 32)])), 1)`;
+  const windowMs = p.bind('window_ms', 'Int64', spec.windowMs);
+  const pk = (s: string) => (needs.perStep ? `tupleElement(${s}, 1)` : s);
+  const lastMs = (s: string) => `tupleElement(${s}, 2)`;
+  const state = (packed: string, ms: string) => (needs.perStep ? `(${packed}, ${ms})` : packed);
+  const flags = (s: string) => (needs.attr || needs.frozen ? `bitAnd(${pk(s)}, 255)` : lo(pk(s)));
+  const attr = (s: string) => `bitAnd(bitShiftRight(${pk(s)}, 9), ${ATTR_MAX})`;
+  const inWindow = (s: string) => `ms <= ${lastMs(s)} + ${windowMs}`;
+  const canAdvance = (s: string) =>
+    [`${hi(pk(s))} < ${n} AND bitTest(sm, ${hi(pk(s))}) AND bitAnd(${pk(s)}, ${clo}[${hi(pk(s))} + 1]) = 0`, ...(needs.frozen ? [`NOT bitTest(${pk(s)}, 8)`] : []), ...(needs.perStep ? [inWindow(s)] : [])].join(' AND ');
+  // the attribution event of a chain that takes this event as its next step
+  const attrAfter = (s: string) => (o.attribution === 'last_touch' ? 'ix' : `if(${hi(pk(s))} = ${nth}, ix, ${attr(s)})`);
+  const advancedPacked = (s: string) =>
+    `bitOr(bitShiftLeft(${hi(pk(s))} + 1, 32), ${needs.attr ? `bitShiftLeft(${attrAfter(s)}, 9) + ` : ''}bitAnd(bitOr(${flags(s)}, em), bitAnd(${act}[${hi(pk(s))} + 1], ${act}[${hi(pk(s))} + 2])))`;
+  const advanced = `arrayMap(s -> ${state(advancedPacked('s'), 'ms')}, arrayFilter(s -> ${canAdvance('s')}, acc.2))`;
+  // the event is not part of the chain: it adds the exclusions open at the chain's level (strict: and ends the chain)
+  const flagged = (s: string) => state(`bitOr(${pk(s)}, ${spec.order === 'strict' ? '256 + ' : ''}bitAnd(em, ${act}[${hi(pk(s))} + 1]))`, needs.perStep ? lastMs(s) : '');
+  let kept: string | undefined;
+  if (remove) kept = needs.perStep ? `arrayMap(s -> if(${inWindow('s')}, ${flagged('s')}, s), acc.2)` : `arrayMap(s -> ${flagged('s')}, acc.2)`;
+  else if (spec.order === 'ordered') kept = needs.perStep ? `arrayMap(s -> ${flagged('s')}, arrayFilter(s -> ${inWindow('s')}, acc.2))` : `arrayMap(s -> ${flagged('s')}, acc.2)`;
+  const next = kept === undefined ? advanced : `arrayConcat(${kept}, ${advanced})`;
+  // same level, a subset of the flags (and the same ended-ness, an earlier attribution event, a later or under `remove` the same last event): at least as good
+  const plain = !needs.attr && !needs.frozen && !needs.perStep;
+  const states = antichain(next, (t, u) =>
+    plain
+      ? `${hi(t)} = ${hi(u)} AND bitAnd(${t}, ${u}) = ${t}`
+      : [
+          `${hi(pk(t))} = ${hi(pk(u))} AND bitAnd(${flags(t)}, ${flags(u)}) = ${flags(t)}`,
+          ...(needs.frozen ? [`bitTest(${pk(t)}, 8) = bitTest(${pk(u)}, 8)`] : []),
+          ...(needs.attr ? [`${attr(t)} <= ${attr(u)}`] : []),
+          ...(needs.perStep ? [`${lastMs(t)} ${remove ? '=' : '>='} ${lastMs(u)}`] : []),
+        ].join(' AND '),
+  );
+  const initAttr = o.attribution === 'last_touch' || nth === 0 ? 'anchor_ix' : '0';
+  const init = state(`bitOr(bitShiftLeft(toUInt64(1), 32), ${needs.attr ? `bitShiftLeft(toUInt64(${initAttr}), 9)` : '0'})`, 'anchor_ms');
+  const best = `greatest(acc.1, arrayMax(arrayMap(s -> if(${canAdvance('s')}, ${packResult(needs, `${hi(pk('s'))} + 1`, attrAfter('s'))}, 0), acc.2)))`;
+  const args = ['sm', 'em', ...(needs.perStep ? ['ms'] : []), ...(needs.attr ? ['ix'] : [])];
+  const arrays = [win.sm, win.em, ...(needs.perStep ? [win.ms] : []), ...(needs.attr ? [win.ix] : [])];
+  const fold = `arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}]))`;
+  if (!remove) return `tupleElement(${fold}, 1)`;
+  // an attempt counts only through a chain no exclusion event has touched
+  return `arrayMax(arrayMap(s -> if(${flags('s')} = 0, ${packResult(needs, hi(pk('s')), attr('s'))}, 0), tupleElement(${fold}, 2)))`;
 }
 
 /** Steps reached from one anchor (unordered): see unorderedReach in the reference. */
@@ -96,22 +168,27 @@ function unorderedFold(spec: FunnelSpec, p: Params, win: Window): string {
 }
 
 /**
- * One row per actor that reaches step 0: actor_id, reached (steps), breakdown
- * (value on the best chain's anchor) and entered_ms (that anchor's time).
+ * One row per unit (actor, account or attempt: see `unit` in the reference)
+ * that reaches step 0: actor_id (the unit id), reached (steps), breakdown
+ * (the attributed value) and entered_ms (the counted attempt's anchor time).
  */
 export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   assertValidFunnelSpec(spec);
+  const o = funnelOptions(spec);
+  const needs = foldNeeds(spec);
   const from = p.bind('from_ms', 'Int64', spec.fromMs);
   const to = p.bind('to_ms', 'Int64', spec.toMs);
-  const scanTo = p.bind('scan_to_ms', 'Int64', spec.toMs + spec.windowMs);
-  const windowMs = p.bind('window_ms', 'Int64', spec.windowMs);
+  const horizonMs = funnelHorizonMs(spec);
+  const scanTo = p.bind('scan_to_ms', 'Int64', o.dateScope === 'all_steps' ? spec.toMs : spec.toMs + horizonMs);
+  const horizon = p.bind('horizon_ms', 'Int64', horizonMs);
   const sm = maskExpr(spec.steps, 's', p);
   const em = maskExpr(spec.exclusions, 'x', p);
   // without a breakdown every actor's value is '': no column to carry through the grouping
   const bd = spec.breakdown === undefined ? undefined : keyExpr(spec.breakdown, 'bd_key', p);
   const isAnchor = `(${spec.order === 'unordered' ? 's != 0' : 'bitTest(s, 0)'} AND t < ${to})`;
-  // per anchor: the folded events after it up to its time + window (inclusive); fmss is sorted
-  const win: Window = { sm: 'arraySlice(fsms, win_before + 1, win_count)', em: 'arraySlice(fems, win_before + 1, win_count)', anchorSm: 'anchor_sm' };
+  // per anchor: the folded events after it up to its time + horizon (inclusive); fmss is sorted
+  const slice = (arr: string) => `arraySlice(${arr}, win_before + 1, win_count)`;
+  const win: Window = { sm: slice('fsms'), em: slice('fems'), ms: slice('fmss'), ix: slice('fidx'), anchorSm: 'anchor_sm' };
   const fold = spec.order === 'unordered' ? unorderedFold(spec, p, win) : orderedFold(spec, p, win);
   // strict needs every event of the actor (any event breaks a chain); the others only matching ones
   const relevant = spec.order === 'strict' ? '' : 'WHERE sm != 0 OR em != 0';
@@ -123,26 +200,41 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const folded =
     spec.order === 'ordered'
       ? `arrayMap((s, e) -> bitAnd(s, bitNot(toUInt64(1))) != 0 OR e != 0, sms, ems) AS moves, arrayCumSum(moves) AS folded_upto,
-          arrayFilter((t, m) -> m, mss, moves) AS fmss, arrayFilter((s, m) -> m, sms, moves) AS fsms, arrayFilter((e, m) -> m, ems, moves) AS fems`
-      : 'arrayEnumerate(sms) AS folded_upto, mss AS fmss, sms AS fsms, ems AS fems';
-  // Per actor, arrays over its anchors (no lambda captures an actor's arrays
-  // where a second array argument does, so they are not copied per element);
-  // the best chain is the furthest-reaching, the earliest anchor among equals.
-  return `
-    SELECT actor_id, reached, ${bd === undefined ? `''` : 'bds[best]'} AS breakdown, mss[best] AS entered_ms
-    FROM (
-      SELECT actor_id, mss${bd === undefined ? '' : ', bds'},
-        arrayFilter((i, s, t) -> ${isAnchor}, arrayEnumerate(mss), sms, mss) AS anchors,
-        arrayFilter((u, s, t) -> ${isAnchor}, folded_upto, sms, mss) AS befores,
-        arrayFilter((a, s, t) -> ${isAnchor}, sms, sms, mss) AS anchor_sms,
-        arrayMap((anchor_ms, b) -> arrayCount(x -> x <= anchor_ms + ${windowMs}, fmss) - b, arrayFilter((a, s, t) -> ${isAnchor}, mss, sms, mss), befores) AS counts,
-        arrayMap((win_before, win_count, anchor_sm) -> ${fold}, befores, counts, anchor_sms) AS levels,
-        arrayMax(levels) AS reached,
-        anchors[indexOf(levels, reached)] AS best
+          arrayFilter((t, m) -> m, mss, moves) AS fmss, arrayFilter((s, m) -> m, sms, moves) AS fsms, arrayFilter((e, m) -> m, ems, moves) AS fems${needs.attr ? ', arrayFilter((i, m) -> m, arrayEnumerate(sms), moves) AS fidx' : ''}`
+      : `arrayEnumerate(sms) AS folded_upto, mss AS fmss, sms AS fsms, ems AS fems${needs.attr ? ', folded_upto AS fidx' : ''}`;
+  // The attempts: anchors in the range; without re-entry only those after
+  // the previous kept one's horizon; with entry "first" only the first.
+  const keep =
+    o.reentry
+      ? undefined
+      : `tupleElement(arrayFold((acc, t) -> if(t > acc.2, (arrayPushBack(acc.1, 1), t + ${horizon}), (arrayPushBack(acc.1, 0), acc.2)), all_anchor_mss, (emptyArrayUInt8(), toInt64(-9223372036854775807))), 1)`;
+  const firstOnly = o.entry === 'first' && o.unit !== 'totals';
+  const attempts = (name: string, all: string) => {
+    const kept = keep === undefined ? all : `arrayFilter((x, k) -> k, ${all}, attempt_keep)`;
+    return `${firstOnly ? `arraySlice(${kept}, 1, 1)` : kept} AS ${name}`;
+  };
+  const restricted = keep !== undefined || firstOnly;
+  const anchorArrays = (name: string, first: string, values: string) => {
+    const all = `arrayFilter((${first}, s, t) -> ${isAnchor}, ${values}, sms, mss)`;
+    return restricted ? `${all} AS all_${name}, ${attempts(name, `all_${name}`)}` : `${all} AS ${name}`;
+  };
+  const carried = [...(bd === undefined ? [] : ['bds']), ...(o.unit === 'totals' ? ['poss'] : [])];
+  // Per actor, arrays over its attempts (no lambda captures an actor's arrays
+  // where a second array argument does, so they are not copied per element).
+  const perActor = `
+      SELECT actor_id, mss${carried.map((c) => `, ${c}`).join('')},
+        ${anchorArrays('anchor_mss', 'a', 'mss')},${keep === undefined ? '' : `
+        ${keep} AS attempt_keep,`}
+        ${anchorArrays('anchors', 'i', 'arrayEnumerate(mss)')},
+        ${anchorArrays('befores', 'u', 'folded_upto')},
+        ${anchorArrays('anchor_sms', 'a', 'sms')},
+        arrayMap((anchor_ms, b) -> arrayCount(x -> x <= anchor_ms + ${horizon}, fmss) - b, anchor_mss, befores) AS counts,
+        arrayMap((win_before, win_count, anchor_sm${needs.attr ? ', anchor_ix' : ''}${needs.perStep ? ', anchor_ms' : ''}) -> ${fold}, befores, counts, anchor_sms${needs.attr ? ', anchors' : ''}${needs.perStep ? ', anchor_mss' : ''}) AS results,
+        ${needs.attr ? `arrayMap(r -> ${resultLevel(needs, 'r')}, results)` : 'results'} AS levels
       FROM (
         SELECT actor_id,
           arraySort(groupArray((ms, position, sm, em${bd === undefined ? '' : ', bd'}))) AS evs,
-          arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS sms, arrayMap(e -> e.4, evs) AS ems${bd === undefined ? '' : ', arrayMap(e -> e.5, evs) AS bds'},
+          arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS sms, arrayMap(e -> e.4, evs) AS ems${bd === undefined ? '' : ', arrayMap(e -> e.5, evs) AS bds'}${o.unit === 'totals' ? ', arrayMap(e -> e.2, evs) AS poss' : ''},
           ${folded}
         FROM (
           SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em${bd === undefined ? '' : `, ${bd} AS bd`}
@@ -151,7 +243,38 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
         )
         ${relevant}
         GROUP BY actor_id
-      )
-    )
+      )`;
+  // the breakdown value of attempt k: its anchor's, or its attribution event's ('' when it has none)
+  const nth = attributionStep(o.attribution);
+  const valueOf = (k: string) => {
+    if (bd === undefined) return `''`;
+    if (!needs.attr) return `bds[anchors[${k}]]`;
+    const attr = resultAttr(`results[${k}]`);
+    return `if(${attr} = 0${nth === undefined ? '' : ` OR levels[${k}] <= ${nth}`}, '', bds[${attr}])`;
+  };
+  if (o.unit === 'totals') {
+    return `
+    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms
+    FROM (${perActor})
+    ARRAY JOIN arrayFilter(k -> levels[k] > 0, arrayEnumerate(levels)) AS k`;
+  }
+  // the counted attempt: the furthest-reaching, the earliest among equals
+  const perLead = `
+    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms
+    FROM (SELECT *, arrayMax(levels) AS reached, indexOf(levels, reached) AS best FROM (${perActor}))
     WHERE reached > 0`;
+  if (o.unit === 'leads') return perLead;
+  // an account is its furthest actor, the earliest entered then the smallest id among equals
+  const rank = '(toInt64(0) - toInt64(reached), entered_ms, actor_id)';
+  return `
+    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms
+    FROM (
+      SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
+        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms
+      FROM (${perLead}) AS lead
+      LEFT JOIN (
+        SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id
+      ) AS accounts USING (actor_id)
+      GROUP BY unit_id
+    )`;
 }

@@ -1,5 +1,5 @@
 import type { FunnelStepCount } from '@sluice/domain';
-import { funnelStepCounts, parseActorId } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, funnelStepCounts, parseActorId } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
@@ -12,6 +12,8 @@ export interface FunnelStepResult extends FunnelStepCount {
 }
 
 export interface FunnelResult {
+  /** What `leads` counts in every step: actors (`leads`), accounts or attempts (`totals`). */
+  unit: FunnelDefinition['unit'];
   steps: FunnelStepResult[];
   breakdown?: {
     key: string;
@@ -23,7 +25,11 @@ export interface FunnelResult {
 }
 
 export interface FunnelLead {
+  /** What was counted (the paging key): the lead or `anon~<id>`; under `accounts` `account~<id>` (or an actor without an account); under `totals` `<actor>~<anchor position>`. */
+  unitId: string;
   leadId: string | null;
+  /** Set under `accounts` for an account. */
+  accountId: string | null;
   /** Set for an anonymous visitor no lead has claimed yet. */
   anonymousId: string | null;
   /** Steps reached (1 = step 0 only). */
@@ -64,10 +70,10 @@ export async function runFunnel(client: AnalyticsClient, definition: FunnelDefin
     const step = definition.steps[k]!;
     return { ...s, type: step.type, ...(step.label === undefined ? {} : { label: step.label }) };
   });
-  if (spec.breakdown === undefined) return { steps };
+  if (spec.breakdown === undefined) return { unit: definition.unit, steps };
   const groups = rows.map((r) => ({ value: r.breakdown, steps: funnelStepCounts(counts(r.reached_per_step)) }));
   const grouped = groups.reduce((sum, g) => sum + g.steps[0]!.leads, 0);
-  return { steps, breakdown: { key: spec.breakdown, groups, truncated: grouped < steps[0]!.leads } };
+  return { unit: definition.unit, steps, breakdown: { key: spec.breakdown, groups, truncated: grouped < steps[0]!.leads } };
 }
 
 /** The leads at a step of a funnel (or dropping out after it), by lead id, paged. */
@@ -96,11 +102,21 @@ export async function listFunnelLeads(
   const page = rows.slice(0, q.limit);
   return {
     leads: page.map((r) => ({
-      ...parseActorId(r.actor_id),
+      unitId: r.actor_id,
+      ...unitOf(r.actor_id),
       reachedSteps: Number(r.reached),
       breakdownValue: r.breakdown,
       enteredAt: new Date(Number(r.entered_ms)).toISOString(),
     })),
     nextAfter: rows.length > q.limit ? page[page.length - 1]!.actor_id : null,
   };
+}
+
+const ATTEMPT_SUFFIX = new RegExp(`~\\d{${ATTEMPT_POSITION_DIGITS}}$`);
+
+/** The lead, visitor or account a unit id names (an attempt's id names its actor). */
+function unitOf(unitId: string): { leadId: string | null; anonymousId: string | null; accountId: string | null } {
+  if (unitId.startsWith(ACCOUNT_UNIT_PREFIX)) return { leadId: null, anonymousId: null, accountId: unitId.slice(ACCOUNT_UNIT_PREFIX.length) };
+  const attempt = ATTEMPT_SUFFIX.exec(unitId);
+  return { ...parseActorId(attempt ? unitId.slice(0, attempt.index) : unitId), accountId: null };
 }

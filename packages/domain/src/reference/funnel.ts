@@ -36,6 +36,41 @@ import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
  *   anchor of its best chain: the one reaching furthest, the earliest anchor
  *   among equals. A missing value reads as ''. So breakdown groups add up to
  *   the total.
+ *
+ * Options (FunnelOptions; each default is the rule above, so a spec without
+ * them counts as it always did):
+ * - windowAnchor `first_step` (default): every event of a chain at most
+ *   windowMs after its anchor. `per_step` (ordered and strict): each step's
+ *   event at most windowMs after the previous step's event.
+ * - dateScope `first_step` (default): only the anchor must lie in [from, to);
+ *   later steps may follow up to the window after it. `all_steps`: events at
+ *   or after `to` are not looked at (steps and exclusions alike).
+ * - exclusionEffect `drop_out` (default): as above, the actor stops at the
+ *   exclusion's afterStep and earlier steps count. `remove`: an attempt
+ *   (anchor) with an exclusion event inside an open span (after the chain's
+ *   step-i event, before its step-j event or, when step j is never reached,
+ *   to the end of the window) counts nowhere; the actor counts with its best
+ *   attempt that has a clean chain, and at no step when none has.
+ * - Ties: equal timestamps follow the log order (see "Order" above); there
+ *   is no grace period.
+ * - entry `best` (default): of the actor's attempts, the one reaching
+ *   furthest (the earliest among equals) is counted. `first`: the first
+ *   attempt counts even when a later one would reach further.
+ * - reentry `true` (default): every step-0 event in the range may start an
+ *   attempt. `false`: an attempt starts only after the previous attempt's
+ *   horizon (its anchor plus the window; per_step: plus (steps - 1) windows).
+ * - unit `leads` (default): one count per actor. `accounts`: one per account
+ *   (the last non-empty accountId on the actor's events, over the whole
+ *   log); an account reaches what its furthest actor reaches and is broken
+ *   down as that actor (the earliest entered, then the smallest actor id,
+ *   among equals); an actor without an account counts as itself.
+ *   `totals`: every attempt counts (unit id `<actor>~<anchor position>`).
+ * - attribution `first_touch` (default): the anchor's value. `last_touch`:
+ *   the value on the event at which the attempt reached its furthest step
+ *   (the earliest such event over all its chains). `step:N`: the value on
+ *   the step-N event (the earliest over the chains reaching furthest); ''
+ *   for an attempt that does not reach step N. last_touch and step:N need
+ *   an ordered or strict funnel.
  */
 
 export type FunnelOrder = 'ordered' | 'strict' | 'unordered';
@@ -69,6 +104,59 @@ export interface FunnelSpec {
   exclusions: readonly FunnelExclusion[];
   /** Key to break down by (see FunnelCondition.key). */
   breakdown?: string | undefined;
+  /** Counting choices; each missing one takes its default (see the top of this file and FUNNEL_OPTION_DEFAULTS). */
+  options?: Partial<FunnelOptions> | undefined;
+}
+
+export type FunnelAttribution = 'first_touch' | 'last_touch' | `step:${number}`;
+
+export interface FunnelOptions {
+  windowAnchor: 'first_step' | 'per_step';
+  dateScope: 'first_step' | 'all_steps';
+  exclusionEffect: 'drop_out' | 'remove';
+  entry: 'best' | 'first';
+  reentry: boolean;
+  unit: 'leads' | 'accounts' | 'totals';
+  attribution: FunnelAttribution;
+}
+
+export const FUNNEL_OPTION_DEFAULTS: FunnelOptions = {
+  windowAnchor: 'first_step',
+  dateScope: 'first_step',
+  exclusionEffect: 'drop_out',
+  entry: 'best',
+  reentry: true,
+  unit: 'leads',
+  attribution: 'first_touch',
+};
+
+/** Unit ids of accounts (client ids may not contain `~`, so none collides with a lead id). */
+export const ACCOUNT_UNIT_PREFIX = 'account~';
+
+/** The spec's options with the defaults filled in. */
+export function funnelOptions(spec: Pick<FunnelSpec, 'options'>): FunnelOptions {
+  return { ...FUNNEL_OPTION_DEFAULTS, ...spec.options };
+}
+
+/** The step whose event a `step:N` attribution reads; undefined for the other attributions. */
+export function attributionStep(attribution: FunnelAttribution): number | undefined {
+  return attribution.startsWith('step:') ? Number(attribution.slice('step:'.length)) : undefined;
+}
+
+/**
+ * How far after an anchor its attempt may look: the window, or with
+ * per_step one window per step after the first.
+ */
+export function funnelHorizonMs(spec: Pick<FunnelSpec, 'steps' | 'windowMs' | 'options'>): number {
+  return funnelOptions(spec).windowAnchor === 'per_step' ? spec.windowMs * Math.max(1, spec.steps.length - 1) : spec.windowMs;
+}
+
+/** Digits of the anchor position in an attempt's unit id. */
+export const ATTEMPT_POSITION_DIGITS = 20;
+
+/** Unit id of one attempt under `totals`: the actor and its anchor's log position (`~` is reserved, so it cannot be part of a client id), padded so text order is (actor, position) order. */
+export function attemptUnitId(actorId: string, position: number): string {
+  return `${actorId}~${String(position).padStart(ATTEMPT_POSITION_DIGITS, '0')}`;
 }
 
 /**
@@ -79,6 +167,7 @@ export const MAX_FUNNEL_STEPS = 32;
 export const MAX_FUNNEL_EXCLUSIONS = 8;
 
 export interface FunnelActorOutcome {
+  /** The unit counted: the actor id (unit `leads`), `account~<id>` or the actor id (`accounts`), or {@link attemptUnitId} (`totals`). */
   actorId: string;
   /** Number of steps reached (1 = only step 0). Actors reaching none are not listed. */
   reached: number;
@@ -118,6 +207,11 @@ export function assertValidFunnelSpec(spec: FunnelSpec): void {
   }
   for (const m of [...spec.steps, ...spec.exclusions]) for (const c of m.where) assertKnownKey(c.key);
   if (spec.breakdown !== undefined) assertKnownKey(spec.breakdown);
+  const o = funnelOptions(spec);
+  if (spec.order === 'unordered' && o.windowAnchor === 'per_step') throw new Error('a per_step window needs an ordered or strict funnel');
+  const nth = attributionStep(o.attribution);
+  if (o.attribution !== 'first_touch' && spec.order === 'unordered') throw new Error(`${o.attribution} attribution needs an ordered or strict funnel`);
+  if (nth !== undefined && !(Number.isInteger(nth) && nth >= 0 && nth < n)) throw new Error(`step:N attribution needs 0 <= N < ${n}`);
 }
 
 function assertKnownKey(key: string): void {
@@ -159,9 +253,17 @@ interface ScannedEvent {
 
 const bit = (mask: number, k: number) => ((mask >>> k) & 1) === 1;
 
-/** Per-actor outcome of a funnel, sorted by actor id. */
+/** One attempt of an actor: its anchor, the steps it reaches and the event its breakdown value is read from (-1: none, the value is ''). */
+interface Attempt {
+  anchor: number;
+  reached: number;
+  attr: number;
+}
+
+/** Per-unit outcome of a funnel (a unit is an actor, an account or an attempt: see `unit`), sorted by unit id. */
 export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: FunnelSpec): FunnelActorOutcome[] {
   assertValidFunnelSpec(spec);
+  const o = funnelOptions(spec);
   const byActor = new Map<string, ScannedEvent[]>();
   for (const tp of touchpoints) {
     const steps = spec.steps.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? (mask | (1 << k)) >>> 0 : mask), 0);
@@ -172,55 +274,134 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
   }
   const masks = exclusionMasks(spec);
   const outcomes: FunnelActorOutcome[] = [];
+  const accounts = new Map<string, string>();
   for (const [actorId, events] of byActor) {
     events.sort((a, b) => a.tp.occurredAtMs - b.tp.occurredAtMs || a.tp.position - b.tp.position);
-    let best: FunnelActorOutcome | undefined;
-    events.forEach((anchor, a) => {
-      const t = anchor.tp.occurredAtMs;
-      if (t < spec.fromMs || t >= spec.toMs) return;
-      if (spec.order === 'unordered' ? anchor.steps === 0 : !bit(anchor.steps, 0)) return;
-      const reached = spec.order === 'unordered' ? unorderedReach(events, a, spec) : orderedReach(events, a, spec, masks);
-      if (reached > (best?.reached ?? 0)) {
-        best = { actorId, reached, breakdown: spec.breakdown === undefined ? '' : valueOfKey(anchor.tp, spec.breakdown), enteredAtMs: t };
-      }
+    const account = events.findLast((e) => e.tp.fields.accountId !== '')?.tp.fields.accountId;
+    if (account !== undefined) accounts.set(actorId, account);
+    const attempts = attemptAnchors(events, spec, o).map((a): Attempt => ({
+      anchor: a,
+      ...(spec.order === 'unordered' ? { reached: unorderedReach(events, a, spec), attr: a } : orderedReach(events, a, spec, o, masks)),
+    }));
+    const outcome = (unitId: string, at: Attempt): FunnelActorOutcome => ({
+      actorId: unitId,
+      reached: at.reached,
+      breakdown: spec.breakdown === undefined || at.attr < 0 ? '' : valueOfKey(events[at.attr]!.tp, spec.breakdown),
+      enteredAtMs: events[at.anchor]!.tp.occurredAtMs,
     });
-    if (best) outcomes.push(best);
+    if (o.unit === 'totals') {
+      for (const at of attempts) if (at.reached > 0) outcomes.push(outcome(attemptUnitId(actorId, events[at.anchor]!.tp.position), at));
+      continue;
+    }
+    let best: Attempt | undefined;
+    for (const at of o.entry === 'first' ? attempts.slice(0, 1) : attempts) if (at.reached > (best?.reached ?? 0)) best = at;
+    if (best) outcomes.push(outcome(actorId, best));
   }
-  return outcomes.sort((x, y) => (x.actorId < y.actorId ? -1 : x.actorId > y.actorId ? 1 : 0));
+  const byId = (x: FunnelActorOutcome, y: FunnelActorOutcome) => (x.actorId < y.actorId ? -1 : x.actorId > y.actorId ? 1 : 0);
+  if (o.unit !== 'accounts') return outcomes.sort(byId);
+  // an account is its furthest actor, the earliest entered then the smallest id among equals
+  const groups = new Map<string, FunnelActorOutcome>();
+  for (const x of outcomes.sort(byId)) {
+    const account = accounts.get(x.actorId);
+    const unitId = account === undefined ? x.actorId : ACCOUNT_UNIT_PREFIX + account;
+    const held = groups.get(unitId);
+    if (!held || x.reached > held.reached || (x.reached === held.reached && x.enteredAtMs < held.enteredAtMs)) groups.set(unitId, { ...x, actorId: unitId });
+  }
+  return [...groups.values()].sort(byId);
 }
 
-/** Events after the anchor that lie within its window. */
-function* windowAfter(events: readonly ScannedEvent[], a: number, windowMs: number): Generator<ScannedEvent> {
-  const end = events[a]!.tp.occurredAtMs + windowMs;
-  for (let i = a + 1; i < events.length && events[i]!.tp.occurredAtMs <= end; i++) yield events[i]!;
+/** The anchors that start attempts: step-0 events (unordered: any step's) in the range; without re-entry, only after the previous attempt's horizon. */
+function attemptAnchors(events: readonly ScannedEvent[], spec: FunnelSpec, o: FunnelOptions): number[] {
+  const horizon = funnelHorizonMs(spec);
+  const out: number[] = [];
+  events.forEach((e, a) => {
+    const t = e.tp.occurredAtMs;
+    if (t < spec.fromMs || t >= spec.toMs) return;
+    if (spec.order === 'unordered' ? e.steps === 0 : !bit(e.steps, 0)) return;
+    if (!o.reentry && out.length > 0 && t <= events[out[out.length - 1]!]!.tp.occurredAtMs + horizon) return;
+    out.push(a);
+  });
+  return out;
+}
+
+/** Events after the anchor that lie within its horizon (and, with dateScope all_steps, before the range's end). */
+function* windowAfter(events: readonly ScannedEvent[], a: number, spec: FunnelSpec): Generator<[ScannedEvent, number]> {
+  const horizonEnd = events[a]!.tp.occurredAtMs + funnelHorizonMs(spec);
+  const end = funnelOptions(spec).dateScope === 'all_steps' ? Math.min(horizonEnd, spec.toMs - 1) : horizonEnd;
+  for (let i = a + 1; i < events.length && events[i]!.tp.occurredAtMs <= end; i++) yield [events[i]!, i];
 }
 
 /**
- * Ordered and strict, for one anchor (step 0). A state is (steps matched,
- * flags of exclusions an event has violated since their afterStep); scanning
- * the window keeps every non-dominated state (same level, fewer flags), so the
- * answer is exact over all chains from this anchor, not just the greedy one.
+ * A partial chain: steps matched (level), flags of the exclusions an event
+ * has violated since their afterStep, the time of its last event (per_step),
+ * whether it can still advance (strict chains end at an event they do not
+ * take, kept only under `remove`, where their flags still matter), and the
+ * event its breakdown value would be read from.
  */
-function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSpec, masks: { active: number[]; closing: number[] }): number {
+interface ChainState {
+  level: number;
+  flags: number;
+  lastMs: number;
+  frozen: boolean;
+  attr: number;
+}
+
+/**
+ * Ordered and strict, for one anchor (step 0). Scanning the window keeps
+ * every non-dominated state (same level, fewer flags, an earlier attribution
+ * event; per_step: a later last event, or under `remove` the same one), so the
+ * answer is exact over all chains from this anchor, not just the greedy one:
+ * the furthest level, with the earliest attribution event among equals.
+ */
+function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSpec, o: FunnelOptions, masks: { active: number[]; closing: number[] }): { reached: number; attr: number } {
   const n = spec.steps.length;
-  let states: Array<{ level: number; flags: number }> = [{ level: 1, flags: 0 }];
-  let best = 1;
-  for (const e of windowAfter(events, a, spec.windowMs)) {
-    if (best === n || states.length === 0) break;
-    const next: Array<{ level: number; flags: number }> = [];
+  const nth = attributionStep(o.attribution);
+  const perStep = o.windowAnchor === 'per_step';
+  const remove = o.exclusionEffect === 'remove';
+  const attrAfter = (s: ChainState, i: number) => (o.attribution === 'last_touch' || s.level === nth ? i : s.attr);
+  const init: ChainState = { level: 1, flags: 0, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: o.attribution === 'first_touch' || o.attribution === 'last_touch' || nth === 0 ? a : -1 };
+  let states = [init];
+  let best = { reached: 1, attr: init.attr };
+  const consider = (s: ChainState) => {
+    if (s.level > best.reached || (s.level === best.reached && s.attr < best.attr)) best = { reached: s.level, attr: s.attr };
+  };
+  for (const [e, i] of windowAfter(events, a, spec)) {
+    // later events only give later attribution events, except for step:N (a later chain may have an earlier step-N event)
+    if ((best.reached === n && nth === undefined) || states.length === 0) break;
+    const next: ChainState[] = [];
     for (const s of states) {
+      if (perStep && e.tp.occurredAtMs > s.lastMs + spec.windowMs) {
+        if (remove) next.push(s); // past its window: nothing changes it any more
+        continue;
+      }
+      const flagged = { ...s, flags: s.flags | (e.exclusions & masks.active[s.level]!) };
       // the event is not part of the chain: under `strict` that ends it
-      if (spec.order === 'ordered') next.push({ level: s.level, flags: s.flags | (e.exclusions & masks.active[s.level]!) });
+      if (spec.order === 'ordered' || s.frozen) next.push(flagged);
+      else if (remove) next.push({ ...flagged, frozen: true });
       // the event is the chain's next step (an exclusion ending here must be clean)
-      if (s.level < n && bit(e.steps, s.level) && (s.flags & masks.closing[s.level]!) === 0) {
-        next.push({ level: s.level + 1, flags: (s.flags | e.exclusions) & masks.active[s.level]! & masks.active[s.level + 1]! });
-        best = Math.max(best, s.level + 1);
+      if (!s.frozen && s.level < n && bit(e.steps, s.level) && (s.flags & masks.closing[s.level]!) === 0) {
+        const advanced = { level: s.level + 1, flags: (s.flags | e.exclusions) & masks.active[s.level]! & masks.active[s.level + 1]!, lastMs: e.tp.occurredAtMs, frozen: false, attr: attrAfter(s, i) };
+        next.push(advanced);
+        consider(advanced);
       }
     }
-    // same level with a subset of the flags is at least as good
-    states = antichain(next, (x, y) => x.level === y.level && (x.flags & y.flags) === y.flags, (x, y) => x.level === y.level && x.flags === y.flags);
+    // y covers x: y is at least as good as x
+    states = antichain(
+      next,
+      (x, y) =>
+        x.level === y.level &&
+        x.frozen === y.frozen &&
+        (x.flags & y.flags) === y.flags &&
+        y.attr <= x.attr &&
+        (!perStep || (remove ? y.lastMs === x.lastMs : y.lastMs >= x.lastMs)),
+      (x, y) => x.level === y.level && x.frozen === y.frozen && x.flags === y.flags && x.attr === y.attr && (!perStep || x.lastMs === y.lastMs),
+    );
   }
-  return best;
+  if (!remove) return best;
+  // an attempt counts only through a chain no exclusion event has touched
+  let clean = { reached: 0, attr: -1 };
+  for (const s of states) if (s.flags === 0 && (s.level > clean.reached || (s.level === clean.reached && s.attr < clean.attr))) clean = { reached: s.level, attr: s.attr };
+  return clean;
 }
 
 /**
@@ -234,7 +415,7 @@ function unorderedReach(events: readonly ScannedEvent[], a: number, spec: Funnel
   const anchorSteps = events[a]!.steps;
   let states: Array<{ b: number; mask: number }> = [];
   for (let b = 0; b < n; b++) if (bit(anchorSteps, b)) states.push({ b, mask: (1 << b) >>> 0 });
-  for (const e of windowAfter(events, a, spec.windowMs)) {
+  for (const [e] of windowAfter(events, a, spec)) {
     if (e.steps === 0) continue;
     const next = [...states];
     for (const s of states) {
