@@ -4,7 +4,7 @@ import { settingsClause } from './client.js';
 import { Params } from './funnel-sql.js';
 import type { StageConversionQuery, StageConversionQueryInput } from './stage-queries.js';
 import { StageConversionQuerySchema, stageConversionSpecOf } from './stage-queries.js';
-import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
+import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, sideStateLeadsSql, stageFactsSql } from './stage-sql.js';
 
 /**
  * Stage conversion in ClickHouse: for each pair (from, to), cohort period of
@@ -16,9 +16,10 @@ import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql
  * How: the config's current stage facts, grouped per lead into arrays (a lead
  * has at most one fact per stage); ARRAY JOIN over the pairs pairs each lead's
  * `from` with its `to` without a self-join; then one aggregation per (pair,
- * period, segment). Facts are first joined to lead_profile (segment,
- * filters, account, side state) and folded per counting unit (the lead, or
- * its account), so both units share one path. Segments are ranked by cohort entries over the whole
+ * period, segment). By account, facts are first joined to lead_profile
+ * (account, filters) and folded per account and stage; by lead no join comes
+ * before the pairing. Side states are looked up in the (small) set of leads
+ * in one; segments join the profile after pairing. Segments are ranked by cohort entries over the whole
  * result and cut at segmentLimit in SQL, so a high-cardinality segment
  * (campaign) never ships every group.
  */
@@ -55,6 +56,7 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
   const stages = [...new Set(spec.pairs.flatMap((x) => [x.from, x.to]))];
   const facts = stageFactsSql(p, q.configVersion, stages, spec.asOfMs);
   const period = periodSql(spec.period, 'from_ms', p, spec.timeZone);
+  const byAccount = q.unit === 'account';
   const segment = q.segment === undefined ? `''` : segmentExpr(q.segment, p);
   const filters = profileFilterSql(q.filters, p);
   const window = spec.windowMs === undefined ? undefined : p.bind('window_ms', 'Int64', spec.windowMs);
@@ -62,10 +64,31 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
   const converted = `has_to AND to_ms >= from_ms${window === undefined ? '' : ` AND to_ms - from_ms <= ${window}`}`;
   // open: not converted, window still running at asOf (only with both)
   const open = window !== undefined && asOf !== undefined ? `NOT conv AND from_ms + ${window} > ${asOf}` : 'false';
-  // the side state the projector recorded, when it had begun by asOf
-  const inSide = (state: string) => `ifNull(prof.side_state, '') = '${state}'${asOf === undefined ? '' : ` AND toUnixTimestamp64Milli(ifNull(prof.side_since, toDateTime64(0, 3, 'UTC'))) <= ${asOf}`}`;
-  // '~' never occurs in ids: an account never collides with a lead counted as its own account
-  const unit = q.unit === 'account' ? `if(ifNull(prof.account_id, '') = '', f.lead_id, concat('account~', prof.account_id))` : 'f.lead_id';
+  // the leads in a side state as the projector recorded it, begun by asOf: a small right side, so cheaper than joining every profile
+  const sideJoin = `LEFT JOIN (${sideStateLeadsSql(p, q.configVersion, asOf)}) AS side ON side.lead_id = f.lead_id`;
+  const sideFlags = (prefix: string) => `toUInt8(ifNull(side.side_state, '') = 'disqualified') AS ${prefix}_disqualified, toUInt8(ifNull(side.side_state, '') = 'recycled') AS ${prefix}_recycled`;
+  // By lead, each lead is its own unit (a fact per stage already). By account, facts are joined to profiles first (the account, and
+  // filters pick leads before they are grouped) and folded per (account, stage): the first lead's time, skipped only when every lead
+  // reaching it then skipped it, and that lead (the smaller id on a tie) for the segment. '~' never occurs in ids, so an account never
+  // collides with a lead counted as its own account.
+  const unitStages = byAccount
+    ? `SELECT unit, stage, min(ms) AS first_ms, argMin(skipped, (ms, skipped)) AS first_skipped, argMin(lead_id, (ms, lead_id)) AS first_lead,
+          min(lead_disqualified) AS unit_disqualified, min(lead_recycled) AS unit_recycled
+        FROM (
+          SELECT f.lead_id AS lead_id, f.stage AS stage, f.ms AS ms, f.skipped AS skipped, ${sideFlags('lead')},
+            if(ifNull(prof.account_id, '') = '', f.lead_id, concat('account~', prof.account_id)) AS unit
+          FROM (${facts}) AS f
+          ${sideJoin}
+          ${profileJoinSql(p, q.configVersion, 'f.lead_id')}
+          ${filters.length === 0 ? '' : `WHERE ${filters.join(' AND ')}`}
+        )
+        GROUP BY unit, stage`
+    : `SELECT f.lead_id AS unit, f.stage AS stage, f.ms AS first_ms, f.skipped AS first_skipped, f.lead_id AS first_lead, ${sideFlags('unit')}
+        FROM (${facts}) AS f
+        ${sideJoin}`;
+  // segments (and, by lead, filters) read the profile of the unit's first lead into `from`, joined after pairing
+  const profileAfter = q.segment !== undefined || (!byAccount && filters.length > 0);
+  const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`, ...(byAccount ? [] : filters)];
   return `
     SELECT pair, period, period_label, segment, entered, converted, skipped_from, disqualified, recycled, open_leads, median_ms, p90_ms, segments
     FROM (
@@ -90,35 +113,24 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
               ${open} AS still_open,
               toString(${period.start}) AS period,
               ${period.label} AS period_label,
-              segment
+              ${segment} AS segment
             FROM (
               SELECT unit, pair, all_disqualified, all_recycled,
                 indexOf(stages, ${pairFrom}[pair]) AS fi,
                 indexOf(stages, ${pairTo}[pair]) AS ti,
-                mss[fi] AS from_ms, skips[fi] AS from_skipped, segs[fi] AS segment,
+                mss[fi] AS from_ms, skips[fi] AS from_skipped, leads[fi] AS from_lead,
                 ti > 0 AS has_to, if(ti > 0, mss[ti], 0) AS to_ms
               FROM (
-                SELECT unit, groupArray(stage) AS stages, groupArray(first_ms) AS mss, groupArray(first_skipped) AS skips, groupArray(first_segment) AS segs,
-                  min(stage_disqualified) = 1 AS all_disqualified, min(stage_recycled) = 1 AS all_recycled
-                FROM (
-                  -- a unit enters a stage with its first lead (ties: skipped only if every such lead skipped; the segment of the smaller lead id)
-                  SELECT unit, stage, min(ms) AS first_ms, argMin(skipped, (ms, skipped)) AS first_skipped, argMin(lead_segment, (ms, lead_id)) AS first_segment,
-                    min(disqualified_now) AS stage_disqualified, min(recycled_now) AS stage_recycled
-                  FROM (
-                    SELECT f.lead_id AS lead_id, f.stage AS stage, f.ms AS ms, f.skipped AS skipped, ${unit} AS unit, ${segment} AS lead_segment,
-                      toUInt8(${inSide('disqualified')}) AS disqualified_now, toUInt8(${inSide('recycled')}) AS recycled_now
-                    FROM (${facts}) AS f
-                    ${profileJoinSql(p, q.configVersion, 'f.lead_id')}
-                    ${filters.length === 0 ? '' : `WHERE ${filters.join(' AND ')}`}
-                  )
-                  GROUP BY unit, stage
-                )
+                SELECT unit, groupArray(stage) AS stages, groupArray(first_ms) AS mss, groupArray(first_skipped) AS skips, groupArray(first_lead) AS leads,
+                  min(unit_disqualified) = 1 AS all_disqualified, min(unit_recycled) = 1 AS all_recycled
+                FROM (${unitStages})
                 GROUP BY unit
               )
               ARRAY JOIN arrayEnumerate(${pairFrom}) AS pair
               WHERE fi > 0
-            )
-            WHERE from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)} AND from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}
+            ) AS x
+            ${profileAfter ? profileJoinSql(p, q.configVersion, 'x.from_lead') : ''}
+            WHERE ${conditions.join(' AND ')}
           )
           GROUP BY pair, period, period_label, segment
         )

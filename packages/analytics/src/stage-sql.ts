@@ -72,6 +72,22 @@ export function profileJoinSql(p: Params, configVersion: string, leftLeadId: str
     ) AS prof ON prof.lead_id = ${leftLeadId}`;
 }
 
+/**
+ * The leads in a side state under a config (lead_id, side_state), as the
+ * projector last recorded it, begun by asOf when given (a bound parameter
+ * expression): few rows, a cheap right side of a join. The state is read
+ * after FINAL, so an older version of a profile row never counts.
+ */
+export function sideStateLeadsSql(p: Params, configVersion: string, asOf: string | undefined): string {
+  return `
+    SELECT lead_id, side_state FROM (
+      SELECT lead_id, side_state, toUnixTimestamp64Milli(side_since) AS side_since_ms
+      FROM lead_profile FINAL
+      WHERE config_version = ${p.bind('config_version', 'String', configVersion)}
+    )
+    WHERE side_state != ''${asOf === undefined ? '' : ` AND side_since_ms <= ${asOf}`}`;
+}
+
 /** Period start (a Date in the zone) and label of an epoch-ms column; see cohortPeriodOf in @sluice/domain. */
 export function periodSql(period: CohortPeriod, msColumn: string, p: Params, timeZone: string): { start: string; label: string } {
   if (period === 'all') return { start: `''`, label: `'all'` };
