@@ -27,7 +27,8 @@ function referenceConversion(projections: ProjectionStore, period: CohortPeriod)
     for (const [lead, at] of from) if (to.has(lead) && cohortPeriodOf(at, period, rules.timeZone).period === r.period && units.get(lead) === r.segment) sum += to.get(lead)! - at;
     mean.set(`${r.pair}|${r.period}|${r.segment}`, sum / r.converted);
   }
-  return rows.map(({ open: _o, medianMs: _m, p90Ms: _p, segment, ...r }) => ({ ...r, businessUnit: segment, avgMs: mean.get(`${r.pair}|${r.period}|${segment}`) ?? null }));
+  // the live counters keep no side states (disqualified, recycled): ClickHouse's stage conversion reports those
+  return rows.map(({ open: _o, medianMs: _m, p90Ms: _p, disqualified: _d, recycled: _r, segment, ...r }) => ({ ...r, businessUnit: segment, avgMs: mean.get(`${r.pair}|${r.period}|${segment}`) ?? null }));
 }
 
 describe('rebuild', () => {
