@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_COUNTING_UNITS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
 import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } from '@sluice/domain';
-import { EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
+import { ACTORLESS_TYPES, EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 import type { FieldIssue } from './funnel-definition.js';
 
@@ -146,8 +146,12 @@ export const StageConversionQuerySchema = z
 export type StageConversionQueryInput = z.input<typeof StageConversionQuerySchema>;
 export type StageConversionQuery = z.output<typeof StageConversionQuerySchema>;
 
-/** What a lead does, as opposed to what is known about it (identify) or what sales decided (sales_accepted, disqualified, ...). */
-const ACTIVITY_TYPES = EVENT_TYPES.filter((t) => !LEAD_ONLY_TYPES.has(t));
+/**
+ * What a lead does, as opposed to what is known about it (identify), what
+ * sales decided (sales_accepted, disqualified, ...) or what marketing spent
+ * (spend belongs to a source, never to a lead).
+ */
+const ACTIVITY_TYPES = EVENT_TYPES.filter((t) => !LEAD_ONLY_TYPES.has(t) && !ACTORLESS_TYPES.has(t));
 
 /** Split each touchpoint type by this property's value: properties.<path>, e.g. properties.pageType. */
 export const ActivityProperty = z
