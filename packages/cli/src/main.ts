@@ -125,6 +125,14 @@ async function withStore<T>(settings: Settings, work: (store: EventStore) => Pro
   }
 }
 
+/** The demo's rules for a fresh data directory without a configuration (see adoptDemoConfig); says so on stderr. */
+async function adoptDemoRules(values: Record<string, string | boolean | undefined>, settings: Settings, tell = true): Promise<Settings> {
+  const { adoptDemoConfig } = await commands.demo();
+  const adopted = adoptDemoConfig(values as Parameters<typeof resolveSettings>[0], process.env, settings, (values['time-zone'] as string | undefined) ?? settings.timeZone);
+  if (adopted.written !== undefined && tell) console.error(`demo rules (business units smb, enterprise, partners; illustrative exchange rates) written to ${adopted.written}`);
+  return adopted.settings;
+}
+
 function demoOptionsFrom(values: Record<string, string | boolean | undefined>, settings: Settings): DemoOptions {
   const months = integerFlag('months', values.months as string | undefined, 12);
   const start = (values.start as string | undefined) ?? defaultDemoStart(months);
@@ -159,7 +167,8 @@ async function run(argv: string[]): Promise<void> {
     case 'serve': {
       const { values } = parse(rest, { ...demoFlags, demo: { type: 'boolean', default: false }, host: { type: 'string' }, port: { type: 'string' } });
       if (values.help) return void process.stdout.write(HELP);
-      const settings = resolveSettings(values, process.env);
+      let settings = resolveSettings(values, process.env);
+      if (values.demo) settings = await adoptDemoRules(values, settings);
       const store = await openStore(settings);
       if (values.demo) {
         const { writeDemo } = await commands.demo();
@@ -241,7 +250,7 @@ async function run(argv: string[]): Promise<void> {
     case 'demo': {
       const { values } = parse(rest, demoFlags);
       if (values.help) return void process.stdout.write(HELP);
-      const settings = resolveSettings(values, process.env);
+      const settings = await adoptDemoRules(values, resolveSettings(values, process.env), !values.json);
       const { writeDemo } = await commands.demo();
       const summary = await withStore(settings, (store) => writeDemo(store, demoOptionsFrom(values, settings), !values.json));
       if (values.json) printJson(summary);

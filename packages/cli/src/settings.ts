@@ -1,5 +1,7 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ApiKey, ApiLimits } from '@sluice/api';
-import { ConfigError, loadConfig } from '@sluice/config';
+import { ConfigError, DEFAULT_CONFIG, loadConfig } from '@sluice/config';
 import type { SluiceConfig } from '@sluice/schemas';
 import { CliError, usageError } from './output.js';
 
@@ -24,10 +26,21 @@ function port(text: string): number {
   return n;
 }
 
+/** A data directory may carry the rules it was built under (`sluice demo` writes the demo's there): used when no --config or SLUICE_CONFIG names a file. */
+export const DATA_DIR_CONFIG = 'sluice.config.json';
+
+/** The configuration file this invocation reads: --config, else SLUICE_CONFIG, else the data directory's own, else none (built-in defaults). */
+export function configFileOf(flags: Flags, env: NodeJS.ProcessEnv): { file: string | undefined; explicit: boolean } {
+  const explicit = flags.config ?? (env.SLUICE_CONFIG?.trim() || undefined);
+  if (explicit !== undefined) return { file: explicit, explicit: true };
+  const local = join(flags['data-dir'] ?? (env.SLUICE_DATA_DIR?.trim() || DEFAULT_CONFIG.server.dataDir), DATA_DIR_CONFIG);
+  return { file: existsSync(local) ? local : undefined, explicit: false };
+}
+
 export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv): Settings {
   let config: SluiceConfig;
   try {
-    config = loadConfig({ file: flags.config, env });
+    config = loadConfig({ file: configFileOf(flags, env).file, env });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;

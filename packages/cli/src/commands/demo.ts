@@ -1,8 +1,12 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { EventStore } from '@sluice/event-store';
 import type { SluiceEvent } from '@sluice/schemas';
-import { describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/testkit';
+import { demoConfig, describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/testkit';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 import { Progress } from '../progress.js';
+import { DATA_DIR_CONFIG, configFileOf, resolveSettings } from '../settings.js';
+import type { Settings } from '../settings.js';
 
 export interface DemoOptions {
   seed: number;
@@ -53,4 +57,24 @@ export async function writeDemo(store: EventStore, options: DemoOptions, showPro
   progress.done();
   summary.elapsedMs = performance.now() - started;
   return summary;
+}
+
+/**
+ * A fresh data directory with no configuration takes the demo's rules (its
+ * business units, illustrative exchange rates; @sluice/testkit demoConfig),
+ * written beside its data so every later command reads the demo under them.
+ * An explicit configuration, or a data directory that already holds events
+ * or rules, is left as it is. Returns the settings to use and the file written.
+ */
+export function adoptDemoConfig(
+  flags: Parameters<typeof resolveSettings>[0],
+  env: NodeJS.ProcessEnv,
+  settings: Settings,
+  timeZone: string,
+): { settings: Settings; written?: string } {
+  if (configFileOf(flags, env).file !== undefined || existsSync(join(settings.dataDir, 'events.sqlite'))) return { settings };
+  mkdirSync(settings.dataDir, { recursive: true });
+  const written = join(settings.dataDir, DATA_DIR_CONFIG);
+  writeFileSync(written, JSON.stringify(demoConfig(timeZone), null, 2) + '\n');
+  return { settings: resolveSettings(flags, env), written };
 }

@@ -6,7 +6,8 @@ import { Weighted, hash32 } from './prng.js';
  * that are pure functions of (seed, index), so a company is picked by picking
  * an index and nothing is stored.
  */
-export type BusinessUnit = 'smb' | 'enterprise' | 'partners';
+export const BUSINESS_UNITS = ['smb', 'enterprise', 'partners'] as const;
+export type BusinessUnit = (typeof BUSINESS_UNITS)[number];
 
 export interface Persona {
   title: string;
