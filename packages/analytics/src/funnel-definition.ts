@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { FunnelAttribution, FunnelSpec } from '@sluice/domain';
-import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, attributionStep, MAX_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
+import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_UNORDERED_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, attributionStep, instantMs, scalarText } from '@sluice/domain';
 import { ACTORLESS_TYPES, EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
@@ -22,13 +22,16 @@ import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
 export const FUNNEL_LIMITS = {
   maxSteps: MAX_FUNNEL_STEPS,
+  maxUnorderedSteps: MAX_UNORDERED_FUNNEL_STEPS,
   maxExclusions: MAX_FUNNEL_EXCLUSIONS,
   maxConditionsPerStep: 10,
+  maxHoldConstantKeys: 5,
   maxValuesPerCondition: 100,
   maxValueLength: 500,
   maxWindowDays: 365,
   maxDateRangeDays: 3660,
   maxBreakdownGroups: 1000,
+  maxBreakdownKeys: 3,
   maxLeadsPerPage: 10_000,
   maxTimeoutSeconds: MAX_QUERY_TIMEOUT_SECONDS,
 } as const;
@@ -94,8 +97,8 @@ const DateRange = z
   .refine((r) => !(spanMs(r) > FUNNEL_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
 const Attribution = z
-  .string({ error: 'must be first_touch, last_touch or step:N' })
-  .regex(/^(first_touch|last_touch|step:(0|[1-9][0-9]?))$/, { message: 'must be first_touch, last_touch or step:N (N a 0-based step index)' })
+  .string({ error: 'must be first_touch, last_touch, all_values or step:N' })
+  .regex(/^(first_touch|last_touch|all_values|step:(0|[1-9][0-9]?))$/, { message: 'must be first_touch, last_touch, all_values or step:N (N a 0-based step index)' })
   .transform((a) => a as FunnelAttribution);
 
 export const FunnelDefinitionSchema = z
@@ -108,8 +111,12 @@ export const FunnelDefinitionSchema = z
     /** Range the funnel's first event must fall in: [from, to). */
     dateRange: DateRange,
     exclusions: z.array(Exclusion).max(FUNNEL_LIMITS.maxExclusions).default([]),
-    /** Key to break down by; each unit counts once, under the value `attribution` picks. */
-    breakdown: Key.optional(),
+    /** Key to break down by, or up to 3 at once (a group per combination of values); each unit counts once, under the value `attribution` picks. */
+    breakdown: z.union([Key, z.array(Key).min(1).max(FUNNEL_LIMITS.maxBreakdownKeys)], { error: `must be a key or a list of 1 to ${FUNNEL_LIMITS.maxBreakdownKeys} keys` }).optional(),
+    /** Count the same funnel over a second range too: the period of equal length just before `dateRange`, or any range. */
+    compareTo: z.union([z.literal('previous_period'), DateRange], { error: 'must be "previous_period" or a date range { from, to }' }).optional(),
+    /** Keys every step of a chain must share with its first event (the same deal, the same campaign): `["properties.dealId"]`. */
+    holdConstant: z.array(Key).max(FUNNEL_LIMITS.maxHoldConstantKeys).default([]),
     // The counting choices: each is documented with the reference (reference/funnel.ts) and in the README's "Funnel semantics".
     /** first_step: every step within the window of the step-0 event; per_step: of the previous step's event (ordered and strict). */
     windowAnchor: z.enum(['first_step', 'per_step']).default(FUNNEL_OPTION_DEFAULTS.windowAnchor),
@@ -123,14 +130,17 @@ export const FunnelDefinitionSchema = z
     reentry: z.boolean().default(FUNNEL_OPTION_DEFAULTS.reentry),
     /** leads: unique actors; accounts: an account converts when any of its leads does; totals: every attempt. */
     unit: z.enum(['leads', 'accounts', 'totals']).default(FUNNEL_OPTION_DEFAULTS.unit),
-    /** Which event's value a unit is broken down by: first_touch (the step-0 event), last_touch (the furthest step's), step:N. */
+    /** Which event's value a unit is broken down by: first_touch (the step-0 event), last_touch (the furthest step's), step:N, or all_values (every attempt's first touch; groups overlap). */
     attribution: Attribution.default(FUNNEL_OPTION_DEFAULTS.attribution),
   })
   .superRefine((def, ctx) => {
+    if (def.order === 'unordered' && def.steps.length > FUNNEL_LIMITS.maxUnorderedSteps) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: `an unordered funnel has at most ${FUNNEL_LIMITS.maxUnorderedSteps} steps (its exact count keeps every set of steps taken)` });
+    }
     if (def.order === 'unordered' && def.windowAnchor === 'per_step') {
       ctx.addIssue({ code: 'custom', path: ['windowAnchor'], message: 'per_step needs an order ("ordered" or "strict"): an unordered funnel has no previous step' });
     }
-    if (def.order === 'unordered' && def.attribution !== 'first_touch') {
+    if (def.order === 'unordered' && (def.attribution === 'last_touch' || def.attribution.startsWith('step:'))) {
       ctx.addIssue({ code: 'custom', path: ['attribution'], message: 'last_touch and step:N need an order ("ordered" or "strict")' });
     }
     const nth = attributionStep(def.attribution);
@@ -198,6 +208,7 @@ export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
     toMs: instantMs(def.dateRange.to),
     exclusions: def.exclusions.map((e) => ({ type: e.type, where: conditionsOf(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
     breakdown: def.breakdown,
+    holdConstant: def.holdConstant,
     options: {
       windowAnchor: def.windowAnchor,
       dateScope: def.dateScope,

@@ -1,5 +1,5 @@
 import type { FunnelMatcher, FunnelSpec } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, exclusionMasks, funnelHorizonMs, funnelOptions } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, breakdownKeys, exclusionMasks, funnelHorizonMs, funnelOptions } from '@sluice/domain';
 import type { QueryParams } from './client.js';
 
 /**
@@ -87,7 +87,7 @@ interface FoldNeeds {
 function foldNeeds(spec: FunnelSpec): FoldNeeds {
   const o = funnelOptions(spec);
   return {
-    attr: o.attribution !== 'first_touch',
+    attr: o.attribution === 'last_touch' || attributionStep(o.attribution) !== undefined,
     frozen: spec.order === 'strict' && o.exclusionEffect === 'remove',
     perStep: o.windowAnchor === 'per_step',
   };
@@ -151,8 +151,9 @@ function orderedFold(spec: FunnelSpec, p: Params, win: Window): string {
   const arrays = [win.sm, win.em, ...(needs.perStep ? [win.ms] : []), ...(needs.attr ? [win.ix] : [])];
   const fold = `arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}]))`;
   if (!remove) return `tupleElement(${fold}, 1)`;
-  // an attempt counts only through a chain no exclusion event has touched
-  return `arrayMax(arrayMap(s -> if(${flags('s')} = 0, ${packResult(needs, hi(pk('s')), attr('s'))}, 0), tupleElement(${fold}, 2)))`;
+  // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
+  const furthest = `arrayMax(arrayMap(t -> ${hi(pk('t'))}, xs))`;
+  return `arrayMap(xs -> arrayMax(arrayMap(s -> if(${flags('s')} = 0 AND ${hi(pk('s'))} = ${furthest}, ${packResult(needs, hi(pk('s')), attr('s'))}, 0), xs)), [tupleElement(${fold}, 2)])[1]`;
 }
 
 /** Steps reached from one anchor (unordered): see unorderedReach in the reference. */
@@ -167,10 +168,15 @@ function unorderedFold(spec: FunnelSpec, p: Params, win: Window): string {
   return `arrayMax(arrayMap(s -> if(${prefix('s')} > ${hi('s')}, ${prefix('s')}, 0), ${final}))`;
 }
 
+/** True when the rows carry `values` (all_values attribution with a breakdown). */
+export const hasFunnelValues = (spec: FunnelSpec) => spec.breakdown !== undefined && funnelOptions(spec).attribution === 'all_values';
+
 /**
  * One row per unit (actor, account or attempt: see `unit` in the reference)
  * that reaches step 0: actor_id (the unit id), reached (steps), breakdown
- * (the attributed value) and entered_ms (the counted attempt's anchor time).
+ * (the attributed value; with several keys an Array(String)) and entered_ms
+ * (the counted attempt's anchor time);
+ * under all_values also `values`, [(value, reached)] sorted by value.
  */
 export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   assertValidFunnelSpec(spec);
@@ -184,11 +190,19 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const sm = maskExpr(spec.steps, 's', p);
   const em = maskExpr(spec.exclusions, 'x', p);
   // without a breakdown every actor's value is '': no column to carry through the grouping
-  const bd = spec.breakdown === undefined ? undefined : keyExpr(spec.breakdown, 'bd_key', p);
+  const keys = breakdownKeys(spec);
+  const several = typeof spec.breakdown !== 'string';
+  // several keys: one Array(String) per event, compared and ordered element by element
+  const bd = keys === undefined ? undefined : several ? `[${keys.map((key, i) => keyExpr(key, `bd_key${i}`, p)).join(', ')}]` : keyExpr(keys[0]!, 'bd_key', p);
+  const noValue = keys !== undefined && several ? `[${keys.map(() => `''`).join(', ')}]` : `''`;
+  // the holdConstant values of an event, as one array (none: no column)
+  const held = spec.holdConstant?.length ? `[${spec.holdConstant.map((key, i) => keyExpr(key, `hold_key${i}`, p)).join(', ')}]` : undefined;
   const isAnchor = `(${spec.order === 'unordered' ? 's != 0' : 'bitTest(s, 0)'} AND t < ${to})`;
   // per anchor: the folded events after it up to its time + horizon (inclusive); fmss is sorted
   const slice = (arr: string) => `arraySlice(${arr}, win_before + 1, win_count)`;
-  const win: Window = { sm: slice('fsms'), em: slice('fems'), ms: slice('fmss'), ix: slice('fidx'), anchorSm: 'anchor_sm' };
+  // an event whose held values differ from the anchor's takes no step
+  const steps = held === undefined ? slice('fsms') : `arrayMap((s, h) -> if(h = anchor_held, s, toUInt64(0)), ${slice('fsms')}, ${slice('fhelds')})`;
+  const win: Window = { sm: steps, em: slice('fems'), ms: slice('fmss'), ix: slice('fidx'), anchorSm: 'anchor_sm' };
   const fold = spec.order === 'unordered' ? unorderedFold(spec, p, win) : orderedFold(spec, p, win);
   // strict needs every event of the actor (any event breaks a chain); the others only matching ones
   const relevant = spec.order === 'strict' ? '' : 'WHERE sm != 0 OR em != 0';
@@ -200,8 +214,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const folded =
     spec.order === 'ordered'
       ? `arrayMap((s, e) -> bitAnd(s, bitNot(toUInt64(1))) != 0 OR e != 0, sms, ems) AS moves, arrayCumSum(moves) AS folded_upto,
-          arrayFilter((t, m) -> m, mss, moves) AS fmss, arrayFilter((s, m) -> m, sms, moves) AS fsms, arrayFilter((e, m) -> m, ems, moves) AS fems${needs.attr ? ', arrayFilter((i, m) -> m, arrayEnumerate(sms), moves) AS fidx' : ''}`
-      : `arrayEnumerate(sms) AS folded_upto, mss AS fmss, sms AS fsms, ems AS fems${needs.attr ? ', folded_upto AS fidx' : ''}`;
+          arrayFilter((t, m) -> m, mss, moves) AS fmss, arrayFilter((s, m) -> m, sms, moves) AS fsms, arrayFilter((e, m) -> m, ems, moves) AS fems${needs.attr ? ', arrayFilter((i, m) -> m, arrayEnumerate(sms), moves) AS fidx' : ''}${held === undefined ? '' : ', arrayFilter((h, m) -> m, helds, moves) AS fhelds'}`
+      : `arrayEnumerate(sms) AS folded_upto, mss AS fmss, sms AS fsms, ems AS fems${needs.attr ? ', folded_upto AS fidx' : ''}${held === undefined ? '' : ', helds AS fhelds'}`;
   // The attempts: anchors in the range; without re-entry only those after
   // the previous kept one's horizon; with entry "first" only the first.
   const keep =
@@ -218,6 +232,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     const all = `arrayFilter((${first}, s, t) -> ${isAnchor}, ${values}, sms, mss)`;
     return restricted ? `${all} AS all_${name}, ${attempts(name, `all_${name}`)}` : `${all} AS ${name}`;
   };
+  // per event, sorted by (time, position): what the folds and the outcome read
+  const fields = ['ms', 'position', 'sm', 'em', ...(bd === undefined ? [] : ['bd']), ...(held === undefined ? [] : ['held'])];
   const carried = [...(bd === undefined ? [] : ['bds']), ...(o.unit === 'totals' ? ['poss'] : [])];
   // Per actor, arrays over its attempts (no lambda captures an actor's arrays
   // where a second array argument does, so they are not copied per element).
@@ -227,17 +243,18 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
         ${keep} AS attempt_keep,`}
         ${anchorArrays('anchors', 'i', 'arrayEnumerate(mss)')},
         ${anchorArrays('befores', 'u', 'folded_upto')},
-        ${anchorArrays('anchor_sms', 'a', 'sms')},
+        ${anchorArrays('anchor_sms', 'a', 'sms')},${held === undefined ? '' : `
+        ${anchorArrays('anchor_helds', 'a', 'helds')},`}
         arrayMap((anchor_ms, b) -> arrayCount(x -> x <= anchor_ms + ${horizon}, fmss) - b, anchor_mss, befores) AS counts,
-        arrayMap((win_before, win_count, anchor_sm${needs.attr ? ', anchor_ix' : ''}${needs.perStep ? ', anchor_ms' : ''}) -> ${fold}, befores, counts, anchor_sms${needs.attr ? ', anchors' : ''}${needs.perStep ? ', anchor_mss' : ''}) AS results,
+        arrayMap((win_before, win_count, anchor_sm${needs.attr ? ', anchor_ix' : ''}${needs.perStep ? ', anchor_ms' : ''}${held === undefined ? '' : ', anchor_held'}) -> ${fold}, befores, counts, anchor_sms${needs.attr ? ', anchors' : ''}${needs.perStep ? ', anchor_mss' : ''}${held === undefined ? '' : ', anchor_helds'}) AS results,
         ${needs.attr ? `arrayMap(r -> ${resultLevel(needs, 'r')}, results)` : 'results'} AS levels
       FROM (
         SELECT actor_id,
-          arraySort(groupArray((ms, position, sm, em${bd === undefined ? '' : ', bd'}))) AS evs,
-          arrayMap(e -> e.1, evs) AS mss, arrayMap(e -> e.3, evs) AS sms, arrayMap(e -> e.4, evs) AS ems${bd === undefined ? '' : ', arrayMap(e -> e.5, evs) AS bds'}${o.unit === 'totals' ? ', arrayMap(e -> e.2, evs) AS poss' : ''},
+          arraySort(groupArray((${fields.join(', ')}))) AS evs,
+          ${fields.flatMap((f, i) => (f === 'position' && o.unit !== 'totals' ? [] : [`arrayMap(e -> e.${i + 1}, evs) AS ${f === 'position' ? 'poss' : `${f}s`}`])).join(', ')},
           ${folded}
         FROM (
-          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em${bd === undefined ? '' : `, ${bd} AS bd`}
+          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em${bd === undefined ? '' : `, ${bd} AS bd`}${held === undefined ? '' : `, ${held} AS held`}
           FROM touchpoints_resolved
           WHERE occurred_at >= fromUnixTimestamp64Milli(${from}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli(${scanTo}, 'UTC')
         )
@@ -250,31 +267,37 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     if (bd === undefined) return `''`;
     if (!needs.attr) return `bds[anchors[${k}]]`;
     const attr = resultAttr(`results[${k}]`);
-    return `if(${attr} = 0${nth === undefined ? '' : ` OR levels[${k}] <= ${nth}`}, '', bds[${attr}])`;
+    return `if(${attr} = 0${nth === undefined ? '' : ` OR levels[${k}] <= ${nth}`}, ${noValue}, bds[${attr}])`;
   };
+  const allValues = hasFunnelValues(spec);
   if (o.unit === 'totals') {
     return `
-    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms
+    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms${allValues ? `, [(${valueOf('k')}, levels[k])] AS value_reach` : ''}
     FROM (${perActor})
     ARRAY JOIN arrayFilter(k -> levels[k] > 0, arrayEnumerate(levels)) AS k`;
   }
   // the counted attempt: the furthest-reaching, the earliest among equals
   const perLead = `
-    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms
+    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${allValues ? `, ${furthestPerValue("arrayFilter(x -> x.2 > 0, arrayMap((a, l) -> (bds[a], l), anchors, levels))")} AS value_reach` : ''}
     FROM (SELECT *, arrayMax(levels) AS reached, indexOf(levels, reached) AS best FROM (${perActor}))
     WHERE reached > 0`;
   if (o.unit === 'leads') return perLead;
   // an account is its furthest actor, the earliest entered then the smallest id among equals
   const rank = '(toInt64(0) - toInt64(reached), entered_ms, actor_id)';
   return `
-    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms
+    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms${allValues ? `, ${furthestPerValue('unit_values')} AS value_reach` : ''}
     FROM (
       SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
-        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms
+        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
       FROM (${perLead}) AS lead
       LEFT JOIN (
         SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id
       ) AS accounts USING (actor_id)
       GROUP BY unit_id
     )`;
+}
+
+/** [(value, reached)] with one entry per value, as far as the furthest, sorted by value. */
+function furthestPerValue(pairs: string): string {
+  return `arrayMap(xs -> arraySort(arrayMap(v -> (v, arrayMax(arrayMap(x -> if(x.1 = v, x.2, 0), xs))), arrayDistinct(arrayMap(x -> x.1, xs)))), [${pairs}])[1]`;
 }

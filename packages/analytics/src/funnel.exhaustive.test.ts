@@ -15,8 +15,10 @@ import { recordedLog } from './test-log.js';
  * steps over two types with at most one exclusion. Random logs rarely make
  * chains compete (two partial chains with different exclusion flags, two
  * assignments of an unordered step), which is where a fold that keeps the
- * wrong state goes wrong; here every such shape occurs. All histories go in
- * with one insert; each funnel is one query over all of them.
+ * wrong state goes wrong; here every such shape occurs, under the options
+ * that add to a state (exclusions that remove, a window per step, the event
+ * a breakdown is read from). All histories go in with one insert; each
+ * funnel is one query over all of them.
  */
 
 const LETTERS = { a: 'visit', b: 'form_submit', x: 'unsubscribe' } as const;
@@ -26,7 +28,7 @@ const T0 = Date.UTC(2026, 4, 1);
 const histories: Letter[][] = [[]];
 for (let len = 1; len <= 6; len++) for (const h of histories.filter((x) => x.length === len - 1)) for (const t of ['a', 'b', 'x'] as const) histories.push([...h, t]);
 const log = recordedLog(
-  histories.flatMap((h, i) => h.map((letter, k) => ({ type: LETTERS[letter], at: T0 + k * 1000, lead: `h${i}`, properties: { formId: 'f' } }))),
+  histories.flatMap((h, i) => h.map((letter, k) => ({ type: LETTERS[letter], at: T0 + k * 1000, lead: `h${i}`, properties: { formId: 'f', k: String(k) } }))),
   1,
   'ex-',
 );
@@ -35,22 +37,37 @@ const touchpoints = touchpointsFromLog(log);
 const stepLists: Letter[][] = [['a'], ['b']];
 for (let len = 2; len <= 3; len++) for (const s of stepLists.filter((x) => x.length === len - 1)) for (const t of ['a', 'b'] as const) stepLists.push([...s, t]);
 
+/** The default, then the options whose states differ: `remove` keeps ended chains, per_step adds times, attribution adds events (read through a breakdown on each event's index). */
+const VARIANTS: Array<Partial<FunnelDefinitionInput>> = [
+  {},
+  { exclusionEffect: 'remove' },
+  { windowAnchor: 'per_step', exclusionEffect: 'remove' },
+  { windowAnchor: 'per_step', attribution: 'last_touch', breakdown: 'properties.k' },
+  { attribution: 'step:1', breakdown: 'properties.k' },
+];
+
 function definitions(order: 'ordered' | 'strict' | 'unordered'): FunnelDefinitionInput[] {
   const out: FunnelDefinitionInput[] = [];
+  const variants = order === 'unordered' ? [{}] : VARIANTS;
   for (const steps of stepLists) {
     const exclusions: FunnelDefinitionInput['exclusions'][] = [[]];
     if (order !== 'unordered') {
       for (let i = 0; i < steps.length; i++) for (let j = i + 1; j < steps.length; j++) for (const t of ['a', 'b', 'x'] as const) exclusions.push([{ type: LETTERS[t], afterStep: i, beforeStep: j }]);
     }
     for (const ex of exclusions) {
-      out.push({
-        steps: steps.map((t) => ({ type: LETTERS[t] })),
-        order,
-        // a window of 4 s from anchors at 0-1 s over histories 0-5 s long: chains end inside, at and past the window's end
-        window: { value: 4, unit: 'seconds' },
-        dateRange: { from: new Date(T0).toISOString(), to: new Date(T0 + 2000).toISOString() },
-        exclusions: ex,
-      });
+      for (const variant of variants) {
+        // step:1 needs a second step
+        if (variant.attribution === 'step:1' && steps.length < 2) continue;
+        out.push({
+          steps: steps.map((t) => ({ type: LETTERS[t] })),
+          order,
+          // a window of 4 s from anchors at 0-1 s over histories 0-5 s long: chains end inside, at and past the window's end
+          window: { value: 4, unit: 'seconds' },
+          dateRange: { from: new Date(T0).toISOString(), to: new Date(T0 + 2000).toISOString() },
+          exclusions: ex,
+          ...variant,
+        });
+      }
     }
   }
   return out;
@@ -73,7 +90,7 @@ for (const backend of testBackends()) {
     });
     afterAll(() => backend.close());
 
-    it.each(['ordered', 'strict', 'unordered'] as const)('%s', async (order) => {
+    it.each(['ordered', 'strict', 'unordered'] as const)('%s', { timeout: 600_000 }, async (order) => {
       const mismatches: string[] = [];
       for (const input of definitions(order)) {
         const definition = FunnelDefinitionSchema.parse(input);

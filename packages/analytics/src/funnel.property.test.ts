@@ -41,8 +41,8 @@ type Options = Pick<FunnelDefinitionInput, 'windowAnchor' | 'dateScope' | 'exclu
 /**
  * Every combination of the counting options an order allows (per_step,
  * last_touch and step:N need an order; exclusions, and so their effect, too).
- * Each combination is one run: ordered and strict 288 runs, unordered 24, x
- * 16 logs = 9,600 cases per backend.
+ * Each combination is one run: ordered and strict 384 runs, unordered 48, x
+ * 16 logs = 13,056 cases per backend.
  */
 function optionCombinations(order: Order): Options[] {
   const ordered = order !== 'unordered';
@@ -53,7 +53,7 @@ function optionCombinations(order: Order): Options[] {
         for (const entry of ['best', 'first'] as const)
           for (const reentry of [true, false])
             for (const unit of ['leads', 'accounts', 'totals'] as const)
-              for (const attribution of ordered ? ['first_touch', 'last_touch', 'step:1'] : ['first_touch']) out.push({ windowAnchor, dateScope, exclusionEffect, entry, reentry, unit, attribution });
+              for (const attribution of ordered ? ['first_touch', 'last_touch', 'step:1', 'all_values'] : ['first_touch', 'all_values']) out.push({ windowAnchor, dateScope, exclusionEffect, entry, reentry, unit, attribution });
   return out;
 }
 
@@ -92,7 +92,8 @@ const runArb = (order: Order, options: Options) =>
       fromTick: fc.integer({ min: 0, max: 3 }),
       toTick: fc.integer({ min: 1, max: 9 }),
       exclusions: fc.array(fc.record({ type: fc.constantFrom('unsubscribe', 'unsubscribe', ...STEP_TYPES), a: fc.nat(3), b: fc.nat(3) }), { maxLength: order === 'unordered' ? 0 : 2 }),
-      breakdown: fc.constantFrom(undefined, 'source', 'properties.x.tier'),
+      breakdown: fc.constantFrom<string | string[] | undefined>(undefined, 'source', 'properties.x.tier', ['source', 'properties.x.tier']),
+      holdConstant: fc.constantFrom([], [], ['properties.x.tier'], ['source', 'properties.x.tier']),
     })
     .map((c) => ({
       ...c,
@@ -142,6 +143,7 @@ function place(run: Run) {
     dateRange: { from: new Date(base + run.fromTick * 1000).toISOString(), to: new Date(base + run.toTick * 1000).toISOString() },
     exclusions: run.exclusions,
     ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
+    holdConstant: [...run.holdConstant],
     ...run.options,
   };
   return { log, definition: FunnelDefinitionSchema.parse(input), input };
@@ -152,6 +154,7 @@ const outcomeOf = (l: Awaited<ReturnType<typeof listFunnelLeads>>['leads'][numbe
   reached: l.reachedSteps,
   breakdown: l.breakdownValue,
   enteredAtMs: Date.parse(l.enteredAt),
+  ...(l.values === undefined ? {} : { values: l.values.map((v) => ({ value: v.value, reached: v.reachedSteps })) }),
 });
 
 for (const backend of testBackends()) {

@@ -35,6 +35,39 @@ for (const backend of testBackends()) {
       return result;
     }
 
+    it('counts the same funnel over the previous period or any range beside it', async () => {
+      // L1 converts on March 2nd (the funnel's day), L2 only visits on March 1st (the previous period), L3 converts on February 20th
+      const lines: LogLine[] = [
+        { type: 'visit', at: min(0), lead: 'L1' },
+        { type: 'form_submit', at: min(5), lead: 'L1', properties: { formId: 'f' } },
+        { type: 'visit', at: min(-24 * 60), lead: 'L2' },
+        { type: 'visit', at: Date.UTC(2026, 1, 20, 9), lead: 'L3' },
+        { type: 'form_submit', at: Date.UTC(2026, 1, 20, 9, 1), lead: 'L3', properties: { formId: 'f' } },
+      ];
+      const steps = [{ type: 'visit' }, { type: 'form_submit' }] as const;
+      const previous = await counts(lines, { steps: [...steps], compareTo: 'previous_period' });
+      expect(leadsAt(previous)).toEqual([1, 1]);
+      expect(previous.comparison?.dateRange).toEqual({ from: '2026-03-01T00:00:00.000Z', to: '2026-03-02T00:00:00.000Z' });
+      expect(previous.comparison?.steps.map((s) => s.leads)).toEqual([1, 0]);
+      const def = FunnelDefinitionSchema.parse({ ...base, steps: [...steps], compareTo: { from: '2026-02-01T00:00:00Z', to: '2026-03-01T00:00:00Z' } });
+      expect((await runFunnel(client, def)).comparison?.steps.map((s) => s.leads)).toEqual([1, 1]);
+    });
+
+    it('counts funnels of up to 32 steps (the step mask is 32 bits; unordered 8), and refuses more', async () => {
+      // L1 visits 32 times a minute apart, L2 20 times and L3 5 times: with n visit steps in a 60-minute window each reaches min(n, its visits)
+      const visits = (lead: string, k: number): LogLine[] => Array.from({ length: k }, (_, i) => ({ type: 'visit', at: min(i), lead }));
+      const lines = [...visits('L1', 32), ...visits('L2', 20), ...visits('L3', 5)];
+      const steps = (n: number) => Array.from({ length: n }, () => ({ type: 'visit' as const }));
+      const expected = (n: number) => Array.from({ length: n }, (_, k) => [32, 20, 5].filter((v) => v > k).length);
+      await applyTouchpointBatch(client, recordedLog(lines));
+      for (const [order, n] of [['ordered', 32], ['strict', 32], ['unordered', 8]] as const) {
+        const result = await runFunnel(client, FunnelDefinitionSchema.parse({ ...base, steps: steps(n), order, window: { value: 60, unit: 'minutes' } }));
+        expect(leadsAt(result)).toEqual(expected(n));
+      }
+      expect(parseFunnelDefinition({ ...base, steps: steps(33) })).toMatchObject({ ok: false, issues: [{ field: 'steps', message: 'a funnel has at most 32 steps' }] });
+      expect(parseFunnelDefinition({ ...base, steps: steps(9), order: 'unordered' })).toMatchObject({ ok: false, issues: [{ field: 'steps' }] });
+    });
+
     it('counts leads, not events, and a step exactly at the end of the window is in', async () => {
       const result = await counts(
         [
@@ -69,8 +102,8 @@ for (const backend of testBackends()) {
       ]);
       const leads = await listFunnelLeads(client, FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }, { type: 'form_submit' }] }), { stepIndex: 0 });
       expect(leads.leads).toEqual([
-        { leadId: 'L1', anonymousId: null, reachedSteps: 2, breakdownValue: '', enteredAt: new Date(min(0)).toISOString() },
-        { leadId: null, anonymousId: 'b2', reachedSteps: 1, breakdownValue: '', enteredAt: new Date(min(1)).toISOString() },
+        { unitId: 'L1', leadId: 'L1', anonymousId: null, accountId: null, reachedSteps: 2, breakdownValue: '', enteredAt: new Date(min(0)).toISOString() },
+        { unitId: 'anon~b2', leadId: null, anonymousId: 'b2', accountId: null, reachedSteps: 1, breakdownValue: '', enteredAt: new Date(min(1)).toISOString() },
       ]);
     });
 
@@ -181,6 +214,7 @@ for (const backend of testBackends()) {
       expect(leadsAt(result)).toEqual([6]);
       expect(result.breakdown).toEqual({
         key: 'campaign',
+        keys: ['campaign'],
         groups: [
           { value: 'c', steps: [expect.objectContaining({ leads: 3 })] },
           { value: 'b', steps: [expect.objectContaining({ leads: 2 })] },
@@ -193,7 +227,38 @@ for (const backend of testBackends()) {
       const def = FunnelDefinitionSchema.parse({ ...base, steps: [{ type: 'visit' }, { type: 'payment' }], breakdown: 'source' });
       const result = await runFunnel(client, def);
       expect(leadsAt(result)).toEqual([0, 0]);
-      expect(result.breakdown).toEqual({ key: 'source', groups: [], truncated: false });
+      expect(result.breakdown).toEqual({ key: 'source', keys: ['source'], groups: [], truncated: false });
+    });
+
+    it('breaks down by several keys at once, and by every value an attempt starts with', async () => {
+      // L1 visits from ads/paid and fills the form; L2 visits from ads/organic, then from seo/organic, and fills the form within 10 minutes of the second
+      const lines: LogLine[] = [
+        { type: 'visit', at: min(0), lead: 'L1', source: 'ads', channel: 'paid' },
+        { type: 'form_submit', at: min(1), lead: 'L1', properties: { formId: 'f' } },
+        { type: 'visit', at: min(0), lead: 'L2', source: 'ads', channel: 'organic' },
+        { type: 'visit', at: min(20), lead: 'L2', source: 'seo', channel: 'organic' },
+        { type: 'form_submit', at: min(25), lead: 'L2', properties: { formId: 'f' } },
+      ];
+      const steps = [{ type: 'visit' }, { type: 'form_submit' }] as const;
+      const groupsOf = (r: Awaited<ReturnType<typeof runFunnel>>) => r.breakdown?.groups.map((g) => [g.value, g.steps.map((s) => s.leads)]);
+      // first touch of the counted attempt: L1 ads/paid, L2 seo/organic (its second visit reaches the form)
+      const both = await counts(lines, { steps: [...steps], breakdown: ['source', 'channel'] });
+      expect(both.breakdown?.keys).toEqual(['source', 'channel']);
+      expect(groupsOf(both)).toEqual([
+        ['["ads","paid"]', [1, 1]],
+        ['["seo","organic"]', [1, 1]],
+      ]);
+      const def = FunnelDefinitionSchema.parse({ ...base, steps: [...steps], breakdown: ['source', 'channel'] });
+      expect((await listFunnelLeads(client, def, { stepIndex: 0, breakdownValue: '["seo","organic"]' })).leads.map((l) => l.leadId)).toEqual(['L2']);
+      // all values: L2 also counts under ads/organic, as far as that attempt got (step 0); the totals still count two leads
+      const all = await runFunnel(client, { ...def, attribution: 'all_values' });
+      expect(leadsAt(all)).toEqual([2, 2]);
+      expect(all.breakdown?.overlapping).toBe(true);
+      expect(groupsOf(all)).toEqual([
+        ['["ads","organic"]', [1, 0]],
+        ['["ads","paid"]', [1, 1]],
+        ['["seo","organic"]', [1, 1]],
+      ]);
     });
   });
 }

@@ -1,26 +1,60 @@
-import type { FunnelStepCount } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, funnelStepCounts, parseActorId } from '@sluice/domain';
+import type { FunnelSpec, FunnelStepCount } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, instantMs, parseActorId } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
 import { FunnelLeadsQuerySchema, FunnelQueryOptionsSchema, funnelSpecOf } from './funnel-definition.js';
-import { Params, funnelActorsSql } from './funnel-sql.js';
+import { Params, funnelActorsSql, hasFunnelValues } from './funnel-sql.js';
+
+/** A breakdown value as ClickHouse returns it: the value, or the values of several keys. */
+type BreakdownCell = string | string[];
+
+const textOf = (spec: FunnelSpec, cell: BreakdownCell) => (typeof cell === 'string' ? cell : breakdownText(spec, cell));
+
+/** The result's names for the breakdown: `key` (several keys joined by commas) and `keys`. */
+function breakdownKeysOf(spec: FunnelSpec): { key: string; keys: string[] } {
+  const keys = [...breakdownKeys(spec)!];
+  return { key: keys.join(','), keys };
+}
+
+/** A `breakdownValue` of a breakdown by several keys: their values' JSON array, as the groups name it. */
+function breakdownValuesOf(text: string): string[] {
+  const values: unknown = (() => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+  })();
+  if (!Array.isArray(values) || !values.every((v) => typeof v === 'string')) throw new RangeError('with several breakdown keys, breakdownValue is the JSON array of their values, as the groups name it');
+  return values as string[];
+}
 
 export interface FunnelStepResult extends FunnelStepCount {
   type: string;
   label?: string;
 }
 
-export interface FunnelResult {
+export interface FunnelResult extends FunnelCountsResult {
   /** What `leads` counts in every step: actors (`leads`), accounts or attempts (`totals`). */
   unit: FunnelDefinition['unit'];
+  /** With `compareTo`: the same funnel over the other date range. */
+  comparison?: FunnelCountsResult & { dateRange: FunnelDefinition['dateRange'] };
+}
+
+/** The counts of one date range. */
+export interface FunnelCountsResult {
   steps: FunnelStepResult[];
   breakdown?: {
+    /** The breakdown key; several are joined by commas (see `keys`) and each group's value is the JSON array of their values. */
     key: string;
+    keys: string[];
     /** Largest first (leads at step 0), then by value; at most `breakdownLimit`. */
     groups: Array<{ value: string; steps: FunnelStepCount[] }>;
     /** True when more groups exist than were returned (the totals still count them). */
     truncated: boolean;
+    /** all_values attribution: a unit counts in several groups, which may add up to more than the totals. */
+    overlapping?: true;
   };
 }
 
@@ -38,42 +72,97 @@ export interface FunnelLead {
   breakdownValue: string;
   /** When the lead's best chain started (its step-0 event), ISO 8601 UTC. */
   enteredAt: string;
+  /** all_values attribution: every value the unit counts under and how far, by value. */
+  values?: Array<{ value: string; reachedSteps: number }>;
 }
 
 interface CountRow {
-  breakdown: string;
+  breakdown: BreakdownCell;
   reached_per_step: Array<number | string>;
   total_per_step: Array<number | string>;
 }
 
-/** Counts a funnel: leads reaching each step, conversion and drop-off, optionally per breakdown value. */
+/** Counts a funnel: units reaching each step, conversion and drop-off, optionally per breakdown value, and beside a second date range with `compareTo`. */
 export async function runFunnel(client: AnalyticsClient, definition: FunnelDefinition, options: Partial<FunnelQueryOptions> = {}): Promise<FunnelResult> {
   const opts = FunnelQueryOptionsSchema.parse(options);
+  const counted = await countFunnelRange(client, definition, opts);
+  if (definition.compareTo === undefined) return { unit: definition.unit, ...counted };
+  const dateRange = comparedRange(definition);
+  return { unit: definition.unit, ...counted, comparison: { dateRange, ...(await countFunnelRange(client, { ...definition, dateRange }, opts)) } };
+}
+
+/** The range `compareTo` names: the one given, or the period of the same length just before the funnel's. */
+function comparedRange(definition: FunnelDefinition): FunnelDefinition['dateRange'] {
+  if (definition.compareTo !== 'previous_period') return definition.compareTo!;
+  const from = instantMs(definition.dateRange.from);
+  return { from: new Date(from - (instantMs(definition.dateRange.to) - from)).toISOString(), to: new Date(from).toISOString() };
+}
+
+async function countFunnelRange(client: AnalyticsClient, definition: FunnelDefinition, opts: FunnelQueryOptions): Promise<FunnelCountsResult> {
   const spec = funnelSpecOf(definition);
   const p = new Params();
   const actors = funnelActorsSql(spec, p);
   const n = p.bind('n_steps', 'UInt64', spec.steps.length);
   const limit = p.bind('group_limit', 'UInt32', opts.breakdownLimit);
+  const perStep = `sumForEach(arrayMap(k -> toUInt64(reached > k), range(${n})))`;
+  const settings = settingsClause({ max_execution_time: opts.timeoutSeconds });
+  if (hasFunnelValues(spec)) return countOverlappingGroups(client, definition, spec, actors, p, { perStep, limit, settings });
   // The totals ride on every group row as a window over the groups (computed
   // before LIMIT), not WITH TOTALS: chDB garbles JSON output with totals and
   // no rows.
   const sql = `
-    SELECT breakdown, sumForEach(arrayMap(k -> toUInt64(reached > k), range(${n}))) AS reached_per_step, sumForEach(reached_per_step) OVER () AS total_per_step
+    SELECT breakdown, ${perStep} AS reached_per_step, sumForEach(reached_per_step) OVER () AS total_per_step
     FROM (${actors})
     GROUP BY breakdown
     ORDER BY reached_per_step[1] DESC, breakdown
     LIMIT ${limit}
-    ${settingsClause({ max_execution_time: opts.timeoutSeconds })}`;
+    ${settings}`;
   const rows = await client.rows<CountRow>(sql, p.values);
-  const counts = (perStep: ReadonlyArray<number | string> | undefined) => Array.from({ length: spec.steps.length }, (_, k) => Number(perStep?.[k] ?? 0));
-  const steps = funnelStepCounts(counts(rows[0]?.total_per_step)).map((s, k) => {
+  const steps = stepResults(definition, rows[0]?.total_per_step);
+  if (spec.breakdown === undefined) return { steps };
+  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step)) }));
+  const grouped = groups.reduce((sum, g) => sum + g.steps[0]!.leads, 0);
+  return { steps, breakdown: { ...breakdownKeysOf(spec), groups, truncated: grouped < steps[0]!.leads } };
+}
+
+const perStepCounts = (definition: FunnelDefinition, perStep: ReadonlyArray<number | string> | undefined) => Array.from({ length: definition.steps.length }, (_, k) => Number(perStep?.[k] ?? 0));
+
+function stepResults(definition: FunnelDefinition, perStep: ReadonlyArray<number | string> | undefined): FunnelStepResult[] {
+  return funnelStepCounts(perStepCounts(definition, perStep)).map((s, k) => {
     const step = definition.steps[k]!;
     return { ...s, type: step.type, ...(step.label === undefined ? {} : { label: step.label }) };
   });
-  if (spec.breakdown === undefined) return { unit: definition.unit, steps };
-  const groups = rows.map((r) => ({ value: r.breakdown, steps: funnelStepCounts(counts(r.reached_per_step)) }));
-  const grouped = groups.reduce((sum, g) => sum + g.steps[0]!.leads, 0);
-  return { unit: definition.unit, steps, breakdown: { key: spec.breakdown, groups, truncated: grouped < steps[0]!.leads } };
+}
+
+/**
+ * all_values: a unit is in the group of every value it counts under, so the
+ * totals are their own query and a group count says whether LIMIT cut some.
+ */
+async function countOverlappingGroups(
+  client: AnalyticsClient,
+  definition: FunnelDefinition,
+  spec: FunnelSpec,
+  actors: string,
+  p: Params,
+  sql: { perStep: string; limit: string; settings: string },
+): Promise<FunnelCountsResult> {
+  const [totals, rows] = await Promise.all([
+    client.rows<{ total_per_step: Array<number | string> }>(`SELECT ${sql.perStep} AS total_per_step FROM (${actors}) ${sql.settings}`, p.values),
+    client.rows<{ breakdown: BreakdownCell; reached_per_step: Array<number | string>; group_count: number | string }>(
+      `SELECT breakdown, ${sql.perStep} AS reached_per_step, count() OVER () AS group_count
+       FROM (SELECT tupleElement(v, 1) AS breakdown, tupleElement(v, 2) AS reached FROM (${actors}) ARRAY JOIN value_reach AS v)
+       GROUP BY breakdown
+       ORDER BY reached_per_step[1] DESC, breakdown
+       LIMIT ${sql.limit}
+       ${sql.settings}`,
+      p.values,
+    ),
+  ]);
+  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step)) }));
+  return {
+    steps: stepResults(definition, totals[0]?.total_per_step),
+    breakdown: { ...breakdownKeysOf(spec), groups, truncated: Number(rows[0]?.group_count ?? 0) > rows.length, overlapping: true },
+  };
 }
 
 /** The leads at a step of a funnel (or dropping out after it), by lead id, paged. */
@@ -89,24 +178,29 @@ export async function listFunnelLeads(
   const actors = funnelActorsSql(spec, p);
   const conditions = [`reached > ${p.bind('step_index', 'UInt64', q.stepIndex)}`];
   if (q.status === 'dropped') conditions.push(`reached = ${p.bind('step_reached', 'UInt64', q.stepIndex + 1)}`);
-  if (q.breakdownValue !== undefined) conditions.push(`breakdown = ${p.bind('breakdown_value', 'String', q.breakdownValue)}`);
+  const allValues = hasFunnelValues(spec);
+  if (q.breakdownValue !== undefined) {
+    const value = typeof spec.breakdown === 'string' ? p.bind('breakdown_value', 'String', q.breakdownValue) : p.bind('breakdown_value', 'Array(String)', breakdownValuesOf(q.breakdownValue));
+    conditions.push(allValues ? `arrayExists(v -> v.1 = ${value}, value_reach)` : `breakdown = ${value}`);
+  }
   if (q.after !== undefined) conditions.push(`actor_id > ${p.bind('after', 'String', q.after)}`);
   const sql = `
-    SELECT actor_id, reached, breakdown, entered_ms
+    SELECT actor_id, reached, breakdown, entered_ms${allValues ? ', value_reach' : ''}
     FROM (${actors})
     WHERE ${conditions.join(' AND ')}
     ORDER BY actor_id
     LIMIT ${p.bind('page_limit', 'UInt32', q.limit + 1)}
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
-  const rows = await client.rows<{ actor_id: string; reached: number | string; breakdown: string; entered_ms: number | string }>(sql, p.values);
+  const rows = await client.rows<{ actor_id: string; reached: number | string; breakdown: BreakdownCell; entered_ms: number | string; value_reach?: Array<[BreakdownCell, number | string]> }>(sql, p.values);
   const page = rows.slice(0, q.limit);
   return {
     leads: page.map((r) => ({
       unitId: r.actor_id,
       ...unitOf(r.actor_id),
       reachedSteps: Number(r.reached),
-      breakdownValue: r.breakdown,
+      breakdownValue: textOf(spec, r.breakdown),
       enteredAt: new Date(Number(r.entered_ms)).toISOString(),
+      ...(r.value_reach === undefined ? {} : { values: r.value_reach.map(([value, reached]) => ({ value: textOf(spec, value), reachedSteps: Number(reached) })) }),
     })),
     nextAfter: rows.length > q.limit ? page[page.length - 1]!.actor_id : null,
   };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FunnelActorOutcome, FunnelExclusion, FunnelMatcher, FunnelOrder, FunnelSpec } from './funnel.js';
-import { countFunnel, funnelOutcomes, matchesFunnelMatcher, valueOfKey } from './funnel.js';
+import type { FunnelActorOutcome, FunnelAttribution, FunnelExclusion, FunnelMatcher, FunnelOrder, FunnelSpec } from './funnel.js';
+import { attributionStep, breakdownKeys, breakdownText, countFunnel, funnelOptions, funnelOutcomes, matchesFunnelMatcher, valueOfKey } from './funnel.js';
 import type { FunnelTouchpoint } from './touchpoint.js';
 import { flattenProperties, touchpointsFromLog } from './touchpoint.js';
 
@@ -90,6 +90,133 @@ describe('funnel reference, by example', () => {
   });
 });
 
+describe('funnel options, by example (each default first, then the other choices)', () => {
+  const abc = [step('a'), step('b'), step('c')];
+  const withOptions = (base: FunnelSpec, options: FunnelSpec['options']): FunnelSpec => ({ ...base, options });
+  const leadsPerStep = (tps: FunnelTouchpoint[], s: FunnelSpec) => countFunnel(tps, s).steps.map((x) => x.leads);
+
+  it('windowAnchor: first_step measures every step from step 0, per_step from the previous step', () => {
+    // a@0 b@8 c@16, window 10: c is 16 after a (out of first_step's window) but 8 after b (inside per_step's)
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 8, 2, 'b'), tp('L1', 16, 3, 'c')];
+    expect(reachedBy(tps, spec(abc))).toEqual({ L1: 2 });
+    expect(reachedBy(tps, withOptions(spec(abc), { windowAnchor: 'per_step' }))).toEqual({ L1: 3 });
+    // per_step still needs each gap within the window: c 11 after b is out
+    expect(reachedBy([tp('L1', 0, 1, 'a'), tp('L1', 8, 2, 'b'), tp('L1', 19, 3, 'c')], withOptions(spec(abc), { windowAnchor: 'per_step' }))).toEqual({ L1: 2 });
+  });
+
+  it('dateScope: first_step lets later steps run past the range, all_steps does not', () => {
+    // range [0, 10), a@5 b@12: b is inside a's window (5 + 10) but after the range
+    const tps = [tp('L1', 5, 1, 'a'), tp('L1', 12, 2, 'b')];
+    const s = spec([step('a'), step('b')], { toMs: 10 });
+    expect(reachedBy(tps, s)).toEqual({ L1: 2 });
+    expect(reachedBy(tps, withOptions(s, { dateScope: 'all_steps' }))).toEqual({ L1: 1 });
+  });
+
+  it('exclusionEffect: drop_out keeps the steps before the exclusion, remove drops the attempt', () => {
+    const s = spec(abc, { exclusions: [{ type: 'x', where: [], afterStep: 1, beforeStep: 2 }] });
+    const tps = [
+      // L1: x between b and c: drop_out stops it at b (2 steps); remove: gone
+      ...[tp('L1', 0, 1, 'a'), tp('L1', 1, 2, 'b'), tp('L1', 2, 3, 'x'), tp('L1', 3, 4, 'c')],
+      // L2: x after c closes nothing: 3 steps either way
+      ...[tp('L2', 0, 5, 'a'), tp('L2', 1, 6, 'b'), tp('L2', 2, 7, 'c'), tp('L2', 3, 8, 'x')],
+      // L3: x after b and no c within the window: drop_out 2 steps; remove: gone (the span stays open to the window's end)
+      ...[tp('L3', 0, 9, 'a'), tp('L3', 1, 10, 'b'), tp('L3', 2, 11, 'x')],
+    ];
+    expect(leadsPerStep(tps, s)).toEqual([3, 3, 1]);
+    expect(leadsPerStep(tps, withOptions(s, { exclusionEffect: 'remove' }))).toEqual([1, 1, 1]);
+    expect(reachedBy(tps, withOptions(s, { exclusionEffect: 'remove' }))).toEqual({ L2: 3 });
+  });
+
+  it('ties: equal timestamps follow the log order under the options too', () => {
+    // b@5 logged before a@5: no a -> b chain at 5, whatever the window anchor
+    const tps = [tp('L1', 5, 2, 'a'), tp('L1', 5, 1, 'b')];
+    expect(reachedBy(tps, withOptions(spec([step('a'), step('b')]), { windowAnchor: 'per_step' }))).toEqual({ L1: 1 });
+  });
+
+  it('entry: best counts the attempt reaching furthest, first the first attempt', () => {
+    // window 10: a@0 has no b by 10; a@20 -> b@25 reaches 2
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 20, 2, 'a'), tp('L1', 25, 3, 'b')];
+    const s = spec([step('a'), step('b')]);
+    expect(funnelOutcomes(tps, s)).toEqual([{ actorId: 'L1', reached: 2, breakdown: '', enteredAtMs: 20 }]);
+    expect(funnelOutcomes(tps, withOptions(s, { entry: 'first' }))).toEqual([{ actorId: 'L1', reached: 1, breakdown: '', enteredAtMs: 0 }]);
+  });
+
+  it('reentry: false starts no attempt inside the previous one window; totals count every attempt', () => {
+    // window 10: attempts a@0 (b@14 is 14 later: 1 step) and a@5 (b@14 is 9 later: 2 steps)
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 5, 2, 'a'), tp('L1', 14, 3, 'b')];
+    const s = spec([step('a'), step('b')]);
+    expect(reachedBy(tps, s)).toEqual({ L1: 2 });
+    // a@5 is inside a@0's window (0 + 10): not an attempt, so only a@0's 1 step counts
+    expect(reachedBy(tps, withOptions(s, { reentry: false }))).toEqual({ L1: 1 });
+    // totals: two attempts, one reaching b -> [2, 1]; without re-entry one attempt -> [1, 0]
+    expect(leadsPerStep(tps, withOptions(s, { unit: 'totals' }))).toEqual([2, 1]);
+    expect(leadsPerStep(tps, withOptions(s, { unit: 'totals', reentry: false }))).toEqual([1, 0]);
+    expect(funnelOutcomes(tps, withOptions(s, { unit: 'totals' })).map((o) => o.actorId)).toEqual(['L1~00000000000000000001', 'L1~00000000000000000002']);
+  });
+
+  it('unit: accounts convert when any of their leads does; a lead without an account counts as itself', () => {
+    const inAccount = (t: FunnelTouchpoint, accountId: string): FunnelTouchpoint => ({ ...t, fields: { ...t.fields, accountId } });
+    // L1 (account A) reaches 1, L2 (account A) reaches 2, L3 (no account) reaches 1
+    const tps = [inAccount(tp('L1', 0, 1, 'a'), 'A'), inAccount(tp('L2', 3, 2, 'a'), 'A'), tp('L2', 4, 3, 'b'), tp('L3', 0, 4, 'a')];
+    const s = spec([step('a'), step('b')]);
+    // leads: 3 at step 0, L2 at step 1
+    expect(leadsPerStep(tps, s)).toEqual([3, 1]);
+    // accounts: account A (as far as L2, entered when L2 did) and L3
+    expect(leadsPerStep(tps, withOptions(s, { unit: 'accounts' }))).toEqual([2, 1]);
+    expect(funnelOutcomes(tps, withOptions(s, { unit: 'accounts' }))).toEqual([
+      { actorId: 'L3', reached: 1, breakdown: '', enteredAtMs: 0 },
+      { actorId: 'account~A', reached: 2, breakdown: '', enteredAtMs: 3 },
+    ]);
+  });
+
+  it('holdConstant: every step of a chain carries the anchor\'s value', () => {
+    const deal = (t: FunnelTouchpoint, dealId: string): FunnelTouchpoint => ({ ...t, properties: { dealId } });
+    // L1: a for deal d1, b for d2, b for d1: held on the deal, a(d1) -> b(d1) still makes 2 steps
+    // L2: a for d1, b for d2 only: 2 steps without holding, 1 when the deal must match
+    const tps = [deal(tp('L1', 0, 1, 'a'), 'd1'), deal(tp('L1', 1, 2, 'b'), 'd2'), deal(tp('L1', 2, 3, 'b'), 'd1'), deal(tp('L2', 0, 4, 'a'), 'd1'), deal(tp('L2', 1, 5, 'b'), 'd2')];
+    const s = spec([step('a'), step('b')]);
+    expect(leadsPerStep(tps, s)).toEqual([2, 2]);
+    expect(leadsPerStep(tps, { ...s, holdConstant: ['properties.dealId'] })).toEqual([2, 1]);
+  });
+
+  it('attribution: first_touch reads step 0, last_touch the furthest step, step:N that step (none when not reached)', () => {
+    // L1: a s1, b s2, c s3 (3 steps); L2: a s1, b s2 (2 steps)
+    const tps = [tp('L1', 0, 1, 'a', 's1'), tp('L1', 1, 2, 'b', 's2'), tp('L1', 2, 3, 'c', 's3'), tp('L2', 0, 4, 'a', 's1'), tp('L2', 1, 5, 'b', 's2')];
+    const valueBy = (attribution: FunnelAttribution) =>
+      Object.fromEntries(funnelOutcomes(tps, withOptions(spec(abc, { breakdown: 'source' }), { attribution })).map((o) => [o.actorId, o.breakdown]));
+    expect(valueBy('first_touch')).toEqual({ L1: 's1', L2: 's1' });
+    expect(valueBy('last_touch')).toEqual({ L1: 's3', L2: 's2' });
+    expect(valueBy('step:1')).toEqual({ L1: 's2', L2: 's2' });
+    expect(valueBy('step:2')).toEqual({ L1: 's3', L2: '' });
+  });
+
+  it('breaks down by several keys at once: a group per combination of values on the counted event', () => {
+    // L1: a from s1 with k=p; L2: a from s1 with k=q; L3: a from s1 with k=p -> groups ["s1","p"] (2) and ["s1","q"] (1)
+    const tps = [tp('L1', 0, 1, 'a', 's1', { k: 'p' }), tp('L2', 0, 2, 'a', 's1', { k: 'q' }), tp('L3', 0, 3, 'a', 's1', { k: 'p' })];
+    const counts = countFunnel(tps, spec([step('a')], { breakdown: ['source', 'properties.k'] }));
+    expect(counts.breakdown.map((g) => [g.value, g.steps[0]!.leads])).toEqual([
+      ['["s1","p"]', 2],
+      ['["s1","q"]', 1],
+    ]);
+  });
+
+  it('attribution: all_values counts a lead under every value its attempts start with; groups overlap', () => {
+    // window 10: a from s1 at 0 (no b by 10: 1 step), a from s2 at 20 -> b at 25 (2 steps)
+    const tps = [tp('L1', 0, 1, 'a', 's1'), tp('L1', 20, 2, 'a', 's2'), tp('L1', 25, 3, 'b')];
+    const s = spec([step('a'), step('b')], { breakdown: 'source' });
+    const groups = (c: ReturnType<typeof countFunnel>) => c.breakdown.map((g) => [g.value, g.steps.map((x) => x.leads)]);
+    // first touch: only the counted attempt's value (s2)
+    expect(groups(countFunnel(tps, s))).toEqual([['s2', [1, 1]]]);
+    // all values: s1 as far as step 0, s2 through step 1; the totals still count L1 once
+    const all = countFunnel(tps, withOptions(s, { attribution: 'all_values' }));
+    expect(groups(all)).toEqual([
+      ['s1', [1, 0]],
+      ['s2', [1, 1]],
+    ]);
+    expect(all.steps.map((x) => x.leads)).toEqual([1, 1]);
+  });
+});
+
 describe('touchpoints from a log', () => {
   it('gives anonymous history to the lead of the first link, whatever the order of the array', () => {
     const log = [
@@ -120,17 +247,25 @@ describe('touchpoints from a log', () => {
 // The reference against the definition itself: enumerate every chain.
 
 function bruteForce(tps: FunnelTouchpoint[], s: FunnelSpec): FunnelActorOutcome[] {
+  const o = funnelOptions(s);
+  const nth = attributionStep(o.attribution);
+  const keys = breakdownKeys(s);
   const byActor = new Map<string, FunnelTouchpoint[]>();
   for (const t of tps) byActor.set(t.actorId, [...(byActor.get(t.actorId) ?? []), t]);
   const out: FunnelActorOutcome[] = [];
   for (const [actorId, events] of [...byActor].sort(([a], [b]) => (a < b ? -1 : 1))) {
     events.sort((a, b) => a.occurredAtMs - b.occurredAtMs || a.position - b.position);
-    let best: { reached: number; anchor: number } | undefined;
+    const at = (i: number) => events[i]!.occurredAtMs;
+    const held = (i: number) => JSON.stringify((s.holdConstant ?? []).map((k) => valueOfKey(events[i]!, k)));
+    // valid chains by anchor (their earliest event), exclusions checked between the steps they reach
+    const chainsByAnchor = new Map<number, number[][]>();
     const consider = (chain: number[]) => {
       const anchor = Math.min(...chain);
-      const t0 = events[anchor]!.occurredAtMs;
+      const t0 = at(anchor);
       if (t0 < s.fromMs || t0 >= s.toMs) return;
-      if (chain.some((i) => events[i]!.occurredAtMs - t0 > s.windowMs)) return;
+      if (o.dateScope === 'all_steps' && chain.some((i) => at(i) >= s.toMs)) return;
+      if (chain.some((i) => held(i) !== held(anchor))) return;
+      if (o.windowAnchor === 'per_step' ? chain.some((i, j) => j > 0 && at(i) - at(chain[j - 1]!) > s.windowMs) : chain.some((i) => at(i) - t0 > s.windowMs)) return;
       const k = chain.length;
       if (s.order !== 'unordered') {
         for (let j = 1; j < k; j++) if (chain[j]! <= chain[j - 1]! || (s.order === 'strict' && chain[j] !== chain[j - 1]! + 1)) return;
@@ -139,7 +274,14 @@ function bruteForce(tps: FunnelTouchpoint[], s: FunnelSpec): FunnelActorOutcome[
           for (let i = chain[ex.afterStep]! + 1; i < chain[ex.beforeStep]!; i++) if (matchesFunnelMatcher(events[i]!, ex)) return;
         }
       }
-      if (!best || k > best.reached || (k === best.reached && anchor < best.anchor)) best = { reached: k, anchor };
+      chainsByAnchor.set(anchor, [...(chainsByAnchor.get(anchor) ?? []), chain]);
+    };
+    // remove: no exclusion event after the step-i event of a span still open at the chain's end, up to the end of its window
+    const untouched = (chain: number[], anchor: number) => {
+      const k = chain.length;
+      const windowEnd = o.windowAnchor === 'per_step' ? at(chain[k - 1]!) + s.windowMs : at(anchor) + s.windowMs;
+      const end = o.dateScope === 'all_steps' ? Math.min(windowEnd, s.toMs - 1) : windowEnd;
+      return s.exclusions.every((ex) => !(ex.afterStep < k && k <= ex.beforeStep) || !events.some((e, i) => i > chain[ex.afterStep]! && at(i) <= end && matchesFunnelMatcher(e, ex)));
     };
     // every injective assignment of steps 0..k-1 to events
     const extend = (chain: number[]) => {
@@ -150,9 +292,19 @@ function bruteForce(tps: FunnelTouchpoint[], s: FunnelSpec): FunnelActorOutcome[
       });
     };
     extend([]);
+    // per attempt: its furthest chains (clean ones under `remove`), the earliest attribution event among them; the furthest attempt counts, the earliest among equals
+    let best: { reached: number; anchor: number; attr: number } | undefined;
+    for (const [anchor, chains] of [...chainsByAnchor].sort(([a], [b]) => a - b)) {
+      const reached = Math.max(...chains.map((c) => c.length));
+      const furthest = chains.filter((c) => c.length === reached && (o.exclusionEffect === 'drop_out' || untouched(c, anchor)));
+      if (furthest.length === 0) continue;
+      const attr = Math.min(...furthest.map((c) => (o.attribution === 'last_touch' ? c[reached - 1]! : nth === undefined ? anchor : reached > nth ? c[nth]! : -1)));
+      if (!best || reached > best.reached) best = { reached, anchor, attr };
+    }
     if (best) {
-      const anchor = events[best.anchor]!;
-      out.push({ actorId, reached: best.reached, breakdown: s.breakdown === undefined ? '' : valueOfKey(anchor, s.breakdown), enteredAtMs: anchor.occurredAtMs });
+      const source = best.attr;
+      const breakdown = keys === undefined ? '' : breakdownText(s, keys.map((k) => (source < 0 ? '' : valueOfKey(events[source]!, k))));
+      out.push({ actorId, reached: best.reached, breakdown, enteredAtMs: at(best.anchor) });
     }
   }
   return out;
@@ -178,10 +330,23 @@ const specArb: fc.Arbitrary<FunnelSpec> = fc
     fromMs: fc.constantFrom(0, 0, 5, 10),
     toMs: fc.constantFrom(5, 10, 10, 25, 100),
     exclusions: fc.array(fc.record({ type: fc.constantFrom('x', 'x', ...TYPES), where: matcherArb.map((m) => m.where), a: fc.nat(3), b: fc.nat(3) }), { maxLength: 3 }),
-    breakdown: fc.constantFrom(undefined, 'source', 'properties.k'),
+    breakdown: fc.constantFrom<FunnelSpec['breakdown']>(undefined, 'source', 'properties.k', ['source', 'properties.k']),
+    holdConstant: fc.constantFrom<string[]>([], [], ['properties.k']),
+    options: fc.record({
+      windowAnchor: fc.constantFrom('first_step', 'per_step'),
+      dateScope: fc.constantFrom('first_step', 'all_steps'),
+      exclusionEffect: fc.constantFrom('drop_out', 'remove'),
+      attribution: fc.constantFrom<FunnelAttribution>('first_touch', 'last_touch', 'step:0', 'step:1'),
+    }),
   })
-  .map(({ exclusions, ...s }) => ({
+  .map(({ exclusions, options, ...s }) => ({
     ...s,
+    // per_step and last_touch / step:N need an order; step:1 a second step
+    options: {
+      ...options,
+      ...(options.attribution === 'step:1' && s.steps.length < 2 ? { attribution: 'step:0' as const } : {}),
+      ...(s.order === 'unordered' ? { windowAnchor: 'first_step' as const, attribution: 'first_touch' as const } : {}),
+    },
     exclusions:
       s.order === 'unordered'
         ? []
@@ -210,7 +375,7 @@ const touchpointsArb = (types: readonly string[]) =>
 const caseArb = specArb.chain((s) => fc.tuple(fc.constant(s), touchpointsArb([...s.steps, ...s.exclusions].map((m) => m.type))));
 
 describe('funnel reference, against chain enumeration', () => {
-  it('agrees on every actor, every order mode, with exclusions and breakdowns', () => {
+  it('agrees on every actor, every order mode, with exclusions, breakdowns, held keys and the per-attempt options', () => {
     fc.assert(
       fc.property(caseArb, ([s, tps]) => {
         expect(funnelOutcomes(tps, s)).toEqual(bruteForce(tps, s));

@@ -35,7 +35,8 @@ import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
  * - Breakdown: each actor is counted once, under the breakdown value of the
  *   anchor of its best chain: the one reaching furthest, the earliest anchor
  *   among equals. A missing value reads as ''. So breakdown groups add up to
- *   the total.
+ *   the total. With several keys a group is a combination of their values
+ *   on the same event.
  *
  * Options (FunnelOptions; each default is the rule above, so a spec without
  * them counts as it always did):
@@ -47,10 +48,12 @@ import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
  *   or after `to` are not looked at (steps and exclusions alike).
  * - exclusionEffect `drop_out` (default): as above, the actor stops at the
  *   exclusion's afterStep and earlier steps count. `remove`: an attempt
- *   (anchor) with an exclusion event inside an open span (after the chain's
- *   step-i event, before its step-j event or, when step j is never reached,
- *   to the end of the window) counts nowhere; the actor counts with its best
- *   attempt that has a clean chain, and at no step when none has.
+ *   (anchor) counts at its furthest step only through a chain no exclusion
+ *   event touched (none inside an open span: after the chain's step-i event,
+ *   before its step-j event or, when step j is never reached, up to the end
+ *   of the window; strict chains keep collecting after they end); when every
+ *   chain reaching that step is touched, the attempt counts at no step. The
+ *   actor counts with its best remaining attempt, or not at all.
  * - Ties: equal timestamps follow the log order (see "Order" above); there
  *   is no grace period.
  * - entry `best` (default): of the actor's attempts, the one reaching
@@ -70,7 +73,13 @@ import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
  *   (the earliest such event over all its chains). `step:N`: the value on
  *   the step-N event (the earliest over the chains reaching furthest); ''
  *   for an attempt that does not reach step N. last_touch and step:N need
- *   an ordered or strict funnel.
+ *   an ordered or strict funnel. `all_values`: the unit counts under every
+ *   value its attempts start with (the step-0 event's), in each as far as
+ *   the furthest attempt with that value reaches (`values`); breakdown
+ *   groups then overlap and may add up to more than the totals, which count
+ *   the unit once (its `breakdown` is its counted attempt's first touch).
+ * - holdConstant (keys, default none): a chain's events all carry the
+ *   anchor's values of these keys (the same deal, the same campaign).
  */
 
 export type FunnelOrder = 'ordered' | 'strict' | 'unordered';
@@ -102,13 +111,23 @@ export interface FunnelSpec {
   fromMs: number;
   toMs: number;
   exclusions: readonly FunnelExclusion[];
-  /** Key to break down by (see FunnelCondition.key). */
-  breakdown?: string | undefined;
+  /**
+   * Key to break down by (see FunnelCondition.key), or several at once: a
+   * group is then a combination of values, written as its JSON array text
+   * (see {@link breakdownText}).
+   */
+  breakdown?: string | readonly string[] | undefined;
+  /**
+   * Keys every step of a chain must share (e.g. `properties.dealId`): an
+   * event takes a step only when its values of these keys equal the
+   * anchor's (a missing value reads as ''). Exclusions are not held.
+   */
+  holdConstant?: readonly string[] | undefined;
   /** Counting choices; each missing one takes its default (see the top of this file and FUNNEL_OPTION_DEFAULTS). */
   options?: Partial<FunnelOptions> | undefined;
 }
 
-export type FunnelAttribution = 'first_touch' | 'last_touch' | `step:${number}`;
+export type FunnelAttribution = 'first_touch' | 'last_touch' | 'all_values' | `step:${number}`;
 
 export interface FunnelOptions {
   windowAnchor: 'first_step' | 'per_step';
@@ -161,9 +180,12 @@ export function attemptUnitId(actorId: string, position: number): string {
 
 /**
  * Structural limits: step matches are kept in 32-bit masks and exclusion flags
- * in 8 bits, here and in the SQL.
+ * in 8 bits, here and in the SQL. An unordered fold keeps sets of steps taken,
+ * which grow as 2^steps when the steps match the same events (32 visit steps
+ * over 32 visits would hold billions), so unordered funnels stop at 8.
  */
 export const MAX_FUNNEL_STEPS = 32;
+export const MAX_UNORDERED_FUNNEL_STEPS = 8;
 export const MAX_FUNNEL_EXCLUSIONS = 8;
 
 export interface FunnelActorOutcome {
@@ -174,6 +196,8 @@ export interface FunnelActorOutcome {
   breakdown: string;
   /** Occurrence time of the best chain's anchor. */
   enteredAtMs: number;
+  /** Under `all_values` attribution with a breakdown: every value the unit counts under and how far, by value. */
+  values?: Array<{ value: string; reached: number }>;
 }
 
 export interface FunnelStepCount {
@@ -197,6 +221,7 @@ export interface FunnelCounts {
 export function assertValidFunnelSpec(spec: FunnelSpec): void {
   const n = spec.steps.length;
   if (n < 1 || n > MAX_FUNNEL_STEPS) throw new Error(`a funnel has 1 to ${MAX_FUNNEL_STEPS} steps, got ${n}`);
+  if (spec.order === 'unordered' && n > MAX_UNORDERED_FUNNEL_STEPS) throw new Error(`an unordered funnel has at most ${MAX_UNORDERED_FUNNEL_STEPS} steps, got ${n}`);
   if (spec.exclusions.length > MAX_FUNNEL_EXCLUSIONS) throw new Error(`at most ${MAX_FUNNEL_EXCLUSIONS} exclusions`);
   if (spec.order === 'unordered' && spec.exclusions.length > 0) throw new Error('exclusions need an ordered or strict funnel');
   if (!Number.isSafeInteger(spec.windowMs) || spec.windowMs < 0) throw new Error('windowMs must be a non-negative integer');
@@ -206,11 +231,12 @@ export function assertValidFunnelSpec(spec: FunnelSpec): void {
     }
   }
   for (const m of [...spec.steps, ...spec.exclusions]) for (const c of m.where) assertKnownKey(c.key);
-  if (spec.breakdown !== undefined) assertKnownKey(spec.breakdown);
+  for (const key of breakdownKeys(spec) ?? []) assertKnownKey(key);
+  for (const key of spec.holdConstant ?? []) assertKnownKey(key);
   const o = funnelOptions(spec);
   if (spec.order === 'unordered' && o.windowAnchor === 'per_step') throw new Error('a per_step window needs an ordered or strict funnel');
   const nth = attributionStep(o.attribution);
-  if (o.attribution !== 'first_touch' && spec.order === 'unordered') throw new Error(`${o.attribution} attribution needs an ordered or strict funnel`);
+  if ((o.attribution === 'last_touch' || nth !== undefined) && spec.order === 'unordered') throw new Error(`${o.attribution} attribution needs an ordered or strict funnel`);
   if (nth !== undefined && !(Number.isInteger(nth) && nth >= 0 && nth < n)) throw new Error(`step:N attribution needs 0 <= N < ${n}`);
 }
 
@@ -218,6 +244,24 @@ function assertKnownKey(key: string): void {
   if ((ENVELOPE_KEYS as readonly string[]).includes(key)) return;
   if (key.startsWith(PROPERTY_KEY_PREFIX) && key.length > PROPERTY_KEY_PREFIX.length) return;
   throw new Error(`unknown key "${key}": use ${ENVELOPE_KEYS.join(', ')} or properties.<path>`);
+}
+
+/** The breakdown keys of a spec (one or several), or undefined without a breakdown. */
+export function breakdownKeys(spec: Pick<FunnelSpec, 'breakdown'>): readonly string[] | undefined {
+  return spec.breakdown === undefined ? undefined : typeof spec.breakdown === 'string' ? [spec.breakdown] : spec.breakdown;
+}
+
+/** A group's value: the value itself for one key, the JSON array of the values for several. */
+export function breakdownText(spec: Pick<FunnelSpec, 'breakdown'>, values: readonly string[]): string {
+  return typeof spec.breakdown === 'string' ? values[0]! : JSON.stringify(values);
+}
+
+/** Group order after the counts: by value, element by element for several keys. */
+function compareBreakdownTexts(spec: Pick<FunnelSpec, 'breakdown'>, x: string, y: string): number {
+  const a = typeof spec.breakdown === 'string' ? [x] : (JSON.parse(x) as string[]);
+  const b = typeof spec.breakdown === 'string' ? [y] : (JSON.parse(y) as string[]);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! < b[i]! ? -1 : 1;
+  return a.length - b.length;
 }
 
 /** The value a key reads on a touchpoint ('' when missing). */
@@ -245,6 +289,8 @@ export function exclusionMasks(spec: Pick<FunnelSpec, 'steps' | 'exclusions'>): 
 
 interface ScannedEvent {
   tp: FunnelTouchpoint;
+  /** its values of the holdConstant keys, as one text */
+  held: string;
   /** bit k: matches step k (unsigned 32-bit) */
   steps: number;
   /** bit m: matches exclusion m */
@@ -270,9 +316,10 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     const exclusions = spec.exclusions.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? mask | (1 << k) : mask), 0);
     let list = byActor.get(tp.actorId);
     if (!list) byActor.set(tp.actorId, (list = []));
-    list.push({ tp, steps, exclusions });
+    list.push({ tp, held: JSON.stringify((spec.holdConstant ?? []).map((key) => valueOfKey(tp, key))), steps, exclusions });
   }
   const masks = exclusionMasks(spec);
+  const allValues = o.attribution === 'all_values' && spec.breakdown !== undefined;
   const outcomes: FunnelActorOutcome[] = [];
   const accounts = new Map<string, string>();
   for (const [actorId, events] of byActor) {
@@ -283,19 +330,23 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
       anchor: a,
       ...(spec.order === 'unordered' ? { reached: unorderedReach(events, a, spec), attr: a } : orderedReach(events, a, spec, o, masks)),
     }));
-    const outcome = (unitId: string, at: Attempt): FunnelActorOutcome => ({
+    const keys = breakdownKeys(spec);
+    const valueAt = (i: number) => (keys === undefined ? '' : breakdownText(spec, keys.map((key) => (i < 0 ? '' : valueOfKey(events[i]!.tp, key)))));
+    const outcome = (unitId: string, at: Attempt, counted: readonly Attempt[]): FunnelActorOutcome => ({
       actorId: unitId,
       reached: at.reached,
-      breakdown: spec.breakdown === undefined || at.attr < 0 ? '' : valueOfKey(events[at.attr]!.tp, spec.breakdown),
+      breakdown: valueAt(at.attr),
       enteredAtMs: events[at.anchor]!.tp.occurredAtMs,
+      ...(allValues ? { values: mergeValues(counted.filter((c) => c.reached > 0).map((c) => ({ value: valueAt(c.anchor), reached: c.reached }))) } : {}),
     });
     if (o.unit === 'totals') {
-      for (const at of attempts) if (at.reached > 0) outcomes.push(outcome(attemptUnitId(actorId, events[at.anchor]!.tp.position), at));
+      for (const at of attempts) if (at.reached > 0) outcomes.push(outcome(attemptUnitId(actorId, events[at.anchor]!.tp.position), at, [at]));
       continue;
     }
+    const counted = o.entry === 'first' ? attempts.slice(0, 1) : attempts;
     let best: Attempt | undefined;
-    for (const at of o.entry === 'first' ? attempts.slice(0, 1) : attempts) if (at.reached > (best?.reached ?? 0)) best = at;
-    if (best) outcomes.push(outcome(actorId, best));
+    for (const at of counted) if (at.reached > (best?.reached ?? 0)) best = at;
+    if (best) outcomes.push(outcome(actorId, best, counted));
   }
   const byId = (x: FunnelActorOutcome, y: FunnelActorOutcome) => (x.actorId < y.actorId ? -1 : x.actorId > y.actorId ? 1 : 0);
   if (o.unit !== 'accounts') return outcomes.sort(byId);
@@ -305,9 +356,18 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     const account = accounts.get(x.actorId);
     const unitId = account === undefined ? x.actorId : ACCOUNT_UNIT_PREFIX + account;
     const held = groups.get(unitId);
-    if (!held || x.reached > held.reached || (x.reached === held.reached && x.enteredAtMs < held.enteredAtMs)) groups.set(unitId, { ...x, actorId: unitId });
+    const values = allValues ? { values: mergeValues([...(held?.values ?? []), ...x.values!]) } : {};
+    if (!held || x.reached > held.reached || (x.reached === held.reached && x.enteredAtMs < held.enteredAtMs)) groups.set(unitId, { ...x, actorId: unitId, ...values });
+    else groups.set(unitId, { ...held, ...values });
   }
   return [...groups.values()].sort(byId);
+}
+
+/** One entry per value, as far as the furthest, sorted by value. */
+function mergeValues(list: ReadonlyArray<{ value: string; reached: number }>): Array<{ value: string; reached: number }> {
+  const furthest = new Map<string, number>();
+  for (const { value, reached } of list) furthest.set(value, Math.max(reached, furthest.get(value) ?? 0));
+  return [...furthest].map(([value, reached]) => ({ value, reached })).sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
 }
 
 /** The anchors that start attempts: step-0 events (unordered: any step's) in the range; without re-entry, only after the previous attempt's horizon. */
@@ -324,11 +384,19 @@ function attemptAnchors(events: readonly ScannedEvent[], spec: FunnelSpec, o: Fu
   return out;
 }
 
-/** Events after the anchor that lie within its horizon (and, with dateScope all_steps, before the range's end). */
+/**
+ * Events after the anchor that lie within its horizon (and, with dateScope
+ * all_steps, before the range's end); one whose held values differ from the
+ * anchor's takes no step.
+ */
 function* windowAfter(events: readonly ScannedEvent[], a: number, spec: FunnelSpec): Generator<[ScannedEvent, number]> {
-  const horizonEnd = events[a]!.tp.occurredAtMs + funnelHorizonMs(spec);
+  const anchor = events[a]!;
+  const horizonEnd = anchor.tp.occurredAtMs + funnelHorizonMs(spec);
   const end = funnelOptions(spec).dateScope === 'all_steps' ? Math.min(horizonEnd, spec.toMs - 1) : horizonEnd;
-  for (let i = a + 1; i < events.length && events[i]!.tp.occurredAtMs <= end; i++) yield [events[i]!, i];
+  for (let i = a + 1; i < events.length && events[i]!.tp.occurredAtMs <= end; i++) {
+    const e = events[i]!;
+    yield [e.held === anchor.held ? e : { ...e, steps: 0 }, i];
+  }
 }
 
 /**
@@ -359,7 +427,7 @@ function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSp
   const perStep = o.windowAnchor === 'per_step';
   const remove = o.exclusionEffect === 'remove';
   const attrAfter = (s: ChainState, i: number) => (o.attribution === 'last_touch' || s.level === nth ? i : s.attr);
-  const init: ChainState = { level: 1, flags: 0, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: o.attribution === 'first_touch' || o.attribution === 'last_touch' || nth === 0 ? a : -1 };
+  const init: ChainState = { level: 1, flags: 0, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: nth === undefined || nth === 0 ? a : -1 };
   let states = [init];
   let best = { reached: 1, attr: init.attr };
   const consider = (s: ChainState) => {
@@ -398,9 +466,10 @@ function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSp
     );
   }
   if (!remove) return best;
-  // an attempt counts only through a chain no exclusion event has touched
+  // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
+  const furthest = Math.max(...states.map((s) => s.level));
   let clean = { reached: 0, attr: -1 };
-  for (const s of states) if (s.flags === 0 && (s.level > clean.reached || (s.level === clean.reached && s.attr < clean.attr))) clean = { reached: s.level, attr: s.attr };
+  for (const s of states) if (s.flags === 0 && s.level === furthest && (clean.reached === 0 || s.attr < clean.attr)) clean = { reached: s.level, attr: s.attr };
   return clean;
 }
 
@@ -463,17 +532,20 @@ export function funnelStepCounts(reached: readonly number[]): FunnelStepCount[] 
 export function countFunnel(touchpoints: readonly FunnelTouchpoint[], spec: FunnelSpec): FunnelCounts {
   const outcomes = funnelOutcomes(touchpoints, spec);
   const n = spec.steps.length;
-  const reachedPerStep = (list: readonly FunnelActorOutcome[]) => Array.from({ length: n }, (_, k) => list.filter((o) => o.reached > k).length);
-  const groups = new Map<string, FunnelActorOutcome[]>();
+  const reachedPerStep = (list: ReadonlyArray<Pick<FunnelActorOutcome, 'reached'>>) => Array.from({ length: n }, (_, k) => list.filter((o) => o.reached > k).length);
+  const groups = new Map<string, Array<Pick<FunnelActorOutcome, 'reached'>>>();
   if (spec.breakdown !== undefined) {
+    // under all_values a unit is in the group of every value it counts under, as far as it got there
     for (const o of outcomes) {
-      const g = groups.get(o.breakdown);
-      if (g) g.push(o);
-      else groups.set(o.breakdown, [o]);
+      for (const { value, reached } of o.values ?? [{ value: o.breakdown, reached: o.reached }]) {
+        const g = groups.get(value);
+        if (g) g.push({ reached });
+        else groups.set(value, [{ reached }]);
+      }
     }
   }
   const breakdown = [...groups]
     .map(([value, list]) => ({ value, steps: funnelStepCounts(reachedPerStep(list)) }))
-    .sort((x, y) => y.steps[0]!.leads - x.steps[0]!.leads || (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+    .sort((x, y) => y.steps[0]!.leads - x.steps[0]!.leads || compareBreakdownTexts(spec, x.value, y.value));
   return { steps: funnelStepCounts(reachedPerStep(outcomes)), breakdown };
 }
