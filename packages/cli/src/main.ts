@@ -51,8 +51,10 @@ usage:
                                                   write the seeded synthetic demo data set
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
   sluice query funnel --steps visit,form_submit,demo_held --from 2026-01-01 --to 2026-04-01
-                [--window 30d] [--order ordered|strict|unordered] [--breakdown channel] [--url http://127.0.0.1:4780] [--json]
-                or: sluice query funnel --file funnel.json
+                [--window 30d] [--order ordered|strict|unordered] [--breakdown channel[,campaign]] [--url http://127.0.0.1:4780] [--json]
+                [--unit leads|accounts|totals] [--attribution first_touch|last_touch|step:N]
+                [--window-anchor first_step|per_step] [--date-scope first_step|all_steps]
+                or: sluice query funnel --file funnel.json   (every option: see "Funnel semantics" in the README)
                                                   count an event funnel (leads per step, conversion, drop-off)
   sluice query conversion --from 2026-01-01 --to 2026-07-01 [--period day|week|month|quarter|year|all]
                 [--pairs step_to_step|from_first|lead:mql,mql:sql] [--segment channel] [--filter businessUnit=emea,...]
@@ -276,7 +278,17 @@ async function run(argv: string[]): Promise<void> {
       const target = { url: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } as const;
       switch (what) {
         case 'funnel': {
-          const { values } = parse(queryArgs, { ...target, steps: { type: 'string' }, window: { type: 'string' }, order: { type: 'string' }, breakdown: { type: 'string' } });
+          const { values } = parse(queryArgs, {
+            ...target,
+            steps: { type: 'string' },
+            window: { type: 'string' },
+            order: { type: 'string' },
+            breakdown: { type: 'string' },
+            unit: { type: 'string' },
+            attribution: { type: 'string' },
+            'window-anchor': { type: 'string' },
+            'date-scope': { type: 'string' },
+          });
           if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryFunnel } = await commands.queryFunnel();

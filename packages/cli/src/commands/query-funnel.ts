@@ -14,6 +14,10 @@ export interface FunnelFlags {
   to?: string | undefined;
   order?: string | undefined;
   breakdown?: string | undefined;
+  unit?: string | undefined;
+  attribution?: string | undefined;
+  'window-anchor'?: string | undefined;
+  'date-scope'?: string | undefined;
   url?: string | undefined;
 }
 
@@ -30,7 +34,12 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
       window: windowOf(flags.window ?? '30d'),
       dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
       ...(flags.order === undefined ? {} : { order: flags.order }),
-      ...(flags.breakdown === undefined ? {} : { breakdown: flags.breakdown }),
+      // several keys at once: --breakdown source,channel
+      ...(flags.breakdown === undefined ? {} : { breakdown: flags.breakdown.includes(',') ? flags.breakdown.split(',').map((k) => k.trim()) : flags.breakdown }),
+      ...(flags.unit === undefined ? {} : { unit: flags.unit }),
+      ...(flags.attribution === undefined ? {} : { attribution: flags.attribution }),
+      ...(flags['window-anchor'] === undefined ? {} : { windowAnchor: flags['window-anchor'] }),
+      ...(flags['date-scope'] === undefined ? {} : { dateScope: flags['date-scope'] }),
     };
   }
   const parsed = parseFunnelDefinition(raw);
@@ -39,10 +48,12 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
 }
 
 
+const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', totals: 'attempts' };
+
 export function formatFunnel(result: FunnelResult): string {
   const table = (steps: FunnelResult['steps'] | NonNullable<FunnelResult['breakdown']>['groups'][number]['steps']) =>
     formatTable(
-      ['step', 'event', 'leads', 'from previous', 'from first', 'dropped'],
+      ['step', 'event', UNIT_HEADERS[result.unit], 'from previous', 'from first', 'dropped'],
       steps.map((s, i) => [i + 1, result.steps[i]!.label ?? result.steps[i]!.type, s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
     );
   let out = table(result.steps);

@@ -85,6 +85,24 @@ describe('POST /v1/funnels', () => {
     expect(again.json().steps[0].leads).toBe(3);
   });
 
+  it('takes the counting options in the body', async () => {
+    // range ending on March 5th: A's demo (5th, 10:00) counts when only step 1 must be in the range, not when every step must
+    const early = { ...funnel, dateRange: { from: '2026-03-01T00:00:00Z', to: '2026-03-05T00:00:00Z' } };
+    const leadsOf = async (payload: object) => (await app.inject({ method: 'POST', url: '/v1/funnels', payload })).json().steps.map((s: { leads: number }) => s.leads);
+    expect(await leadsOf(early)).toEqual([3, 2, 1]);
+    expect(await leadsOf({ ...early, dateScope: 'all_steps' })).toEqual([3, 2, 0]);
+    // last touch: A's demo and B's form carry no source, so both count under ''
+    const res = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, breakdown: 'source', attribution: 'last_touch', unit: 'totals' } });
+    expect(res.json().unit).toBe('totals');
+    expect(Object.fromEntries((res.json().breakdown.groups as Array<{ value: string; steps: Array<{ leads: number }> }>).map((g) => [g.value, g.steps.map((s) => s.leads)]))).toEqual({
+      '': [2, 2, 1],
+      "google'); DROP TABLE touchpoints; --": [1, 0, 0],
+    });
+    const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, order: 'unordered', windowAnchor: 'per_step', attribution: 'step:3' } });
+    expect(bad.statusCode).toBe(400);
+    expect((bad.json().errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual(['attribution', 'attribution', 'windowAnchor']);
+  });
+
   it('names bad fields and bad query options', async () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, window: { value: -1, unit: 'fortnights' } } });
     expect(bad.statusCode).toBe(400);

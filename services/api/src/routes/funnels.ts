@@ -35,9 +35,12 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     schema: {
       summary: 'Count an event funnel',
       description:
-        'Steps are touchpoint types with property filters; order ordered | strict | unordered; a conversion window measured from the first step ' +
-        '(inclusive); exclusions between steps; breakdown by a property. Counts are unique leads (anonymous visitors not yet identified count as ' +
-        'themselves). Each step reports leads, conversion from the previous and the first step, and drop-off.',
+        'Steps are touchpoint types with property filters; order ordered | strict | unordered; an inclusive conversion window; exclusions ' +
+        'between steps; breakdown by a property. Each counting choice is an option with a default: windowAnchor (first_step | per_step), ' +
+        'dateScope (first_step | all_steps), exclusionEffect (drop_out | remove), entry (best | first), reentry, unit (leads: unique leads, ' +
+        'anonymous visitors not yet identified counting as themselves | accounts | totals: every attempt) and attribution (first_touch | ' +
+        'last_touch | step:N | all_values). holdConstant keeps keys equal along a chain; compareTo adds the same funnel over the previous ' +
+        'period or another range. Each step reports the units reaching it, conversion from the previous and the first step, and drop-off.',
       body: FunnelDefinitionSchema,
       querystring: FunnelQuery,
     },
