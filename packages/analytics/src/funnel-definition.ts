@@ -115,6 +115,8 @@ export const FunnelDefinitionSchema = z
     breakdown: z.union([Key, z.array(Key).min(1).max(FUNNEL_LIMITS.maxBreakdownKeys)], { error: `must be a key or a list of 1 to ${FUNNEL_LIMITS.maxBreakdownKeys} keys` }).optional(),
     /** Count the same funnel over a second range too: the period of equal length just before `dateRange`, or any range. */
     compareTo: z.union([z.literal('previous_period'), DateRange], { error: 'must be "previous_period" or a date range { from, to }' }).optional(),
+    /** Add time to convert between consecutive steps and overall (mean, median, p90, histogram), in total and per breakdown value. */
+    timeToConvert: z.boolean().default(false),
     /** Keys every step of a chain must share with its first event (the same deal, the same campaign): `["properties.dealId"]`. */
     holdConstant: z.array(Key).max(FUNNEL_LIMITS.maxHoldConstantKeys).default([]),
     // The counting choices: each is documented with the reference (reference/funnel.ts) and in the README's "Funnel semantics".
@@ -209,6 +211,7 @@ export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
     exclusions: def.exclusions.map((e) => ({ type: e.type, where: conditionsOf(e.where), afterStep: e.afterStep, beforeStep: e.beforeStep })),
     breakdown: def.breakdown,
     holdConstant: def.holdConstant,
+    timeToConvert: def.timeToConvert,
     options: {
       windowAnchor: def.windowAnchor,
       dateScope: def.dateScope,

@@ -82,6 +82,8 @@ interface FoldNeeds {
   attr: boolean;
   frozen: boolean;
   perStep: boolean;
+  /** when each step was first reached (timeToConvert) */
+  times: boolean;
 }
 
 function foldNeeds(spec: FunnelSpec): FoldNeeds {
@@ -90,6 +92,7 @@ function foldNeeds(spec: FunnelSpec): FoldNeeds {
     attr: o.attribution === 'last_touch' || attributionStep(o.attribution) !== undefined,
     frozen: spec.order === 'strict' && o.exclusionEffect === 'remove',
     perStep: o.windowAnchor === 'per_step',
+    times: spec.timeToConvert === true,
   };
 }
 
@@ -102,8 +105,11 @@ const packResult = (needs: FoldNeeds, level: string, attr: string) => (needs.att
 const resultLevel = (needs: FoldNeeds, r: string) => (needs.attr ? hi(r) : r);
 const resultAttr = (r: string) => `(${ATTR_MAX} - ${lo(r)})`;
 
-/** Steps reached from one anchor (ordered and strict): see orderedReach in the reference. */
-function orderedFold(spec: FunnelSpec, p: Params, win: Window): string {
+/**
+ * Steps reached from one anchor (ordered and strict): see orderedReach in the
+ * reference. With `times`, instead: when each level was first reached.
+ */
+function orderedFold(spec: FunnelSpec, p: Params, win: Window, times = false): string {
   const o = funnelOptions(spec);
   const needs = foldNeeds(spec);
   const nth = attributionStep(o.attribution);
@@ -147,8 +153,14 @@ function orderedFold(spec: FunnelSpec, p: Params, win: Window): string {
   const initAttr = o.attribution === 'last_touch' || nth === 0 ? 'anchor_ix' : '0';
   const init = state(`bitOr(bitShiftLeft(toUInt64(1), 32), ${needs.attr ? `bitShiftLeft(toUInt64(${initAttr}), 9)` : '0'})`, 'anchor_ms');
   const best = `greatest(acc.1, arrayMax(arrayMap(s -> if(${canAdvance('s')}, ${packResult(needs, `${hi(pk('s'))} + 1`, attrAfter('s'))}, 0), acc.2)))`;
-  const args = ['sm', 'em', ...(needs.perStep ? ['ms'] : []), ...(needs.attr ? ['ix'] : [])];
-  const arrays = [win.sm, win.em, ...(needs.perStep ? [win.ms] : []), ...(needs.attr ? [win.ix] : [])];
+  const withMs = needs.perStep || times;
+  const args = ['sm', 'em', ...(withMs ? ['ms'] : []), ...(needs.attr ? ['ix'] : [])];
+  const arrays = [win.sm, win.em, ...(withMs ? [win.ms] : []), ...(needs.attr ? [win.ix] : [])];
+  if (times) {
+    // the furthest level grows by at most one per event: note the event's time when it does
+    const noted = `if(${resultLevel(needs, best)} > length(acc.3), arrayPushBack(acc.3, ms), acc.3)`;
+    return `tupleElement(arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}, ${noted}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}], [anchor_ms])), 3)`;
+  }
   const fold = `arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}]))`;
   if (!remove) return `tupleElement(${fold}, 1)`;
   // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
@@ -156,16 +168,25 @@ function orderedFold(spec: FunnelSpec, p: Params, win: Window): string {
   return `arrayMap(xs -> arrayMax(arrayMap(s -> if(${flags('s')} = 0 AND ${hi(pk('s'))} = ${furthest}, ${packResult(needs, hi(pk('s')), attr('s'))}, 0), xs)), [tupleElement(${fold}, 2)])[1]`;
 }
 
-/** Steps reached from one anchor (unordered): see unorderedReach in the reference. */
-function unorderedFold(spec: FunnelSpec, p: Params, win: Window): string {
+/**
+ * Steps reached from one anchor (unordered): see unorderedReach in the
+ * reference. With `times`, instead: when each step was first covered.
+ */
+function unorderedFold(spec: FunnelSpec, p: Params, win: Window, times = false): string {
   const n = p.bind('n_steps', 'UInt64', spec.steps.length);
   const init = `arrayMap(b -> bitOr(bitShiftLeft(toUInt64(b), 32), bitShiftLeft(toUInt64(1), b)), arrayFilter(b -> bitTest(${win.anchorSm}, b), range(${n})))`;
-  const grown = `arrayConcat(acc, arrayFlatten(arrayMap(s -> arrayMap(c -> bitOr(s, bitShiftLeft(toUInt64(1), c)), arrayFilter(c -> bitTest(sm, c) AND NOT bitTest(s, c), range(${n}))), acc)))`;
-  // same anchor step, a superset of the steps taken: at least as good
-  const states = antichain(grown, (t, s) => `${hi(t)} = ${hi(s)} AND bitAnd(${t}, ${s}) = ${s}`);
-  const final = `arrayFold((acc, sm, em) -> ${states}, ${win.sm}, ${win.em}, ${init})`;
   const prefix = (s: string) => `toUInt64(bitCount(bitAnd(bitNot(${lo(s)}), ${lo(s)} + 1) - 1))`;
-  return `arrayMax(arrayMap(s -> if(${prefix('s')} > ${hi('s')}, ${prefix('s')}, 0), ${final}))`;
+  const reached = (states: string) => `arrayMax(arrayMap(s -> if(${prefix('s')} > ${hi('s')}, ${prefix('s')}, 0), ${states}))`;
+  const step = (acc: string) => {
+    const grown = `arrayConcat(${acc}, arrayFlatten(arrayMap(s -> arrayMap(c -> bitOr(s, bitShiftLeft(toUInt64(1), c)), arrayFilter(c -> bitTest(sm, c) AND NOT bitTest(s, c), range(${n}))), ${acc})))`;
+    // same anchor step, a superset of the steps taken: at least as good
+    return antichain(grown, (t, s) => `${hi(t)} = ${hi(s)} AND bitAnd(${t}, ${s}) = ${s}`);
+  };
+  if (!times) return reached(`arrayFold((acc, sm, em) -> ${step('acc')}, ${win.sm}, ${win.em}, ${init})`);
+  // the prefix done only grows (a superset replaces its subsets): note the event's time for each step it newly covers
+  const noted = (states: string, ms: string, known: string) => `arrayConcat(${known}, arrayWithConstant(greatest(${reached(states)}, length(${known})) - length(${known}), ${ms}))`;
+  const fold = `arrayFold((acc, sm, em, ms) -> arrayMap(xs -> (xs, ${noted('xs', 'ms', 'acc.2')}), [${step('acc.1')}])[1], ${win.sm}, ${win.em}, ${win.ms}, (${init}, ${noted(init, 'anchor_ms', 'emptyArrayInt64()')}))`;
+  return `tupleElement(${fold}, 2)`;
 }
 
 /** True when the rows carry `values` (all_values attribution with a breakdown). */
@@ -176,7 +197,8 @@ export const hasFunnelValues = (spec: FunnelSpec) => spec.breakdown !== undefine
  * that reaches step 0: actor_id (the unit id), reached (steps), breakdown
  * (the attributed value; with several keys an Array(String)) and entered_ms
  * (the counted attempt's anchor time);
- * under all_values also `values`, [(value, reached)] sorted by value.
+ * under all_values also `value_reach`, [(value, reached)] sorted by value;
+ * with timeToConvert `reached_at`, when each step was first reached.
  */
 export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   assertValidFunnelSpec(spec);
@@ -204,6 +226,10 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const steps = held === undefined ? slice('fsms') : `arrayMap((s, h) -> if(h = anchor_held, s, toUInt64(0)), ${slice('fsms')}, ${slice('fhelds')})`;
   const win: Window = { sm: steps, em: slice('fems'), ms: slice('fmss'), ix: slice('fidx'), anchorSm: 'anchor_sm' };
   const fold = spec.order === 'unordered' ? unorderedFold(spec, p, win) : orderedFold(spec, p, win);
+  // a fold per attempt, its arguments passed rather than captured
+  const withMs = needs.perStep || needs.times;
+  const perAnchor = (f: string) =>
+    `arrayMap((win_before, win_count, anchor_sm${needs.attr ? ', anchor_ix' : ''}${withMs ? ', anchor_ms' : ''}${held === undefined ? '' : ', anchor_held'}) -> ${f}, befores, counts, anchor_sms${needs.attr ? ', anchors' : ''}${withMs ? ', anchor_mss' : ''}${held === undefined ? '' : ', anchor_helds'})`;
   // strict needs every event of the actor (any event breaks a chain); the others only matching ones
   const relevant = spec.order === 'strict' ? '' : 'WHERE sm != 0 OR em != 0';
   // The events a fold reads, and per event how many of them are at or before
@@ -246,7 +272,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
         ${anchorArrays('anchor_sms', 'a', 'sms')},${held === undefined ? '' : `
         ${anchorArrays('anchor_helds', 'a', 'helds')},`}
         arrayMap((anchor_ms, b) -> arrayCount(x -> x <= anchor_ms + ${horizon}, fmss) - b, anchor_mss, befores) AS counts,
-        arrayMap((win_before, win_count, anchor_sm${needs.attr ? ', anchor_ix' : ''}${needs.perStep ? ', anchor_ms' : ''}${held === undefined ? '' : ', anchor_held'}) -> ${fold}, befores, counts, anchor_sms${needs.attr ? ', anchors' : ''}${needs.perStep ? ', anchor_mss' : ''}${held === undefined ? '' : ', anchor_helds'}) AS results,
+        ${perAnchor(fold)} AS results,${needs.times ? `
+        ${perAnchor(spec.order === 'unordered' ? unorderedFold(spec, p, win, true) : orderedFold(spec, p, win, true))} AS reach_times,` : ''}
         ${needs.attr ? `arrayMap(r -> ${resultLevel(needs, 'r')}, results)` : 'results'} AS levels
       FROM (
         SELECT actor_id,
@@ -272,23 +299,23 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const allValues = hasFunnelValues(spec);
   if (o.unit === 'totals') {
     return `
-    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms${allValues ? `, [(${valueOf('k')}, levels[k])] AS value_reach` : ''}
+    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms${needs.times ? ', arraySlice(reach_times[k], 1, levels[k]) AS reached_at' : ''}${allValues ? `, [(${valueOf('k')}, levels[k])] AS value_reach` : ''}
     FROM (${perActor})
     ARRAY JOIN arrayFilter(k -> levels[k] > 0, arrayEnumerate(levels)) AS k`;
   }
   // the counted attempt: the furthest-reaching, the earliest among equals
   const perLead = `
-    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${allValues ? `, ${furthestPerValue("arrayFilter(x -> x.2 > 0, arrayMap((a, l) -> (bds[a], l), anchors, levels))")} AS value_reach` : ''}
+    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${needs.times ? ', arraySlice(reach_times[best], 1, reached) AS reached_at' : ''}${allValues ? `, ${furthestPerValue("arrayFilter(x -> x.2 > 0, arrayMap((a, l) -> (bds[a], l), anchors, levels))")} AS value_reach` : ''}
     FROM (SELECT *, arrayMax(levels) AS reached, indexOf(levels, reached) AS best FROM (${perActor}))
     WHERE reached > 0`;
   if (o.unit === 'leads') return perLead;
   // an account is its furthest actor, the earliest entered then the smallest id among equals
   const rank = '(toInt64(0) - toInt64(reached), entered_ms, actor_id)';
   return `
-    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms${allValues ? `, ${furthestPerValue('unit_values')} AS value_reach` : ''}
+    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms${needs.times ? ', unit_reached_at AS reached_at' : ''}${allValues ? `, ${furthestPerValue('unit_values')} AS value_reach` : ''}
     FROM (
       SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
-        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
+        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${needs.times ? `, argMin(reached_at, ${rank}) AS unit_reached_at` : ''}${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
       FROM (${perLead}) AS lead
       LEFT JOIN (
         SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import type { FunnelActorOutcome } from '@sluice/domain';
-import { countFunnel, funnelOutcomes, touchpointsFromLog } from '@sluice/domain';
+import { countFunnel, funnelOutcomes, funnelTimeToConvert, touchpointsFromLog } from '@sluice/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { FunnelDefinitionInput } from './funnel-definition.js';
@@ -94,6 +94,7 @@ const runArb = (order: Order, options: Options) =>
       exclusions: fc.array(fc.record({ type: fc.constantFrom('unsubscribe', 'unsubscribe', ...STEP_TYPES), a: fc.nat(3), b: fc.nat(3) }), { maxLength: order === 'unordered' ? 0 : 2 }),
       breakdown: fc.constantFrom<string | string[] | undefined>(undefined, 'source', 'properties.x.tier', ['source', 'properties.x.tier']),
       holdConstant: fc.constantFrom([], [], ['properties.x.tier'], ['source', 'properties.x.tier']),
+      timeToConvert: fc.boolean(),
     })
     .map((c) => ({
       ...c,
@@ -144,6 +145,7 @@ function place(run: Run) {
     exclusions: run.exclusions,
     ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
     holdConstant: [...run.holdConstant],
+    timeToConvert: run.timeToConvert,
     ...run.options,
   };
   return { log, definition: FunnelDefinitionSchema.parse(input), input };
@@ -154,6 +156,7 @@ const outcomeOf = (l: Awaited<ReturnType<typeof listFunnelLeads>>['leads'][numbe
   reached: l.reachedSteps,
   breakdown: l.breakdownValue,
   enteredAtMs: Date.parse(l.enteredAt),
+  ...(l.reachedAt === undefined ? {} : { reachedAtMs: l.reachedAt.map((t) => Date.parse(t)) }),
   ...(l.values === undefined ? {} : { values: l.values.map((v) => ({ value: v.value, reached: v.reachedSteps })) }),
 });
 
@@ -183,6 +186,7 @@ for (const backend of testBackends()) {
             const reference = countFunnel(touchpoints, spec);
             expect(counts.steps.map(({ type: _t, ...s }) => s), where).toEqual(reference.steps);
             expect(counts.breakdown?.groups ?? [], where).toEqual(reference.breakdown);
+            expect(counts.timeToConvert, where).toEqual(run.timeToConvert ? funnelTimeToConvert(funnelOutcomes(touchpoints, spec), spec) : undefined);
             cases += run.logs.length;
           }),
           { numRuns: 1 },

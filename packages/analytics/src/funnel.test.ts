@@ -53,6 +53,34 @@ for (const backend of testBackends()) {
       expect((await runFunnel(client, def)).comparison?.steps.map((s) => s.leads)).toEqual([1, 1]);
     });
 
+    it('times each step from first reaching the previous one, in total and per breakdown value', async () => {
+      // L1: visit 0 (ads), form 2, demo 7; L2: visit 0 (seo), form 4; in minutes
+      const result = await counts(
+        [
+          { type: 'visit', at: min(0), lead: 'L1', source: 'ads' },
+          { type: 'form_submit', at: min(2), lead: 'L1', properties: { formId: 'f' } },
+          { type: 'demo_held', at: min(7), lead: 'L1' },
+          { type: 'visit', at: min(0), lead: 'L2', source: 'seo' },
+          { type: 'form_submit', at: min(4), lead: 'L2', properties: { formId: 'f' } },
+        ],
+        { steps: [{ type: 'visit' }, { type: 'form_submit' }, { type: 'demo_held' }], breakdown: 'source', timeToConvert: true },
+      );
+      const pairs = result.timeToConvert!.pairs;
+      // visit -> form: 2 and 4 minutes (mean 3); form -> demo: 5 minutes of L1's; visit -> demo: 7 minutes
+      expect(pairs.map((x) => [x.fromStep, x.toStep, x.total.converted, x.total.meanMs])).toEqual([
+        [0, 1, 2, 3 * 60_000],
+        [1, 2, 1, 5 * 60_000],
+        [0, 2, 1, 7 * 60_000],
+      ]);
+      expect(pairs[0]!.groups.map((g) => [g.segment, g.medianMs])).toEqual([
+        ['ads', 2 * 60_000],
+        ['seo', 4 * 60_000],
+      ]);
+      // 2 and 4 minutes fall in the 1m-5m bucket
+      const bucket = result.timeToConvert!.buckets.findIndex((b) => b.label === '1m-5m');
+      expect(pairs[0]!.total.histogram[bucket]).toBe(2);
+    });
+
     it('counts funnels of up to 32 steps (the step mask is 32 bits; unordered 8), and refuses more', async () => {
       // L1 visits 32 times a minute apart, L2 20 times and L3 5 times: with n visit steps in a 60-minute window each reaches min(n, its visits)
       const visits = (lead: string, k: number): LogLine[] => Array.from({ length: k }, (_, i) => ({ type: 'visit', at: min(i), lead }));

@@ -1,5 +1,5 @@
-import type { FunnelSpec, FunnelStepCount } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, instantMs, parseActorId } from '@sluice/domain';
+import type { FunnelSpec, FunnelStepCount, FunnelTimeToConvert } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, parseActorId } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
@@ -8,6 +8,13 @@ import { Params, funnelActorsSql, hasFunnelValues } from './funnel-sql.js';
 
 /** A breakdown value as ClickHouse returns it: the value, or the values of several keys. */
 type BreakdownCell = string | string[];
+
+/** What a unit row of funnelActorsSql carries for counting. */
+interface UnitRow {
+  reached: number | string;
+  breakdown: BreakdownCell;
+  reached_at?: Array<number | string>;
+}
 
 const textOf = (spec: FunnelSpec, cell: BreakdownCell) => (typeof cell === 'string' ? cell : breakdownText(spec, cell));
 
@@ -38,6 +45,8 @@ export interface FunnelStepResult extends FunnelStepCount {
 export interface FunnelResult extends FunnelCountsResult {
   /** What `leads` counts in every step: actors (`leads`), accounts or attempts (`totals`). */
   unit: FunnelDefinition['unit'];
+  /** With `timeToConvert`: between consecutive steps and from the first to the last, in total and per breakdown value. */
+  timeToConvert?: FunnelTimeToConvert;
   /** With `compareTo`: the same funnel over the other date range. */
   comparison?: FunnelCountsResult & { dateRange: FunnelDefinition['dateRange'] };
 }
@@ -74,6 +83,8 @@ export interface FunnelLead {
   enteredAt: string;
   /** all_values attribution: every value the unit counts under and how far, by value. */
   values?: Array<{ value: string; reachedSteps: number }>;
+  /** With timeToConvert: when the counted attempt first reached each step, ISO 8601 UTC, one per step reached. */
+  reachedAt?: string[];
 }
 
 interface CountRow {
@@ -85,10 +96,23 @@ interface CountRow {
 /** Counts a funnel: units reaching each step, conversion and drop-off, optionally per breakdown value, and beside a second date range with `compareTo`. */
 export async function runFunnel(client: AnalyticsClient, definition: FunnelDefinition, options: Partial<FunnelQueryOptions> = {}): Promise<FunnelResult> {
   const opts = FunnelQueryOptionsSchema.parse(options);
-  const counted = await countFunnelRange(client, definition, opts);
+  const counted = { ...(await countFunnelRange(client, definition, opts)), ...(definition.timeToConvert ? { timeToConvert: await timeToConvertOf(client, definition, opts) } : {}) };
   if (definition.compareTo === undefined) return { unit: definition.unit, ...counted };
   const dateRange = comparedRange(definition);
   return { unit: definition.unit, ...counted, comparison: { dateRange, ...(await countFunnelRange(client, { ...definition, dateRange }, opts)) } };
+}
+
+/**
+ * Time to convert between the steps: the units' first-reach times from
+ * ClickHouse, the statistics by the reference's own function (one row per
+ * unit crosses the wire: it is asked for, not the default).
+ */
+async function timeToConvertOf(client: AnalyticsClient, definition: FunnelDefinition, opts: FunnelQueryOptions): Promise<FunnelTimeToConvert> {
+  const spec = funnelSpecOf(definition);
+  const p = new Params();
+  const rows = await client.rows<UnitRow>(`SELECT reached, breakdown, reached_at FROM (${funnelActorsSql(spec, p)}) ${settingsClause({ max_execution_time: opts.timeoutSeconds })}`, p.values);
+  const outcomes = rows.map((r) => ({ actorId: '', enteredAtMs: 0, reached: Number(r.reached), breakdown: textOf(spec, r.breakdown), reachedAtMs: (r.reached_at ?? []).map(Number) }));
+  return funnelTimeToConvert(outcomes, spec);
 }
 
 /** The range `compareTo` names: the one given, or the period of the same length just before the funnel's. */
@@ -185,13 +209,13 @@ export async function listFunnelLeads(
   }
   if (q.after !== undefined) conditions.push(`actor_id > ${p.bind('after', 'String', q.after)}`);
   const sql = `
-    SELECT actor_id, reached, breakdown, entered_ms${allValues ? ', value_reach' : ''}
+    SELECT actor_id, reached, breakdown, entered_ms${allValues ? ', value_reach' : ''}${spec.timeToConvert ? ', reached_at' : ''}
     FROM (${actors})
     WHERE ${conditions.join(' AND ')}
     ORDER BY actor_id
     LIMIT ${p.bind('page_limit', 'UInt32', q.limit + 1)}
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
-  const rows = await client.rows<{ actor_id: string; reached: number | string; breakdown: BreakdownCell; entered_ms: number | string; value_reach?: Array<[BreakdownCell, number | string]> }>(sql, p.values);
+  const rows = await client.rows<UnitRow & { actor_id: string; entered_ms: number | string; value_reach?: Array<[BreakdownCell, number | string]> }>(sql, p.values);
   const page = rows.slice(0, q.limit);
   return {
     leads: page.map((r) => ({
@@ -200,6 +224,7 @@ export async function listFunnelLeads(
       reachedSteps: Number(r.reached),
       breakdownValue: textOf(spec, r.breakdown),
       enteredAt: new Date(Number(r.entered_ms)).toISOString(),
+      ...(r.reached_at === undefined ? {} : { reachedAt: r.reached_at.map((ms) => new Date(Number(ms)).toISOString()) }),
       ...(r.value_reach === undefined ? {} : { values: r.value_reach.map(([value, reached]) => ({ value: textOf(spec, value), reachedSteps: Number(reached) })) }),
     })),
     nextAfter: rows.length > q.limit ? page[page.length - 1]!.actor_id : null,

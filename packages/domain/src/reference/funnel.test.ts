@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FunnelActorOutcome, FunnelAttribution, FunnelExclusion, FunnelMatcher, FunnelOrder, FunnelSpec } from './funnel.js';
-import { attributionStep, breakdownKeys, breakdownText, countFunnel, funnelOptions, funnelOutcomes, matchesFunnelMatcher, valueOfKey } from './funnel.js';
+import { attributionStep, breakdownKeys, breakdownText, countFunnel, funnelOptions, funnelOutcomes, funnelTimeToConvert, matchesFunnelMatcher, valueOfKey } from './funnel.js';
 import type { FunnelTouchpoint } from './touchpoint.js';
 import { flattenProperties, touchpointsFromLog } from './touchpoint.js';
 
@@ -197,6 +197,21 @@ describe('funnel options, by example (each default first, then the other choices
     expect(counts.breakdown.map((g) => [g.value, g.steps[0]!.leads])).toEqual([
       ['["s1","p"]', 2],
       ['["s1","q"]', 1],
+    ]);
+  });
+
+  it('timeToConvert: from first reaching one step to first reaching the next, and overall', () => {
+    // window 10: L1 a@0 b@4 c@9; L2 a@0 b@2 (no c); L3 a@0 a@1 b@7: b is first reached at 7 (from the anchor at 0)
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 4, 2, 'b'), tp('L1', 9, 3, 'c'), tp('L2', 0, 4, 'a'), tp('L2', 2, 5, 'b'), tp('L3', 0, 6, 'a'), tp('L3', 1, 7, 'a'), tp('L3', 7, 8, 'b')];
+    const s = { ...spec(abc), timeToConvert: true };
+    const outcomes = funnelOutcomes(tps, s);
+    expect(outcomes.map((o) => o.reachedAtMs)).toEqual([[0, 4, 9], [0, 2], [0, 7]]);
+    const stats = funnelTimeToConvert(outcomes, s).pairs.map((p) => [p.fromStep, p.toStep, p.total.entered, p.total.converted, p.total.meanMs, p.total.medianMs, p.total.p90Ms]);
+    // a -> b: 4, 2, 7 ms: mean 13/3, median 4, p90 (R-7) 4 + 0.8 * (7 - 4) = 6.4; b -> c: 5 of three; a -> c: 9 of three
+    expect(stats).toEqual([
+      [0, 1, 3, 3, 13 / 3, 4, expect.closeTo(6.4, 9)],
+      [1, 2, 3, 1, 5, 5, 5],
+      [0, 2, 3, 1, 9, 9, 9],
     ]);
   });
 

@@ -1,5 +1,7 @@
 import type { FunnelTouchpoint } from './touchpoint.js';
 import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
+import type { HistogramBucket, TimeToConvertRow } from './time-to-convert.js';
+import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from './time-to-convert.js';
 
 /**
  * Reference implementation of event funnels: plain TypeScript over an array of
@@ -123,6 +125,8 @@ export interface FunnelSpec {
    * anchor's (a missing value reads as ''). Exclusions are not held.
    */
   holdConstant?: readonly string[] | undefined;
+  /** Also note when each unit's counted attempt first reached each step (see funnelTimeToConvert). */
+  timeToConvert?: boolean | undefined;
   /** Counting choices; each missing one takes its default (see the top of this file and FUNNEL_OPTION_DEFAULTS). */
   options?: Partial<FunnelOptions> | undefined;
 }
@@ -198,6 +202,8 @@ export interface FunnelActorOutcome {
   enteredAtMs: number;
   /** Under `all_values` attribution with a breakdown: every value the unit counts under and how far, by value. */
   values?: Array<{ value: string; reached: number }>;
+  /** With `timeToConvert`: when the counted attempt first reached each step (over all its chains), one per step reached. */
+  reachedAtMs?: number[];
 }
 
 export interface FunnelStepCount {
@@ -304,6 +310,8 @@ interface Attempt {
   anchor: number;
   reached: number;
   attr: number;
+  /** When the attempt first reached each step (one per step reached). */
+  reachedAtMs: number[];
 }
 
 /** Per-unit outcome of a funnel (a unit is an actor, an account or an attempt: see `unit`), sorted by unit id. */
@@ -328,7 +336,7 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     if (account !== undefined) accounts.set(actorId, account);
     const attempts = attemptAnchors(events, spec, o).map((a): Attempt => ({
       anchor: a,
-      ...(spec.order === 'unordered' ? { reached: unorderedReach(events, a, spec), attr: a } : orderedReach(events, a, spec, o, masks)),
+      ...(spec.order === 'unordered' ? { ...unorderedReach(events, a, spec), attr: a } : orderedReach(events, a, spec, o, masks)),
     }));
     const keys = breakdownKeys(spec);
     const valueAt = (i: number) => (keys === undefined ? '' : breakdownText(spec, keys.map((key) => (i < 0 ? '' : valueOfKey(events[i]!.tp, key)))));
@@ -337,6 +345,7 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
       reached: at.reached,
       breakdown: valueAt(at.attr),
       enteredAtMs: events[at.anchor]!.tp.occurredAtMs,
+      ...(spec.timeToConvert ? { reachedAtMs: at.reachedAtMs } : {}),
       ...(allValues ? { values: mergeValues(counted.filter((c) => c.reached > 0).map((c) => ({ value: valueAt(c.anchor), reached: c.reached }))) } : {}),
     });
     if (o.unit === 'totals') {
@@ -421,7 +430,13 @@ interface ChainState {
  * answer is exact over all chains from this anchor, not just the greedy one:
  * the furthest level, with the earliest attribution event among equals.
  */
-function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSpec, o: FunnelOptions, masks: { active: number[]; closing: number[] }): { reached: number; attr: number } {
+function orderedReach(
+  events: readonly ScannedEvent[],
+  a: number,
+  spec: FunnelSpec,
+  o: FunnelOptions,
+  masks: { active: number[]; closing: number[] },
+): { reached: number; attr: number; reachedAtMs: number[] } {
   const n = spec.steps.length;
   const nth = attributionStep(o.attribution);
   const perStep = o.windowAnchor === 'per_step';
@@ -430,7 +445,10 @@ function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSp
   const init: ChainState = { level: 1, flags: 0, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: nth === undefined || nth === 0 ? a : -1 };
   let states = [init];
   let best = { reached: 1, attr: init.attr };
+  // when each level was first reached, over all chains of the attempt
+  const reachedAtMs = [init.lastMs];
   const consider = (s: ChainState) => {
+    if (s.level > reachedAtMs.length) reachedAtMs.push(s.lastMs);
     if (s.level > best.reached || (s.level === best.reached && s.attr < best.attr)) best = { reached: s.level, attr: s.attr };
   };
   for (const [e, i] of windowAfter(events, a, spec)) {
@@ -465,12 +483,12 @@ function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSp
       (x, y) => x.level === y.level && x.frozen === y.frozen && x.flags === y.flags && x.attr === y.attr && (!perStep || x.lastMs === y.lastMs),
     );
   }
-  if (!remove) return best;
+  if (!remove) return { ...best, reachedAtMs };
   // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
   const furthest = Math.max(...states.map((s) => s.level));
   let clean = { reached: 0, attr: -1 };
   for (const s of states) if (s.flags === 0 && s.level === furthest && (clean.reached === 0 || s.attr < clean.attr)) clean = { reached: s.level, attr: s.attr };
-  return clean;
+  return { ...clean, reachedAtMs: reachedAtMs.slice(0, clean.reached) };
 }
 
 /**
@@ -479,11 +497,18 @@ function orderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSp
  * maximal masks are kept. The anchor belongs to the chain only if b is inside
  * the reached prefix, so a state counts only when its prefix covers b.
  */
-function unorderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSpec): number {
+function unorderedReach(events: readonly ScannedEvent[], a: number, spec: FunnelSpec): { reached: number; reachedAtMs: number[] } {
   const n = spec.steps.length;
   const anchorSteps = events[a]!.steps;
   let states: Array<{ b: number; mask: number }> = [];
   for (let b = 0; b < n; b++) if (bit(anchorSteps, b)) states.push({ b, mask: (1 << b) >>> 0 });
+  // the prefix done so far only grows (a superset replaces its subsets): note when each step is first covered
+  const reachedAtMs: number[] = [];
+  const note = (ms: number) => {
+    const best = Math.max(0, ...states.map((s) => (trailingOnes(s.mask) > s.b ? trailingOnes(s.mask) : 0)));
+    while (reachedAtMs.length < best) reachedAtMs.push(ms);
+  };
+  note(events[a]!.tp.occurredAtMs);
   for (const [e] of windowAfter(events, a, spec)) {
     if (e.steps === 0) continue;
     const next = [...states];
@@ -492,13 +517,9 @@ function unorderedReach(events: readonly ScannedEvent[], a: number, spec: Funnel
     }
     // same anchor step with a superset of the steps taken is at least as good
     states = antichain(next, (x, y) => x.b === y.b && ((x.mask & y.mask) >>> 0) === x.mask, (x, y) => x.b === y.b && x.mask === y.mask);
+    note(e.tp.occurredAtMs);
   }
-  let best = 0;
-  for (const s of states) {
-    const prefix = trailingOnes(s.mask);
-    if (prefix > s.b) best = Math.max(best, prefix);
-  }
-  return best;
+  return { reached: reachedAtMs.length, reachedAtMs };
 }
 
 function trailingOnes(mask: number): number {
@@ -548,4 +569,35 @@ export function countFunnel(touchpoints: readonly FunnelTouchpoint[], spec: Funn
     .map(([value, list]) => ({ value, steps: funnelStepCounts(reachedPerStep(list)) }))
     .sort((x, y) => y.steps[0]!.leads - x.steps[0]!.leads || compareBreakdownTexts(spec, x.value, y.value));
   return { steps: funnelStepCounts(reachedPerStep(outcomes)), breakdown };
+}
+
+export interface FunnelTimeToConvert {
+  buckets: HistogramBucket[];
+  /** Step k to k + 1 for each k, then (with 3 steps or more) step 0 to the last. */
+  pairs: Array<{ fromStep: number; toStep: number; total: TimeToConvertRow; groups: TimeToConvertRow[] }>;
+}
+
+/**
+ * Time to convert between the steps of a funnel, from outcomes counted with
+ * `timeToConvert`: for a pair (i, j), the units that reached step i, and of
+ * them those that reached step j, with the time from first reaching i to
+ * first reaching j: count, mean, median, p90 and a histogram over the fixed
+ * ladder (AUTO_HISTOGRAM_EDGES_MS), in total and per breakdown value (the
+ * counted attempt's; under all_values its first touch). Shared by the
+ * reference and the ClickHouse path, which only supplies the outcomes.
+ */
+export function funnelTimeToConvert(outcomes: readonly FunnelActorOutcome[], spec: Pick<FunnelSpec, 'steps' | 'breakdown'>): FunnelTimeToConvert {
+  const n = spec.steps.length;
+  const pairs = Array.from({ length: n - 1 }, (_, k) => [k, k + 1] as const);
+  if (n > 2) pairs.push([0, n - 1]);
+  const edges = AUTO_HISTOGRAM_EDGES_MS;
+  return {
+    buckets: histogramBuckets(edges),
+    pairs: pairs.map(([fromStep, toStep]) => {
+      const entries = (segment: (o: FunnelActorOutcome) => string) =>
+        outcomes.filter((o) => o.reached > fromStep).map((o) => ({ segment: segment(o), fromMs: o.reachedAtMs![fromStep]!, toMs: o.reachedAtMs![toStep] }));
+      const total = durationDistribution(entries(() => ''), edges).rows[0] ?? { segment: '', entered: 0, converted: 0, meanMs: null, medianMs: null, p90Ms: null, histogram: edges.map(() => 0).concat(0) };
+      return { fromStep, toStep, total, groups: spec.breakdown === undefined ? [] : durationDistribution(entries((o) => o.breakdown), edges).rows };
+    }),
+  };
 }

@@ -204,6 +204,9 @@ interface Entry {
   toMs: number | undefined;
 }
 
+/** The statistics of entries over fixed histogram edges (funnels' time to convert between steps). */
+export const durationDistribution = (entries: readonly Entry[], edgesMs: readonly number[]): TimeToConvertReport => distribution(entries, { fromMs: 0, toMs: 0, edgesMs });
+
 function distribution(entries: readonly Entry[], spec: DistributionSpec): TimeToConvertReport {
   const edges = histogramEdgesOf(spec.edgesMs);
   const cells = new Map<string, { entered: number; durations: number[] }>();
