@@ -127,10 +127,12 @@ describe('sluice query funnel', () => {
       ['paid', 1],
     ]);
     // every attempt: the two visits, one followed by the form
-    const attempts = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--unit', 'totals', '--attribution', 'last_touch');
+    const attempts = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--unit', 'totals', '--attribution', 'last_touch', '--time-to-convert');
     expect(attempts.code).toBe(0);
     expect(attempts.stdout).toMatch(/^step\s+event\s+attempts\s+from previous/);
     expect(attempts.stdout).toMatch(/\n\s+2\s+form_submit\s+1\s+50/);
+    // the one conversion took the 5 minutes from 09:00 to 09:05
+    expect(attempts.stdout).toMatch(/time to convert\n.*\n.*\n1 visit\s+2 form_submit\s+1\s+5 min\s+5 min\s+5 min/);
     const bad = sluice('query', 'funnel', '--steps', 'visit,sign_up', '--from', '2026-03-01', '--to', '2026-04-01');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('steps.1.type: unknown event type "sign_up"');

@@ -1,7 +1,7 @@
 import { parseFunnelDefinition, runFunnel } from '@sluice/analytics';
 import type { FunnelDefinition, FunnelResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { formatPercent, formatTable, printJson, usageError } from '../output.js';
+import { formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 import { postQuery, withEmbeddedAnalytics } from './analytics-engine.js';
 import { instantOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
@@ -18,6 +18,7 @@ export interface FunnelFlags {
   attribution?: string | undefined;
   'window-anchor'?: string | undefined;
   'date-scope'?: string | undefined;
+  'time-to-convert'?: boolean | undefined;
   url?: string | undefined;
 }
 
@@ -40,6 +41,7 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
       ...(flags.attribution === undefined ? {} : { attribution: flags.attribution }),
       ...(flags['window-anchor'] === undefined ? {} : { windowAnchor: flags['window-anchor'] }),
       ...(flags['date-scope'] === undefined ? {} : { dateScope: flags['date-scope'] }),
+      ...(flags['time-to-convert'] ? { timeToConvert: true } : {}),
     };
   }
   const parsed = parseFunnelDefinition(raw);
@@ -60,6 +62,13 @@ export function formatFunnel(result: FunnelResult): string {
   if (result.breakdown) {
     for (const g of result.breakdown.groups) out += `\n${result.breakdown.key} = ${g.value === '' ? '(none)' : g.value}\n${table(g.steps)}`;
     if (result.breakdown.truncated) out += '\n(more groups exist; the totals above count them)\n';
+  }
+  if (result.timeToConvert) {
+    const name = (k: number) => `${k + 1} ${result.steps[k]!.label ?? result.steps[k]!.type}`;
+    out += `\ntime to convert\n${formatTable(
+      ['from', 'to', 'converted', 'mean', 'median', 'p90'],
+      result.timeToConvert.pairs.map((x) => [name(x.fromStep), name(x.toStep), x.total.converted, formatSpan(x.total.meanMs), formatSpan(x.total.medianMs), formatSpan(x.total.p90Ms)]),
+    )}`;
   }
   return out;
 }
