@@ -112,7 +112,7 @@ for (const backend of testBackends()) {
       await append(store, [{ type: 'visit', at: min(0), anon: 'b1', source: 'ads' }, { type: 'visit', at: min(1), anon: 'b1' }], 'a');
       await syncTouchpoints(store, client);
       expect((await listFunnelLeads(client, funnel, { stepIndex: 0 })).leads).toEqual([
-        { leadId: null, anonymousId: 'b1', reachedSteps: 1, breakdownValue: 'ads', enteredAt: new Date(min(0)).toISOString() },
+        { unitId: 'anon~b1', leadId: null, anonymousId: 'b1', accountId: null, reachedSteps: 1, breakdownValue: 'ads', enteredAt: new Date(min(0)).toISOString() },
       ]);
       await append(store, [{ type: 'form_submit', at: min(2), anon: 'b1', lead: 'L1', properties: { formId: 'f' } }], 'b');
       await append(store, [{ type: 'form_submit', at: min(3), anon: 'b1', lead: 'L2', properties: { formId: 'f' } }], 'c');
