@@ -30,17 +30,17 @@ function port(text: string): number {
 export const DATA_DIR_CONFIG = 'sluice.config.json';
 
 /** The configuration file this invocation reads: --config, else SLUICE_CONFIG, else the data directory's own, else none (built-in defaults). */
-export function configFileOf(flags: Flags, env: NodeJS.ProcessEnv): { file: string | undefined; explicit: boolean } {
+export function configFileOf(flags: Flags, env: NodeJS.ProcessEnv): string | undefined {
   const explicit = flags.config ?? (env.SLUICE_CONFIG?.trim() || undefined);
-  if (explicit !== undefined) return { file: explicit, explicit: true };
+  if (explicit !== undefined) return explicit;
   const local = join(flags['data-dir'] ?? (env.SLUICE_DATA_DIR?.trim() || DEFAULT_CONFIG.server.dataDir), DATA_DIR_CONFIG);
-  return { file: existsSync(local) ? local : undefined, explicit: false };
+  return existsSync(local) ? local : undefined;
 }
 
 export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv): Settings {
   let config: SluiceConfig;
   try {
-    config = loadConfig({ file: configFileOf(flags, env).file, env });
+    config = loadConfig({ file: configFileOf(flags, env), env });
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message);
     throw err;

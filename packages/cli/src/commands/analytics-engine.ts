@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { QueryTimeoutError, createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { AnalyticsClient, StageQueryKind } from '@sluice/analytics';
+import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { CliError, printJson } from '../output.js';
@@ -65,18 +65,29 @@ export async function withEmbeddedAnalytics<T>(
 }
 
 /**
+ * One pass of the stage-table sink from the read models into ClickHouse.
+ * ClickHouse rows of these rules beyond the read models' position were built
+ * from another log: that stops the command rather than write older state.
+ */
+export async function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings): Promise<StageSyncResult> {
+  const synced = await syncStageTables(stageStateSource(projections), client);
+  if (synced.waitingFor !== undefined) {
+    throw new CliError(
+      `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond the read models' position (${projections.state().position}): ` +
+        'they were built from another log; the stage tables were left as they are (`sluice rebuild` after clearing them)',
+    );
+  }
+  return synced;
+}
+
+/**
  * The embedded engine with its stage tables current: the projector catches
  * the read models up with the log (under the live rules), then the stage-table
  * sink copies what changed into ClickHouse, as `sluice serve` does live.
  */
 export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventStore>, settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
   return withEmbeddedAnalytics(openStore, settings, async (client, store) => {
-    await withCaughtUpProjections(store, settings, async (projections) => {
-      const synced = await syncStageTables(stageStateSource(projections), client);
-      if (synced.waitingFor !== undefined) {
-        throw new CliError(`ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond this log's head: run \`sluice rebuild\``);
-      }
-    });
+    await withCaughtUpProjections(store, settings, (projections) => syncStageTablesFrom(projections, client, settings));
     return work(client);
   });
 }
@@ -104,33 +115,35 @@ export async function withCaughtUpProjections<T>(store: EventStore, settings: Se
 }
 
 /** A stage-level query as the CLI runs it: the API route that answers the same body, or the analytics package on the embedded engine. */
-export interface StageQuery<Q, R> {
+export interface StageQuery<F, Q, R> {
   kind: StageQueryKind;
   path: string;
   /** for messages: "conversion query" */
   what: string;
+  /** the request body from the command's flags (dates read in the business zone) */
+  bodyOf(flags: F, timeZone: string): unknown;
   parse(input: unknown): { ok: true; query: Q } | { ok: false; issues: ReadonlyArray<{ field: string; message: string }> };
   run(client: AnalyticsClient, query: Q): Promise<R>;
   format(result: R): string;
 }
 
-/** Asks the server at `url`, or the embedded engine under the live rules' defaults; prints a table or JSON. */
-export async function answerStageQuery<Q, R>(
-  query: StageQuery<Q, R>,
-  body: unknown,
-  openStore: () => Promise<EventStore>,
-  settings: Settings,
-  options: { url: string | undefined; json: boolean },
-): Promise<void> {
-  let result: R;
-  if (options.url !== undefined) result = await postQuery<R>(options.url, query.path, body, settings);
-  else {
-    // checked before the engine opens: a typo should not wait for a catch-up
-    const parsed = query.parse(withRuleDefaults(query.kind, body, settings.config));
-    if (!parsed.ok) throw invalidQueryError(query.what, parsed.issues);
-    const valid = parsed.query;
-    result = await withEmbeddedStageTables(openStore, settings, (client) => query.run(client, valid));
-  }
-  if (options.json) printJson(result);
-  else process.stdout.write(query.format(result));
+/**
+ * The command for a stage-level query: asks the server at --url, or the
+ * embedded engine under the live rules' defaults; prints a table or JSON.
+ */
+export function stageCommand<F extends { url?: string | undefined }, Q, R>(query: StageQuery<F, Q, R>) {
+  return async (openStore: () => Promise<EventStore>, settings: Settings, flags: F, json: boolean): Promise<void> => {
+    const body = query.bodyOf(flags, settings.timeZone);
+    let result: R;
+    if (flags.url !== undefined) result = await postQuery<R>(flags.url, query.path, body, settings);
+    else {
+      // checked before the engine opens: a typo should not wait for a catch-up
+      const parsed = query.parse(withRuleDefaults(query.kind, body, settings.config));
+      if (!parsed.ok) throw invalidQueryError(query.what, parsed.issues);
+      const valid = parsed.query;
+      result = await withEmbeddedStageTables(openStore, settings, (client) => query.run(client, valid));
+    }
+    if (json) printJson(result);
+    else process.stdout.write(query.format(result));
+  };
 }

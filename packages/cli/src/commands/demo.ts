@@ -72,7 +72,7 @@ export function adoptDemoConfig(
   settings: Settings,
   timeZone: string,
 ): { settings: Settings; written?: string } {
-  if (configFileOf(flags, env).file !== undefined || existsSync(join(settings.dataDir, 'events.sqlite'))) return { settings };
+  if (configFileOf(flags, env) !== undefined || existsSync(join(settings.dataDir, 'events.sqlite'))) return { settings };
   mkdirSync(settings.dataDir, { recursive: true });
   const written = join(settings.dataDir, DATA_DIR_CONFIG);
   writeFileSync(written, JSON.stringify(demoConfig(timeZone), null, 2) + '\n');

@@ -1,9 +1,7 @@
 import { parseActivityCloseRatesQuery, parseConversionDriversQuery, parseStageConversionQuery, runActivityCloseRates, runConversionDrivers, runStageConversion } from '@sluice/analytics';
 import type { ActivityCloseRatesResult, ConversionDriversResult, StageConversionResult } from '@sluice/analytics';
-import type { EventStore } from '@sluice/event-store';
 import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
-import type { Settings } from '../settings.js';
-import { answerStageQuery } from './analytics-engine.js';
+import { stageCommand } from './analytics-engine.js';
 import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 import { endsOf } from './query-time.js';
@@ -174,29 +172,8 @@ export function formatCloseRates(result: ActivityCloseRatesResult): string {
   return out + `(${note})\n`;
 }
 
-export const queryConversion = (openStore: () => Promise<EventStore>, settings: Settings, flags: ConversionFlags, json: boolean) =>
-  answerStageQuery(
-    { kind: 'conversion', path: '/v1/conversion', what: 'conversion query', parse: parseStageConversionQuery, run: runStageConversion, format: formatConversion },
-    conversionBodyOf(flags, settings.timeZone),
-    openStore,
-    settings,
-    { url: flags.url, json },
-  );
+export const queryConversion = stageCommand({ kind: 'conversion', path: '/v1/conversion', what: 'conversion query', bodyOf: conversionBodyOf, parse: parseStageConversionQuery, run: runStageConversion, format: formatConversion });
 
-export const queryCloseRates = (openStore: () => Promise<EventStore>, settings: Settings, flags: CloseRateFlags, json: boolean) =>
-  answerStageQuery(
-    { kind: 'closeRates', path: '/v1/close-rates', what: 'close-rates query', parse: parseActivityCloseRatesQuery, run: runActivityCloseRates, format: formatCloseRates },
-    closeRatesBodyOf(flags, settings.timeZone),
-    openStore,
-    settings,
-    { url: flags.url, json },
-  );
+export const queryCloseRates = stageCommand({ kind: 'closeRates', path: '/v1/close-rates', what: 'close-rates query', bodyOf: closeRatesBodyOf, parse: parseActivityCloseRatesQuery, run: runActivityCloseRates, format: formatCloseRates });
 
-export const queryDrivers = (openStore: () => Promise<EventStore>, settings: Settings, flags: DriverFlags, json: boolean) =>
-  answerStageQuery(
-    { kind: 'drivers', path: '/v1/conversion-drivers', what: 'drivers query', parse: parseConversionDriversQuery, run: runConversionDrivers, format: formatDrivers },
-    driversBodyOf(flags, settings.timeZone),
-    openStore,
-    settings,
-    { url: flags.url, json },
-  );
+export const queryDrivers = stageCommand({ kind: 'drivers', path: '/v1/conversion-drivers', what: 'drivers query', bodyOf: driversBodyOf, parse: parseConversionDriversQuery, run: runConversionDrivers, format: formatDrivers });

@@ -1,9 +1,7 @@
 import { parseRetentionCohortsQuery, parseTimeToConvertQuery, runRetentionCohorts, runTimeToConvert } from '@sluice/analytics';
 import type { RetentionCohortsResult, TimeToConvertResult } from '@sluice/analytics';
-import type { EventStore } from '@sluice/event-store';
 import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
-import type { Settings } from '../settings.js';
-import { answerStageQuery } from './analytics-engine.js';
+import { stageCommand } from './analytics-engine.js';
 import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 
@@ -119,20 +117,6 @@ export function formatCohorts(result: RetentionCohortsResult): string {
   return out;
 }
 
-export const queryTimeToConvert = (openStore: () => Promise<EventStore>, settings: Settings, flags: TimeToConvertFlags, json: boolean) =>
-  answerStageQuery(
-    { kind: 'timeToConvert', path: '/v1/time-to-convert', what: 'time-to-convert query', parse: parseTimeToConvertQuery, run: runTimeToConvert, format: formatTimeToConvert },
-    timeToConvertBodyOf(flags, settings.timeZone),
-    openStore,
-    settings,
-    { url: flags.url, json },
-  );
+export const queryTimeToConvert = stageCommand({ kind: 'timeToConvert', path: '/v1/time-to-convert', what: 'time-to-convert query', bodyOf: timeToConvertBodyOf, parse: parseTimeToConvertQuery, run: runTimeToConvert, format: formatTimeToConvert });
 
-export const queryCohorts = (openStore: () => Promise<EventStore>, settings: Settings, flags: CohortFlags, json: boolean) =>
-  answerStageQuery(
-    { kind: 'retention', path: '/v1/cohorts', what: 'cohorts query', parse: parseRetentionCohortsQuery, run: runRetentionCohorts, format: formatCohorts },
-    cohortsBodyOf(flags, settings.timeZone),
-    openStore,
-    settings,
-    { url: flags.url, json },
-  );
+export const queryCohorts = stageCommand({ kind: 'retention', path: '/v1/cohorts', what: 'cohorts query', bodyOf: cohortsBodyOf, parse: parseRetentionCohortsQuery, run: runRetentionCohorts, format: formatCohorts });

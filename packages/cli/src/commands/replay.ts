@@ -1,16 +1,17 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAnalyticsClient, migrate, syncStageTables } from '@sluice/analytics';
+import { createAnalyticsClient, migrate } from '@sluice/analytics';
 import type { StageSyncResult } from '@sluice/analytics';
 import { parseRuleConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/config';
 import type { EventStore } from '@sluice/event-store';
-import { contentHash, openProjectionStore, rebuild, stageStateSource, whatIf } from '@sluice/projector';
+import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/projector';
 import type { ProjectionStore, WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
 import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { Progress } from '../progress.js';
 import type { Settings } from '../settings.js';
+import { syncStageTablesFrom } from './analytics-engine.js';
 
 /**
  * Rebuilds every read model from the log under the current rules, with
@@ -44,14 +45,7 @@ async function syncRebuiltStageTables(projections: ProjectionStore, settings: Se
   const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
   try {
     await migrate(client);
-    const synced = await syncStageTables(stageStateSource(projections), client);
-    if (synced.waitingFor !== undefined) {
-      throw new CliError(
-        `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond this log's head (${projections.state().position}): ` +
-          'they were built from another log; the stage tables were left as they are',
-      );
-    }
-    return synced;
+    return await syncStageTablesFrom(projections, client, settings);
   } finally {
     await client.close();
   }

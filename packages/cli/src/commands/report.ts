@@ -6,7 +6,7 @@ import { SlaReportQuerySchema } from '@sluice/schemas';
 import type { ConversionBucket, SlaGroupRow, SlaReport } from '@sluice/projector';
 import { CliError, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
-import { answerStageQuery, postQuery, withCaughtUpProjections } from './analytics-engine.js';
+import { postQuery, stageCommand, withCaughtUpProjections } from './analytics-engine.js';
 import { defined, instantOf, invalidQueryError, readQueryFile } from './query-flags.js';
 
 /**
@@ -78,11 +78,7 @@ async function runCost(client: AnalyticsClient, q: CostReportQuery): Promise<Cos
   }
 }
 
-export const reportCost = (openStore: () => Promise<EventStore>, settings: Settings, flags: CostFlags, json: boolean) =>
-  answerStageQuery({ kind: 'cost', path: '/v1/reports/cost', what: 'cost report', parse: parseCostReportQuery, run: runCost, format: formatCost }, costBodyOf(flags, settings.timeZone), openStore, settings, {
-    url: flags.url,
-    json,
-  });
+export const reportCost = stageCommand({ kind: 'cost', path: '/v1/reports/cost', what: 'cost report', bodyOf: costBodyOf, parse: parseCostReportQuery, run: runCost, format: formatCost });
 
 const minutes = (m: number | null) => (m === null ? '-' : m < 120 ? `${m.toFixed(1)} min` : `${(m / 60).toFixed(1)} h`);
 

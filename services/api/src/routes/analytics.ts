@@ -26,7 +26,6 @@ export async function freshEnough(...followers: ReadonlyArray<Follower | undefin
   let timer: NodeJS.Timeout | undefined;
   const all = Promise.all(followers.map((f) => f?.caughtUp()));
   // a follower that stopped shows in its own log and in /metrics; the query answers from what is there
-  all.catch(() => undefined);
   await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHNESS_WAIT_MS)))]).catch(() => undefined);
   clearTimeout(timer);
 }
