@@ -44,6 +44,7 @@ interface SqlRow {
   disqualified: number | string;
   recycled: number | string;
   open_leads: number | string;
+  sum_ms: number | string;
   median_ms: number | null;
   p90_ms: number | null;
   segments: number | string;
@@ -90,7 +91,7 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
   const profileAfter = q.segment !== undefined || (!byAccount && filters.length > 0);
   const conditions = [`from_ms >= ${p.bind('range_from_ms', 'Int64', spec.fromMs)}`, `from_ms < ${p.bind('range_to_ms', 'Int64', spec.toMs)}`, ...(byAccount ? [] : filters)];
   return `
-    SELECT pair, period, period_label, segment, entered, converted, skipped_from, disqualified, recycled, open_leads, median_ms, p90_ms, segments
+    SELECT pair, period, period_label, segment, entered, converted, skipped_from, disqualified, recycled, open_leads, sum_ms, median_ms, p90_ms, segments
     FROM (
       SELECT *, max(segment_rank) OVER () AS segments
       FROM (
@@ -103,6 +104,7 @@ export function stageConversionSql(q: StageConversionQuery, p: Params): string {
             countIf(left_early AND all_disqualified) AS disqualified,
             countIf(left_early AND all_recycled) AS recycled,
             countIf(still_open) AS open_leads,
+            sumIf(to_ms - from_ms, conv) AS sum_ms,
             if(converted = 0, NULL, quantileExactInclusiveIf(0.5)(to_ms - from_ms, conv)) AS median_ms,
             if(converted = 0, NULL, quantileExactInclusiveIf(0.9)(to_ms - from_ms, conv)) AS p90_ms,
             sum(count()) OVER (PARTITION BY segment) AS segment_total
@@ -169,6 +171,8 @@ export async function runStageConversion(client: AnalyticsClient, input: StageCo
         disqualified: Number(r.disqualified),
         recycled: Number(r.recycled),
         open: withOpen ? Number(r.open_leads) : null,
+        // an exact Int64 sum divided here, as the reference divides its own
+        meanMs: converted === 0 ? null : Number(r.sum_ms) / converted,
         medianMs: r.median_ms === null ? null : Number(r.median_ms),
         p90Ms: r.p90_ms === null ? null : Number(r.p90_ms),
       };

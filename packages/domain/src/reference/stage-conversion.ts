@@ -26,7 +26,8 @@ import type { LeadLifecycleFacts } from './segments.js';
  *   converted but whose window is still open at asOf (fromTime + window >
  *   asOf): the cohort's rate may still rise by that many.
  * - Time to convert: over converted leads, `to` time minus `from` time (ms);
- *   median and p90 interpolate like ClickHouse's quantileExactInclusive (R-7,
+ *   the mean is their integer sum over their count (the planner's lags are
+ *   means; an exact sum keeps both implementations equal); median and p90 interpolate like ClickHouse's quantileExactInclusive (R-7,
  *   Excel PERCENTILE.INC): see {@link quantileInclusive}.
  * - Segment: a value per lead (from its current profile: business unit,
  *   first-touch source, ...); '' when the lead has no profile. With a segment
@@ -119,7 +120,8 @@ export interface StageConversionRow {
   recycled: number;
   /** Not converted with the window still open at asOf; null without asOf or window. */
   open: number | null;
-  /** Among converted leads: median and p90 of (to time - from time) in ms; null when none converted. */
+  /** Among converted leads: mean, median and p90 of (to time - from time) in ms; null when none converted. */
+  meanMs: number | null;
   medianMs: number | null;
   p90Ms: number | null;
 }
@@ -262,6 +264,7 @@ export function stageConversion(
     disqualified: c.disqualified,
     recycled: c.recycled,
     open: withOpen ? c.open : null,
+    meanMs: c.times.length === 0 ? null : c.times.reduce((sum, t) => sum + t, 0) / c.times.length,
     medianMs: quantileInclusive(c.times, 0.5),
     p90Ms: quantileInclusive(c.times, 0.9),
   }));
