@@ -1,5 +1,6 @@
 import type { DateTime } from 'luxon';
 import type { Period } from './calendar.js';
+import type { PlanCountingUnit } from './plan-input.js';
 import type { DealSizeEstimate, InfeasibleReason, RateEstimate } from './plan-output.js';
 
 /**
@@ -12,6 +13,7 @@ export function infeasibility(
   asOf: DateTime,
   rates: readonly Omit<RateEstimate, 'interval'>[],
   dealSize: DealSizeEstimate,
+  unit: PlanCountingUnit,
 ): InfeasibleReason[] {
   const reasons: InfeasibleReason[] = [];
   if (period.end <= asOf) {
@@ -27,12 +29,12 @@ export function infeasibility(
     } else if (estimate.rate === null) {
       reasons.push({
         code: 'no-observations',
-        message: `infeasible because no lead entered '${estimate.from}' in the measured history, so ${step} has no rate; give one`,
+        message: `infeasible because no ${unit === 'accounts' ? 'account' : 'lead'} entered '${estimate.from}' in the measured history, so ${step} has no rate; give one`,
       });
     } else if (estimate.rate === 0) {
       const basis =
         estimate.source === 'measured' && estimate.observations !== null
-          ? `none of the ${estimate.observations.entered} measured leads converted`
+          ? `none of the ${estimate.observations.entered} measured ${unit} converted`
           : 'the given rate is 0';
       reasons.push({ code: 'zero-rate', message: `infeasible because ${step} converts nothing (${basis}): no volume can reach the target` });
     }
@@ -49,11 +51,11 @@ export function infeasibility(
 }
 
 /** Volumes this large are not a plan (and past 2^53 they are no longer exact integers). */
-export function overflowReason(volumes: readonly number[], stages: readonly string[]): InfeasibleReason | null {
+export function overflowReason(volumes: readonly number[], stages: readonly string[], unit: PlanCountingUnit): InfeasibleReason | null {
   const at = volumes.findIndex((volume) => !Number.isSafeInteger(volume));
   if (at === -1) return null;
   return {
     code: 'volume-overflow',
-    message: `infeasible because '${stages[at] ?? at}' would need more than ${Number.MAX_SAFE_INTEGER} leads at these rates`,
+    message: `infeasible because '${stages[at] ?? at}' would need more than ${Number.MAX_SAFE_INTEGER} ${unit} at these rates`,
   };
 }

@@ -1,10 +1,12 @@
 import { DateTime } from 'luxon';
+import type { PlanCountingUnit } from './plan-input.js';
 /**
  * Filling a plan input with what history measured, before validation: for
  * every business unit, each step without a measurement gets the observed
  * counts (a given rate stays, as an override reported beside them), each step
- * without a lag gets the measured mean, a unit without a pipeline gets the
- * leads held now, and a deal size without a measurement gets the measured one
+ * without a lag gets the measured mean, a business unit without a pipeline
+ * gets the leads (or accounts, by the plan's unit) held now, and a deal size
+ * without a measurement gets the measured one
  * (a given size stays, as an override reported beside it). The measuring itself happens outside (read models, I/O);
  * this stays pure.
  */
@@ -39,6 +41,8 @@ export interface HistoryRequest {
   timeZone: string;
   /** the unit's deal-size currency, when the input names one: a measured size counts payments in it only */
   currency?: string;
+  /** what the plan counts: the steps and the pipeline must be measured in it */
+  unit: PlanCountingUnit;
 }
 
 type Json = Record<string, unknown>;
@@ -49,6 +53,7 @@ interface ReadableInput {
   chain: string[];
   asOf: string;
   timeZone: string;
+  unit: PlanCountingUnit;
 }
 
 /** What history needs from a raw plan input; undefined when the input cannot be read (the planner then names the problem). */
@@ -58,12 +63,14 @@ function readable(raw: unknown): ReadableInput | undefined {
   const stages = raw.stageModel.stages.filter((s): s is string => typeof s === 'string');
   const dealStage = typeof raw.stageModel.dealStage === 'string' ? raw.stageModel.dealStage : undefined;
   const chain = dealStage !== undefined && stages.includes(dealStage) ? stages.slice(0, stages.indexOf(dealStage) + 1) : stages;
-  return { raw: raw as ReadableInput['raw'], chain, asOf: raw.asOf, timeZone: raw.timeZone };
+  // an unknown unit is measured as leads; the planner then names the field
+  const unit = raw.unit === 'accounts' ? 'accounts' : 'leads';
+  return { raw: raw as ReadableInput['raw'], chain, asOf: raw.asOf, timeZone: raw.timeZone, unit };
 }
 
 function requestOf(input: ReadableInput, unit: Json & { id: string }): HistoryRequest {
   const currency = isObject(unit.dealSize) && typeof unit.dealSize.currency === 'string' ? { currency: unit.dealSize.currency } : {};
-  return { businessUnit: unit.id, stages: input.chain, asOf: input.asOf, timeZone: input.timeZone, ...currency };
+  return { businessUnit: unit.id, stages: input.chain, asOf: input.asOf, timeZone: input.timeZone, unit: input.unit, ...currency };
 }
 
 const isUnit = (unit: unknown): unit is Json & { id: string } => isObject(unit) && typeof unit.id === 'string';

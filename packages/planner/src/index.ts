@@ -12,11 +12,13 @@ export {
   targetInputSchema,
   PERIOD_LABEL,
   MAX_LAG_DAYS,
+  PLAN_COUNTING_UNITS,
 } from './plan-input.js';
 export type {
   PlanInput,
   PlanInputRaw,
   PlanInputIssue,
+  PlanCountingUnit,
   ParsedPlanInput,
   RateInput,
   LagInput,

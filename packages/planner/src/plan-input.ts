@@ -12,6 +12,10 @@ import { z } from 'zod';
 /** `2027-03` (a month) or `2027-Q1` (a quarter), in the business time zone. */
 export const PERIOD_LABEL = /^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$/;
 
+/** What a plan's volumes count: leads, or accounts (buying groups, see `unit` in the input). */
+export const PLAN_COUNTING_UNITS = ['leads', 'accounts'] as const;
+export type PlanCountingUnit = (typeof PLAN_COUNTING_UNITS)[number];
+
 /** Upper bound on any lag: keeps lag distributions (one weight per day) small. */
 export const MAX_LAG_DAYS = 3650;
 
@@ -26,7 +30,7 @@ export const rateInputSchema = z
   .object({
     /** the planner's number; overrides `measured` when both are present */
     given: z.number().min(0, 'a conversion rate cannot be negative').max(1, 'a conversion rate cannot exceed 1').optional(),
-    /** leads that entered the `from` stage in the lookback window, and how many of them reached `to` */
+    /** leads (or accounts, by the plan's unit) that entered the `from` stage in the lookback window, and how many of them reached `to` */
     measured: z
       .object({ entered: wholeCount, converted: wholeCount })
       .refine((m) => m.converted <= m.entered, { error: 'converted cannot exceed entered', path: ['converted'] })
@@ -81,7 +85,7 @@ export const businessUnitInputSchema = z.object({
   dealSize: dealSizeInputSchema,
   /** one entry per consecutive pair of stages from the first stage to the deal stage */
   transitions: z.array(transitionInputSchema).default([]),
-  /** leads currently sitting in each stage before the deal stage */
+  /** leads (or accounts, by the plan's unit) currently sitting in each stage before the deal stage */
   pipeline: z.record(stageId, wholeCount).optional(),
 });
 
@@ -103,6 +107,15 @@ export const planInputSchema = z
   .object({
     /** "now": decides which periods are past and what is already overdue; a date without offset is read in `timeZone` */
     asOf: isoInstant,
+    /**
+     * What every volume, measured rate and pipeline count counts: leads (the default), or accounts, where an
+     * account enters a stage when its first lead does and a lead without an account counts as one (stage
+     * conversion's rule). One unit for the whole plan rather than one per business unit: the plan puts units
+     * side by side (the "all" unit beside the others, the SLA's monthly volumes, the CLI's tables), and
+     * accounts beside leads in one column would read as one quantity. Planning one business unit by account
+     * and another by lead takes two plans.
+     */
+    unit: z.enum(PLAN_COUNTING_UNITS, { error: 'unit must be "leads" or "accounts"' }).default('leads'),
     timeZone,
     stageModel: z.object({
       stages: z.array(stageId).min(2, 'a stage model needs at least two stages'),

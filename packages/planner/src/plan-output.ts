@@ -1,5 +1,5 @@
 import type { LagSummary } from './lag.js';
-import type { PlanInput } from './plan-input.js';
+import type { PlanCountingUnit, PlanInput } from './plan-input.js';
 
 /** The reverse plan: per business unit, per target period. Every number is finite. */
 export interface ReversePlan {
@@ -9,6 +9,8 @@ export interface ReversePlan {
   asOf: string;
   /** the stages planned, first stage to deal stage */
   stages: string[];
+  /** what every volume, observation and pipeline count below counts: leads or accounts */
+  unit: PlanCountingUnit;
   businessUnits: BusinessUnitPlan[];
 }
 
@@ -111,7 +113,7 @@ export interface InfeasibleReason {
 
 export interface StageVolume extends Quantiles {
   stage: string;
-  /** whole leads needed at the rates the plan uses (point estimates) */
+  /** whole leads (or accounts, by the plan's unit) needed at the rates the plan uses (point estimates) */
   required: number;
 }
 
@@ -131,7 +133,7 @@ export interface PipelineGap {
   held: Array<{
     stage: string;
     count: number;
-    /** chance one held lead becomes a deal inside the period: rates to the deal times the lag landing in the period */
+    /** chance one held lead (or account) becomes a deal inside the period: rates to the deal times the lag landing in the period */
     chanceToCloseInPeriod: number;
     expectedDeals: number;
   }>;

@@ -111,6 +111,22 @@ describe('given rates resting on few observations or overridden by the planner',
     expect(mql!.p90 / mql!.p10).toBeGreaterThan(1.4); // 6 of 12 says little about the rate
     expect(visitor!.p90 / visitor!.p10).toBeCloseTo(mql!.p90 / mql!.p10, 1);
   });
+
+  it('when the plan counts accounts, then it says so and its words count accounts, not leads', () => {
+    const plan = planOf({ ...withUnit(unit), unit: 'accounts' });
+    expect(plan.unit).toBe('accounts');
+    expect(plan.businessUnits[0]!.warnings).toContain(
+      'mql -> sql rests on 12 accounts and 6 conversions (flagged below 30 accounts or 10 conversions): its volumes are rough',
+    );
+    // the arithmetic does not depend on what is counted: 250 SQL accounts, as 250 SQL leads above
+    expect(planned(plan.businessUnits[0]!.targets[0]!).volumes[3]).toMatchObject({ stage: 'sql', required: 250 });
+    expect(planOf(withUnit(unit)).unit).toBe('leads');
+  });
+
+  it('when the unit is neither leads nor accounts, then the issue names the field', () => {
+    const outcome = planReverseFunnel({ ...withUnit(unit), unit: 'people' });
+    expect(!outcome.ok && outcome.issues).toEqual([{ path: ['unit'], message: 'unit must be "leads" or "accounts"' }]);
+  });
 });
 
 describe('given lags between stages', () => {

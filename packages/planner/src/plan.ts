@@ -39,6 +39,7 @@ export function buildPlan(input: PlanInput): ReversePlan {
     input,
     asOf: isoOf(asOf),
     stages: context.stages,
+    unit: input.unit,
     businessUnits: input.businessUnits.map((unit) => planUnit(unit, context)),
   };
 }
@@ -95,6 +96,7 @@ function planTarget(target: TargetInput, context: UnitContext): TargetPlan {
     asOf,
     rateModels.map((model) => model.estimate),
     dealSize.estimate,
+    input.unit,
   );
   if (reasons.length > 0) return { ...base, status: 'infeasible', reasons };
 
@@ -103,7 +105,7 @@ function planTarget(target: TargetInput, context: UnitContext): TargetPlan {
   const size = dealSize.estimate.value as number;
   const deals = dealsFor(target.revenue, size);
   const required = requiredVolumes(deals, rates);
-  const pointOverflow = overflowReason(required, stages);
+  const pointOverflow = overflowReason(required, stages, input.unit);
   if (pointOverflow !== null) return { ...base, status: 'infeasible', reasons: [pointOverflow] };
 
   const quantiles = simulateVolumes({
@@ -116,6 +118,7 @@ function planTarget(target: TargetInput, context: UnitContext): TargetPlan {
   const uncertainOverflow = overflowReason(
     quantiles.map((q) => q.p90),
     stages,
+    input.unit,
   );
   if (uncertainOverflow !== null) {
     return { ...base, status: 'infeasible', reasons: [{ ...uncertainOverflow, message: `${uncertainOverflow.message} (at P90)` }] };
@@ -136,7 +139,7 @@ function planTarget(target: TargetInput, context: UnitContext): TargetPlan {
     sensitivity: rateSensitivity(stages, deals, rates, input.sensitivity),
     warnings: late.map(
       (entry) =>
-        `${entry.dueBeforeAsOf} of the ${entry.stage} volume should have arrived before asOf: only leads already in the pipeline can stand in for it`,
+        `${entry.dueBeforeAsOf} of the ${entry.stage} volume should have arrived before asOf: only ${input.unit} already in the pipeline can stand in for it`,
     ),
   };
 }
@@ -147,13 +150,14 @@ function periodOf(period: Period): PlanPeriod {
 
 function unitWarnings(context: UnitContext, rates: readonly RateEstimate[]): string[] {
   const { minObservations, minConversions } = context.input.uncertainty;
+  const { unit } = context.input;
   const warnings: string[] = [];
   for (const rate of rates) {
     const step = `${rate.from} -> ${rate.to}`;
     if (rate.lowEvidence && rate.observations !== null) {
       warnings.push(
-        `${step} rests on ${rate.observations.entered} leads and ${rate.observations.converted} conversions ` +
-          `(flagged below ${minObservations} leads or ${minConversions} conversions): its volumes are rough`,
+        `${step} rests on ${rate.observations.entered} ${unit} and ${rate.observations.converted} conversions ` +
+          `(flagged below ${minObservations} ${unit} or ${minConversions} conversions): its volumes are rough`,
       );
     }
     if (rate.lag.source === 'assumed-zero') warnings.push(`no lag for ${step}: assumed same day`);

@@ -23,6 +23,7 @@ export {
 } from './queries/leads.js';
 export { type LiveConversion, type LiveConversionQuery, type LiveConversionRow, liveConversion } from './queries/conversion.js';
 export { pipelineCounts } from './queries/pipeline.js';
+export type { PipelineFilter, PipelineUnit } from './queries/pipeline.js';
 export { type SqliteStageStateSource, stageStateSource } from './queries/stage-state.js';
-export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, measureFunnel, sumSteps } from './queries/measured.js';
+export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, type StepRow, heldPipeline, measureFunnel, sumSteps } from './queries/measured.js';
 export { type BreachingLead, type ConversionBucket, type SlaGroupRow, type SlaReport, type SlaReportOptions, SlaNotConfiguredError, slaReport } from './queries/sla-report.js';

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { liveConversion } from './conversion.js';
-import type { LiveConversion } from './conversion.js';
+import type { LiveConversionRow } from './conversion.js';
 import { pipelineCounts } from './pipeline.js';
+import type { PipelineUnit } from './pipeline.js';
 
 export interface MeasuredStep {
   from: string;
@@ -29,14 +30,17 @@ export interface MeasureOptions {
   lookbackMonths: number;
 }
 
-/** Sums each consecutive step over the conversion rows of every cohort. */
-export function sumSteps(conversion: LiveConversion, stages: readonly string[]): MeasuredStep[] {
+/** A conversion row as sumSteps reads it: the live projection's, or ClickHouse's stage conversion with its mean as avgMs. */
+export type StepRow = Pick<LiveConversionRow, 'from' | 'to' | 'entered' | 'converted' | 'avgMs'>;
+
+/** Sums each consecutive step of `stages` over the conversion rows of every cohort (and segment). */
+export function sumSteps(rows: readonly StepRow[], stages: readonly string[]): MeasuredStep[] {
   return stages.slice(1).map((to, i) => {
     const from = stages[i]!;
     let entered = 0;
     let converted = 0;
     let lagMsTotal = 0;
-    for (const row of conversion.rows) {
+    for (const row of rows) {
       if (row.from !== from || row.to !== to) continue;
       entered += row.entered;
       converted += row.converted;
@@ -63,7 +67,11 @@ export function measureFunnel(projections: ProjectionStore, options: MeasureOpti
     to: end.toISODate()!,
     ...(options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit }),
   });
-  const held = pipelineCounts(projections, options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit });
-  const pipeline = Object.fromEntries(options.stages.slice(0, -1).filter((s) => (held[s] ?? 0) > 0).map((s) => [s, held[s]!]));
-  return { steps: sumSteps(conversion, options.stages), pipeline };
+  return { steps: sumSteps(conversion.rows, options.stages), pipeline: heldPipeline(projections, options) };
+}
+
+/** The pipeline a plan counts on: leads (or accounts) held now in each planned stage before the deal stage, the empty ones left out. */
+export function heldPipeline(projections: ProjectionStore, options: Pick<MeasureOptions, 'stages' | 'businessUnit'> & { unit?: PipelineUnit }): Record<string, number> {
+  const held = pipelineCounts(projections, { businessUnit: options.businessUnit, unit: options.unit });
+  return Object.fromEntries(options.stages.slice(0, -1).filter((s) => (held[s] ?? 0) > 0).map((s) => [s, held[s]!]));
 }
