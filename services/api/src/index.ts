@@ -5,4 +5,4 @@ export { startServer, isLoopback, InsecureBindError } from './server.js';
 export type { ListenOptions } from './server.js';
 export type { ApiKey, Scope } from './auth.js';
 export type { Problem, ProblemItem } from './problem.js';
-export { measuredDealSizes } from './routes/plans.js';
+export { funnelHistory, measuredAccountSteps, measuredDealSizes } from './routes/plans.js';

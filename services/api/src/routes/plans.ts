@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AmbiguousCurrencyError, measurePlanDealSize } from '@sluice/analytics';
+import { AmbiguousCurrencyError, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
 import { historyRequestsOf, lookbackRange, planInputSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
-import type { HistoryRequest, MeasuredDealSize } from '@sluice/planner';
-import { measureFunnel } from '@sluice/projector';
+import type { HistoryRequest, HistoryStep, MeasuredDealSize, UnitHistory } from '@sluice/planner';
+import { heldPipeline, measureFunnel, sumSteps } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import { ProblemError } from '../problem.js';
 import { freshEnough } from './analytics.js';
@@ -12,7 +12,7 @@ import type { Analytics } from './analytics.js';
 export interface PlanRouteOptions {
   /** the read models: when present, steps without a measurement are measured from them, and the pipeline held now is counted */
   projections?: ProjectionStore;
-  /** ClickHouse under the live rules: when present, each business unit's deal size is measured from its payments */
+  /** ClickHouse under the live rules: when present, each business unit's deal size is measured from its payments, and plans may count accounts */
   analytics?: Analytics;
 }
 
@@ -57,14 +57,68 @@ function currencyProblem(unitIndex: number, err: AmbiguousCurrencyError): never 
   throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', err.message, [{ field: `businessUnits.${unitIndex}.dealSize.currency`, message: err.message }]);
 }
 
-function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Map<string, MeasuredDealSize>) {
+/**
+ * Each business unit's steps counted by account, keyed by unit id, for a plan
+ * input whose unit is accounts (empty otherwise): ClickHouse's stage conversion
+ * by account over the cohorts the lead-level measurement (measureFunnel, from
+ * the read models) uses: entries into each step's `from` in the lookback
+ * months before asOf's local day, converted at any time so far, the lag the
+ * mean over the converted; the rules' stages step to step, of which the plan's
+ * chain picks its consecutive pairs, as measureFunnel does. One difference:
+ * the read models' counters cut cohort days in the rules' time zone, this
+ * query in the plan's `timeZone`; they agree when the two zones do.
+ */
+export async function measuredAccountSteps(
+  body: unknown,
+  { client, rules }: Pick<Analytics, 'client' | 'rules'>,
+  lookbackMonths = LOOKBACK_MONTHS,
+): Promise<Map<string, HistoryStep[]>> {
+  const steps = new Map<string, HistoryStep[]>();
+  if (rules === undefined) return steps;
+  for (const request of historyRequestsOf(body)) {
+    const dateRange = lookbackRange(request, lookbackMonths);
+    if (request.unit !== 'accounts' || dateRange === undefined) continue;
+    const conversion = await runStageConversion(client, {
+      configVersion: rules.version,
+      stages: rules.stageModel.stages.map((stage) => stage.id),
+      pairs: 'step_to_step',
+      period: 'all',
+      timeZone: request.timeZone,
+      dateRange,
+      unit: 'account',
+      ...(request.businessUnit === 'all' ? {} : { filters: [{ key: 'businessUnit', values: [request.businessUnit] }] }),
+    });
+    steps.set(request.businessUnit, sumSteps(conversion.rows.map((row) => ({ ...row, avgMs: row.meanMs })), request.stages));
+  }
+  return steps;
+}
+
+/**
+ * A business unit's funnel history from the read models: by lead, the live
+ * counters' steps and the leads held now; by account, the steps ClickHouse
+ * measured (measuredAccountSteps) and the accounts held now. 'all' spans every
+ * business unit.
+ */
+export function funnelHistory(projections: ProjectionStore, request: HistoryRequest, accountSteps: ReadonlyMap<string, HistoryStep[]>, lookbackMonths = LOOKBACK_MONTHS): UnitHistory {
+  const options = { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths };
+  if (request.unit === 'leads') return measureFunnel(projections, options);
+  return { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: heldPipeline(projections, { ...options, unit: 'accounts' }) };
+}
+
+function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Map<string, MeasuredDealSize>, accountSteps: Map<string, HistoryStep[]>) {
   return (request: HistoryRequest) => {
     const dealSize = dealSizes.get(request.businessUnit);
-    const funnel = projections
-      ? measureFunnel(projections, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths: LOOKBACK_MONTHS })
-      : { steps: [], pipeline: {} };
+    const funnel = projections ? funnelHistory(projections, request, accountSteps) : { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: {} };
     return { ...funnel, ...(dealSize === undefined ? {} : { dealSize }) };
   };
+}
+
+/** Counting accounts reads ClickHouse's stage tables under the live rules; a server without them says so, naming the field. */
+function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined): void {
+  const asked = typeof body === 'object' && body !== null && (body as { unit?: unknown }).unit === 'accounts';
+  if (!asked || analytics?.rules !== undefined) return;
+  const message = 'counting accounts needs ClickHouse (its stage tables under the live rules), which this server runs without: plan with unit "leads"';
+  throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', message, [{ field: 'unit', message }]);
 }
 
 export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections, analytics }) => {
@@ -80,17 +134,23 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         'On a server with read models, every step the body gives no measurement for is measured from the last 12 months of cohorts ' +
         '(a given rate then overrides it, reported beside it), lags default to the measured means, and the pipeline held now is counted; ' +
         'the deal size is measured from the payments of the deals won in those 12 months (from winning to 90 days after), in ' +
-        'dealSize.currency or the one currency they were paid in; a given deal size overrides it. Business unit "all" measures across units.',
+        'dealSize.currency or the one currency they were paid in; a given deal size overrides it. Business unit "all" measures across units. ' +
+        'With unit "accounts" every volume counts accounts: steps are measured by account from ClickHouse\'s stage tables (an account ' +
+        'enters a stage when its first lead does; a lead without an account counts as one) and the pipeline counts each open account at ' +
+        'the furthest stage its leads hold; a server without ClickHouse answers 400 naming unit. The plan says what it counts in unit.',
       body: planInputSchema,
     },
     // the planner validates the body itself so each issue names its field path
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
+      accountsNeedClickHouse(request.body, analytics);
       if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
       // an SLA section takes the live rules' marketing stage and commitment, the targets the SLA report checks
       const requested = withRuleSlaTargets(request.body, analytics?.rules?.sla);
       const dealSizes = analytics ? await measuredDealSizes(requested, analytics, currencyProblem) : new Map<string, MeasuredDealSize>();
-      const body = projections || dealSizes.size > 0 ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes)) : requested;
+      const accountSteps = analytics ? await measuredAccountSteps(requested, analytics) : new Map<string, HistoryStep[]>();
+      const measured = projections !== undefined || dealSizes.size > 0 || accountSteps.size > 0;
+      const body = measured ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes, accountSteps)) : requested;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) {
         throw new ProblemError(
