@@ -106,6 +106,51 @@ describe('sluice plan', () => {
   });
 });
 
+describe('sluice plan --count accounts', () => {
+  const plan = (...extra: string[]) =>
+    sluice('plan', '--revenue', '100000', '--deal-size', '10000', '--period', '2026-Q3', '--as-of', '2026-06-01T12:00:00Z', '--stages', 'lead,mql,sql,customer', ...extra);
+
+  it('measures each step and the pipeline by account from the embedded stage tables, and says it counts accounts', () => {
+    // acme: a1 lead 2 Mar, SQL 10 Mar (MQL passed through then), customer 9 Apr; a2 lead 3 Mar. s1 (no account): lead 9 Mar.
+    const file = join(dir, 'accounts.ndjson');
+    const event = (id: string, leadId: string, type: string, occurredAt: string, extra: Record<string, unknown> = {}) => line(id, { anonymousId: undefined, leadId, type, occurredAt, ...extra });
+    writeFileSync(
+      file,
+      [
+        event('c1', 'a1', 'form_submit', '2026-03-02T09:00:00Z', { accountId: 'acme', properties: { formId: 'f' } }),
+        event('c2', 'a1', 'demo_requested', '2026-03-10T09:00:00Z', { accountId: 'acme' }),
+        event('c3', 'a1', 'payment', '2026-04-09T09:00:00Z', { accountId: 'acme', properties: { amount: 10_000, currency: 'EUR' } }),
+        event('c4', 'a2', 'form_submit', '2026-03-03T09:00:00Z', { accountId: 'acme', properties: { formId: 'f' } }),
+        event('c5', 's1', 'form_submit', '2026-03-09T09:00:00Z', { properties: { formId: 'f' } }),
+      ].join('\n'),
+    );
+    expect(sluice('import', file).code).toBe(0);
+    const observed = (r: ReturnType<typeof sluice>) => {
+      const out = JSON.parse(r.stdout);
+      return { unit: out.unit, rates: out.businessUnits[0].rates.map((x: { observations: { converted: number; entered: number } }) => `${x.observations.converted}/${x.observations.entered}`), held: out.input.businessUnits[0].pipeline };
+    };
+    // by account: acme and s1 entered lead, acme passed MQL (1 of 2), reached SQL (1 of 1) and paid (1 of 1); acme is won, s1 is held
+    expect(observed(plan('--count', 'accounts', '--json'))).toEqual({ unit: 'accounts', rates: ['1/2', '1/1', '1/1'], held: { lead: 1 } });
+    // by lead: a1, a2 and s1 entered lead, a1 alone went on; a2 and s1 are held
+    expect(observed(plan('--json'))).toEqual({ unit: 'leads', rates: ['1/3', '1/1', '1/1'], held: { lead: 2 } });
+    // 100,000 / 10,000 = 10 deals; / 1 = 10 SQL accounts; / 1 = 10 MQL accounts; / 0.5 = 20 accounts at lead
+    const text = plan('--count', 'accounts');
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('every volume counts accounts');
+    expect(text.stdout).toMatch(/stage\s+accounts required[^\n]*\n-[^\n]*\nlead\s+20\s/);
+    expect(text.stdout).toContain('new accounts still needed: lead 20, mql 10, sql 10, customer 10');
+  });
+
+  it('refuses accounts without a data directory to measure them from, naming --count, and an unknown unit', () => {
+    const none = plan('--count', 'accounts');
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain("--count accounts (the plan's unit) measures accounts from the stage tables");
+    const typo = plan('--count', 'people');
+    expect(typo.code).not.toBe(0);
+    expect(typo.stderr).toContain('--count takes leads or accounts');
+  });
+});
+
 describe('sluice query funnel', () => {
   it('counts a funnel on the embedded engine, after catching ClickHouse up with the log', () => {
     const file = join(dir, 'funnel-events.ndjson');

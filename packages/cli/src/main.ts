@@ -79,10 +79,10 @@ usage:
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
   sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
                                                   replay the log under candidate rules beside the live ones; nothing live changes
-  sluice plan   --revenue N --period 2027-Q1|2027-03 [--deal-size N] [--currency EUR] [--unit U]
+  sluice plan   --revenue N --period 2027-Q1|2027-03 [--deal-size N] [--currency EUR] [--unit U] [--count leads|accounts]
                 [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--lookback MONTHS] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
                 rates and lags are measured from the read models, the deal size from the payments of the deals won;
-                --rate/--lag/--deal-size override them
+                --rate/--lag/--deal-size override them; --count accounts counts buying groups (steps from the stage tables)
                 or: sluice plan --input plan.json [--json]
                                                   plan backward from a revenue target
 
@@ -405,13 +405,17 @@ async function run(argv: string[]): Promise<void> {
         input: { type: 'string' },
         lookback: { type: 'string' },
         currency: { type: 'string' },
+        count: { type: 'string' },
       });
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
-      const { planInputFromFlags, runPlan, measureDealSizesFromDataDir } = await commands.plan();
+      const { planInputFromFlags, runPlan, measureDealSizesFromDataDir, measureAccountStepsFromDataDir } = await commands.plan();
       // the composition root reads the clock; the planner takes "now" as input
-      const input = await planInputFromFlags(values, { asOf: new Date().toISOString(), timeZone: settings.timeZone, dataDir: settings.dataDir }, (raw, months) =>
-        measureDealSizesFromDataDir(raw, months, () => openStore(settings), settings),
+      const input = await planInputFromFlags(
+        values,
+        { asOf: new Date().toISOString(), timeZone: settings.timeZone, dataDir: settings.dataDir },
+        (raw, months) => measureDealSizesFromDataDir(raw, months, () => openStore(settings), settings),
+        (raw, months) => measureAccountStepsFromDataDir(raw, months, () => openStore(settings), settings),
       );
       runPlan((await import('@sluice/planner')).withRuleSlaTargets(input, settings.config.sla), values.json);
       return;

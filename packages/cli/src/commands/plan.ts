@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { measuredDealSizes } from '@sluice/api';
+import { funnelHistory, measuredAccountSteps, measuredDealSizes } from '@sluice/api';
 import type { EventStore } from '@sluice/event-store';
-import { planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
-import type { MeasuredDealSize, PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
+import { PLAN_COUNTING_UNITS, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
+import type { HistoryStep, MeasuredDealSize, PlanCountingUnit, PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 import { withEmbeddedStageTables } from './analytics-engine.js';
-import { measureFromDataDir } from './measured-rates.js';
+import { withDataDirProjections } from './measured-rates.js';
 
 export interface PlanFlags {
   revenue?: string | undefined;
@@ -22,6 +22,8 @@ export interface PlanFlags {
   input?: string | undefined;
   lookback?: string | undefined;
   currency?: string | undefined;
+  /** the plan's unit: leads or accounts (--unit names the business unit) */
+  count?: string | undefined;
 }
 
 const CLASSIC = ['visitor', 'lead', 'mql', 'sql', 'customer'];
@@ -46,15 +48,29 @@ function stepValues(flag: string, entries: readonly string[] | undefined): Map<s
 
 /** Deal sizes by business unit, measured for a plan input (from the data directory's payments). */
 export type DealSizeMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, MeasuredDealSize>>;
+/** Steps counted by account, by business unit, measured for a plan input (from the data directory's stage tables). */
+export type AccountStepsMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, HistoryStep[]>>;
+
+function countingUnit(text: string | undefined): PlanCountingUnit {
+  const unit = PLAN_COUNTING_UNITS.find((u) => u === (text ?? 'leads'));
+  if (unit === undefined) throw usageError(`--count takes ${PLAN_COUNTING_UNITS.join(' or ')} (the plan's unit: what its volumes count), got "${text}"`);
+  return unit;
+}
 
 /**
  * The planner's input from flags: rates and lags measured from the read models
  * (when the data directory has them), given ones from --rate/--lag overriding
  * them; without --deal-size, the deal size measured from the payments of the
  * deals won in the lookback (in --currency, or the one currency they were paid
- * in); the planner validates the rest.
+ * in); with --count accounts, the steps counted by account from the stage
+ * tables and the accounts held now; the planner validates the rest.
  */
-export async function planInputFromFlags(flags: PlanFlags, defaults: { asOf: string; timeZone: string; dataDir: string }, measureDealSizes: DealSizeMeasure): Promise<unknown> {
+export async function planInputFromFlags(
+  flags: PlanFlags,
+  defaults: { asOf: string; timeZone: string; dataDir: string },
+  measureDealSizes: DealSizeMeasure,
+  measureAccountSteps: AccountStepsMeasure,
+): Promise<unknown> {
   if (flags.input !== undefined) {
     try {
       return JSON.parse(readFileSync(flags.input, 'utf8'));
@@ -66,6 +82,7 @@ export async function planInputFromFlags(flags: PlanFlags, defaults: { asOf: str
   const rates = stepValues('rate', flags.rate);
   const lags = stepValues('lag', flags.lag);
   const unit = flags.unit ?? 'all';
+  const counting = countingUnit(flags.count);
   const asOf = flags['as-of'] ?? defaults.asOf;
   const lookbackMonths = flags.lookback === undefined ? 12 : Number(flags.lookback);
   if (!Number.isInteger(lookbackMonths) || lookbackMonths < 1) throw usageError(`--lookback takes whole months >= 1, got "${flags.lookback}"`);
@@ -82,15 +99,17 @@ export async function planInputFromFlags(flags: PlanFlags, defaults: { asOf: str
   const input: PlanInputRaw = {
     asOf,
     timeZone: defaults.timeZone,
+    unit: counting,
     stageModel: { stages },
     businessUnits: [{ id: unit, dealSize, transitions }],
     targets: [{ businessUnit: unit, period: flags.period ?? '', revenue: positiveNumber('revenue', flags.revenue) }],
     ...(flags.seed === undefined ? {} : { uncertainty: { seed: Number(flags.seed) } }),
   };
   const dealSizes = flags['deal-size'] === undefined ? await measureDealSizes(input, lookbackMonths) : new Map<string, MeasuredDealSize>();
+  const accountSteps = counting === 'accounts' ? await measureAccountSteps(input, lookbackMonths) : new Map<string, HistoryStep[]>();
   // 'all' plans over every business unit's history
   return withMeasuredHistory(input, (request) => {
-    const funnel = measureFromDataDir(defaults.dataDir, { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths });
+    const funnel = withDataDirProjections(defaults.dataDir, (projections) => funnelHistory(projections, request, accountSteps, lookbackMonths));
     const size = dealSizes.get(request.businessUnit);
     if (funnel === undefined && size === undefined) return undefined;
     return { ...(funnel ?? { steps: [], pipeline: {} }), ...(size === undefined ? {} : { dealSize: size }) };
@@ -99,13 +118,16 @@ export async function planInputFromFlags(flags: PlanFlags, defaults: { asOf: str
 
 function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   const unit = plan.businessUnits.find((u) => u.id === target.businessUnit)!;
+  const accounts = plan.unit === 'accounts';
   const head = `${target.period.label}, unit ${target.businessUnit}: revenue ${formatCount(target.revenue)}`;
   if (target.status === 'infeasible') return `${head}\n  infeasible because:\n${target.reasons.map((r) => `  - ${r.message}`).join('\n')}\n`;
   const size = unit.dealSize;
   const sizeNote = size.source === 'given' ? '' : ` (${size.source === 'measured' ? 'measured from' : 'given over the measurement of'} ${formatCount(size.observations ?? 0)} deals)`;
-  let out = `${head} / deal size ${formatCount(target.dealSize)}${size.currency === null ? '' : ` ${size.currency}`}${sizeNote} = ${formatCount(target.deals)} deals\n\n`;
+  let out = `${head} / deal size ${formatCount(target.dealSize)}${size.currency === null ? '' : ` ${size.currency}`}${sizeNote} = ${formatCount(target.deals)} deals\n`;
+  // the volumes below count buying groups, not people: say so before the numbers
+  out += accounts ? 'every volume counts accounts (an account enters a stage with its first lead)\n\n' : '\n';
   out += formatTable(
-    ['stage', 'required', 'P10', 'P50', 'P90'],
+    ['stage', accounts ? 'accounts required' : 'required', 'P10', 'P50', 'P90'],
     target.volumes.map((v) => [v.stage, v.required, v.p10, v.p50, v.p90]),
   );
   out += '\n' + formatTable(
@@ -125,10 +147,10 @@ function formatTarget(plan: ReversePlan, target: TargetPlan): string {
   if (target.pipeline.held.length > 0) {
     out += `\nthe pipeline held now is expected to bring ${target.pipeline.expectedDeals.toFixed(1)} deals in the period; ${formatCount(target.pipeline.remainingDeals)} remain to be found:\n`;
     out += formatTable(
-      ['stage', 'held now', 'chance to close in time', 'expected deals'],
+      ['stage', accounts ? 'accounts held now' : 'held now', 'chance to close in time', 'expected deals'],
       target.pipeline.held.map((h) => [h.stage, h.count, formatPercent(h.chanceToCloseInPeriod), h.expectedDeals.toFixed(1)]),
     );
-    out += `new volume still needed: ${target.pipeline.newVolumes.map((v) => `${v.stage} ${formatCount(v.volume)}`).join(', ')}\n`;
+    out += `new ${accounts ? 'accounts' : 'volume'} still needed: ${target.pipeline.newVolumes.map((v) => `${v.stage} ${formatCount(v.volume)}`).join(', ')}\n`;
   }
   const first = target.volumes[0]!.stage;
   out += `\nwhat a better rate at each step saves in ${first} volume:\n`;
@@ -147,6 +169,14 @@ export function runPlan(raw: unknown, json: boolean): void {
   const targets = outcome.plan.businessUnits.flatMap((u) => u.targets);
   process.stdout.write(targets.map((t) => formatTarget(outcome.plan, t)).join('\n'));
   if (targets.some((t) => t.status === 'infeasible')) process.exitCode = 1;
+}
+
+/** Steps counted by account from the data directory's stage tables (its embedded engine, caught up first); refused when it holds no events. */
+export async function measureAccountStepsFromDataDir(input: unknown, lookbackMonths: number, openStore: () => Promise<EventStore>, settings: Settings): Promise<Map<string, HistoryStep[]>> {
+  if (!existsSync(join(settings.dataDir, 'events.sqlite'))) {
+    throw new CliError(`--count accounts (the plan's unit) measures accounts from the stage tables of the embedded ClickHouse, and ${settings.dataDir} holds no events: import some, give --input plan.json, or plan by leads`);
+  }
+  return withEmbeddedStageTables(openStore, settings, (client) => measuredAccountSteps(input, { client, rules: settings.config }, lookbackMonths));
 }
 
 /** Deal sizes from the data directory's payments (its embedded engine, caught up first); an empty map when it holds no events. */
