@@ -350,6 +350,92 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     await snap('whatif');
   });
 
+  it('given an event funnel built on the page (3 steps, accounts, last_touch), then every number shown is the API answer to the same body, and the address brings it back', async () => {
+    await page.click('#nav a[data-view="event-funnel"]');
+    await ready('event-funnel');
+    // build it: drop the third starting step, add one, pick the types, then the last six months and the counting choices
+    // (the demo's accounts reach every one of these steps, in these months and the six before)
+    await page.click('button[aria-label="Remove Step 3"]');
+    await ready('event-funnel');
+    await page.click('button[aria-label="Add step"]');
+    await ready('event-funnel');
+    await page.selectOption('select[name="s1.type"]', 'identify');
+    await ready('event-funnel');
+    await page.selectOption('select[name="s2.type"]', 'sales_accepted');
+    await ready('event-funnel');
+    const [ty, tm] = (await page.inputValue('input[name="rangeTo"]')).split('-').map(Number) as [number, number];
+    await page.fill('input[name="rangeFrom"]', new Date(Date.UTC(ty, tm - 6, 1)).toISOString().slice(0, 7));
+    await ready('event-funnel');
+    await page.selectOption('select[name="unit"]', 'accounts');
+    await ready('event-funnel');
+    await page.selectOption('select[name="attribution"]', 'last_touch');
+    await ready('event-funnel');
+    await page.fill('input[name="by0"]', 'channel');
+    await page.press('input[name="by0"]', 'Tab'); // a text field changes when it is left
+    await ready('event-funnel');
+    await page.check('input[name="compare"]');
+    await ready('event-funnel');
+    await page.check('input[name="timeToConvert"]');
+    await ready('event-funnel');
+
+    type Counts = { steps: Array<{ leads: number; conversionFromPrevious: number | null; conversionFromFirst: number | null; droppedFromPrevious: number }> };
+    const answer = await api<Counts & {
+      unit: string;
+      comparison: Counts;
+      breakdown: { groups: Array<{ value: string; steps: Array<{ leads: number }> }>; truncated: boolean };
+      timeToConvert: { pairs: Array<{ fromStep: number; toStep: number; total: { converted: number; medianMs: number | null; p90Ms: number | null } }> };
+    }>('POST', '/v1/funnels', {
+      steps: [{ type: 'visit' }, { type: 'identify' }, { type: 'sales_accepted' }],
+      order: 'ordered',
+      window: { value: 30, unit: 'days' },
+      dateRange: await pageRange(),
+      breakdown: 'channel',
+      compareTo: 'previous_period',
+      timeToConvert: true,
+      unit: 'accounts',
+      attribution: 'last_touch',
+    });
+    expect(answer.unit).toBe('accounts');
+    expect(answer.steps[2]!.leads).toBeGreaterThan(0);
+    expect(answer.comparison.steps[2]!.leads).toBeGreaterThan(0);
+    expect(answer.breakdown.groups.length).toBeGreaterThan(1);
+    const byStep = (pick: (s: Counts['steps'][number]) => number | null, steps = answer.steps) => Object.fromEntries(steps.map((s, i) => [String(i), pick(s)]));
+    const rows = '[data-testid=event-funnel-table] tr[data-step]';
+    expect(await column(rows, 'data-step', 'leads')).toEqual(byStep((s) => s.leads));
+    expect(await column(rows, 'data-step', 'fromPrevious')).toEqual(byStep((s) => s.conversionFromPrevious));
+    expect(await column(rows, 'data-step', 'fromFirst')).toEqual(byStep((s) => s.conversionFromFirst));
+    expect(await column(rows, 'data-step', 'dropped')).toEqual(byStep((s) => s.droppedFromPrevious));
+    expect(await column(rows, 'data-step', 'compareLeads')).toEqual(byStep((s) => s.leads, answer.comparison.steps));
+    expect(await page.textContent('[data-testid=event-funnel-table] thead')).toContain('accounts');
+    for (const k of [0, 1, 2]) {
+      expect(await column('[data-testid=event-funnel-groups] tr[data-group]', 'data-group', `step${k}`)).toEqual(Object.fromEntries(answer.breakdown.groups.map((g) => [g.value, g.steps[k]!.leads])));
+    }
+    const times = '[data-testid=event-funnel-times] tr[data-pair]';
+    const pairs = answer.timeToConvert.pairs;
+    expect(pairs.map((p) => `${p.fromStep}-${p.toStep}`)).toEqual(['0-1', '1-2', '0-2']);
+    expect(await column(times, 'data-pair', 'median')).toEqual(Object.fromEntries(pairs.map((p) => [`${p.fromStep}-${p.toStep}`, p.total.medianMs])));
+    expect(await column(times, 'data-pair', 'p90')).toEqual(Object.fromEntries(pairs.map((p) => [`${p.fromStep}-${p.toStep}`, p.total.p90Ms])));
+    await snap('event-funnel');
+
+    // the address is the funnel: opened afresh, it shows the same choices and numbers
+    await page.reload();
+    await ready('event-funnel');
+    expect(await page.inputValue('select[name="attribution"]')).toBe('last_touch');
+    expect(await column(rows, 'data-step', 'leads')).toEqual(byStep((s) => s.leads));
+
+    // a window over the API's limit: the API's 400 is shown, naming the field, and the field is marked
+    await page.fill('input[name="window"]', '400');
+    await page.press('input[name="window"]', 'Tab');
+    await page.waitForSelector('#view .results [data-state="error"]');
+    expect(await page.textContent('#view .results [data-state="error"] li')).toContain('window');
+    expect(await page.getAttribute('input[name="window"]', 'aria-invalid')).toBe('');
+    await snap('event-funnel-error');
+    await page.fill('input[name="window"]', '30');
+    await page.press('input[name="window"]', 'Tab');
+    await ready('event-funnel');
+    expect(await page.getAttribute('input[name="window"]', 'aria-invalid')).toBeNull();
+  });
+
   it('given a key the server no longer takes, then the next request leads back to the login form', async () => {
     await page.evaluate('sessionStorage.setItem("sluice.apiKey", "revoked-key-0123456789")');
     await page.click('#nav a[data-view="funnel"]');

@@ -7,6 +7,7 @@ import type { LiveRules } from './rules.js';
 import type { View } from './view.js';
 import { closeRatesView } from './views/close-rates.js';
 import { cohortsView } from './views/cohorts.js';
+import { eventFunnelView } from './views/event-funnel.js';
 import { funnelView } from './views/funnel.js';
 import { leadsView } from './views/leads.js';
 import { plannerView } from './views/planner.js';
@@ -14,6 +15,7 @@ import { whatIfView } from './views/whatif.js';
 
 const VIEWS: ReadonlyArray<{ path: string; title: string; view: View }> = [
   { path: 'funnel', title: 'Funnel', view: funnelView },
+  { path: 'event-funnel', title: 'Event funnel', view: eventFunnelView },
   { path: 'cohorts', title: 'Cohorts', view: cohortsView },
   { path: 'leads', title: 'Leads', view: leadsView },
   { path: 'close-rates', title: 'Close rates', view: closeRatesView },
