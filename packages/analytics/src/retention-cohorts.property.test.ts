@@ -29,6 +29,9 @@ import { DAY, HOUR, ZONES, profileArb } from './test-stage-facts.js';
  * renewals share milliseconds (ties by log position), some customers bought
  * before the range, some actors are anonymous visitors, some leads bought
  * anonymously first and were linked later (their history moves with them).
+ * By account, some actors with a profile share one of a few accounts (ids of
+ * the run's year), so an account's first purchase and its retention come from
+ * different actors.
  */
 
 const RUNS = 150;
@@ -62,6 +65,8 @@ const actorArb = fc.record({
   kind: fc.constantFrom('lead', 'lead', 'lead', 'anonymous', 'linked'),
   events: fc.array(eventArb, { minLength: 1, maxLength: 6 }),
   profile: fc.option(profileArb, { freq: 3 }),
+  // read only with a profile: the account rides on the profile row
+  account: fc.constantFrom('', '', 'k0', 'k1', 'k2'),
 });
 
 const runArb = fc.record({
@@ -75,6 +80,7 @@ const runArb = fc.record({
   offsets: fc.constantFrom(0, 1, 3, 12),
   segment: fc.option(fc.constantFrom(...PURCHASE_SEGMENT_KEYS, ...SEGMENT_KEYS), { freq: 2 }),
   segmentLimit: fc.constantFrom(1, 2, 50),
+  unit: fc.constantFrom('leads' as const, 'accounts' as const),
 });
 type Run = ReturnType<typeof runArb.generate>['value'];
 
@@ -84,7 +90,7 @@ let nextPosition = 1;
 function place(run: Run, region: number) {
   const year = FIRST_YEAR + region;
   const lines: LogLine[] = [];
-  const profiles = new Map<string, LeadProfileFacts>();
+  const profiles = new Map<string, LeadProfileFacts & { accountId: string }>();
   run.actors.forEach((a, i) => {
     const lead = `y${year}L${i}`;
     const anon = `y${year}b${i}`;
@@ -96,7 +102,7 @@ function place(run: Run, region: number) {
       const who = a.kind === 'anonymous' ? { anon } : a.kind === 'linked' && e.anonymously ? { anon } : a.kind === 'linked' ? { lead, anon } : { lead };
       lines.push({ type: e.type, at: time, ...who, ...(e.channel === undefined ? {} : { channel: e.channel }) });
     }
-    if (a.profile !== null) profiles.set(a.kind === 'anonymous' ? `anon~${anon}` : lead, a.profile);
+    if (a.profile !== null) profiles.set(a.kind === 'anonymous' ? `anon~${anon}` : lead, { ...a.profile, accountId: a.account === '' ? '' : `y${year}${a.account}` });
   });
   const from = at(year, run.rangeFrom);
   const input: RetentionCohortsQueryInput = {
@@ -106,8 +112,10 @@ function place(run: Run, region: number) {
     purchaseTypes: [...run.purchaseTypes],
     retentionTypes: [...run.retentionTypes],
     offsets: run.offsets,
-    ...(run.segment === null ? {} : { segment: run.segment, configVersion: PROFILE_CONFIG }),
+    ...(run.segment === null ? {} : { segment: run.segment }),
+    ...(run.segment === null && run.unit === 'leads' ? {} : { configVersion: PROFILE_CONFIG }),
     segmentLimit: run.segmentLimit,
+    unit: run.unit,
   };
   const log = recordedLog(lines, nextPosition, `y${year}-`);
   nextPosition += log.length;
@@ -125,7 +133,7 @@ for (const backend of testBackends()) {
     afterAll(() => backend.close());
 
     it('generated logs around local month starts, DST and ties', async () => {
-      const stats = { cohorts: 0, customers: 0, retained: 0, retainedLater: 0, segmented: 0 };
+      const stats = { cohorts: 0, customers: 0, retained: 0, retainedLater: 0, segmented: 0, leadsGrouped: 0 };
       await fc.assert(
         fc.asyncProperty(runArb, async (run) => {
           const region = nextRun++ % YEARS;
@@ -137,12 +145,13 @@ for (const backend of testBackends()) {
           const segment = q.segment;
           const segmentOf = (actorId: string, first: { fields: Record<string, string> }) =>
             segment === undefined ? '' : Object.hasOwn(PURCHASE_FIELDS, segment) ? first.fields[PURCHASE_FIELDS[segment as keyof typeof PURCHASE_FIELDS]]! : segmentValue(profiles.get(actorId), segment as (typeof SEGMENT_KEYS)[number]);
+          const accountOf = (actorId: string) => profiles.get(actorId)?.accountId ?? '';
           const touchpoints = touchpointsFromLog(log);
-          const want = retentionCohorts(touchpoints, retentionSpecOf(q), segmentOf);
+          const want = retentionCohorts(touchpoints, retentionSpecOf(q), segmentOf, accountOf);
           const got = await runRetentionCohorts(client, input);
           const where = JSON.stringify(input);
           expect(got.cohorts, where).toEqual(want);
-          const all = retentionCohorts(touchpoints, { ...retentionSpecOf(q), segmentLimit: undefined }, segmentOf);
+          const all = retentionCohorts(touchpoints, { ...retentionSpecOf(q), segmentLimit: undefined }, segmentOf, accountOf);
           const segments = new Set(all.map((r) => r.segment)).size;
           expect({ segments: got.segments, truncated: got.truncated }, where).toEqual({ segments, truncated: segments > q.segmentLimit });
           stats.cohorts += want.length;
@@ -152,13 +161,17 @@ for (const backend of testBackends()) {
             stats.retainedLater += r.retained.slice(1).reduce((a, b) => a + b, 0);
             if (r.segment !== '') stats.segmented++;
           }
+          if (q.unit === 'accounts') {
+            const customers = (rows: typeof all) => rows.reduce((n, r) => n + r.customers, 0);
+            stats.leadsGrouped += customers(retentionCohorts(touchpoints, { ...retentionSpecOf(q), unit: 'leads', segmentLimit: undefined }, segmentOf)) - customers(all);
+          }
         }),
         { numRuns: RUNS },
       );
-      // the runs exercised every part of the answer: cohorts, retention in the first period and later ones, segments
+      // the runs exercised every part of the answer: cohorts, retention in the first period and later ones, segments, leads grouped into accounts
       console.log(`[retention cohorts] ${RUNS} runs compared: ${JSON.stringify(stats)}`);
       expect(stats.customers).toBeGreaterThan(RUNS * 3);
-      expect(Math.min(stats.retained, stats.retainedLater, stats.segmented)).toBeGreaterThan(RUNS / 10);
+      expect(Math.min(stats.retained, stats.retainedLater, stats.segmented, stats.leadsGrouped)).toBeGreaterThan(RUNS / 10);
     }, 300_000);
   });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { RetentionCohortRow, RetentionSpec, SegmentKey as ProfileSegmentKey } from '@sluice/domain';
-import { RETENTION_PERIODS, SEGMENT_KEYS, instantMs } from '@sluice/domain';
+import { RETENTION_COUNTING_UNITS, RETENTION_PERIODS, SEGMENT_KEYS, instantMs } from '@sluice/domain';
 import { EVENT_TYPES, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
@@ -24,7 +24,8 @@ import { periodSql, profileJoinSql, segmentExpr } from './stage-sql.js';
  * A segment is either the channel/source/campaign of the customer's first
  * purchase event (purchaseChannel, purchaseSource, purchaseCampaign) or a
  * lead_profile key (businessUnit, channel = first-touch channel, ...), which
- * needs the configVersion whose profiles to read.
+ * needs the configVersion whose profiles to read. "unit": "accounts" counts
+ * buying groups, the accounts those profiles name (configVersion again).
  */
 
 export const RETENTION_LIMITS = {
@@ -65,12 +66,16 @@ export const RetentionCohortsQuerySchema = z
     configVersion: ConfigVersion.optional(),
     /** Segments returned: the largest by customers. */
     segmentLimit: z.number().int().min(1).max(RETENTION_LIMITS.maxSegments).default(50),
+    /** leads (default): each actor is a customer; accounts: an account is one, from its first lead to buy (its profile names the account). */
+    unit: z.enum(RETENTION_COUNTING_UNITS, { error: `must be one of ${RETENTION_COUNTING_UNITS.join(', ')}` }).default('leads'),
     timeoutSeconds: TimeoutSeconds,
   })
   .superRefine(
     (q, ctx) => {
       if (typeof q.segment === 'string' && !isPurchaseKey(q.segment) && q.configVersion === undefined) {
         ctx.addIssue({ code: 'custom', path: ['configVersion'], message: `required with the profile segment "${q.segment}": the rule configuration whose lead profiles to read` });
+      } else if (q.unit === 'accounts' && q.configVersion === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['configVersion'], message: 'required with unit "accounts": the rule configuration whose lead profiles name each lead\'s account' });
       }
       const range = q.dateRange as { from?: unknown; to?: unknown } | undefined;
       const span = typeof range?.from === 'string' && typeof range.to === 'string' ? Date.parse(range.to) - Date.parse(range.from) : Number.NaN;
@@ -101,6 +106,7 @@ export function retentionSpecOf(q: RetentionCohortsQuery): RetentionSpec {
     retentionTypes: q.retentionTypes,
     offsets: q.offsets,
     segmentLimit: q.segmentLimit,
+    unit: q.unit,
   };
 }
 
@@ -124,12 +130,15 @@ interface SqlRow {
 }
 
 /**
- * How: per actor, its first purchase (the smallest (time, position)) with the
- * envelope of that event; the actors whose first purchase is in range are the
+ * How: per unit (an actor, or by account the account its profile names), its
+ * first purchase (the smallest (time, position)) with the envelope and actor
+ * of that event; the units whose first purchase is in range are the
  * customers. Their retention events at or after it (the purchase event itself
- * excepted) give DISTINCT (actor, offset) pairs, the offset a difference of
+ * excepted) give DISTINCT (unit, offset) pairs, the offset a difference of
  * toRelativeMonthNum / toRelativeQuarterNum of the local dates. One
- * aggregation per (cohort, segment) counts the customers per offset.
+ * aggregation per (cohort, segment) counts the customers per offset. Only by
+ * account are touchpoints joined to the profiles (a small right side: the
+ * leads with an account).
  */
 export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string {
   const spec = retentionSpecOf(q);
@@ -139,41 +148,50 @@ export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string
   const relative = spec.period === 'month' ? 'toRelativeMonthNum' : 'toRelativeQuarterNum';
   const period = periodSql(spec.period, 'c.first_ms', p, spec.timeZone);
   const segment = q.segment === undefined ? `''` : isPurchaseKey(q.segment) ? `c.purchase_${PURCHASE_SEGMENT_COLUMNS[q.segment]}` : segmentExpr(q.segment as ProfileSegmentKey, p);
-  const profile = q.segment !== undefined && !isPurchaseKey(q.segment) ? profileJoinSql(p, q.configVersion!, 'c.actor_id') : '';
+  const profile = q.segment !== undefined && !isPurchaseKey(q.segment) ? profileJoinSql(p, q.configVersion!, 'c.first_actor') : '';
+  // touchpoints of some types with their unit: by account, joined to the leads whose profile names one ('~' never occurs in ids)
+  const byAccount = spec.unit === 'accounts';
+  const accounts = byAccount
+    ? `LEFT JOIN (
+        SELECT lead_id, account_id FROM (SELECT lead_id, account_id FROM lead_profile FINAL WHERE config_version = ${p.bind('config_version', 'String', q.configVersion!)})
+        WHERE account_id != ''
+      ) AS acc ON acc.lead_id = t.actor_id`
+    : '';
+  const unitsOf = (types: string, condition: string) => `
+    SELECT ${byAccount ? `if(ifNull(acc.account_id, '') = '', t.actor_id, concat('account~', acc.account_id))` : 't.actor_id'} AS unit,
+      t.actor_id AS actor_id, toUnixTimestamp64Milli(t.occurred_at) AS ms, t.occurred_at AS occurred_at, t.position AS position,
+      t.source AS source, t.channel AS channel, t.campaign AS campaign
+    FROM touchpoints_resolved AS t
+    ${accounts}
+    WHERE t.type IN ${types} AND ${condition}`;
   return `
     WITH
       customers AS (
-        SELECT actor_id,
+        SELECT unit,
           min((ms, position)) AS first,
           tupleElement(first, 1) AS first_ms,
           tupleElement(first, 2) AS first_position,
-          argMin((source, channel, campaign), (ms, position)) AS envelope,
+          argMin((source, channel, campaign, actor_id), (ms, position)) AS envelope,
           tupleElement(envelope, 1) AS purchase_source,
           tupleElement(envelope, 2) AS purchase_channel,
-          tupleElement(envelope, 3) AS purchase_campaign
-        FROM (
-          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, source, channel, campaign
-          FROM touchpoints_resolved
-          -- a first purchase at or after the range's end is out either way
-          WHERE type IN ${p.bind('purchase_types', 'Array(String)', spec.purchaseTypes)} AND occurred_at < fromUnixTimestamp64Milli(${rangeTo}, 'UTC')
-        )
-        GROUP BY actor_id
+          tupleElement(envelope, 3) AS purchase_campaign,
+          tupleElement(envelope, 4) AS first_actor
+        -- a first purchase at or after the range's end is out either way
+        FROM (${unitsOf(p.bind('purchase_types', 'Array(String)', spec.purchaseTypes), `t.occurred_at < fromUnixTimestamp64Milli(${rangeTo}, 'UTC')`)})
+        GROUP BY unit
         HAVING first_ms >= ${rangeFrom}
       ),
       retained AS (
-        SELECT actor_id, groupUniqArray(period_offset) AS offsets
+        SELECT unit, groupUniqArray(period_offset) AS offsets
         FROM (
-          SELECT r.actor_id AS actor_id,
+          SELECT r.unit AS unit,
             ${relative}(r.occurred_at, ${tz}) - ${relative}(fromUnixTimestamp64Milli(c.first_ms, 'UTC'), ${tz}) AS period_offset
-          FROM touchpoints_resolved AS r
-          INNER JOIN customers AS c ON c.actor_id = r.actor_id
-          WHERE r.type IN ${p.bind('retention_types', 'Array(String)', spec.retentionTypes)}
-            AND r.occurred_at >= fromUnixTimestamp64Milli(${rangeFrom}, 'UTC')
-            AND toUnixTimestamp64Milli(r.occurred_at) >= c.first_ms
-            AND r.position != c.first_position
+          FROM (${unitsOf(p.bind('retention_types', 'Array(String)', spec.retentionTypes), `t.occurred_at >= fromUnixTimestamp64Milli(${rangeFrom}, 'UTC')`)}) AS r
+          INNER JOIN customers AS c ON c.unit = r.unit
+          WHERE r.ms >= c.first_ms AND r.position != c.first_position
         )
         WHERE period_offset <= ${p.bind('max_offset', 'Int64', spec.offsets)}
-        GROUP BY actor_id
+        GROUP BY unit
       )
     SELECT period, period_label, segment, customers, retained, segments
     FROM (
@@ -189,7 +207,7 @@ export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string
           FROM (
             SELECT toString(${period.start}) AS period, ${period.label} AS period_label, ${segment} AS segment, ret.offsets AS offsets
             FROM customers AS c
-            LEFT JOIN retained AS ret ON ret.actor_id = c.actor_id
+            LEFT JOIN retained AS ret ON ret.unit = c.unit
             ${profile}
           )
           GROUP BY period, period_label, segment

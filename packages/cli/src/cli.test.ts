@@ -248,6 +248,11 @@ describe('sluice query conversion, close-rates, drivers, time-to-convert and coh
       expect(c.retained).toHaveLength(4);
       expect(c.rates).toEqual(c.retained.map((k) => k / c.customers));
     }
+    // by account a customer is an account, so there are never more of them than customers by lead
+    const accountCohorts = JSON.parse(sluice('query', 'cohorts', '--from', '2026-01-01', '--to', '2026-07-01', '--offsets', '3', '--unit', 'accounts', '--json').stdout);
+    const customers = (cs: Array<{ customers: number }>) => cs.reduce((n, c) => n + c.customers, 0);
+    expect([accountCohorts.query.unit, customers(accountCohorts.cohorts) > 0, customers(accountCohorts.cohorts) <= customers(rows)]).toEqual(['accounts', true, true]);
+    expect(sluice('query', 'cohorts', '--from', '2026-01-01', '--to', '2026-07-01', '--unit', 'accounts').stdout).toMatch(/^accounts by first payment/);
 
     const bad = sluice('query', 'conversion', '--from', '2026-01-01', '--to', '2026-05-01', '--segment', 'shoeSize', '--pairs', 'mql:lead');
     expect(bad.code).toBe(1);

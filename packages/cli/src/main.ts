@@ -72,8 +72,8 @@ usage:
                 [--window 90d] [--buckets 1h,1d,7d|auto] [--segment KEY] [--filter key=v,...] [--breakdown KEY] [--url URL] [--json]
                                                   how long conversions take: count, mean, median, p90 and a histogram
   sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
-                [--retention renewal,upsell] [--segment purchaseChannel] [--url URL] [--json]
-                                                  customers by first-purchase cohort, retained in each period since
+                [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--url URL] [--json]
+                                                  customers (or accounts) by first-purchase cohort, retained in each period since
                 dates are local midnight in the business time zone; without --url, queries run on the data directory's
                 engine after catching it up with the log
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
@@ -363,6 +363,7 @@ async function run(argv: string[]): Promise<void> {
             purchase: { type: 'string' },
             retention: { type: 'string' },
             segment: { type: 'string' },
+            unit: { type: 'string' },
             'as-of': { type: 'string' },
           });
           if (values.help) return void process.stdout.write(HELP);

@@ -28,6 +28,8 @@ export interface CohortFlags extends QueryRangeFlags {
   purchase?: string | undefined;
   retention?: string | undefined;
   segment?: string | undefined;
+  /** leads or accounts: who is a customer */
+  unit?: string | undefined;
 }
 
 const BUCKET_UNITS = { m: 'minutes', h: 'hours', d: 'days' } as const;
@@ -74,7 +76,7 @@ export function cohortsBodyOf(flags: CohortFlags, timeZone: string): unknown {
   if (offsets !== undefined && !Number.isInteger(offsets)) throw usageError(`--offsets must be a whole number, got "${flags.offsets}"`);
   return {
     ...commonBody('cohorts', flags, timeZone),
-    ...defined({ period: flags.period, offsets, purchaseTypes: types(flags.purchase), retentionTypes: types(flags.retention), segment: flags.segment }),
+    ...defined({ period: flags.period, offsets, purchaseTypes: types(flags.purchase), retentionTypes: types(flags.retention), segment: flags.segment, unit: flags.unit }),
   };
 }
 
@@ -108,7 +110,8 @@ export function formatCohorts(result: RetentionCohortsResult): string {
   const segmented = result.cohorts.some((c) => c.segment !== '');
   const unit = result.query.period === 'quarter' ? 'Q' : 'M';
   const offsets = Array.from({ length: result.query.offsets + 1 }, (_, k) => `${unit}${k}`);
-  let out = `customers by first ${result.query.purchaseTypes.join('/')}, share with a ${result.query.retentionTypes.join('/')} in each ${result.query.period} since\n`;
+  // by account, a customer is an account: say so, as the plan does
+  let out = `${result.query.unit === 'accounts' ? 'accounts' : 'customers'} by first ${result.query.purchaseTypes.join('/')}, share with a ${result.query.retentionTypes.join('/')} in each ${result.query.period} since\n`;
   out += formatTable(
     ['cohort', ...(segmented ? ['segment'] : []), 'customers', ...offsets],
     result.cohorts.map((c) => [c.periodLabel, ...(segmented ? [c.segment === '' ? '(none)' : c.segment] : []), c.customers, ...c.rates.map((r) => formatPercent(r))]),

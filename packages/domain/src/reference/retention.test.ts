@@ -44,6 +44,37 @@ describe('retention cohorts reference, by example', () => {
     ]);
   });
 
+  it('given accounts, when counting accounts, then an account is one customer from its first lead to buy, retained by any of its leads', () => {
+    const log = [
+      tp('A1', 'payment', '2026-01-10T12:00:00Z'),
+      tp('A2', 'payment', '2026-01-20T12:00:00Z'),
+      tp('A2', 'renewal', '2026-02-03T12:00:00Z'),
+      tp('B', 'payment', '2026-01-05T12:00:00Z'),
+      tp('C1', 'payment', '2026-02-02T12:00:00Z'),
+      tp('C1', 'renewal', '2026-03-01T12:00:00Z'),
+      tp('C2', 'payment', '2026-01-28T12:00:00Z'),
+    ];
+    const accounts: Record<string, string> = { A1: 'acme', A2: 'acme', C1: 'beta', C2: 'beta' };
+    const accountOf = (actorId: string) => accounts[actorId] ?? '';
+    // by lead: January A1, A2, B, C2 (A2 renewed in February: offset 1); February C1 (renewed in March: offset 1)
+    expect(retentionCohorts(log, spec(), undefined, accountOf).map((r) => [r.periodLabel, r.customers, r.retained])).toEqual([
+      ['2026-01', 4, [0, 1, 0, 0]],
+      ['2026-02', 1, [0, 1, 0, 0]],
+    ]);
+    // by account: acme first bought Jan 10 (A1), beta Jan 28 (C2), B (no account) Jan 5: three January customers;
+    // acme is retained in February by A2's renewal (offset 1), beta in March by C1's (offset 2); C1's own payment is no retention
+    expect(retentionCohorts(log, spec({ unit: 'accounts' }), undefined, accountOf).map((r) => [r.periodLabel, r.customers, r.retained])).toEqual([
+      ['2026-01', 3, [0, 1, 1, 0]],
+    ]);
+    // the segment is read from the actor that made the account's first purchase
+    const byActor = retentionCohorts(log, spec({ unit: 'accounts' }), (actorId) => actorId, accountOf);
+    expect(byActor.map((r) => [r.segment, r.retained])).toEqual([
+      ['A1', [0, 1, 0, 0]],
+      ['B', [0, 0, 0, 0]],
+      ['C2', [0, 0, 1, 0]],
+    ]);
+  });
+
   it('given a business zone, then cohorts and offsets follow local dates (New York, around the new year and DST)', () => {
     const log = [
       // 2026-01-01 03:00 UTC is still 2025-12-31 22:00 in New York: December cohort

@@ -31,6 +31,14 @@ import type { FunnelTouchpoint } from './touchpoint.js';
  *   actor, or the source/channel/campaign of its first purchase event);
  *   with a segment limit the segments with the most customers over all
  *   cohorts are kept (ties by value).
+ * - Counting unit: `leads` (default) counts each actor; `accounts` counts
+ *   buying groups: the actors whose profile names an account are one
+ *   customer, whose first purchase is the earliest of any of its actors (ties
+ *   by log position) and who is retained at offset k when any of its actors
+ *   has a retention event there, at or after that purchase's millisecond and
+ *   other than that purchase event. An actor without an account counts as its
+ *   own (stage conversion's rule). The segment is read from the actor that
+ *   made the first purchase.
  * - Rows: one per (cohort period, segment) with customers, sorted by period
  *   start then segment; `retained[k]` customers retained at offset k, and
  *   `rates[k] = retained[k] / customers`.
@@ -38,6 +46,10 @@ import type { FunnelTouchpoint } from './touchpoint.js';
 
 export const RETENTION_PERIODS = ['month', 'quarter'] as const;
 export type RetentionPeriod = (typeof RETENTION_PERIODS)[number];
+
+/** What a retention customer is: an actor (a lead, or an anonymous buyer), or an account. */
+export const RETENTION_COUNTING_UNITS = ['leads', 'accounts'] as const;
+export type RetentionCountingUnit = (typeof RETENTION_COUNTING_UNITS)[number];
 
 export interface RetentionSpec {
   period: RetentionPeriod;
@@ -50,6 +62,8 @@ export interface RetentionSpec {
   /** The last offset reported (0..offsets). */
   offsets: number;
   segmentLimit?: number | undefined;
+  /** Who is a customer (see the semantics); undefined: leads. */
+  unit?: RetentionCountingUnit | undefined;
 }
 
 export interface RetentionCohortRow {
@@ -76,40 +90,52 @@ export function periodIndexOf(ms: number, period: RetentionPeriod, timeZone: str
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const earlier = (a: FunnelTouchpoint, b: FunnelTouchpoint) => a.occurredAtMs < b.occurredAtMs || (a.occurredAtMs === b.occurredAtMs && a.position < b.position);
 
-/** Retention cohorts over the touchpoints (see the semantics); `segmentOf` maps a customer and its first purchase to its segment value. */
+/**
+ * Retention cohorts over the touchpoints (see the semantics); `segmentOf` maps
+ * the actor of a customer's first purchase, and that purchase, to its segment
+ * value; `accountOf` an actor to its account ('' for none), read by unit accounts.
+ */
 export function retentionCohorts(
   touchpoints: readonly FunnelTouchpoint[],
   spec: RetentionSpec,
   segmentOf: (actorId: string, firstPurchase: FunnelTouchpoint) => string = () => '',
+  accountOf: (actorId: string) => string = () => '',
 ): RetentionCohortRow[] {
   const purchaseTypes = new Set(spec.purchaseTypes);
   const retentionTypes = new Set(spec.retentionTypes);
+  // '~' never occurs in ids, so an account never collides with an actor counted as its own
+  const unitOf = (actorId: string) => {
+    const account = spec.unit === 'accounts' ? accountOf(actorId) : '';
+    return account === '' ? actorId : `account~${account}`;
+  };
   const firstPurchase = new Map<string, FunnelTouchpoint>();
   for (const tp of touchpoints) {
     if (!purchaseTypes.has(tp.type)) continue;
-    const known = firstPurchase.get(tp.actorId);
-    if (!known || earlier(tp, known)) firstPurchase.set(tp.actorId, tp);
+    const unit = unitOf(tp.actorId);
+    const known = firstPurchase.get(unit);
+    if (!known || earlier(tp, known)) firstPurchase.set(unit, tp);
   }
   const offsetsRetained = new Map<string, Set<number>>();
   for (const tp of touchpoints) {
-    const first = firstPurchase.get(tp.actorId);
+    const unit = unitOf(tp.actorId);
+    const first = firstPurchase.get(unit);
     if (!first || !retentionTypes.has(tp.type) || tp.position === first.position || tp.occurredAtMs < first.occurredAtMs) continue;
     const offset = periodIndexOf(tp.occurredAtMs, spec.period, spec.timeZone) - periodIndexOf(first.occurredAtMs, spec.period, spec.timeZone);
     if (offset > spec.offsets) continue;
-    let offsets = offsetsRetained.get(tp.actorId);
-    if (!offsets) offsetsRetained.set(tp.actorId, (offsets = new Set()));
+    let offsets = offsetsRetained.get(unit);
+    if (!offsets) offsetsRetained.set(unit, (offsets = new Set()));
     offsets.add(offset);
   }
   const cells = new Map<string, RetentionCohortRow>();
-  for (const [actorId, first] of firstPurchase) {
+  for (const [unit, first] of firstPurchase) {
     if (first.occurredAtMs < spec.fromMs || first.occurredAtMs >= spec.toMs) continue;
     const { period, label } = cohortPeriodOf(first.occurredAtMs, spec.period, spec.timeZone);
-    const segment = segmentOf(actorId, first);
+    const segment = segmentOf(first.actorId, first);
     const key = JSON.stringify([period, segment]);
     let cell = cells.get(key);
     if (!cell) cells.set(key, (cell = { period, periodLabel: label, segment, customers: 0, retained: new Array<number>(spec.offsets + 1).fill(0), rates: [] }));
     cell.customers++;
-    for (const k of offsetsRetained.get(actorId) ?? []) cell.retained[k]!++;
+    for (const k of offsetsRetained.get(unit) ?? []) cell.retained[k]!++;
   }
   let rows = [...cells.values()].map((c) => ({ ...c, rates: c.retained.map((n) => n / c.customers) }));
   if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit, (r) => r.customers);

@@ -146,7 +146,9 @@ export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, a
       description:
         'Customers by the month or quarter of their first purchase (payment by default) in the business time zone; for each offset since, ' +
         'how many had a retention event (renewal or upsell by default) in that calendar period, and the rate over the cohort. Segment by ' +
-        "the purchase's source, channel or campaign, or a lead profile key. timeZone and configVersion default to the live rules of the server.",
+        "the purchase's source, channel or campaign, or a lead profile key. With unit \"accounts\" a customer is an account (the one its " +
+        "leads' profiles name; a lead without one is its own): its first purchase is its first lead's, and any of its leads retains it. " +
+        'timeZone and configVersion default to the live rules of the server.',
       body: RetentionCohortsQuerySchema,
       parse: parseRetentionCohortsQuery,
       run: runRetentionCohorts,
