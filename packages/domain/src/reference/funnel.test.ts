@@ -232,6 +232,87 @@ describe('funnel options, by example (each default first, then the other choices
   });
 });
 
+describe('optional steps, by example', () => {
+  // a -> b (optional) -> c, window 10
+  const abc = [step('a'), { ...step('b'), optional: true }, step('c')];
+  const outcomesBy = (tps: FunnelTouchpoint[], s: FunnelSpec) => Object.fromEntries(funnelOutcomes(tps, s).map((o) => [o.actorId, [o.reached, o.skipped]]));
+
+  it('a chain may skip an optional step; the step counts those who took it, and rates run from the previous required step', () => {
+    const tps = [
+      ...[tp('L1', 0, 1, 'a'), tp('L1', 1, 2, 'b'), tp('L1', 2, 3, 'c')], // every step
+      ...[tp('L2', 0, 4, 'a'), tp('L2', 2, 5, 'c')], // skips b: still reaches c
+      ...[tp('L3', 0, 6, 'a'), tp('L3', 1, 7, 'b')], // b, no c
+      tp('L4', 0, 8, 'a'),
+    ];
+    expect(outcomesBy(tps, spec(abc))).toEqual({ L1: [3, []], L2: [3, [1]], L3: [2, []], L4: [1, []] });
+    // a: 4; b: L1 and L3; c: L1 and L2. b and c both measured from a: 2 of 4, 2 dropped
+    const steps = countFunnel(tps, spec(abc)).steps;
+    expect(steps.map((x) => [x.leads, x.conversionFromPrevious, x.droppedFromPrevious])).toEqual([
+      [4, 1, 0],
+      [2, 0.5, 2],
+      [2, 0.5, 2],
+    ]);
+    // with b required, L2 stops at a: [4, 2, 1]
+    expect(countFunnel(tps, spec(abc.map(({ type, where }) => step(type, where)))).steps.map((x) => x.leads)).toEqual([4, 2, 1]);
+  });
+
+  it('strict: skipping an optional step still needs the next taken step to be the very next event', () => {
+    // L1 a, c: c is next after a (b skipped). L2 a, x, c: x breaks the chain at a
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 1, 2, 'c'), tp('L2', 0, 3, 'a'), tp('L2', 1, 4, 'x'), tp('L2', 2, 5, 'c')];
+    expect(outcomesBy(tps, spec(abc, { order: 'strict' }))).toEqual({ L1: [3, [1]], L2: [1, []] });
+  });
+
+  it('exclusionEffect remove: the optional steps counted are those an untouched chain reaching the furthest step took', () => {
+    // x excluded between a and c. a@0 c@1 b@2 x@3 c@4:
+    //   a, c@1: reaches c, skips b, untouched (x comes after c);
+    //   a, b@2, c@4: x@3 lies between a and c, so this chain cannot take c; a, b@2 stops at b, and x@3 touches it.
+    const s = spec(abc, { exclusions: [{ type: 'x', where: [], afterStep: 0, beforeStep: 2 }] });
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 1, 2, 'c'), tp('L1', 2, 3, 'b'), tp('L1', 3, 4, 'x'), tp('L1', 4, 5, 'c')];
+    // drop_out: every chain counts, so b counts (a, b@2): [1, 1, 1]; remove: only the untouched a, c@1, which skipped b: [1, 0, 1]
+    expect(outcomesBy(tps, s)).toEqual({ L1: [3, []] });
+    expect(countFunnel(tps, s).steps.map((x) => x.leads)).toEqual([1, 1, 1]);
+    const removed = { ...s, options: { exclusionEffect: 'remove' as const } };
+    expect(outcomesBy(tps, removed)).toEqual({ L1: [3, [1]] });
+    expect(countFunnel(tps, removed).steps.map((x) => x.leads)).toEqual([1, 0, 1]);
+  });
+
+  it('timeToConvert: each step from the previous required step, a skipped step has no time', () => {
+    // L1 a@0 b@1 c@2; L2 a@0 c@5 (skips b)
+    const tps = [tp('L1', 0, 1, 'a'), tp('L1', 1, 2, 'b'), tp('L1', 2, 3, 'c'), tp('L2', 0, 4, 'a'), tp('L2', 5, 5, 'c')];
+    const s = { ...spec(abc), timeToConvert: true };
+    const outcomes = funnelOutcomes(tps, s);
+    expect(outcomes.map((o) => o.reachedAtMs)).toEqual([
+      [0, 1, 2],
+      [0, null, 5],
+    ]);
+    // a -> b: 1 of 2 (1 ms); a -> c: 2 of 2 (2 and 5 ms: mean 3.5); a -> c is already a pair, so no overall pair is added
+    const stats = funnelTimeToConvert(outcomes, s).pairs.map((p) => [p.fromStep, p.toStep, p.total.entered, p.total.converted, p.total.meanMs]);
+    expect(stats).toEqual([
+      [0, 1, 2, 1, 1],
+      [0, 2, 2, 2, 3.5],
+    ]);
+  });
+
+  it('all_values: a value counts at an optional step when any attempt with it took the step', () => {
+    // L1: a(s1)@0 c@2 skips b; a(s1)@20 b@21 (no c): under s1 the unit reaches c (first attempt) and b (second)
+    const tps = [tp('L1', 0, 1, 'a', 's1'), tp('L1', 2, 2, 'c'), tp('L1', 20, 3, 'a', 's1'), tp('L1', 21, 4, 'b')];
+    const s = spec(abc, { breakdown: 'source', options: { attribution: 'all_values' } });
+    expect(funnelOutcomes(tps, s)[0]!.values).toEqual([{ value: 's1', reached: 3, skipped: [] }]);
+    // the totals count the counted attempt (a@0 c@2, which skipped b): [1, 0, 1]; the s1 group counts b too
+    const counts = countFunnel(tps, s);
+    expect(counts.steps.map((x) => x.leads)).toEqual([1, 0, 1]);
+    expect(counts.breakdown.map((g) => [g.value, g.steps.map((x) => x.leads)])).toEqual([['s1', [1, 1, 1]]]);
+  });
+
+  it('refuses what would make "between" or "the step-N event" ambiguous', () => {
+    const bad = (more: Partial<FunnelSpec>, steps: FunnelSpec['steps'] = abc) => () => funnelOutcomes([], spec([...steps], more));
+    expect(bad({}, [{ ...step('a'), optional: true }, step('b')])).toThrow(/step 0 cannot be optional/);
+    expect(bad({ order: 'unordered' })).toThrow(/optional steps need an ordered or strict funnel/);
+    expect(bad({ exclusions: [{ type: 'x', where: [], afterStep: 1, beforeStep: 2 }] })).toThrow(/between required steps/);
+    expect(bad({ options: { attribution: 'step:1' } })).toThrow(/step:N attribution needs a required step/);
+  });
+});
+
 describe('touchpoints from a log', () => {
   it('gives anonymous history to the lead of the first link, whatever the order of the array', () => {
     const log = [
@@ -265,61 +346,74 @@ function bruteForce(tps: FunnelTouchpoint[], s: FunnelSpec): FunnelActorOutcome[
   const o = funnelOptions(s);
   const nth = attributionStep(o.attribution);
   const keys = breakdownKeys(s);
+  const hasOptional = s.steps.some((x) => x.optional);
   const byActor = new Map<string, FunnelTouchpoint[]>();
   for (const t of tps) byActor.set(t.actorId, [...(byActor.get(t.actorId) ?? []), t]);
   const out: FunnelActorOutcome[] = [];
+  // a chain: [step, event index] pairs, steps increasing (unordered: 0, 1, 2, ... in any event order)
+  type Chain = Array<[number, number]>;
   for (const [actorId, events] of [...byActor].sort(([a], [b]) => (a < b ? -1 : 1))) {
     events.sort((a, b) => a.occurredAtMs - b.occurredAtMs || a.position - b.position);
     const at = (i: number) => events[i]!.occurredAtMs;
     const held = (i: number) => JSON.stringify((s.holdConstant ?? []).map((k) => valueOfKey(events[i]!, k)));
+    const eventAt = (chain: Chain, step: number) => chain.find(([k]) => k === step)?.[1];
+    const reachOf = (chain: Chain) => chain[chain.length - 1]![0] + 1;
     // valid chains by anchor (their earliest event), exclusions checked between the steps they reach
-    const chainsByAnchor = new Map<number, number[][]>();
-    const consider = (chain: number[]) => {
-      const anchor = Math.min(...chain);
+    const chainsByAnchor = new Map<number, Chain[]>();
+    const consider = (chain: Chain) => {
+      const ix = chain.map(([, i]) => i);
+      const anchor = Math.min(...ix);
       const t0 = at(anchor);
       if (t0 < s.fromMs || t0 >= s.toMs) return;
-      if (o.dateScope === 'all_steps' && chain.some((i) => at(i) >= s.toMs)) return;
-      if (chain.some((i) => held(i) !== held(anchor))) return;
-      if (o.windowAnchor === 'per_step' ? chain.some((i, j) => j > 0 && at(i) - at(chain[j - 1]!) > s.windowMs) : chain.some((i) => at(i) - t0 > s.windowMs)) return;
-      const k = chain.length;
+      if (o.dateScope === 'all_steps' && ix.some((i) => at(i) >= s.toMs)) return;
+      if (ix.some((i) => held(i) !== held(anchor))) return;
+      if (o.windowAnchor === 'per_step' ? ix.some((i, j) => j > 0 && at(i) - at(ix[j - 1]!) > s.windowMs) : ix.some((i) => at(i) - t0 > s.windowMs)) return;
+      const k = reachOf(chain);
       if (s.order !== 'unordered') {
-        for (let j = 1; j < k; j++) if (chain[j]! <= chain[j - 1]! || (s.order === 'strict' && chain[j] !== chain[j - 1]! + 1)) return;
+        for (let j = 1; j < ix.length; j++) if (ix[j]! <= ix[j - 1]! || (s.order === 'strict' && ix[j] !== ix[j - 1]! + 1)) return;
         for (const ex of s.exclusions) {
           if (ex.beforeStep >= k) continue;
-          for (let i = chain[ex.afterStep]! + 1; i < chain[ex.beforeStep]!; i++) if (matchesFunnelMatcher(events[i]!, ex)) return;
+          for (let i = eventAt(chain, ex.afterStep)! + 1; i < eventAt(chain, ex.beforeStep)!; i++) if (matchesFunnelMatcher(events[i]!, ex)) return;
         }
       }
       chainsByAnchor.set(anchor, [...(chainsByAnchor.get(anchor) ?? []), chain]);
     };
     // remove: no exclusion event after the step-i event of a span still open at the chain's end, up to the end of its window
-    const untouched = (chain: number[], anchor: number) => {
-      const k = chain.length;
-      const windowEnd = o.windowAnchor === 'per_step' ? at(chain[k - 1]!) + s.windowMs : at(anchor) + s.windowMs;
+    const untouched = (chain: Chain, anchor: number) => {
+      const k = reachOf(chain);
+      const windowEnd = o.windowAnchor === 'per_step' ? at(chain[chain.length - 1]![1]) + s.windowMs : at(anchor) + s.windowMs;
       const end = o.dateScope === 'all_steps' ? Math.min(windowEnd, s.toMs - 1) : windowEnd;
-      return s.exclusions.every((ex) => !(ex.afterStep < k && k <= ex.beforeStep) || !events.some((e, i) => i > chain[ex.afterStep]! && at(i) <= end && matchesFunnelMatcher(e, ex)));
+      return s.exclusions.every((ex) => !(ex.afterStep < k && k <= ex.beforeStep) || !events.some((e, i) => i > eventAt(chain, ex.afterStep)! && at(i) <= end && matchesFunnelMatcher(e, ex)));
     };
-    // every injective assignment of steps 0..k-1 to events
-    const extend = (chain: number[]) => {
+    // every injective assignment of events to steps: step 0 first, then the next step or a later one past optional steps
+    const extend = (chain: Chain) => {
       if (chain.length > 0) consider(chain);
-      if (chain.length === s.steps.length) return;
-      events.forEach((e, i) => {
-        if (!chain.includes(i) && matchesFunnelMatcher(e, s.steps[chain.length]!)) extend([...chain, i]);
-      });
+      const next = chain.length === 0 ? 0 : reachOf(chain);
+      for (let c = next; c < s.steps.length; c++) {
+        events.forEach((e, i) => {
+          if (!chain.some(([, j]) => j === i) && matchesFunnelMatcher(e, s.steps[c]!)) extend([...chain, [c, i]]);
+        });
+        if (s.order === 'unordered' || !s.steps[c]!.optional || chain.length === 0) break;
+      }
     };
     extend([]);
     // per attempt: its furthest chains (clean ones under `remove`), the earliest attribution event among them; the furthest attempt counts, the earliest among equals
-    let best: { reached: number; anchor: number; attr: number } | undefined;
+    let best: { reached: number; anchor: number; attr: number; steps: Set<number> } | undefined;
     for (const [anchor, chains] of [...chainsByAnchor].sort(([a], [b]) => a - b)) {
-      const reached = Math.max(...chains.map((c) => c.length));
-      const furthest = chains.filter((c) => c.length === reached && (o.exclusionEffect === 'drop_out' || untouched(c, anchor)));
+      const reached = Math.max(...chains.map(reachOf));
+      const furthest = chains.filter((c) => reachOf(c) === reached && (o.exclusionEffect === 'drop_out' || untouched(c, anchor)));
       if (furthest.length === 0) continue;
-      const attr = Math.min(...furthest.map((c) => (o.attribution === 'last_touch' ? c[reached - 1]! : nth === undefined ? anchor : reached > nth ? c[nth]! : -1)));
-      if (!best || reached > best.reached) best = { reached, anchor, attr };
+      const attr = Math.min(...furthest.map((c) => (o.attribution === 'last_touch' ? c[c.length - 1]![1] : nth === undefined ? anchor : reached > nth ? eventAt(c, nth)! : -1)));
+      // the steps it counts at: any chain's (under `remove`: any clean furthest chain's)
+      const steps = new Set((o.exclusionEffect === 'drop_out' ? chains : furthest).flatMap((c) => c.map(([k]) => k)));
+      if (!best || reached > best.reached) best = { reached, anchor, attr, steps };
     }
     if (best) {
       const source = best.attr;
       const breakdown = keys === undefined ? '' : breakdownText(s, keys.map((k) => (source < 0 ? '' : valueOfKey(events[source]!, k))));
-      out.push({ actorId, reached: best.reached, breakdown, enteredAtMs: at(best.anchor) });
+      const { steps } = best;
+      const skipped = s.steps.flatMap((_, k) => (k < best.reached && !steps.has(k) ? [k] : []));
+      out.push({ actorId, reached: best.reached, breakdown, enteredAtMs: at(best.anchor), ...(hasOptional ? { skipped } : {}) });
     }
   }
   return out;
@@ -338,7 +432,7 @@ const matcherArb = fc.record({
 
 const specArb: fc.Arbitrary<FunnelSpec> = fc
   .record({
-    steps: fc.array(matcherArb, { minLength: 1, maxLength: 4 }),
+    steps: fc.array(fc.record({ matcher: matcherArb, optional: fc.boolean() }), { minLength: 1, maxLength: 4 }),
     order: fc.constantFrom<FunnelOrder>('ordered', 'strict', 'unordered'),
     windowMs: fc.constantFrom(0, 5, 10, 20, 40, 40),
     // a narrow date range leaves few anchors, so the chains of one anchor must compete
@@ -354,23 +448,30 @@ const specArb: fc.Arbitrary<FunnelSpec> = fc
       attribution: fc.constantFrom<FunnelAttribution>('first_touch', 'last_touch', 'step:0', 'step:1'),
     }),
   })
-  .map(({ exclusions, options, ...s }) => ({
-    ...s,
-    // per_step and last_touch / step:N need an order; step:1 a second step
-    options: {
-      ...options,
-      ...(options.attribution === 'step:1' && s.steps.length < 2 ? { attribution: 'step:0' as const } : {}),
-      ...(s.order === 'unordered' ? { windowAnchor: 'first_step' as const, attribution: 'first_touch' as const } : {}),
-    },
-    exclusions:
-      s.order === 'unordered'
-        ? []
-        : exclusions.flatMap(({ type, where, a, b }) => {
-            const afterStep = Math.min(a, b) % s.steps.length;
-            const beforeStep = Math.max(a, b) % s.steps.length;
-            return afterStep < beforeStep ? [{ type, where, afterStep, beforeStep }] : [];
-          }),
-  }));
+  .map(({ exclusions, options, steps: drawn, ...rest }) => {
+    // optional steps need an order, and step 0 is never optional
+    const steps: FunnelSpec['steps'] = drawn.map(({ matcher, optional }, k) => (optional && k > 0 && rest.order !== 'unordered' ? { ...matcher, optional } : matcher));
+    const required = (k: number) => !steps[k]!.optional;
+    return {
+      ...rest,
+      steps,
+      // per_step and last_touch / step:N need an order; step:1 a second, required step
+      options: {
+        ...options,
+        ...(options.attribution === 'step:1' && !(steps.length >= 2 && required(1)) ? { attribution: 'step:0' as const } : {}),
+        ...(rest.order === 'unordered' ? { windowAnchor: 'first_step' as const, attribution: 'first_touch' as const } : {}),
+      },
+      // exclusions run between required steps
+      exclusions:
+        rest.order === 'unordered'
+          ? []
+          : exclusions.flatMap(({ type, where, a, b }) => {
+              const afterStep = Math.min(a, b) % steps.length;
+              const beforeStep = Math.max(a, b) % steps.length;
+              return afterStep < beforeStep && required(afterStep) && required(beforeStep) ? [{ type, where, afterStep, beforeStep }] : [];
+            }),
+    };
+  });
 
 /** Events whose types are mostly the funnel's own, so chains form and compete. */
 const touchpointsArb = (types: readonly string[]) =>
@@ -390,7 +491,7 @@ const touchpointsArb = (types: readonly string[]) =>
 const caseArb = specArb.chain((s) => fc.tuple(fc.constant(s), touchpointsArb([...s.steps, ...s.exclusions].map((m) => m.type))));
 
 describe('funnel reference, against chain enumeration', () => {
-  it('agrees on every actor, every order mode, with exclusions, breakdowns, held keys and the per-attempt options', () => {
+  it('agrees on every actor, every order mode, with optional steps, exclusions, breakdowns, held keys and the per-attempt options', () => {
     fc.assert(
       fc.property(caseArb, ([s, tps]) => {
         expect(funnelOutcomes(tps, s)).toEqual(bruteForce(tps, s));

@@ -82,6 +82,19 @@ import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from 
  *   the unit once (its `breakdown` is its counted attempt's first touch).
  * - holdConstant (keys, default none): a chain's events all carry the
  *   anchor's values of these keys (the same deal, the same campaign).
+ *
+ * Optional steps (ordered and strict; never step 0): a chain may skip a step
+ * marked optional, so it takes step 0, every required step up to its last
+ * step, and any of the optional ones between, in order (strict: each taken
+ * step's event is the actor's very next event after the previous taken
+ * step's; per_step: each within the window of the previous taken step's).
+ * How far an attempt reaches is its furthest step over all its chains, as
+ * before; it counts at an optional step below that when one of its chains
+ * took the step (under `remove`: one of its untouched chains reaching the
+ * furthest step), and `skipped` lists the optional steps it counts nowhere.
+ * Exclusions run between required steps and step:N names a required step,
+ * so "between" and "the step-N event" keep one meaning. A step's
+ * "previous" for conversion and drop-off is the previous required step.
  */
 
 export type FunnelOrder = 'ordered' | 'strict' | 'unordered';
@@ -98,6 +111,11 @@ export interface FunnelMatcher {
   where: readonly FunnelCondition[];
 }
 
+/** A step: a matcher, which a chain may skip when optional (see "Optional steps" above). */
+export interface FunnelStep extends FunnelMatcher {
+  optional?: boolean | undefined;
+}
+
 /** An actor with a matching event strictly between its events of steps afterStep and beforeStep does not get past afterStep along that chain. */
 export interface FunnelExclusion extends FunnelMatcher {
   afterStep: number;
@@ -106,7 +124,7 @@ export interface FunnelExclusion extends FunnelMatcher {
 
 /** A funnel in normalised form (the API's zod schema produces it). */
 export interface FunnelSpec {
-  steps: readonly FunnelMatcher[];
+  steps: readonly FunnelStep[];
   order: FunnelOrder;
   windowMs: number;
   /** The anchor's date range, [fromMs, toMs). */
@@ -200,20 +218,29 @@ export interface FunnelActorOutcome {
   breakdown: string;
   /** Occurrence time of the best chain's anchor. */
   enteredAtMs: number;
-  /** Under `all_values` attribution with a breakdown: every value the unit counts under and how far, by value. */
-  values?: Array<{ value: string; reached: number }>;
-  /** With `timeToConvert`: when the counted attempt first reached each step (over all its chains), one per step reached. */
-  reachedAtMs?: number[];
+  /** Under `all_values` attribution with a breakdown: every value the unit counts under and how far (with optional steps: which it skipped), by value. */
+  values?: FunnelValueReach[];
+  /** With optional steps: the optional steps below `reached` it does not count at (see "Optional steps"). */
+  skipped?: number[];
+  /** With `timeToConvert`: when the counted attempt first reached each step (over all its chains), one per step below `reached` (null: a skipped step). */
+  reachedAtMs?: Array<number | null>;
+}
+
+/** How far a unit got under one value (all_values); `skipped` as in FunnelActorOutcome. */
+export interface FunnelValueReach {
+  value: string;
+  reached: number;
+  skipped?: number[];
 }
 
 export interface FunnelStepCount {
   index: number;
   leads: number;
-  /** leads / leads of the previous step; 1 for step 0; null when the previous step has none. */
+  /** leads / leads of the previous step (the previous required step, with optional steps); 1 for step 0; null when the previous step has none. */
   conversionFromPrevious: number | null;
   /** leads / leads of step 0; null when step 0 has none. */
   conversionFromFirst: number | null;
-  /** Leads of the previous step who did not reach this one (0 for step 0). */
+  /** Leads of the previous (required) step who did not reach this one (0 for step 0). */
   droppedFromPrevious: number;
 }
 
@@ -244,6 +271,45 @@ export function assertValidFunnelSpec(spec: FunnelSpec): void {
   const nth = attributionStep(o.attribution);
   if ((o.attribution === 'last_touch' || nth !== undefined) && spec.order === 'unordered') throw new Error(`${o.attribution} attribution needs an ordered or strict funnel`);
   if (nth !== undefined && !(Number.isInteger(nth) && nth >= 0 && nth < n)) throw new Error(`step:N attribution needs 0 <= N < ${n}`);
+  if (optionalMask(spec) === 0) return;
+  if (spec.steps[0]!.optional) throw new Error('step 0 cannot be optional: it starts every attempt');
+  if (spec.order === 'unordered') throw new Error('optional steps need an ordered or strict funnel');
+  if (nth !== undefined && spec.steps[nth]!.optional) throw new Error('step:N attribution needs a required step');
+  for (const e of spec.exclusions) if (spec.steps[e.afterStep]!.optional || spec.steps[e.beforeStep]!.optional) throw new Error('an exclusion runs between required steps');
+}
+
+/** Bit k set when step k is optional (0 for a funnel without optional steps). */
+export function optionalMask(spec: Pick<FunnelSpec, 'steps'>): number {
+  return spec.steps.reduce((mask, step, k) => (step.optional ? (mask | (1 << k)) >>> 0 : mask), 0);
+}
+
+/** The required step a step's conversion and drop-off are measured from: the nearest earlier required step (step 0 is always required). */
+export function previousRequiredStep(spec: Pick<FunnelSpec, 'steps'>, k: number): number {
+  let j = k - 1;
+  while (j > 0 && spec.steps[j]!.optional) j--;
+  return j;
+}
+
+/**
+ * Per level (the next step a chain takes), the steps an event may take
+ * there: the level's step and, while that one is optional, the next ones up
+ * to the first required step. Without optional steps, just the level's step.
+ */
+export function takeableSteps(spec: Pick<FunnelSpec, 'steps'>): number[] {
+  const n = spec.steps.length;
+  return Array.from({ length: n + 1 }, (_, level) => {
+    let mask = 0;
+    for (let c = level; c < n; c++) {
+      mask = (mask | (1 << c)) >>> 0;
+      if (!spec.steps[c]!.optional) break;
+    }
+    return mask;
+  });
+}
+
+/** The optional steps below `reached` that `taken` (a mask of steps) does not include, in order. */
+export function skippedSteps(spec: Pick<FunnelSpec, 'steps'>, reached: number, taken: number): number[] {
+  return spec.steps.flatMap((step, k) => (k < reached && step.optional && !bit(taken, k) ? [k] : []));
 }
 
 function assertKnownKey(key: string): void {
@@ -310,8 +376,10 @@ interface Attempt {
   anchor: number;
   reached: number;
   attr: number;
-  /** When the attempt first reached each step (one per step reached). */
-  reachedAtMs: number[];
+  /** The steps it counts at below `reached` (all of them without optional steps). */
+  taken: number;
+  /** When the attempt first took each step (one per step below reached; null: never). */
+  reachedAtMs: Array<number | null>;
 }
 
 /** Per-unit outcome of a funnel (a unit is an actor, an account or an attempt: see `unit`), sorted by unit id. */
@@ -326,18 +394,20 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     if (!list) byActor.set(tp.actorId, (list = []));
     list.push({ tp, held: JSON.stringify((spec.holdConstant ?? []).map((key) => valueOfKey(tp, key))), steps, exclusions });
   }
-  const masks = exclusionMasks(spec);
+  const masks = { ...exclusionMasks(spec), takeable: takeableSteps(spec) };
   const allValues = o.attribution === 'all_values' && spec.breakdown !== undefined;
+  const optional = optionalMask(spec) !== 0;
   const outcomes: FunnelActorOutcome[] = [];
   const accounts = new Map<string, string>();
   for (const [actorId, events] of byActor) {
     events.sort((a, b) => a.tp.occurredAtMs - b.tp.occurredAtMs || a.tp.position - b.tp.position);
     const account = events.findLast((e) => e.tp.fields.accountId !== '')?.tp.fields.accountId;
     if (account !== undefined) accounts.set(actorId, account);
-    const attempts = attemptAnchors(events, spec, o).map((a): Attempt => ({
-      anchor: a,
-      ...(spec.order === 'unordered' ? { ...unorderedReach(events, a, spec), attr: a } : orderedReach(events, a, spec, o, masks)),
-    }));
+    const attempts = attemptAnchors(events, spec, o).map((a): Attempt => {
+      if (spec.order !== 'unordered') return { anchor: a, ...orderedReach(events, a, spec, o, masks) };
+      const reach = unorderedReach(events, a, spec);
+      return { anchor: a, ...reach, attr: a, taken: prefixMask(reach.reached) };
+    });
     const keys = breakdownKeys(spec);
     const valueAt = (i: number) => (keys === undefined ? '' : breakdownText(spec, keys.map((key) => (i < 0 ? '' : valueOfKey(events[i]!.tp, key)))));
     const outcome = (unitId: string, at: Attempt, counted: readonly Attempt[]): FunnelActorOutcome => ({
@@ -345,8 +415,9 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
       reached: at.reached,
       breakdown: valueAt(at.attr),
       enteredAtMs: events[at.anchor]!.tp.occurredAtMs,
+      ...(optional ? { skipped: skippedSteps(spec, at.reached, at.taken) } : {}),
       ...(spec.timeToConvert ? { reachedAtMs: at.reachedAtMs } : {}),
-      ...(allValues ? { values: mergeValues(counted.filter((c) => c.reached > 0).map((c) => ({ value: valueAt(c.anchor), reached: c.reached }))) } : {}),
+      ...(allValues ? { values: mergeValues(spec, counted.filter((c) => c.reached > 0).map((c) => ({ value: valueAt(c.anchor), reached: c.reached, ...(optional ? { skipped: skippedSteps(spec, c.reached, c.taken) } : {}) }))) } : {}),
     });
     if (o.unit === 'totals') {
       for (const at of attempts) if (at.reached > 0) outcomes.push(outcome(attemptUnitId(actorId, events[at.anchor]!.tp.position), at, [at]));
@@ -365,19 +436,32 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     const account = accounts.get(x.actorId);
     const unitId = account === undefined ? x.actorId : ACCOUNT_UNIT_PREFIX + account;
     const held = groups.get(unitId);
-    const values = allValues ? { values: mergeValues([...(held?.values ?? []), ...x.values!]) } : {};
+    const values = allValues ? { values: mergeValues(spec, [...(held?.values ?? []), ...x.values!]) } : {};
     if (!held || x.reached > held.reached || (x.reached === held.reached && x.enteredAtMs < held.enteredAtMs)) groups.set(unitId, { ...x, actorId: unitId, ...values });
     else groups.set(unitId, { ...held, ...values });
   }
   return [...groups.values()].sort(byId);
 }
 
-/** One entry per value, as far as the furthest, sorted by value. */
-function mergeValues(list: ReadonlyArray<{ value: string; reached: number }>): Array<{ value: string; reached: number }> {
-  const furthest = new Map<string, number>();
-  for (const { value, reached } of list) furthest.set(value, Math.max(reached, furthest.get(value) ?? 0));
-  return [...furthest].map(([value, reached]) => ({ value, reached })).sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+/**
+ * One entry per value, sorted by value: the unit counts under it at every
+ * step one of its entries counts at (as far as the furthest; an optional step
+ * is skipped only when every entry reaching past it skipped it).
+ */
+function mergeValues(spec: Pick<FunnelSpec, 'steps'>, list: readonly FunnelValueReach[]): FunnelValueReach[] {
+  const merged = new Map<string, { reached: number; taken: number }>();
+  for (const { value, reached, skipped } of list) {
+    const held = merged.get(value) ?? { reached: 0, taken: 0 };
+    const taken = (skipped ?? []).reduce((mask, k) => (mask & ~(1 << k)) >>> 0, prefixMask(reached));
+    merged.set(value, { reached: Math.max(reached, held.reached), taken: (held.taken | taken) >>> 0 });
+  }
+  return [...merged]
+    .map(([value, { reached, taken }]) => ({ value, reached, ...(optionalMask(spec) === 0 ? {} : { skipped: skippedSteps(spec, reached, taken) }) }))
+    .sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
 }
+
+/** Steps 0..reached-1 as a mask. */
+const prefixMask = (reached: number) => (reached >= 32 ? 0xffffffff : (1 << reached) - 1) >>> 0;
 
 /** The anchors that start attempts: step-0 events (unordered: any step's) in the range; without re-entry, only after the previous attempt's horizon. */
 function attemptAnchors(events: readonly ScannedEvent[], spec: FunnelSpec, o: FunnelOptions): number[] {
@@ -409,15 +493,17 @@ function* windowAfter(events: readonly ScannedEvent[], a: number, spec: FunnelSp
 }
 
 /**
- * A partial chain: steps matched (level), flags of the exclusions an event
- * has violated since their afterStep, the time of its last event (per_step),
- * whether it can still advance (strict chains end at an event they do not
- * take, kept only under `remove`, where their flags still matter), and the
- * event its breakdown value would be read from.
+ * A partial chain: its level (the next step it may take: one past its last
+ * taken step), flags of the exclusions an event has violated since their
+ * afterStep, the optional steps it took, the time of its last event
+ * (per_step), whether it can still advance (strict chains end at an event
+ * they do not take, kept only under `remove`, where their flags still
+ * matter), and the event its breakdown value would be read from.
  */
 interface ChainState {
   level: number;
   flags: number;
+  taken: number;
   lastMs: number;
   frozen: boolean;
   attr: number;
@@ -426,34 +512,43 @@ interface ChainState {
 /**
  * Ordered and strict, for one anchor (step 0). Scanning the window keeps
  * every non-dominated state (same level, fewer flags, an earlier attribution
- * event; per_step: a later last event, or under `remove` the same one), so the
- * answer is exact over all chains from this anchor, not just the greedy one:
- * the furthest level, with the earliest attribution event among equals.
+ * event; per_step: a later last event, or under `remove` the same one; under
+ * `remove` with optional steps: a superset of the optional steps taken), so
+ * the answer is exact over all chains from this anchor, not just the greedy
+ * one: the furthest level, with the earliest attribution event among equals,
+ * and the steps taken on the way.
  */
 function orderedReach(
   events: readonly ScannedEvent[],
   a: number,
   spec: FunnelSpec,
   o: FunnelOptions,
-  masks: { active: number[]; closing: number[] },
-): { reached: number; attr: number; reachedAtMs: number[] } {
+  masks: { active: number[]; closing: number[]; takeable: number[] },
+): { reached: number; attr: number; taken: number; reachedAtMs: Array<number | null> } {
   const n = spec.steps.length;
   const nth = attributionStep(o.attribution);
   const perStep = o.windowAnchor === 'per_step';
   const remove = o.exclusionEffect === 'remove';
-  const attrAfter = (s: ChainState, i: number) => (o.attribution === 'last_touch' || s.level === nth ? i : s.attr);
-  const init: ChainState = { level: 1, flags: 0, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: nth === undefined || nth === 0 ? a : -1 };
+  const optional = optionalMask(spec);
+  const init: ChainState = { level: 1, flags: 0, taken: 1, lastMs: events[a]!.tp.occurredAtMs, frozen: false, attr: nth === undefined || nth === 0 ? a : -1 };
   let states = [init];
   let best = { reached: 1, attr: init.attr };
-  // when each level was first reached, over all chains of the attempt
-  const reachedAtMs = [init.lastMs];
+  // every step some chain took (drop_out counts an attempt there), and when it first did
+  let takenAny = 1;
+  const reachedAtMs: Array<number | null> = [init.lastMs];
   const consider = (s: ChainState) => {
-    if (s.level > reachedAtMs.length) reachedAtMs.push(s.lastMs);
+    const step = s.level - 1;
+    if (!bit(takenAny, step)) {
+      takenAny = (takenAny | (1 << step)) >>> 0;
+      while (reachedAtMs.length < step) reachedAtMs.push(null);
+      reachedAtMs[step] = s.lastMs;
+    }
     if (s.level > best.reached || (s.level === best.reached && s.attr < best.attr)) best = { reached: s.level, attr: s.attr };
   };
   for (const [e, i] of windowAfter(events, a, spec)) {
-    // later events only give later attribution events, except for step:N (a later chain may have an earlier step-N event)
-    if ((best.reached === n && nth === undefined) || states.length === 0) break;
+    // later events only give later attribution events, except for step:N (a later chain may have an earlier step-N event);
+    // an optional step may still be taken by a later chain (under `remove`, one that may end untouched)
+    if ((best.reached === n && nth === undefined && (optional === 0 || (!remove && takenAny === prefixMask(n)))) || states.length === 0) break;
     const next: ChainState[] = [];
     for (const s of states) {
       if (perStep && e.tp.occurredAtMs > s.lastMs + spec.windowMs) {
@@ -464,14 +559,25 @@ function orderedReach(
       // the event is not part of the chain: under `strict` that ends it
       if (spec.order === 'ordered' || s.frozen) next.push(flagged);
       else if (remove) next.push({ ...flagged, frozen: true });
-      // the event is the chain's next step (an exclusion ending here must be clean)
-      if (!s.frozen && s.level < n && bit(e.steps, s.level) && (s.flags & masks.closing[s.level]!) === 0) {
-        const advanced = { level: s.level + 1, flags: (s.flags | e.exclusions) & masks.active[s.level]! & masks.active[s.level + 1]!, lastMs: e.tp.occurredAtMs, frozen: false, attr: attrAfter(s, i) };
+      if (s.frozen) continue;
+      // the event is the chain's next step, or a later one past optional steps (an exclusion ending there must be clean)
+      for (let c = s.level; c < n; c++) {
+        if (!bit(masks.takeable[s.level]!, c)) break;
+        if (!bit(e.steps, c) || (s.flags & masks.closing[c]!) !== 0) continue;
+        const advanced: ChainState = {
+          level: c + 1,
+          flags: (s.flags | e.exclusions) & masks.active[s.level]! & masks.active[c + 1]!,
+          taken: (s.taken | (1 << c)) >>> 0,
+          lastMs: e.tp.occurredAtMs,
+          frozen: false,
+          attr: o.attribution === 'last_touch' || c === nth ? i : s.attr,
+        };
         next.push(advanced);
         consider(advanced);
       }
     }
     // y covers x: y is at least as good as x
+    const tracksTaken = remove && optional !== 0;
     states = antichain(
       next,
       (x, y) =>
@@ -479,16 +585,20 @@ function orderedReach(
         x.frozen === y.frozen &&
         (x.flags & y.flags) === y.flags &&
         y.attr <= x.attr &&
+        (!tracksTaken || ((x.taken & y.taken) >>> 0) === x.taken) &&
         (!perStep || (remove ? y.lastMs === x.lastMs : y.lastMs >= x.lastMs)),
-      (x, y) => x.level === y.level && x.frozen === y.frozen && x.flags === y.flags && x.attr === y.attr && (!perStep || x.lastMs === y.lastMs),
+      (x, y) => x.level === y.level && x.frozen === y.frozen && x.flags === y.flags && x.attr === y.attr && (!tracksTaken || x.taken === y.taken) && (!perStep || x.lastMs === y.lastMs),
     );
   }
-  if (!remove) return { ...best, reachedAtMs };
-  // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
+  if (!remove) return { ...best, taken: takenAny, reachedAtMs: reachedAtMs.slice(0, best.reached) };
+  // the attempt counts at its furthest step through a chain no exclusion event has touched (at the steps such chains took), or nowhere
   const furthest = Math.max(...states.map((s) => s.level));
-  let clean = { reached: 0, attr: -1 };
-  for (const s of states) if (s.flags === 0 && s.level === furthest && (clean.reached === 0 || s.attr < clean.attr)) clean = { reached: s.level, attr: s.attr };
-  return { ...clean, reachedAtMs: reachedAtMs.slice(0, clean.reached) };
+  let clean = { reached: 0, attr: -1, taken: 0 };
+  for (const s of states) {
+    if (s.flags !== 0 || s.level !== furthest) continue;
+    clean = { reached: s.level, attr: clean.reached === 0 ? s.attr : Math.min(clean.attr, s.attr), taken: (clean.taken | s.taken) >>> 0 };
+  }
+  return { ...clean, reachedAtMs: reachedAtMs.slice(0, clean.reached).map((ms, k) => (bit(clean.taken, k) ? ms : null)) };
 }
 
 /**
@@ -534,11 +644,15 @@ function antichain<T>(states: T[], covers: (x: T, y: T) => boolean, same: (x: T,
   return distinct.filter((s) => !distinct.some((t) => !same(s, t) && covers(s, t)));
 }
 
-/** Per-step counts and rates from "leads reaching each step" (shared with the SQL path). */
-export function funnelStepCounts(reached: readonly number[]): FunnelStepCount[] {
+/**
+ * Per-step counts and rates from "leads reaching each step" (shared with the
+ * SQL path); with optional steps, each step's "previous" is the previous
+ * required one.
+ */
+export function funnelStepCounts(reached: readonly number[], spec?: Pick<FunnelSpec, 'steps'>): FunnelStepCount[] {
   const first = reached[0] ?? 0;
   return reached.map((leads, index) => {
-    const previous = index === 0 ? leads : reached[index - 1]!;
+    const previous = index === 0 ? leads : reached[spec === undefined ? index - 1 : previousRequiredStep(spec, index)]!;
     return {
       index,
       leads,
@@ -553,27 +667,28 @@ export function funnelStepCounts(reached: readonly number[]): FunnelStepCount[] 
 export function countFunnel(touchpoints: readonly FunnelTouchpoint[], spec: FunnelSpec): FunnelCounts {
   const outcomes = funnelOutcomes(touchpoints, spec);
   const n = spec.steps.length;
-  const reachedPerStep = (list: ReadonlyArray<Pick<FunnelActorOutcome, 'reached'>>) => Array.from({ length: n }, (_, k) => list.filter((o) => o.reached > k).length);
-  const groups = new Map<string, Array<Pick<FunnelActorOutcome, 'reached'>>>();
+  type Reach = { reached: number; skipped?: readonly number[] | undefined };
+  const reachedPerStep = (list: readonly Reach[]) => Array.from({ length: n }, (_, k) => list.filter((o) => o.reached > k && !o.skipped?.includes(k)).length);
+  const groups = new Map<string, Reach[]>();
   if (spec.breakdown !== undefined) {
     // under all_values a unit is in the group of every value it counts under, as far as it got there
     for (const o of outcomes) {
-      for (const { value, reached } of o.values ?? [{ value: o.breakdown, reached: o.reached }]) {
+      for (const { value, ...reach } of o.values ?? [{ value: o.breakdown, reached: o.reached, skipped: o.skipped }]) {
         const g = groups.get(value);
-        if (g) g.push({ reached });
-        else groups.set(value, [{ reached }]);
+        if (g) g.push(reach);
+        else groups.set(value, [reach]);
       }
     }
   }
   const breakdown = [...groups]
-    .map(([value, list]) => ({ value, steps: funnelStepCounts(reachedPerStep(list)) }))
+    .map(([value, list]) => ({ value, steps: funnelStepCounts(reachedPerStep(list), spec) }))
     .sort((x, y) => y.steps[0]!.leads - x.steps[0]!.leads || compareBreakdownTexts(spec, x.value, y.value));
-  return { steps: funnelStepCounts(reachedPerStep(outcomes)), breakdown };
+  return { steps: funnelStepCounts(reachedPerStep(outcomes), spec), breakdown };
 }
 
 export interface FunnelTimeToConvert {
   buckets: HistogramBucket[];
-  /** Step k to k + 1 for each k, then (with 3 steps or more) step 0 to the last. */
+  /** Each step from the previous (required) step, then (with 3 steps or more) step 0 to the last unless already there. */
   pairs: Array<{ fromStep: number; toStep: number; total: TimeToConvertRow; groups: TimeToConvertRow[] }>;
 }
 
@@ -588,14 +703,15 @@ export interface FunnelTimeToConvert {
  */
 export function funnelTimeToConvert(outcomes: readonly FunnelActorOutcome[], spec: Pick<FunnelSpec, 'steps' | 'breakdown'>): FunnelTimeToConvert {
   const n = spec.steps.length;
-  const pairs = Array.from({ length: n - 1 }, (_, k) => [k, k + 1] as const);
-  if (n > 2) pairs.push([0, n - 1]);
+  // from a required step, so every unit counted at it has a time there, and the next step is first reached after it
+  const pairs = Array.from({ length: n - 1 }, (_, k) => [previousRequiredStep(spec, k + 1), k + 1] as const);
+  if (n > 2 && previousRequiredStep(spec, n - 1) !== 0) pairs.push([0, n - 1]);
   const edges = AUTO_HISTOGRAM_EDGES_MS;
   return {
     buckets: histogramBuckets(edges),
     pairs: pairs.map(([fromStep, toStep]) => {
       const entries = (segment: (o: FunnelActorOutcome) => string) =>
-        outcomes.filter((o) => o.reached > fromStep).map((o) => ({ segment: segment(o), fromMs: o.reachedAtMs![fromStep]!, toMs: o.reachedAtMs![toStep] }));
+        outcomes.filter((o) => o.reached > fromStep).map((o) => ({ segment: segment(o), fromMs: o.reachedAtMs![fromStep]!, toMs: o.reachedAtMs![toStep] ?? undefined }));
       const total = durationDistribution(entries(() => ''), edges).rows[0] ?? { segment: '', entered: 0, converted: 0, meanMs: null, medianMs: null, p90Ms: null, histogram: edges.map(() => 0).concat(0) };
       return { fromStep, toStep, total, groups: spec.breakdown === undefined ? [] : durationDistribution(entries((o) => o.breakdown), edges).rows };
     }),
