@@ -70,7 +70,12 @@ const Matcher = {
   where: z.array(Condition).max(FUNNEL_LIMITS.maxConditionsPerStep).default([]),
 };
 
-const Step = z.strictObject({ ...Matcher, label: z.string().min(1).max(200).optional() });
+const Step = z.strictObject({
+  ...Matcher,
+  label: z.string().min(1).max(200).optional(),
+  /** A chain may skip it (ordered and strict; never step 0): see "Optional steps" in the reference. */
+  optional: z.boolean().default(false),
+});
 
 /** An event type with conditions, as a funnel step has (time to convert between touchpoint steps uses it too). */
 export const StepMatcherSchema = z.strictObject(Matcher);
@@ -153,6 +158,15 @@ export const FunnelDefinitionSchema = z
     def.exclusions.forEach((e, i) => {
       if (e.beforeStep >= def.steps.length) ctx.addIssue({ code: 'custom', path: ['exclusions', i, 'beforeStep'], message: `must be a step index below ${def.steps.length}` });
       if (e.afterStep >= e.beforeStep) ctx.addIssue({ code: 'custom', path: ['exclusions', i, 'afterStep'], message: 'must be below beforeStep' });
+      for (const end of ['afterStep', 'beforeStep'] as const) {
+        if (def.steps[e[end]]?.optional) ctx.addIssue({ code: 'custom', path: ['exclusions', i, end], message: `step ${e[end]} is optional: an exclusion runs between required steps` });
+      }
+    });
+    def.steps.forEach((step, k) => {
+      if (!step.optional) return;
+      if (k === 0) ctx.addIssue({ code: 'custom', path: ['steps', 0, 'optional'], message: 'step 0 cannot be optional: it starts every attempt' });
+      else if (def.order === 'unordered') ctx.addIssue({ code: 'custom', path: ['steps', k, 'optional'], message: 'optional steps need an order ("ordered" or "strict")' });
+      else if (nth === k) ctx.addIssue({ code: 'custom', path: ['attribution'], message: `step:${k} names an optional step; step:N needs a required step` });
     });
   });
 
@@ -203,7 +217,7 @@ function describe(issue: z.core.$ZodIssue): string {
 /** The normalised form both the SQL and the reference count. */
 export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
   return {
-    steps: def.steps.map((s) => ({ type: s.type, where: conditionsOf(s.where) })),
+    steps: def.steps.map((s) => ({ type: s.type, where: conditionsOf(s.where), ...(s.optional ? { optional: true } : {}) })),
     order: def.order,
     windowMs: def.window.value * WINDOW_UNIT_MS[def.window.unit],
     fromMs: instantMs(def.dateRange.from),

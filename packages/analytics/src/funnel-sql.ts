@@ -1,5 +1,5 @@
 import type { FunnelMatcher, FunnelSpec } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, breakdownKeys, exclusionMasks, funnelHorizonMs, funnelOptions } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, breakdownKeys, exclusionMasks, funnelHorizonMs, funnelOptions, optionalMask, takeableSteps } from '@sluice/domain';
 import type { QueryParams } from './client.js';
 
 /**
@@ -77,11 +77,15 @@ interface Window {
   anchorSm: string;
 }
 
-/** What a fold needs beyond the defaults: the attribution event, ended chains, the time of the last event. */
+/** What a fold needs beyond the defaults: the attribution event, ended chains, the time of the last event, optional steps. */
 interface FoldNeeds {
   attr: boolean;
   frozen: boolean;
   perStep: boolean;
+  /** the funnel has optional steps: a chain may take one of several steps, and the result says which it counts at */
+  optional: boolean;
+  /** each chain carries the steps it took (only its own count under `remove`) */
+  takenPerState: boolean;
   /** when each step was first reached (timeToConvert) */
   times: boolean;
 }
@@ -92,6 +96,8 @@ function foldNeeds(spec: FunnelSpec): FoldNeeds {
     attr: o.attribution === 'last_touch' || attributionStep(o.attribution) !== undefined,
     frozen: spec.order === 'strict' && o.exclusionEffect === 'remove',
     perStep: o.windowAnchor === 'per_step',
+    optional: optionalMask(spec) !== 0,
+    takenPerState: optionalMask(spec) !== 0 && o.exclusionEffect === 'remove',
     times: spec.timeToConvert === true,
   };
 }
@@ -107,7 +113,9 @@ const resultAttr = (r: string) => `(${ATTR_MAX} - ${lo(r)})`;
 
 /**
  * Steps reached from one anchor (ordered and strict): see orderedReach in the
- * reference. With `times`, instead: when each level was first reached.
+ * reference. With `times`, instead: when each step was first taken. With
+ * optional steps the result is a tuple: the packed result and the steps the
+ * attempt counts at (a mask).
  */
 function orderedFold(spec: FunnelSpec, p: Params, win: Window, times = false): string {
   const o = funnelOptions(spec);
@@ -119,53 +127,84 @@ function orderedFold(spec: FunnelSpec, p: Params, win: Window, times = false): s
   const act = p.bind('active', 'Array(UInt64)', active);
   const clo = p.bind('closing', 'Array(UInt64)', closing);
   const windowMs = p.bind('window_ms', 'Int64', spec.windowMs);
-  const pk = (s: string) => (needs.perStep ? `tupleElement(${s}, 1)` : s);
+  // a state is its packed UInt64, or a tuple of it with the time of its last event (per_step) and the steps it took (remove, with optional steps)
+  const tupled = needs.perStep || needs.takenPerState;
+  const pk = (s: string) => (tupled ? `tupleElement(${s}, 1)` : s);
   const lastMs = (s: string) => `tupleElement(${s}, 2)`;
-  const state = (packed: string, ms: string) => (needs.perStep ? `(${packed}, ${ms})` : packed);
+  const takenOf = (s: string) => `tupleElement(${s}, ${needs.perStep ? 3 : 2})`;
+  const state = (packed: string, ms: string, taken: string) =>
+    tupled ? `(${[packed, ...(needs.perStep ? [ms] : []), ...(needs.takenPerState ? [taken] : [])].join(', ')})` : packed;
+  const level = (s: string) => hi(pk(s));
   const flags = (s: string) => (needs.attr || needs.frozen ? `bitAnd(${pk(s)}, 255)` : lo(pk(s)));
   const attr = (s: string) => `bitAnd(bitShiftRight(${pk(s)}, 9), ${ATTR_MAX})`;
   const inWindow = (s: string) => `ms <= ${lastMs(s)} + ${windowMs}`;
-  const canAdvance = (s: string) =>
-    [`${hi(pk(s))} < ${n} AND bitTest(sm, ${hi(pk(s))}) AND bitAnd(${pk(s)}, ${clo}[${hi(pk(s))} + 1]) = 0`, ...(needs.frozen ? [`NOT bitTest(${pk(s)}, 8)`] : []), ...(needs.perStep ? [inWindow(s)] : [])].join(' AND ');
-  // the attribution event of a chain that takes this event as its next step
-  const attrAfter = (s: string) => (o.attribution === 'last_touch' ? 'ix' : `if(${hi(pk(s))} = ${nth}, ix, ${attr(s)})`);
-  const advancedPacked = (s: string) =>
-    `bitOr(bitShiftLeft(${hi(pk(s))} + 1, 32), ${needs.attr ? `bitShiftLeft(${attrAfter(s)}, 9) + ` : ''}bitAnd(bitOr(${flags(s)}, em), bitAnd(${act}[${hi(pk(s))} + 1], ${act}[${hi(pk(s))} + 2])))`;
-  const advanced = `arrayMap(s -> ${state(advancedPacked('s'), 'ms')}, arrayFilter(s -> ${canAdvance('s')}, acc.2))`;
+  // the chain may take this event at all (it has not ended, the event is inside its window), as step c (an exclusion ending there must be clean)
+  const open = (s: string) => [`${level(s)} < ${n}`, ...(needs.frozen ? [`NOT bitTest(${pk(s)}, 8)`] : []), ...(needs.perStep ? [inWindow(s)] : [])].join(' AND ');
+  const takes = (s: string, c: string) => `bitTest(sm, ${c}) AND bitAnd(${pk(s)}, ${clo}[${c} + 1]) = 0`;
+  // the attribution event of a chain that takes this event as step c
+  const attrAfter = (s: string, c: string) => (o.attribution === 'last_touch' ? 'ix' : `if(${c} = ${nth}, ix, ${attr(s)})`);
+  const advancedPacked = (s: string, c: string) =>
+    `bitOr(bitShiftLeft(${c} + 1, 32), ${needs.attr ? `bitShiftLeft(${attrAfter(s, c)}, 9) + ` : ''}bitAnd(bitOr(${flags(s)}, em), bitAnd(${act}[${level(s)} + 1], ${act}[${c} + 2])))`;
+  const taking = (s: string, c: string) => state(advancedPacked(s, c), 'ms', `bitOr(${takenOf(s)}, bitShiftLeft(toUInt64(1), ${c}))`);
+  // the next step, or (past optional steps) a later one up to the first required step
+  const takeable = needs.optional ? p.bind('takeable', 'Array(UInt64)', takeableSteps(spec)) : '';
+  const advanced = needs.optional
+    ? `arrayFlatten(arrayMap(s -> arrayMap(c -> ${taking('s', 'c')}, arrayFilter(c -> ${takes('s', 'c')}, bitPositionsToArray(bitAnd(sm, ${takeable}[${level('s')} + 1])))), arrayFilter(s -> ${open('s')}, acc.2)))`
+    : `arrayMap(s -> ${taking('s', level('s'))}, arrayFilter(s -> ${open('s')} AND ${takes('s', level('s'))}, acc.2))`;
   // the event is not part of the chain: it adds the exclusions open at the chain's level (strict: and ends the chain)
-  const flagged = (s: string) => state(`bitOr(${pk(s)}, ${spec.order === 'strict' ? '256 + ' : ''}bitAnd(em, ${act}[${hi(pk(s))} + 1]))`, needs.perStep ? lastMs(s) : '');
+  const flagged = (s: string) =>
+    state(`bitOr(${pk(s)}, ${spec.order === 'strict' ? '256 + ' : ''}bitAnd(em, ${act}[${level(s)} + 1]))`, needs.perStep ? lastMs(s) : '', needs.takenPerState ? takenOf(s) : '');
   let kept: string | undefined;
   if (remove) kept = needs.perStep ? `arrayMap(s -> if(${inWindow('s')}, ${flagged('s')}, s), acc.2)` : `arrayMap(s -> ${flagged('s')}, acc.2)`;
   else if (spec.order === 'ordered') kept = needs.perStep ? `arrayMap(s -> ${flagged('s')}, arrayFilter(s -> ${inWindow('s')}, acc.2))` : `arrayMap(s -> ${flagged('s')}, acc.2)`;
   const next = kept === undefined ? advanced : `arrayConcat(${kept}, ${advanced})`;
-  // same level, a subset of the flags (and the same ended-ness, an earlier attribution event, a later or under `remove` the same last event): at least as good
-  const plain = !needs.attr && !needs.frozen && !needs.perStep;
+  // same level, a subset of the flags (and the same ended-ness, an earlier attribution event, a later or under `remove` the same last event, a superset of the steps taken): at least as good
+  const plain = !needs.attr && !needs.frozen && !tupled;
   const states = antichain(next, (t, u) =>
     plain
       ? `${hi(t)} = ${hi(u)} AND bitAnd(${t}, ${u}) = ${t}`
       : [
-          `${hi(pk(t))} = ${hi(pk(u))} AND bitAnd(${flags(t)}, ${flags(u)}) = ${flags(t)}`,
+          `${level(t)} = ${level(u)} AND bitAnd(${flags(t)}, ${flags(u)}) = ${flags(t)}`,
           ...(needs.frozen ? [`bitTest(${pk(t)}, 8) = bitTest(${pk(u)}, 8)`] : []),
           ...(needs.attr ? [`${attr(t)} <= ${attr(u)}`] : []),
           ...(needs.perStep ? [`${lastMs(t)} ${remove ? '=' : '>='} ${lastMs(u)}`] : []),
+          ...(needs.takenPerState ? [`bitAnd(${takenOf(t)}, ${takenOf(u)}) = ${takenOf(u)}`] : []),
         ].join(' AND '),
   );
   const initAttr = o.attribution === 'last_touch' || nth === 0 ? 'anchor_ix' : '0';
-  const init = state(`bitOr(bitShiftLeft(toUInt64(1), 32), ${needs.attr ? `bitShiftLeft(toUInt64(${initAttr}), 9)` : '0'})`, 'anchor_ms');
-  const best = `greatest(acc.1, arrayMax(arrayMap(s -> if(${canAdvance('s')}, ${packResult(needs, `${hi(pk('s'))} + 1`, attrAfter('s'))}, 0), acc.2)))`;
+  const init = state(`bitOr(bitShiftLeft(toUInt64(1), 32), ${needs.attr ? `bitShiftLeft(toUInt64(${initAttr}), 9)` : '0'})`, 'anchor_ms', 'toUInt64(1)');
+  const initResult = packResult(needs, 'toUInt64(1)', initAttr);
   const withMs = needs.perStep || times;
   const args = ['sm', 'em', ...(withMs ? ['ms'] : []), ...(needs.attr ? ['ix'] : [])];
   const arrays = [win.sm, win.em, ...(withMs ? [win.ms] : []), ...(needs.attr ? [win.ix] : [])];
-  if (times) {
-    // the furthest level grows by at most one per event: note the event's time when it does
-    const noted = `if(${resultLevel(needs, best)} > length(acc.3), arrayPushBack(acc.3, ms), acc.3)`;
-    return `tupleElement(arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}, ${noted}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}], [anchor_ms])), 3)`;
+  const fold = (step: string, initial: string) => `arrayFold((acc, ${args.join(', ')}) -> ${step}, ${arrays.join(', ')}, ${initial})`;
+  // under `remove`: the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
+  const furthest = `arrayMax(arrayMap(t -> ${level('t')}, xs))`;
+  const clean = (s: string) => `${flags(s)} = 0 AND ${level(s)} = ${furthest}`;
+  const cleanResult = (states: string) => `arrayMap(xs -> arrayMax(arrayMap(s -> if(${clean('s')}, ${packResult(needs, level('s'), attr('s'))}, 0), xs)), [${states}])[1]`;
+  if (!needs.optional) {
+    const best = `greatest(acc.1, arrayMax(arrayMap(s -> if(${open('s')} AND ${takes('s', level('s'))}, ${packResult(needs, `${level('s')} + 1`, attrAfter('s', level('s')))}, 0), acc.2)))`;
+    if (times) {
+      // the furthest level grows by at most one per event: note the event's time when it does
+      const noted = `if(${resultLevel(needs, best)} > length(acc.3), arrayPushBack(acc.3, ms), acc.3)`;
+      return `tupleElement(${fold(`(${best}, ${states}, ${noted})`, `(${initResult}, [${init}], [anchor_ms])`)}, 3)`;
+    }
+    const folded = fold(`(${best}, ${states})`, `(${initResult}, [${init}])`);
+    return remove ? cleanResult(`tupleElement(${folded}, 2)`) : `tupleElement(${folded}, 1)`;
   }
-  const fold = `arrayFold((acc, ${args.join(', ')}) -> (${best}, ${states}), ${arrays.join(', ')}, (${packResult(needs, 'toUInt64(1)', initAttr)}, [${init}]))`;
-  if (!remove) return `tupleElement(${fold}, 1)`;
-  // the attempt counts at its furthest step through a chain no exclusion event has touched, or nowhere
-  const furthest = `arrayMax(arrayMap(t -> ${hi(pk('t'))}, xs))`;
-  return `arrayMap(xs -> arrayMax(arrayMap(s -> if(${flags('s')} = 0 AND ${hi(pk('s'))} = ${furthest}, ${packResult(needs, hi(pk('s')), attr('s'))}, 0), xs)), [tupleElement(${fold}, 2)])[1]`;
+  // With optional steps the states after an event are bound once (st): the furthest result over them (states kept from
+  // before were counted when they advanced), the steps taken by any chain so far (tk), and when each was first taken.
+  const best = `greatest(acc.1, arrayMax(arrayMap(s -> ${packResult(needs, level('s'), needs.attr ? attr('s') : '0')}, st)))`;
+  const taken = `bitOr(acc.3, arrayFold((m, s) -> bitOr(m, bitShiftLeft(toUInt64(1), toUInt64(${level('s')} - 1))), st, toUInt64(0)))`;
+  if (times) {
+    const noted = `arrayMap((t, k) -> if(bitTest(bitAnd(tk, bitNot(acc.3)), k), ms, t), acc.4, range(${n}))`;
+    const step = `arrayMap(st -> arrayMap(tk -> (${best}, st, tk, ${noted}), [${taken}])[1], [${states}])[1]`;
+    return `tupleElement(${fold(step, `(${initResult}, [${init}], toUInt64(1), arrayMap(k -> if(k = 0, anchor_ms, toInt64(0)), range(${n})))`)}, 4)`;
+  }
+  const folded = fold(`arrayMap(st -> (${best}, st, ${taken}), [${states}])[1]`, `(${initResult}, [${init}], toUInt64(1))`);
+  if (!remove) return `arrayMap(f -> (f.1, f.3), [${folded}])[1]`;
+  const cleanTaken = `arrayMap(xs -> arrayFold((m, s) -> if(${clean('s')}, bitOr(m, ${takenOf('s')}), m), xs, toUInt64(0)), [st])[1]`;
+  return `arrayMap(st -> (${cleanResult('st')}, ${cleanTaken}), [tupleElement(${folded}, 2)])[1]`;
 }
 
 /**
@@ -198,7 +237,11 @@ export const hasFunnelValues = (spec: FunnelSpec) => spec.breakdown !== undefine
  * (the attributed value; with several keys an Array(String)) and entered_ms
  * (the counted attempt's anchor time);
  * under all_values also `value_reach`, [(value, reached)] sorted by value;
- * with timeToConvert `reached_at`, when each step was first reached.
+ * with timeToConvert `reached_at`, when each step was first reached. With
+ * optional steps also `skipped` (a mask of the optional steps below `reached`
+ * the unit does not count at), a third element of each value_reach entry
+ * (a mask of the steps it counts at), and reached_at holds 0 at a step
+ * never taken.
  */
 export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   assertValidFunnelSpec(spec);
@@ -272,7 +315,7 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
         ${anchorArrays('anchor_sms', 'a', 'sms')},${held === undefined ? '' : `
         ${anchorArrays('anchor_helds', 'a', 'helds')},`}
         arrayMap((anchor_ms, b) -> arrayCount(x -> x <= anchor_ms + ${horizon}, fmss) - b, anchor_mss, befores) AS counts,
-        ${perAnchor(fold)} AS results,${needs.times ? `
+        ${needs.optional ? `${perAnchor(fold)} AS attempt_results, arrayMap(r -> r.1, attempt_results) AS results, arrayMap(r -> r.2, attempt_results) AS takens` : `${perAnchor(fold)} AS results`},${needs.times ? `
         ${perAnchor(spec.order === 'unordered' ? unorderedFold(spec, p, win, true) : orderedFold(spec, p, win, true))} AS reach_times,` : ''}
         ${needs.attr ? `arrayMap(r -> ${resultLevel(needs, 'r')}, results)` : 'results'} AS levels
       FROM (
@@ -297,25 +340,28 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     return `if(${attr} = 0${nth === undefined ? '' : ` OR levels[${k}] <= ${nth}`}, ${noValue}, bds[${attr}])`;
   };
   const allValues = hasFunnelValues(spec);
+  // with optional steps: the optional steps below an attempt's level it did not take, as a mask
+  const optionals = needs.optional ? p.bind('optional_mask', 'UInt64', optionalMask(spec)) : '';
+  const skipped = (k: string) => (needs.optional ? `, bitAnd(bitAnd(${optionals}, bitShiftLeft(toUInt64(1), levels[${k}]) - 1), bitNot(takens[${k}])) AS skipped` : '');
   if (o.unit === 'totals') {
     return `
-    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms${needs.times ? ', arraySlice(reach_times[k], 1, levels[k]) AS reached_at' : ''}${allValues ? `, [(${valueOf('k')}, levels[k])] AS value_reach` : ''}
+    SELECT concat(actor_id, '~', leftPad(toString(poss[anchors[k]]), ${ATTEMPT_POSITION_DIGITS}, '0')) AS actor_id, levels[k] AS reached, ${valueOf('k')} AS breakdown, anchor_mss[k] AS entered_ms${skipped('k')}${needs.times ? ', arraySlice(reach_times[k], 1, levels[k]) AS reached_at' : ''}${allValues ? `, [(${valueOf('k')}, levels[k]${needs.optional ? ', takens[k]' : ''})] AS value_reach` : ''}
     FROM (${perActor})
     ARRAY JOIN arrayFilter(k -> levels[k] > 0, arrayEnumerate(levels)) AS k`;
   }
   // the counted attempt: the furthest-reaching, the earliest among equals
   const perLead = `
-    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${needs.times ? ', arraySlice(reach_times[best], 1, reached) AS reached_at' : ''}${allValues ? `, ${furthestPerValue("arrayFilter(x -> x.2 > 0, arrayMap((a, l) -> (bds[a], l), anchors, levels))")} AS value_reach` : ''}
+    SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${skipped('best')}${needs.times ? ', arraySlice(reach_times[best], 1, reached) AS reached_at' : ''}${allValues ? `, ${furthestPerValue(`arrayFilter(x -> x.2 > 0, arrayMap((a, l${needs.optional ? ', t' : ''}) -> (bds[a], l${needs.optional ? ', t' : ''}), anchors, levels${needs.optional ? ', takens' : ''}))`, needs.optional)} AS value_reach` : ''}
     FROM (SELECT *, arrayMax(levels) AS reached, indexOf(levels, reached) AS best FROM (${perActor}))
     WHERE reached > 0`;
   if (o.unit === 'leads') return perLead;
   // an account is its furthest actor, the earliest entered then the smallest id among equals
   const rank = '(toInt64(0) - toInt64(reached), entered_ms, actor_id)';
   return `
-    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms${needs.times ? ', unit_reached_at AS reached_at' : ''}${allValues ? `, ${furthestPerValue('unit_values')} AS value_reach` : ''}
+    SELECT unit_id AS actor_id, unit_reached AS reached, unit_breakdown AS breakdown, unit_entered_ms AS entered_ms${needs.optional ? ', unit_skipped AS skipped' : ''}${needs.times ? ', unit_reached_at AS reached_at' : ''}${allValues ? `, ${furthestPerValue('unit_values', needs.optional)} AS value_reach` : ''}
     FROM (
       SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
-        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${needs.times ? `, argMin(reached_at, ${rank}) AS unit_reached_at` : ''}${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
+        max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${needs.optional ? `, argMin(skipped, ${rank}) AS unit_skipped` : ''}${needs.times ? `, argMin(reached_at, ${rank}) AS unit_reached_at` : ''}${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
       FROM (${perLead}) AS lead
       LEFT JOIN (
         SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id
@@ -324,7 +370,12 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     )`;
 }
 
-/** [(value, reached)] with one entry per value, as far as the furthest, sorted by value. */
-function furthestPerValue(pairs: string): string {
-  return `arrayMap(xs -> arraySort(arrayMap(v -> (v, arrayMax(arrayMap(x -> if(x.1 = v, x.2, 0), xs))), arrayDistinct(arrayMap(x -> x.1, xs)))), [${pairs}])[1]`;
+/**
+ * [(value, reached)] with one entry per value, as far as the furthest, sorted
+ * by value; with optional steps [(value, reached, steps counted at)], the
+ * steps any entry of the value counts at.
+ */
+function furthestPerValue(pairs: string, withTaken: boolean): string {
+  const taken = withTaken ? `, arrayFold((m, x) -> if(x.1 = v, bitOr(m, x.3), m), xs, toUInt64(0))` : '';
+  return `arrayMap(xs -> arraySort(arrayMap(v -> (v, arrayMax(arrayMap(x -> if(x.1 = v, x.2, 0), xs))${taken}), arrayDistinct(arrayMap(x -> x.1, xs)))), [${pairs}])[1]`;
 }

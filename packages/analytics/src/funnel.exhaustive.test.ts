@@ -12,7 +12,8 @@ import { recordedLog } from './test-log.js';
 /*
  * ClickHouse against the reference over EVERY history of up to 6 events of
  * three types (one lead each, one second apart), for every funnel of up to 3
- * steps over two types with at most one exclusion. Random logs rarely make
+ * steps over two types with at most one exclusion (ordered and strict: with
+ * the middle of three steps required and optional). Random logs rarely make
  * chains compete (two partial chains with different exclusion flags, two
  * assignments of an unordered step), which is where a fold that keeps the
  * wrong state goes wrong; here every such shape occurs, under the options
@@ -54,19 +55,24 @@ function definitions(order: 'ordered' | 'strict' | 'unordered'): FunnelDefinitio
     if (order !== 'unordered') {
       for (let i = 0; i < steps.length; i++) for (let j = i + 1; j < steps.length; j++) for (const t of ['a', 'b', 'x'] as const) exclusions.push([{ type: LETTERS[t], afterStep: i, beforeStep: j }]);
     }
+    // the middle step of three optional too: a chain may skip it, so chains that skip and take it compete
+    const optionals = order !== 'unordered' && steps.length === 3 ? [false, true] : [false];
     for (const ex of exclusions) {
-      for (const variant of variants) {
-        // step:1 needs a second step
-        if (variant.attribution === 'step:1' && steps.length < 2) continue;
-        out.push({
-          steps: steps.map((t) => ({ type: LETTERS[t] })),
-          order,
-          // a window of 4 s from anchors at 0-1 s over histories 0-5 s long: chains end inside, at and past the window's end
-          window: { value: 4, unit: 'seconds' },
-          dateRange: { from: new Date(T0).toISOString(), to: new Date(T0 + 2000).toISOString() },
-          exclusions: ex,
-          ...variant,
-        });
+      for (const optional of optionals) {
+        for (const variant of variants) {
+          // step:1 needs a second, required step; exclusions run between required steps
+          if (variant.attribution === 'step:1' && (steps.length < 2 || optional)) continue;
+          if (optional && (ex ?? []).some((e) => e.afterStep === 1 || e.beforeStep === 1)) continue;
+          out.push({
+            steps: steps.map((t, k) => ({ type: LETTERS[t], ...(optional && k === 1 ? { optional } : {}) })),
+            order,
+            // a window of 4 s from anchors at 0-1 s over histories 0-5 s long: chains end inside, at and past the window's end
+            window: { value: 4, unit: 'seconds' },
+            dateRange: { from: new Date(T0).toISOString(), to: new Date(T0 + 2000).toISOString() },
+            exclusions: ex,
+            ...variant,
+          });
+        }
       }
     }
   }
@@ -78,6 +84,7 @@ const outcomeOf = (l: Awaited<ReturnType<typeof listFunnelLeads>>['leads'][numbe
   reached: l.reachedSteps,
   breakdown: l.breakdownValue,
   enteredAtMs: Date.parse(l.enteredAt),
+  ...(l.skippedSteps === undefined ? {} : { skipped: l.skippedSteps }),
 });
 
 for (const backend of testBackends()) {

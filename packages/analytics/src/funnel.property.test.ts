@@ -87,7 +87,7 @@ const runArb = (order: Order, options: Options) =>
   fc
     .record({
       logs: fc.array(fc.array(lineArb, { minLength: 1, maxLength: 14 }), { minLength: LOGS_PER_RUN, maxLength: LOGS_PER_RUN }),
-      steps: fc.array(matcher, { minLength: 1, maxLength: 4 }),
+      steps: fc.array(fc.record({ matcher, optional: fc.boolean() }), { minLength: 1, maxLength: 4 }),
       windowSeconds: fc.constantFrom(1, 1, 2, 3, 5, 8),
       fromTick: fc.integer({ min: 0, max: 3 }),
       toTick: fc.integer({ min: 1, max: 9 }),
@@ -96,17 +96,23 @@ const runArb = (order: Order, options: Options) =>
       holdConstant: fc.constantFrom([], [], ['properties.x.tier'], ['source', 'properties.x.tier']),
       timeToConvert: fc.boolean(),
     })
-    .map((c) => ({
-      ...c,
-      toTick: Math.max(c.toTick, c.fromTick + 1),
-      exclusions: c.exclusions.flatMap(({ type, a, b }) => {
-        const afterStep = Math.min(a, b) % c.steps.length;
-        const beforeStep = Math.max(a, b) % c.steps.length;
-        return afterStep < beforeStep ? [{ type, afterStep, beforeStep }] : [];
-      }),
-      order,
-      options,
-    }))
+    .map((c) => {
+      // optional steps need an order, step 0 is never optional, and step:1 attribution needs step 1 required
+      const steps = c.steps.map(({ matcher: m, optional }, k) => ({ ...m, optional: optional && k > 0 && order !== 'unordered' && !(k === 1 && options.attribution === 'step:1') }));
+      return {
+        ...c,
+        steps,
+        toTick: Math.max(c.toTick, c.fromTick + 1),
+        // exclusions run between required steps
+        exclusions: c.exclusions.flatMap(({ type, a, b }) => {
+          const afterStep = Math.min(a, b) % steps.length;
+          const beforeStep = Math.max(a, b) % steps.length;
+          return afterStep < beforeStep && !steps[afterStep]!.optional && !steps[beforeStep]!.optional ? [{ type, afterStep, beforeStep }] : [];
+        }),
+        order,
+        options,
+      };
+    })
     // step:1 attribution needs a second step
     .filter((c) => c.options.attribution !== 'step:1' || c.steps.length > 1);
 
@@ -156,8 +162,9 @@ const outcomeOf = (l: Awaited<ReturnType<typeof listFunnelLeads>>['leads'][numbe
   reached: l.reachedSteps,
   breakdown: l.breakdownValue,
   enteredAtMs: Date.parse(l.enteredAt),
-  ...(l.reachedAt === undefined ? {} : { reachedAtMs: l.reachedAt.map((t) => Date.parse(t)) }),
-  ...(l.values === undefined ? {} : { values: l.values.map((v) => ({ value: v.value, reached: v.reachedSteps })) }),
+  ...(l.skippedSteps === undefined ? {} : { skipped: l.skippedSteps }),
+  ...(l.reachedAt === undefined ? {} : { reachedAtMs: l.reachedAt.map((t) => (t === null ? null : Date.parse(t))) }),
+  ...(l.values === undefined ? {} : { values: l.values.map((v) => ({ value: v.value, reached: v.reachedSteps, ...(v.skippedSteps === undefined ? {} : { skipped: v.skippedSteps }) })) }),
 });
 
 for (const backend of testBackends()) {
@@ -184,7 +191,8 @@ for (const backend of testBackends()) {
             expect(leads.leads.map(outcomeOf), where).toEqual(funnelOutcomes(touchpoints, spec));
             const counts = await runFunnel(client, definition, { breakdownLimit: 1000 });
             const reference = countFunnel(touchpoints, spec);
-            expect(counts.steps.map(({ type: _t, ...s }) => s), where).toEqual(reference.steps);
+            expect(counts.steps.map(({ type: _t, optional: _o, ...s }) => s), where).toEqual(reference.steps);
+            expect(counts.steps.map((s) => s.optional === true), where).toEqual(definition.steps.map((s) => s.optional));
             expect(counts.breakdown?.groups ?? [], where).toEqual(reference.breakdown);
             expect(counts.timeToConvert, where).toEqual(run.timeToConvert ? funnelTimeToConvert(funnelOutcomes(touchpoints, spec), spec) : undefined);
             cases += run.logs.length;

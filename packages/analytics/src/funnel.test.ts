@@ -30,7 +30,7 @@ for (const backend of testBackends()) {
       const def = FunnelDefinitionSchema.parse({ ...base, ...input });
       const result = await runFunnel(client, def);
       const reference = countFunnel(touchpointsFromLog(log), funnelSpecOf(def));
-      expect(result.steps.map(({ type: _t, label: _l, ...s }) => s)).toEqual(reference.steps);
+      expect(result.steps.map(({ type: _t, label: _l, optional: _o, ...s }) => s)).toEqual(reference.steps);
       expect(result.breakdown?.groups ?? []).toEqual(reference.breakdown);
       return result;
     }
@@ -234,6 +234,36 @@ for (const backend of testBackends()) {
       await expect(listFunnelLeads(client, def, { stepIndex: 2 })).rejects.toThrow(/past the funnel's last step/);
     });
 
+    it('optional steps: a lead that skips one still counts at the later steps; the one at the step are those who took it', async () => {
+      // visit -> form (optional) -> demo, 10-minute window
+      const lines: LogLine[] = [
+        ...[{ type: 'visit', at: min(0), lead: 'L1' }, { type: 'form_submit', at: min(1), lead: 'L1', properties: { formId: 'f' } }, { type: 'demo_held', at: min(2), lead: 'L1' }],
+        ...[{ type: 'visit', at: min(0), lead: 'L2' }, { type: 'demo_held', at: min(3), lead: 'L2' }], // skips the form
+        ...[{ type: 'visit', at: min(0), lead: 'L3' }, { type: 'form_submit', at: min(4), lead: 'L3', properties: { formId: 'f' } }], // form, no demo
+        { type: 'visit', at: min(0), lead: 'L4' },
+      ];
+      const steps = [{ type: 'visit' }, { type: 'form_submit', optional: true }, { type: 'demo_held' }];
+      const result = await counts(lines, { steps });
+      // visit 4; form L1 and L3 (2 of 4 visits); demo L1 and L2 (2 of 4: measured from visit, the previous required step)
+      expect(result.steps.map((s) => [s.leads, s.conversionFromPrevious, s.optional ?? false])).toEqual([
+        [4, 1, false],
+        [2, 0.5, true],
+        [2, 0.5, false],
+      ]);
+      const def = FunnelDefinitionSchema.parse({ ...base, steps });
+      const at = async (stepIndex: number, status?: 'dropped') => (await listFunnelLeads(client, def, { stepIndex, ...(status ? { status } : {}) })).leads.map((l) => [l.leadId, l.skippedSteps]);
+      expect(await at(1)).toEqual([
+        ['L1', []],
+        ['L3', []],
+      ]);
+      expect(await at(2)).toEqual([
+        ['L1', []],
+        ['L2', [1]],
+      ]);
+      // dropped after the form: took it and got no further
+      expect(await at(1, 'dropped')).toEqual([['L3', []]]);
+    });
+
     it('returns the largest breakdown groups first and says when it cut some', async () => {
       const lines: LogLine[] = ['a', 'b', 'b', 'c', 'c', 'c'].map((campaign, i) => ({ type: 'visit', at: min(i), lead: `L${i}`, campaign }));
       await applyTouchpointBatch(client, recordedLog(lines));
@@ -334,6 +364,21 @@ describe('funnel definition schema', () => {
     expect(issues({ order: 'unordered', exclusions: [{ type: 'unsubscribe', afterStep: 0, beforeStep: 1 }] })).toEqual([
       { field: 'exclusions', message: expect.stringMatching(/exclusions need an order/) },
     ]);
+  });
+
+  it('checks optional steps against the order, the exclusions and the attribution', () => {
+    const steps = [{ type: 'visit' }, { type: 'form_submit', optional: true }, { type: 'demo_held' }];
+    const issues = (input: object) => {
+      const r = parseFunnelDefinition({ ...base, steps, ...input });
+      return r.ok ? [] : r.issues;
+    };
+    expect(issues({ steps: [{ type: 'visit', optional: true }, { type: 'form_submit' }] })).toEqual([{ field: 'steps.0.optional', message: 'step 0 cannot be optional: it starts every attempt' }]);
+    expect(issues({ order: 'unordered' })).toEqual([{ field: 'steps.1.optional', message: 'optional steps need an order ("ordered" or "strict")' }]);
+    expect(issues({ exclusions: [{ type: 'unsubscribe', afterStep: 1, beforeStep: 2 }] })).toEqual([
+      { field: 'exclusions.0.afterStep', message: 'step 1 is optional: an exclusion runs between required steps' },
+    ]);
+    expect(issues({ attribution: 'step:1' })).toEqual([{ field: 'attribution', message: 'step:1 names an optional step; step:N needs a required step' }]);
+    expect(issues({ exclusions: [{ type: 'unsubscribe', afterStep: 0, beforeStep: 2 }], attribution: 'step:2' })).toEqual([]);
   });
 
   it('caps steps, values and the window, and defaults the rest', () => {

@@ -1,5 +1,5 @@
 import type { FunnelSpec, FunnelStepCount, FunnelTimeToConvert } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, parseActorId } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, optionalMask, parseActorId } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
@@ -13,7 +13,28 @@ type BreakdownCell = string | string[];
 interface UnitRow {
   reached: number | string;
   breakdown: BreakdownCell;
+  /** with optional steps: a mask of the optional steps below `reached` it does not count at */
+  skipped?: number | string;
   reached_at?: Array<number | string>;
+}
+
+/** The steps of a mask, in order. */
+const stepsOfMask = (mask: number | string): number[] => [...BigInt(mask).toString(2)].reverse().flatMap((b, k) => (b === '1' ? [k] : []));
+
+/** A unit's reach as the reference states it: the optional steps it skipped (with optional steps), when it first took each step (null where skipped). */
+function reachOf(r: UnitRow): { skipped?: number[]; reachedAtMs?: Array<number | null> } {
+  const skipped = r.skipped === undefined ? undefined : stepsOfMask(r.skipped);
+  return {
+    ...(skipped === undefined ? {} : { skipped }),
+    ...(r.reached_at === undefined ? {} : { reachedAtMs: r.reached_at.map((ms, k) => (skipped?.includes(k) ? null : Number(ms))) }),
+  };
+}
+
+/** A value_reach entry's reach: with optional steps its third element is the mask of the steps it counts at. */
+function valueReachOf(spec: FunnelSpec, reached: number, taken: number | string | undefined): { reached: number; skipped?: number[] } {
+  if (taken === undefined) return { reached };
+  const counted = stepsOfMask(taken);
+  return { reached, skipped: spec.steps.flatMap((step, k) => (k < reached && step.optional && !counted.includes(k) ? [k] : [])) };
 }
 
 const textOf = (spec: FunnelSpec, cell: BreakdownCell) => (typeof cell === 'string' ? cell : breakdownText(spec, cell));
@@ -40,6 +61,8 @@ function breakdownValuesOf(text: string): string[] {
 export interface FunnelStepResult extends FunnelStepCount {
   type: string;
   label?: string;
+  /** A chain may skip it; its conversion and drop-off, and the next step's, are measured from the previous required step. */
+  optional?: true;
 }
 
 export interface FunnelResult extends FunnelCountsResult {
@@ -77,14 +100,16 @@ export interface FunnelLead {
   anonymousId: string | null;
   /** Steps reached (1 = step 0 only). */
   reachedSteps: number;
+  /** With optional steps: those below reachedSteps it does not count at. */
+  skippedSteps?: number[];
   /** Breakdown value this lead is counted under ('' without a breakdown). */
   breakdownValue: string;
   /** When the lead's best chain started (its step-0 event), ISO 8601 UTC. */
   enteredAt: string;
   /** all_values attribution: every value the unit counts under and how far, by value. */
-  values?: Array<{ value: string; reachedSteps: number }>;
-  /** With timeToConvert: when the counted attempt first reached each step, ISO 8601 UTC, one per step reached. */
-  reachedAt?: string[];
+  values?: Array<{ value: string; reachedSteps: number; skippedSteps?: number[] }>;
+  /** With timeToConvert: when the counted attempt first reached each step, ISO 8601 UTC, one per step reached (null: a skipped optional step). */
+  reachedAt?: Array<string | null>;
 }
 
 interface CountRow {
@@ -110,8 +135,9 @@ export async function runFunnel(client: AnalyticsClient, definition: FunnelDefin
 async function timeToConvertOf(client: AnalyticsClient, definition: FunnelDefinition, opts: FunnelQueryOptions): Promise<FunnelTimeToConvert> {
   const spec = funnelSpecOf(definition);
   const p = new Params();
-  const rows = await client.rows<UnitRow>(`SELECT reached, breakdown, reached_at FROM (${funnelActorsSql(spec, p)}) ${settingsClause({ max_execution_time: opts.timeoutSeconds })}`, p.values);
-  const outcomes = rows.map((r) => ({ actorId: '', enteredAtMs: 0, reached: Number(r.reached), breakdown: textOf(spec, r.breakdown), reachedAtMs: (r.reached_at ?? []).map(Number) }));
+  const skipped = optionalMask(spec) === 0 ? '' : ', skipped';
+  const rows = await client.rows<UnitRow>(`SELECT reached, breakdown, reached_at${skipped} FROM (${funnelActorsSql(spec, p)}) ${settingsClause({ max_execution_time: opts.timeoutSeconds })}`, p.values);
+  const outcomes = rows.map((r) => ({ actorId: '', enteredAtMs: 0, reached: Number(r.reached), breakdown: textOf(spec, r.breakdown), ...reachOf(r) }));
   return funnelTimeToConvert(outcomes, spec);
 }
 
@@ -128,7 +154,8 @@ async function countFunnelRange(client: AnalyticsClient, definition: FunnelDefin
   const actors = funnelActorsSql(spec, p);
   const n = p.bind('n_steps', 'UInt64', spec.steps.length);
   const limit = p.bind('group_limit', 'UInt32', opts.breakdownLimit);
-  const perStep = `sumForEach(arrayMap(k -> toUInt64(reached > k), range(${n})))`;
+  const counted = optionalMask(spec) === 0 ? 'reached > k' : 'reached > k AND NOT bitTest(skipped, k)';
+  const perStep = `sumForEach(arrayMap(k -> toUInt64(${counted}), range(${n})))`;
   const settings = settingsClause({ max_execution_time: opts.timeoutSeconds });
   if (hasFunnelValues(spec)) return countOverlappingGroups(client, definition, spec, actors, p, { perStep, limit, settings });
   // The totals ride on every group row as a window over the groups (computed
@@ -142,19 +169,19 @@ async function countFunnelRange(client: AnalyticsClient, definition: FunnelDefin
     LIMIT ${limit}
     ${settings}`;
   const rows = await client.rows<CountRow>(sql, p.values);
-  const steps = stepResults(definition, rows[0]?.total_per_step);
+  const steps = stepResults(definition, spec, rows[0]?.total_per_step);
   if (spec.breakdown === undefined) return { steps };
-  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step)) }));
+  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step), spec) }));
   const grouped = groups.reduce((sum, g) => sum + g.steps[0]!.leads, 0);
   return { steps, breakdown: { ...breakdownKeysOf(spec), groups, truncated: grouped < steps[0]!.leads } };
 }
 
 const perStepCounts = (definition: FunnelDefinition, perStep: ReadonlyArray<number | string> | undefined) => Array.from({ length: definition.steps.length }, (_, k) => Number(perStep?.[k] ?? 0));
 
-function stepResults(definition: FunnelDefinition, perStep: ReadonlyArray<number | string> | undefined): FunnelStepResult[] {
-  return funnelStepCounts(perStepCounts(definition, perStep)).map((s, k) => {
+function stepResults(definition: FunnelDefinition, spec: FunnelSpec, perStep: ReadonlyArray<number | string> | undefined): FunnelStepResult[] {
+  return funnelStepCounts(perStepCounts(definition, perStep), spec).map((s, k) => {
     const step = definition.steps[k]!;
-    return { ...s, type: step.type, ...(step.label === undefined ? {} : { label: step.label }) };
+    return { ...s, type: step.type, ...(step.label === undefined ? {} : { label: step.label }), ...(step.optional ? { optional: true as const } : {}) };
   });
 }
 
@@ -174,7 +201,7 @@ async function countOverlappingGroups(
     client.rows<{ total_per_step: Array<number | string> }>(`SELECT ${sql.perStep} AS total_per_step FROM (${actors}) ${sql.settings}`, p.values),
     client.rows<{ breakdown: BreakdownCell; reached_per_step: Array<number | string>; group_count: number | string }>(
       `SELECT breakdown, ${sql.perStep} AS reached_per_step, count() OVER () AS group_count
-       FROM (SELECT tupleElement(v, 1) AS breakdown, tupleElement(v, 2) AS reached FROM (${actors}) ARRAY JOIN value_reach AS v)
+       FROM (SELECT tupleElement(v, 1) AS breakdown, tupleElement(v, 2) AS reached${optionalMask(spec) === 0 ? '' : ', bitAnd(bitShiftLeft(toUInt64(1), reached) - 1, bitNot(tupleElement(v, 3))) AS skipped'} FROM (${actors}) ARRAY JOIN value_reach AS v)
        GROUP BY breakdown
        ORDER BY reached_per_step[1] DESC, breakdown
        LIMIT ${sql.limit}
@@ -182,9 +209,9 @@ async function countOverlappingGroups(
       p.values,
     ),
   ]);
-  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step)) }));
+  const groups = rows.map((r) => ({ value: textOf(spec, r.breakdown), steps: funnelStepCounts(perStepCounts(definition, r.reached_per_step), spec) }));
   return {
-    steps: stepResults(definition, totals[0]?.total_per_step),
+    steps: stepResults(definition, spec, totals[0]?.total_per_step),
     breakdown: { ...breakdownKeysOf(spec), groups, truncated: Number(rows[0]?.group_count ?? 0) > rows.length, overlapping: true },
   };
 }
@@ -200,7 +227,9 @@ export async function listFunnelLeads(
   const spec = funnelSpecOf(definition);
   const p = new Params();
   const actors = funnelActorsSql(spec, p);
-  const conditions = [`reached > ${p.bind('step_index', 'UInt64', q.stepIndex)}`];
+  const optional = optionalMask(spec) !== 0;
+  const stepIndex = p.bind('step_index', 'UInt64', q.stepIndex);
+  const conditions = [`reached > ${stepIndex}`, ...(optional ? [`NOT bitTest(skipped, ${stepIndex})`] : [])];
   if (q.status === 'dropped') conditions.push(`reached = ${p.bind('step_reached', 'UInt64', q.stepIndex + 1)}`);
   const allValues = hasFunnelValues(spec);
   if (q.breakdownValue !== undefined) {
@@ -209,24 +238,35 @@ export async function listFunnelLeads(
   }
   if (q.after !== undefined) conditions.push(`actor_id > ${p.bind('after', 'String', q.after)}`);
   const sql = `
-    SELECT actor_id, reached, breakdown, entered_ms${allValues ? ', value_reach' : ''}${spec.timeToConvert ? ', reached_at' : ''}
+    SELECT actor_id, reached, breakdown, entered_ms${optional ? ', skipped' : ''}${allValues ? ', value_reach' : ''}${spec.timeToConvert ? ', reached_at' : ''}
     FROM (${actors})
     WHERE ${conditions.join(' AND ')}
     ORDER BY actor_id
     LIMIT ${p.bind('page_limit', 'UInt32', q.limit + 1)}
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
-  const rows = await client.rows<UnitRow & { actor_id: string; entered_ms: number | string; value_reach?: Array<[BreakdownCell, number | string]> }>(sql, p.values);
+  const rows = await client.rows<UnitRow & { actor_id: string; entered_ms: number | string; value_reach?: Array<[BreakdownCell, number | string, (number | string)?]> }>(sql, p.values);
   const page = rows.slice(0, q.limit);
   return {
-    leads: page.map((r) => ({
-      unitId: r.actor_id,
-      ...unitOf(r.actor_id),
-      reachedSteps: Number(r.reached),
-      breakdownValue: textOf(spec, r.breakdown),
-      enteredAt: new Date(Number(r.entered_ms)).toISOString(),
-      ...(r.reached_at === undefined ? {} : { reachedAt: r.reached_at.map((ms) => new Date(Number(ms)).toISOString()) }),
-      ...(r.value_reach === undefined ? {} : { values: r.value_reach.map(([value, reached]) => ({ value: textOf(spec, value), reachedSteps: Number(reached) })) }),
-    })),
+    leads: page.map((r) => {
+      const { skipped, reachedAtMs } = reachOf(r);
+      return {
+        unitId: r.actor_id,
+        ...unitOf(r.actor_id),
+        reachedSteps: Number(r.reached),
+        ...(skipped === undefined ? {} : { skippedSteps: skipped }),
+        breakdownValue: textOf(spec, r.breakdown),
+        enteredAt: new Date(Number(r.entered_ms)).toISOString(),
+        ...(reachedAtMs === undefined ? {} : { reachedAt: reachedAtMs.map((ms) => (ms === null ? null : new Date(ms).toISOString())) }),
+        ...(r.value_reach === undefined
+          ? {}
+          : {
+              values: r.value_reach.map(([value, reached, taken]) => {
+                const reach = valueReachOf(spec, Number(reached), taken);
+                return { value: textOf(spec, value), reachedSteps: reach.reached, ...(reach.skipped === undefined ? {} : { skippedSteps: reach.skipped }) };
+              }),
+            }),
+      };
+    }),
     nextAfter: rows.length > q.limit ? page[page.length - 1]!.actor_id : null,
   };
 }
