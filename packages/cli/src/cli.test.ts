@@ -171,6 +171,11 @@ describe('sluice query funnel', () => {
       ['organic', 0],
       ['paid', 1],
     ]);
+    // an optional step nobody took: the form still counts, measured from the visits (1 of 2)
+    const optional = sluice('query', 'funnel', '--steps', 'visit,email_open?,form_submit', '--from', '2026-03-01', '--to', '2026-04-01');
+    expect(optional.code).toBe(0);
+    expect(optional.stdout).toMatch(/\n\s+2\s+email_open \(optional\)\s+0\s+0/);
+    expect(optional.stdout).toMatch(/\n\s+3\s+form_submit\s+1\s+50/);
     // every attempt: the two visits, one followed by the form
     const attempts = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--unit', 'totals', '--attribution', 'last_touch', '--time-to-convert');
     expect(attempts.code).toBe(0);

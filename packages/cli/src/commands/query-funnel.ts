@@ -31,7 +31,11 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
       throw usageError('sluice query funnel needs --steps a,b,c --from DATE --to DATE (or --file funnel.json)');
     }
     raw = {
-      steps: flags.steps.split(',').map((type) => ({ type: type.trim() })),
+      // a trailing ? marks an optional step: --steps visit,form_submit?,demo_held
+      steps: flags.steps.split(',').map((raw) => {
+        const type = raw.trim();
+        return type.endsWith('?') ? { type: type.slice(0, -1), optional: true } : { type };
+      }),
       window: windowOf(flags.window ?? '30d'),
       dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
       ...(flags.order === undefined ? {} : { order: flags.order }),
@@ -52,11 +56,13 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
 
 const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', totals: 'attempts' };
 
+const stepName = (step: FunnelResult['steps'][number]) => `${step.label ?? step.type}${step.optional ? ' (optional)' : ''}`;
+
 export function formatFunnel(result: FunnelResult): string {
   const table = (steps: FunnelResult['steps'] | NonNullable<FunnelResult['breakdown']>['groups'][number]['steps']) =>
     formatTable(
       ['step', 'event', UNIT_HEADERS[result.unit], 'from previous', 'from first', 'dropped'],
-      steps.map((s, i) => [i + 1, result.steps[i]!.label ?? result.steps[i]!.type, s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
+      steps.map((s, i) => [i + 1, stepName(result.steps[i]!), s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
     );
   let out = table(result.steps);
   if (result.breakdown) {

@@ -103,6 +103,22 @@ describe('POST /v1/funnels', () => {
     expect((bad.json().errors as Array<{ field: string }>).map((e) => e.field).sort()).toEqual(['attribution', 'attribution', 'windowAnchor']);
   });
 
+  it('lets a chain skip an optional step, and refuses one the order cannot skip', async () => {
+    // visit -> identify (optional: nobody sent one) -> form_submit: A and B still reach the form, 2 of the 3 visits
+    const steps = [{ type: 'visit' }, { type: 'identify', optional: true }, { type: 'form_submit' }];
+    const res = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, steps } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().steps.map((s: { leads: number; conversionFromPrevious: number; optional?: boolean }) => [s.leads, s.conversionFromPrevious, s.optional ?? false])).toEqual([
+      [3, 1, false],
+      [0, 0, true],
+      [2, 2 / 3, false],
+    ]);
+    const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, steps, order: 'unordered' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.headers['content-type']).toContain('application/problem+json');
+    expect(bad.json().errors).toEqual([{ field: 'steps.1.optional', message: 'optional steps need an order ("ordered" or "strict")' }]);
+  });
+
   it('names bad fields and bad query options', async () => {
     const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, window: { value: -1, unit: 'fortnights' } } });
     expect(bad.statusCode).toBe(400);

@@ -40,7 +40,8 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
         'dateScope (first_step | all_steps), exclusionEffect (drop_out | remove), entry (best | first), reentry, unit (leads: unique leads, ' +
         'anonymous visitors not yet identified counting as themselves | accounts | totals: every attempt) and attribution (first_touch | ' +
         'last_touch | step:N | all_values). holdConstant keeps keys equal along a chain; compareTo adds the same funnel over the previous ' +
-        'period or another range; timeToConvert adds the time between steps (mean, median, p90, histogram). Each step reports the units reaching it, conversion from the previous and the first step, and drop-off.',
+        'period or another range; timeToConvert adds the time between steps (mean, median, p90, histogram). A step marked optional may be skipped ' +
+        '(ordered and strict): it counts the units that took it, and rates run from the previous required step. Each step reports the units reaching it, conversion from the previous and the first step, and drop-off.',
       body: FunnelDefinitionSchema,
       querystring: FunnelQuery,
     },
