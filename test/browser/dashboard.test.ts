@@ -423,6 +423,27 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     expect(await page.inputValue('select[name="attribution"]')).toBe('last_touch');
     expect(await column(rows, 'data-step', 'leads')).toEqual(byStep((s) => s.leads));
 
+    // identify made optional: the page shows the API's counts for the same body, sales_accepted measured from the visits
+    await page.check('input[name="s1.optional"]');
+    await ready('event-funnel');
+    const skippable = await api<Counts>('POST', '/v1/funnels', {
+      steps: [{ type: 'visit' }, { type: 'identify', optional: true }, { type: 'sales_accepted' }],
+      order: 'ordered',
+      window: { value: 30, unit: 'days' },
+      dateRange: await pageRange(),
+      breakdown: 'channel',
+      compareTo: 'previous_period',
+      timeToConvert: true,
+      unit: 'accounts',
+      attribution: 'last_touch',
+    });
+    expect(skippable.steps[2]!.conversionFromPrevious).toBe(skippable.steps[2]!.leads / skippable.steps[0]!.leads);
+    expect(await column(rows, 'data-step', 'leads')).toEqual(byStep((s) => s.leads, skippable.steps));
+    expect(await column(rows, 'data-step', 'fromPrevious')).toEqual(byStep((s) => s.conversionFromPrevious, skippable.steps));
+    expect(await page.textContent('[data-testid=event-funnel-table] tbody')).toContain('(optional)');
+    await page.uncheck('input[name="s1.optional"]');
+    await ready('event-funnel');
+
     // a window over the API's limit: the API's 400 is shown, naming the field, and the field is marked
     await page.fill('input[name="window"]', '400');
     await page.press('input[name="window"]', 'Tab');

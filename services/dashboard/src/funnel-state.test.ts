@@ -27,9 +27,9 @@ const routedParam = (hash: string) => hash.replace(/^#\/?/, '').split('/').map(d
 /** Every field away from its default, and values that mean something in a URL. */
 const everything: FunnelState = {
   steps: [
-    { type: 'visit', label: 'Landing', whereKey: 'channel', whereValue: 'paid_search' },
+    { type: 'visit', label: 'Landing', whereKey: 'channel', whereValue: 'paid_search', optional: false },
     newStep('form_submit'),
-    { type: 'demo_requested', label: '', whereKey: 'properties.x.segment', whereValue: 'a&b=c/d%e+f ü#' },
+    { type: 'demo_requested', label: '', whereKey: 'properties.x.segment', whereValue: 'a&b=c/d%e+f ü#', optional: false },
   ],
   range: { from: '2025-11', to: '2026-02' },
   order: 'strict',
@@ -92,6 +92,16 @@ describe('the funnel body the page sends', () => {
     expect((funnelBody(state, 'UTC').steps as unknown[])[1]).toEqual({ type: 'form_submit', where: [{ key: '', op: 'eq', value: 'email' }] });
     const parsed = parseFunnelDefinition(funnelBody(state, 'UTC'));
     expect(parsed.ok ? [] : parsed.issues.map((i) => i.field)).toEqual(['steps.1.where.0.key']);
+  });
+
+  it('given a step marked optional, then it is sent as optional, the API takes it, and the URL keeps it', () => {
+    const state = { ...defaultState(range), steps: [newStep('visit'), { ...newStep('form_submit'), optional: true }, newStep('demo_requested')] };
+    const body = funnelBody(state, 'UTC');
+    expect(body.steps).toEqual([{ type: 'visit' }, { type: 'form_submit', optional: true }, { type: 'demo_requested' }]);
+    const parsed = parseFunnelDefinition(body);
+    expect(parsed.ok && parsed.definition.steps.map((s) => s.optional)).toEqual([false, true, false]);
+    expect(stateQuery(state)).toBe('from=2026-01&to=2026-03&s0.type=visit&s1.type=form_submit&s1.optional=1&s2.type=demo_requested');
+    expect(stateFromQuery(stateQuery(state), range)).toEqual(state);
   });
 
   it('given any choice the options panel offers, then the API accepts the body and reads the choice back', () => {

@@ -52,17 +52,18 @@ export const COUNTING_DEFAULTS: CountingOptions = { windowAnchor: 'first_step', 
 /** The attributions a funnel of `steps` steps offers: the named ones, then step:0 to step:<steps - 1>. */
 export const attributionChoices = (steps: number): string[] => [...COUNTING_CHOICES.attribution, ...Array.from({ length: steps }, (_, k) => `step:${k}`)];
 
-/** One step as the form edits it: an event type, an optional label and an optional `key = value` condition. */
+/** One step as the form edits it: an event type, an optional label, an optional `key = value` condition, and whether a chain may skip it. */
 // types rather than interfaces: the URL codec takes them as plain records
 export type StepState = {
   type: string;
   label: string;
   whereKey: string;
   whereValue: string;
+  optional: boolean;
 };
 
 /** Every step starts here: a new field of a step is added to this, to `stepBody`, and to the step row in the view. */
-export const newStep = (type = 'visit'): StepState => ({ type, label: '', whereKey: '', whereValue: '' });
+export const newStep = (type = 'visit'): StepState => ({ type, label: '', whereKey: '', whereValue: '', optional: false });
 
 /** A step as the API takes it. A condition is sent once either half is filled, so a value without a key is the API's to refuse, naming the field. */
 export function stepBody(step: StepState): Record<string, unknown> {
@@ -70,6 +71,7 @@ export function stepBody(step: StepState): Record<string, unknown> {
     type: step.type,
     ...(step.whereKey || step.whereValue ? { where: [{ key: step.whereKey, op: 'eq', value: step.whereValue }] } : {}),
     ...(step.label ? { label: step.label } : {}),
+    ...(step.optional ? { optional: true } : {}),
   };
 }
 

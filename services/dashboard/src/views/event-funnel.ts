@@ -115,6 +115,7 @@ export const eventFunnelView: View = async (root, ctx) => {
       bind(input(`s${i}.whereKey`, step.whereKey, `steps.${i}.where.0.key`, { placeholder: 'key', list: 'funnel-keys', 'aria-label': `${n} condition key` }), (v) => (step.whereKey = v.trim())),
       '=',
       bind(input(`s${i}.whereValue`, step.whereValue, `steps.${i}.where.0.value`, { placeholder: 'value', 'aria-label': `${n} condition value` }), (v) => (step.whereValue = v)),
+      h('label', { class: 'check' }, bind(h('input', { type: 'checkbox', name: `s${i}.optional`, checked: step.optional, 'data-field': `steps.${i}.optional`, 'aria-label': `${n} optional` }), (_, el) => (step.optional = el.checked)), ' optional'),
       button('↑', `Move ${n} up`, () => move(steps, i, i - 1), i === 0),
       button('↓', `Move ${n} down`, () => move(steps, i, i + 1), i === steps.length - 1),
       button('✕', `Remove ${n}`, () => (steps.splice(i, 1), changed(true)), steps.length === 1),
@@ -201,7 +202,7 @@ export const eventFunnelView: View = async (root, ctx) => {
 
   const stepName = (i: number) => {
     const step = state.steps[i];
-    return `${i + 1}. ${step?.label || step?.type || ''}`;
+    return `${i + 1}. ${step?.label || step?.type || ''}${step?.optional ? ' (optional)' : ''}`;
   };
 
   function answer(result: FunnelAnswer): Array<HTMLElement | null> | HTMLElement {
