@@ -131,6 +131,24 @@ describe('funnel options, by example (each default first, then the other choices
     // b@5 logged before a@5: no a -> b chain at 5, whatever the window anchor
     const tps = [tp('L1', 5, 2, 'a'), tp('L1', 5, 1, 'b')];
     expect(reachedBy(tps, withOptions(spec([step('a'), step('b')]), { windowAnchor: 'per_step' }))).toEqual({ L1: 1 });
+    // funnel_order: at one instant the funnel's order wins: a (step 0) before b (step 1)
+    expect(reachedBy(tps, withOptions(spec([step('a'), step('b')]), { ties: 'funnel_order' }))).toEqual({ L1: 2 });
+  });
+
+  it('tieGraceMs: times read at the grace\'s resolution, one slot being one instant', () => {
+    const ab = spec([step('a'), step('b')]);
+    // grace 10: b@11 (logged first) and a@12 share the slot [10, 20): one instant. log_order keeps b first (1 step), funnel_order a (2 steps)
+    const sameSlot = [tp('L1', 11, 1, 'b'), tp('L1', 12, 2, 'a')];
+    expect(reachedBy(sameSlot, withOptions(ab, { tieGraceMs: 10 }))).toEqual({ L1: 1 });
+    expect(reachedBy(sameSlot, withOptions(ab, { tieGraceMs: 10, ties: 'funnel_order' }))).toEqual({ L1: 2 });
+    // the slot's edge: b@19 and a@21 are 2 apart but in slots 10 and 20, so b stays before a
+    expect(reachedBy([tp('L1', 19, 1, 'b'), tp('L1', 21, 2, 'a')], withOptions(ab, { tieGraceMs: 10, ties: 'funnel_order' }))).toEqual({ L1: 1 });
+    // the window reads floored times too: a@11 b@28 are 17 apart (out of a 10 window) but read as 10 and 20 (in)
+    const apart = [tp('L1', 11, 1, 'a'), tp('L1', 28, 2, 'b')];
+    expect(reachedBy(apart, ab)).toEqual({ L1: 1 });
+    expect(reachedBy(apart, withOptions(ab, { tieGraceMs: 10 }))).toEqual({ L1: 2 });
+    // and so do the times reported: entered at 10
+    expect(funnelOutcomes(apart, withOptions(ab, { tieGraceMs: 10 }))[0]!.enteredAtMs).toBe(10);
   });
 
   it('entry: best counts the attempt reaching furthest, first the first attempt', () => {
@@ -348,12 +366,16 @@ function bruteForce(tps: FunnelTouchpoint[], s: FunnelSpec): FunnelActorOutcome[
   const keys = breakdownKeys(s);
   const hasOptional = s.steps.some((x) => x.optional);
   const byActor = new Map<string, FunnelTouchpoint[]>();
-  for (const t of tps) byActor.set(t.actorId, [...(byActor.get(t.actorId) ?? []), t]);
+  // time read at the grace's resolution: floored to its slot
+  const slot = (ms: number) => (o.tieGraceMs > 0 ? Math.floor(ms / o.tieGraceMs) * o.tieGraceMs : ms);
+  for (const t of tps) byActor.set(t.actorId, [...(byActor.get(t.actorId) ?? []), { ...t, occurredAtMs: slot(t.occurredAtMs) }]);
+  // funnel_order: at one instant, by the first step an event matches (none: last)
+  const rank = (t: FunnelTouchpoint) => (o.ties === 'log_order' ? 0 : ((k) => (k < 0 ? s.steps.length : k))(s.steps.findIndex((m) => matchesFunnelMatcher(t, m))));
   const out: FunnelActorOutcome[] = [];
   // a chain: [step, event index] pairs, steps increasing (unordered: 0, 1, 2, ... in any event order)
   type Chain = Array<[number, number]>;
   for (const [actorId, events] of [...byActor].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    events.sort((a, b) => a.occurredAtMs - b.occurredAtMs || a.position - b.position);
+    events.sort((a, b) => a.occurredAtMs - b.occurredAtMs || rank(a) - rank(b) || a.position - b.position);
     const at = (i: number) => events[i]!.occurredAtMs;
     const held = (i: number) => JSON.stringify((s.holdConstant ?? []).map((k) => valueOfKey(events[i]!, k)));
     const eventAt = (chain: Chain, step: number) => chain.find(([k]) => k === step)?.[1];
@@ -443,6 +465,9 @@ const specArb: fc.Arbitrary<FunnelSpec> = fc
     holdConstant: fc.constantFrom<string[]>([], [], ['properties.k']),
     options: fc.record({
       windowAnchor: fc.constantFrom('first_step', 'per_step'),
+      ties: fc.constantFrom('log_order', 'funnel_order'),
+      // events are 5 apart: a grace of 10 puts pairs in one slot, 15 triples (slots from 0, so 5 and 10 land in different ones)
+      tieGraceMs: fc.constantFrom(0, 0, 10, 15),
       dateScope: fc.constantFrom('first_step', 'all_steps'),
       exclusionEffect: fc.constantFrom('drop_out', 'remove'),
       attribution: fc.constantFrom<FunnelAttribution>('first_touch', 'last_touch', 'step:0', 'step:1'),

@@ -15,7 +15,7 @@ import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from 
  * - Order of an actor's events: by occurredAt (millisecond), ties broken by
  *   global log position. This total order is what "before", "between" and
  *   "next" mean below; two events at the same millisecond are ordered the way
- *   the log recorded them.
+ *   the log recorded them (see `ties` and `tieGraceMs` for the other choices).
  * - A chain is a set of distinct events of one actor, one per step 0..k-1, each
  *   matching its step (type plus every condition). Its anchor is its earliest
  *   event. A chain is valid when
@@ -56,8 +56,19 @@ import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from 
  *   of the window; strict chains keep collecting after they end); when every
  *   chain reaching that step is touched, the attempt counts at no step. The
  *   actor counts with its best remaining attempt, or not at all.
- * - Ties: equal timestamps follow the log order (see "Order" above); there
- *   is no grace period.
+ * - ties `log_order` (default): events at the same instant follow the log
+ *   (see "Order" above). `funnel_order`: they follow the funnel, by the
+ *   first step each matches (events matching no step last), then the log,
+ *   so a form and a visit logged in the same millisecond, form first, still
+ *   make a visit -> form chain.
+ * - tieGraceMs (default 0): with G > 0, time is read at G resolution: every
+ *   event's time is floored to its G slot (counted from the Unix epoch, so a
+ *   minute's grace follows the clock's minutes), and everything above reads
+ *   the floored time: the order (events of one slot are at the same instant,
+ *   ordered by `ties`), the date range, the windows and the times reported.
+ *   Two events either side of a slot's edge keep their order however close;
+ *   that is the price of an order that stays a total order, which a "within
+ *   G of each other" rule is not.
  * - entry `best` (default): of the actor's attempts, the one reaching
  *   furthest (the earliest among equals) is counted. `first`: the first
  *   attempt counts even when a later one would reach further.
@@ -153,6 +164,9 @@ export type FunnelAttribution = 'first_touch' | 'last_touch' | 'all_values' | `s
 
 export interface FunnelOptions {
   windowAnchor: 'first_step' | 'per_step';
+  ties: 'log_order' | 'funnel_order';
+  /** Slot width in ms events' times are floored to (0: the millisecond itself). */
+  tieGraceMs: number;
   dateScope: 'first_step' | 'all_steps';
   exclusionEffect: 'drop_out' | 'remove';
   entry: 'best' | 'first';
@@ -163,6 +177,8 @@ export interface FunnelOptions {
 
 export const FUNNEL_OPTION_DEFAULTS: FunnelOptions = {
   windowAnchor: 'first_step',
+  ties: 'log_order',
+  tieGraceMs: 0,
   dateScope: 'first_step',
   exclusionEffect: 'drop_out',
   entry: 'best',
@@ -258,6 +274,8 @@ export function assertValidFunnelSpec(spec: FunnelSpec): void {
   if (spec.exclusions.length > MAX_FUNNEL_EXCLUSIONS) throw new Error(`at most ${MAX_FUNNEL_EXCLUSIONS} exclusions`);
   if (spec.order === 'unordered' && spec.exclusions.length > 0) throw new Error('exclusions need an ordered or strict funnel');
   if (!Number.isSafeInteger(spec.windowMs) || spec.windowMs < 0) throw new Error('windowMs must be a non-negative integer');
+  const grace = funnelOptions(spec).tieGraceMs;
+  if (!Number.isSafeInteger(grace) || grace < 0) throw new Error('tieGraceMs must be a non-negative integer');
   for (const e of spec.exclusions) {
     if (!(Number.isInteger(e.afterStep) && Number.isInteger(e.beforeStep) && e.afterStep >= 0 && e.afterStep < e.beforeStep && e.beforeStep < n)) {
       throw new Error(`exclusion steps must satisfy 0 <= afterStep < beforeStep < ${n}`);
@@ -360,7 +378,10 @@ export function exclusionMasks(spec: Pick<FunnelSpec, 'steps' | 'exclusions'>): 
 }
 
 interface ScannedEvent {
+  /** the touchpoint, its time floored to the tie grace's slot */
   tp: FunnelTouchpoint;
+  /** its place among events at the same instant: the first step it matches under funnel_order (32: none), else 0 */
+  rank: number;
   /** its values of the holdConstant keys, as one text */
   held: string;
   /** bit k: matches step k (unsigned 32-bit) */
@@ -387,22 +408,27 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
   assertValidFunnelSpec(spec);
   const o = funnelOptions(spec);
   const byActor = new Map<string, ScannedEvent[]>();
+  // an actor's account is the last one its events name, in time order (the real times: it is not the funnel's to reorder)
+  const accounts = new Map<string, { account: string; at: [number, number] }>();
   for (const tp of touchpoints) {
     const steps = spec.steps.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? (mask | (1 << k)) >>> 0 : mask), 0);
     const exclusions = spec.exclusions.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? mask | (1 << k) : mask), 0);
     let list = byActor.get(tp.actorId);
     if (!list) byActor.set(tp.actorId, (list = []));
-    list.push({ tp, held: JSON.stringify((spec.holdConstant ?? []).map((key) => valueOfKey(tp, key))), steps, exclusions });
+    const rank = o.ties === 'funnel_order' ? trailingZeros(steps) : 0;
+    const at = o.tieGraceMs > 0 ? { ...tp, occurredAtMs: tp.occurredAtMs - (((tp.occurredAtMs % o.tieGraceMs) + o.tieGraceMs) % o.tieGraceMs) } : tp;
+    list.push({ tp: at, rank, held: JSON.stringify((spec.holdConstant ?? []).map((key) => valueOfKey(tp, key))), steps, exclusions });
+    const known = accounts.get(tp.actorId);
+    if (tp.fields.accountId !== '' && (!known || tp.occurredAtMs > known.at[0] || (tp.occurredAtMs === known.at[0] && tp.position > known.at[1]))) {
+      accounts.set(tp.actorId, { account: tp.fields.accountId, at: [tp.occurredAtMs, tp.position] });
+    }
   }
   const masks = { ...exclusionMasks(spec), takeable: takeableSteps(spec) };
   const allValues = o.attribution === 'all_values' && spec.breakdown !== undefined;
   const optional = optionalMask(spec) !== 0;
   const outcomes: FunnelActorOutcome[] = [];
-  const accounts = new Map<string, string>();
   for (const [actorId, events] of byActor) {
-    events.sort((a, b) => a.tp.occurredAtMs - b.tp.occurredAtMs || a.tp.position - b.tp.position);
-    const account = events.findLast((e) => e.tp.fields.accountId !== '')?.tp.fields.accountId;
-    if (account !== undefined) accounts.set(actorId, account);
+    events.sort((a, b) => a.tp.occurredAtMs - b.tp.occurredAtMs || a.rank - b.rank || a.tp.position - b.tp.position);
     const attempts = attemptAnchors(events, spec, o).map((a): Attempt => {
       if (spec.order !== 'unordered') return { anchor: a, ...orderedReach(events, a, spec, o, masks) };
       const reach = unorderedReach(events, a, spec);
@@ -433,7 +459,7 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
   // an account is its furthest actor, the earliest entered then the smallest id among equals
   const groups = new Map<string, FunnelActorOutcome>();
   for (const x of outcomes.sort(byId)) {
-    const account = accounts.get(x.actorId);
+    const account = accounts.get(x.actorId)?.account;
     const unitId = account === undefined ? x.actorId : ACCOUNT_UNIT_PREFIX + account;
     const held = groups.get(unitId);
     const values = allValues ? { values: mergeValues(spec, [...(held?.values ?? []), ...x.values!]) } : {};
@@ -630,6 +656,13 @@ function unorderedReach(events: readonly ScannedEvent[], a: number, spec: Funnel
     note(e.tp.occurredAtMs);
   }
   return { reached: reachedAtMs.length, reachedAtMs };
+}
+
+/** The lowest set bit's index (32 for none): the first step an event matches. */
+function trailingZeros(mask: number): number {
+  let k = 0;
+  while (k < 32 && !bit(mask, k)) k++;
+  return k;
 }
 
 function trailingOnes(mask: number): number {
