@@ -29,6 +29,7 @@ export const FUNNEL_LIMITS = {
   maxValuesPerCondition: 100,
   maxValueLength: 500,
   maxWindowDays: 365,
+  maxTieGraceSeconds: 3600,
   maxDateRangeDays: 3660,
   maxBreakdownGroups: 1000,
   maxBreakdownKeys: 3,
@@ -127,6 +128,15 @@ export const FunnelDefinitionSchema = z
     // The counting choices: each is documented with the reference (reference/funnel.ts) and in the README's "Funnel semantics".
     /** first_step: every step within the window of the step-0 event; per_step: of the previous step's event (ordered and strict). */
     windowAnchor: z.enum(['first_step', 'per_step']).default(FUNNEL_OPTION_DEFAULTS.windowAnchor),
+    /** log_order: events at the same instant follow the log; funnel_order: the funnel (by the first step each matches), then the log. */
+    ties: z.enum(['log_order', 'funnel_order']).default(FUNNEL_OPTION_DEFAULTS.ties),
+    /** Read times at this resolution: each event's time floored to its N-second slot (from the epoch); events of one slot are at the same instant. */
+    tieGraceSeconds: z
+      .number({ error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
+      .int({ error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
+      .min(0, { error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
+      .max(FUNNEL_LIMITS.maxTieGraceSeconds, { error: `must be at most ${FUNNEL_LIMITS.maxTieGraceSeconds} seconds (an hour)` })
+      .default(FUNNEL_OPTION_DEFAULTS.tieGraceMs / 1000),
     /** first_step: only step 0 must lie in the date range; all_steps: every step (nothing at or after `to` is looked at). */
     dateScope: z.enum(['first_step', 'all_steps']).default(FUNNEL_OPTION_DEFAULTS.dateScope),
     /** drop_out: the actor stops before the exclusion's beforeStep; remove: an attempt touched by an exclusion counts at no step. */
@@ -201,10 +211,14 @@ export interface FieldIssue {
   message: string;
 }
 
-/** Validates a funnel definition, naming every bad field (for a 400 problem+json). */
-export function parseFunnelDefinition(input: unknown): { ok: true; definition: FunnelDefinition } | { ok: false; issues: FieldIssue[] } {
-  const parsed = FunnelDefinitionSchema.safeParse(input);
-  if (parsed.success) return { ok: true, definition: parsed.data };
+/**
+ * Parses with `schema`, naming every bad field. The input is reported with
+ * each issue so a missing field ("required") is told apart from one of the
+ * wrong type, whose message says what was expected.
+ */
+export function parseFields<T>(schema: z.ZodType<T>, input: unknown): { ok: true; value: T } | { ok: false; issues: FieldIssue[] } {
+  const parsed = schema.safeParse(input, { reportInput: true });
+  if (parsed.success) return { ok: true, value: parsed.data };
   return { ok: false, issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: describe(i) })) };
 }
 
@@ -212,6 +226,12 @@ function describe(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') return `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'}: ${issue.keys.join(', ')}`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
   return issue.message;
+}
+
+/** Validates a funnel definition, naming every bad field (for a 400 problem+json). */
+export function parseFunnelDefinition(input: unknown): { ok: true; definition: FunnelDefinition } | { ok: false; issues: FieldIssue[] } {
+  const parsed = parseFields(FunnelDefinitionSchema, input);
+  return parsed.ok ? { ok: true, definition: parsed.value } : parsed;
 }
 
 /** The normalised form both the SQL and the reference count. */
@@ -228,6 +248,8 @@ export function funnelSpecOf(def: FunnelDefinition): FunnelSpec {
     timeToConvert: def.timeToConvert,
     options: {
       windowAnchor: def.windowAnchor,
+      ties: def.ties,
+      tieGraceMs: def.tieGraceSeconds * 1000,
       dateScope: def.dateScope,
       exclusionEffect: def.exclusionEffect,
       entry: def.entry,

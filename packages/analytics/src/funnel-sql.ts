@@ -250,7 +250,12 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const from = p.bind('from_ms', 'Int64', spec.fromMs);
   const to = p.bind('to_ms', 'Int64', spec.toMs);
   const horizonMs = funnelHorizonMs(spec);
-  const scanTo = p.bind('scan_to_ms', 'Int64', o.dateScope === 'all_steps' ? spec.toMs : spec.toMs + horizonMs);
+  // with a tie grace the funnel reads times floored to their slot: an event's real time may be up to a slot later than the one it is read at
+  const grace = o.tieGraceMs;
+  const scanTo = p.bind('scan_to_ms', 'Int64', (o.dateScope === 'all_steps' ? spec.toMs : spec.toMs + horizonMs) + grace);
+  const eventMs = grace > 0 ? `(x_ms - positiveModulo(x_ms, ${p.bind('tie_grace_ms', 'Int64', grace)}))` : 'x_ms';
+  // all_steps: nothing read at or after `to` (read at the slot's time: an event in the slot `to` falls in is looked at)
+  const floorCut = grace > 0 && o.dateScope === 'all_steps' ? ` AND ms < ${to}` : '';
   const horizon = p.bind('horizon_ms', 'Int64', horizonMs);
   const sm = maskExpr(spec.steps, 's', p);
   const em = maskExpr(spec.exclusions, 'x', p);
@@ -262,7 +267,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
   const noValue = keys !== undefined && several ? `[${keys.map(() => `''`).join(', ')}]` : `''`;
   // the holdConstant values of an event, as one array (none: no column)
   const held = spec.holdConstant?.length ? `[${spec.holdConstant.map((key, i) => keyExpr(key, `hold_key${i}`, p)).join(', ')}]` : undefined;
-  const isAnchor = `(${spec.order === 'unordered' ? 's != 0' : 'bitTest(s, 0)'} AND t < ${to})`;
+  // a floored time may fall before `from` though the event is after it
+  const isAnchor = `(${spec.order === 'unordered' ? 's != 0' : 'bitTest(s, 0)'} AND t < ${to}${grace > 0 ? ` AND t >= ${from}` : ''})`;
   // per anchor: the folded events after it up to its time + horizon (inclusive); fmss is sorted
   const slice = (arr: string) => `arraySlice(${arr}, win_before + 1, win_count)`;
   // an event whose held values differ from the anchor's takes no step
@@ -302,7 +308,9 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     return restricted ? `${all} AS all_${name}, ${attempts(name, `all_${name}`)}` : `${all} AS ${name}`;
   };
   // per event, sorted by (time, position): what the folds and the outcome read
-  const fields = ['ms', 'position', 'sm', 'em', ...(bd === undefined ? [] : ['bd']), ...(held === undefined ? [] : ['held'])];
+  // funnel_order: at one instant, events by the first step they match (none: last), then the log
+  const ranked = o.ties === 'funnel_order';
+  const fields = ['ms', ...(ranked ? ['rank'] : []), 'position', 'sm', 'em', ...(bd === undefined ? [] : ['bd']), ...(held === undefined ? [] : ['held'])];
   const carried = [...(bd === undefined ? [] : ['bds']), ...(o.unit === 'totals' ? ['poss'] : [])];
   // Per actor, arrays over its attempts (no lambda captures an actor's arrays
   // where a second array argument does, so they are not copied per element).
@@ -321,12 +329,12 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
       FROM (
         SELECT actor_id,
           arraySort(groupArray((${fields.join(', ')}))) AS evs,
-          ${fields.flatMap((f, i) => (f === 'position' && o.unit !== 'totals' ? [] : [`arrayMap(e -> e.${i + 1}, evs) AS ${f === 'position' ? 'poss' : `${f}s`}`])).join(', ')},
+          ${fields.flatMap((f, i) => ((f === 'position' && o.unit !== 'totals') || f === 'rank' ? [] : [`arrayMap(e -> e.${i + 1}, evs) AS ${f === 'position' ? 'poss' : `${f}s`}`])).join(', ')},
           ${folded}
         FROM (
-          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${sm} AS sm, ${em} AS em${bd === undefined ? '' : `, ${bd} AS bd`}${held === undefined ? '' : `, ${held} AS held`}
+          SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS x_ms, ${eventMs} AS ms, position, ${sm} AS sm, ${em} AS em${ranked ? ', if(sm = 0, 32, bitCount(bitAnd(bitNot(sm), sm - 1))) AS rank' : ''}${bd === undefined ? '' : `, ${bd} AS bd`}${held === undefined ? '' : `, ${held} AS held`}
           FROM touchpoints_resolved
-          WHERE occurred_at >= fromUnixTimestamp64Milli(${from}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli(${scanTo}, 'UTC')
+          WHERE occurred_at >= fromUnixTimestamp64Milli(${from}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli(${scanTo}, 'UTC')${floorCut}
         )
         ${relevant}
         GROUP BY actor_id

@@ -45,6 +45,8 @@ const VARIANTS: Array<Partial<FunnelDefinitionInput>> = [
   { windowAnchor: 'per_step', exclusionEffect: 'remove' },
   { windowAnchor: 'per_step', attribution: 'last_touch', breakdown: 'properties.k' },
   { attribution: 'step:1', breakdown: 'properties.k' },
+  // events a second apart in two-second slots: pairs at one instant, taken in the funnel's order
+  { ties: 'funnel_order', tieGraceSeconds: 2, exclusionEffect: 'remove' },
 ];
 
 function definitions(order: 'ordered' | 'strict' | 'unordered'): FunnelDefinitionInput[] {

@@ -95,6 +95,9 @@ const runArb = (order: Order, options: Options) =>
       breakdown: fc.constantFrom<string | string[] | undefined>(undefined, 'source', 'properties.x.tier', ['source', 'properties.x.tier']),
       holdConstant: fc.constantFrom([], [], ['properties.x.tier'], ['source', 'properties.x.tier']),
       timeToConvert: fc.boolean(),
+      // a one-second clock: a 2-second grace puts pairs of ticks in one slot, 3 triples (slots from the epoch, so the range's edges cut them)
+      ties: fc.constantFrom('log_order' as const, 'funnel_order' as const),
+      tieGraceSeconds: fc.constantFrom(0, 0, 2, 3),
     })
     .map((c) => {
       // optional steps need an order, step 0 is never optional, and step:1 attribution needs step 1 required
@@ -152,6 +155,8 @@ function place(run: Run) {
     ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
     holdConstant: [...run.holdConstant],
     timeToConvert: run.timeToConvert,
+    ties: run.ties,
+    tieGraceSeconds: run.tieGraceSeconds,
     ...run.options,
   };
   return { log, definition: FunnelDefinitionSchema.parse(input), input };

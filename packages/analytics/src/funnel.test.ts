@@ -145,6 +145,31 @@ for (const backend of testBackends()) {
       expect(leadsAt(await counts(lines, { steps: [{ type: 'form_submit' }, { type: 'visit' }] }))).toEqual([1, 1]);
     });
 
+    it('ties: funnel_order takes events at one instant in the funnel\'s order; a grace makes a slot one instant', async () => {
+      const steps = [{ type: 'visit' }, { type: 'form_submit' }];
+      // the form logged before the visit, same millisecond: log_order 1 step, funnel_order 2
+      await applyTouchpointBatch(client, recordedLog([{ type: 'form_submit', at: min(0), lead: 'L1', properties: { formId: 'f' } }, { type: 'visit', at: min(0), lead: 'L1' }]));
+      const run = async (input: Partial<FunnelDefinitionInput>) => leadsAt(await runFunnel(client, FunnelDefinitionSchema.parse({ ...base, steps, ...input })));
+      expect(await run({})).toEqual([1, 0]);
+      expect(await run({ ties: 'funnel_order' })).toEqual([1, 1]);
+      await backend.reset(client);
+      // L2: form at 09:00:20, visit at 09:00:40: a minute's grace reads both as 09:00, one instant; L3: form 09:00:50, visit 09:01:10, two minutes
+      await counts(
+        [
+          { type: 'form_submit', at: min(0) + 20_000, lead: 'L2', properties: { formId: 'f' } },
+          { type: 'visit', at: min(0) + 40_000, lead: 'L2' },
+          { type: 'form_submit', at: min(0) + 50_000, lead: 'L3', properties: { formId: 'f' } },
+          { type: 'visit', at: min(1) + 10_000, lead: 'L3' },
+        ],
+        { steps },
+      );
+      expect(await run({ ties: 'funnel_order' })).toEqual([2, 0]);
+      expect(await run({ ties: 'funnel_order', tieGraceSeconds: 60 })).toEqual([2, 1]);
+      const lead = (await listFunnelLeads(client, FunnelDefinitionSchema.parse({ ...base, steps, ties: 'funnel_order', tieGraceSeconds: 60 }), { stepIndex: 1 })).leads;
+      // entered at the slot's time, 09:00:00
+      expect(lead.map((l) => [l.leadId, l.enteredAt])).toEqual([['L2', '2026-03-02T09:00:00.000Z']]);
+    });
+
     it('strict: another event between two steps breaks the chain; ordered lets it pass', async () => {
       const lines: LogLine[] = [
         { type: 'visit', at: min(0), lead: 'L1' },
@@ -379,6 +404,25 @@ describe('funnel definition schema', () => {
     ]);
     expect(issues({ attribution: 'step:1' })).toEqual([{ field: 'attribution', message: 'step:1 names an optional step; step:N needs a required step' }]);
     expect(issues({ exclusions: [{ type: 'unsubscribe', afterStep: 0, beforeStep: 2 }], attribution: 'step:2' })).toEqual([]);
+  });
+
+  it('takes a tie grace in whole seconds up to an hour', () => {
+    const issues = (tieGraceSeconds: unknown) => {
+      const r = parseFunnelDefinition({ ...base, steps: [{ type: 'visit' }], tieGraceSeconds });
+      return r.ok ? funnelSpecOf(r.definition).options : r.issues;
+    };
+    expect(issues(60)).toMatchObject({ tieGraceMs: 60_000, ties: 'log_order' });
+    expect(issues(1.5)).toEqual([{ field: 'tieGraceSeconds', message: 'must be a whole number of seconds, 0 to 3600' }]);
+    expect(issues(7200)).toEqual([{ field: 'tieGraceSeconds', message: 'must be at most 3600 seconds (an hour)' }]);
+  });
+
+  it('tells a missing field from one of the wrong type', () => {
+    const r = parseFunnelDefinition({ steps: [{ type: 'visit' }], window: { value: '30', unit: 'days' }, reentry: 'yes' });
+    expect(r.ok ? [] : r.issues).toEqual([
+      { field: 'window.value', message: 'Invalid input: expected number, received string' },
+      { field: 'dateRange', message: 'required' },
+      { field: 'reentry', message: 'Invalid input: expected boolean, received string' },
+    ]);
   });
 
   it('caps steps, values and the window, and defaults the rest', () => {

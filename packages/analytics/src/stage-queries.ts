@@ -4,6 +4,7 @@ import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } 
 import { ACTORLESS_TYPES, EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 import type { FieldIssue } from './funnel-definition.js';
+import { parseFields } from './funnel-definition.js';
 
 /**
  * What an API caller sends for stage-level questions (stage conversion and
@@ -206,15 +207,8 @@ export type ActivityCloseRatesQuery = z.output<typeof ActivityCloseRatesQuerySch
 export type Parsed<T> = { ok: true; query: T } | { ok: false; issues: FieldIssue[] };
 
 export function parseWith<T>(schema: z.ZodType<T>, input: unknown): Parsed<T> {
-  const parsed = schema.safeParse(input);
-  if (parsed.success) return { ok: true, query: parsed.data };
-  return { ok: false, issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: describeIssue(i) })) };
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'}: ${issue.keys.join(', ')}`;
-  if (issue.code === 'invalid_type' && issue.input === undefined) return 'required';
-  return issue.message;
+  const parsed = parseFields(schema, input);
+  return parsed.ok ? { ok: true, query: parsed.value } : parsed;
 }
 
 /** Validates a stage conversion query, naming every bad field (for a 400 problem+json). */
