@@ -183,6 +183,9 @@ describe('sluice query funnel', () => {
     expect(attempts.stdout).toMatch(/\n\s+2\s+form_submit\s+1\s+50/);
     // the one conversion took the 5 minutes from 09:00 to 09:05
     expect(attempts.stdout).toMatch(/time to convert\n.*\n.*\n1 visit\s+2 form_submit\s+1\s+5 min\s+5 min\s+5 min/);
+    const grace = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--ties', 'funnel_order', '--tie-grace', 'a minute');
+    expect(grace.code).toBe(1);
+    expect(grace.stderr).toContain('tieGraceSeconds: must be a whole number of seconds');
     const bad = sluice('query', 'funnel', '--steps', 'visit,sign_up', '--from', '2026-03-01', '--to', '2026-04-01');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('steps.1.type: unknown event type "sign_up"');

@@ -18,6 +18,8 @@ export interface FunnelFlags {
   attribution?: string | undefined;
   'window-anchor'?: string | undefined;
   'date-scope'?: string | undefined;
+  ties?: string | undefined;
+  'tie-grace'?: string | undefined;
   'time-to-convert'?: boolean | undefined;
   url?: string | undefined;
 }
@@ -45,6 +47,9 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
       ...(flags.attribution === undefined ? {} : { attribution: flags.attribution }),
       ...(flags['window-anchor'] === undefined ? {} : { windowAnchor: flags['window-anchor'] }),
       ...(flags['date-scope'] === undefined ? {} : { dateScope: flags['date-scope'] }),
+      ...(flags.ties === undefined ? {} : { ties: flags.ties }),
+      // seconds as a number, so a typo reaches the schema and comes back naming tieGraceSeconds
+      ...(flags['tie-grace'] === undefined ? {} : { tieGraceSeconds: Number.isNaN(Number(flags['tie-grace'])) ? flags['tie-grace'] : Number(flags['tie-grace']) }),
       ...(flags['time-to-convert'] ? { timeToConvert: true } : {}),
     };
   }

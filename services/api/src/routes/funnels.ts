@@ -37,7 +37,8 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
       description:
         'Steps are touchpoint types with property filters; order ordered | strict | unordered; an inclusive conversion window; exclusions ' +
         'between steps; breakdown by a property. Each counting choice is an option with a default: windowAnchor (first_step | per_step), ' +
-        'dateScope (first_step | all_steps), exclusionEffect (drop_out | remove), entry (best | first), reentry, unit (leads: unique leads, ' +
+        'dateScope (first_step | all_steps), ties (log_order | funnel_order: how events at one instant are ordered), tieGraceSeconds (times read ' +
+        'at that resolution, a slot being one instant), exclusionEffect (drop_out | remove), entry (best | first), reentry, unit (leads: unique leads, ' +
         'anonymous visitors not yet identified counting as themselves | accounts | totals: every attempt) and attribution (first_touch | ' +
         'last_touch | step:N | all_values). holdConstant keeps keys equal along a chain; compareTo adds the same funnel over the previous ' +
         'period or another range; timeToConvert adds the time between steps (mean, median, p90, histogram). A step marked optional may be skipped ' +
