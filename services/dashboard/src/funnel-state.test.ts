@@ -40,7 +40,8 @@ const everything: FunnelState = {
   compare: true,
   timeToConvert: true,
   holdConstant: 'properties.dealId',
-  options: { windowAnchor: 'per_step', dateScope: 'all_steps', exclusionEffect: 'remove', entry: 'first', reentry: false, unit: 'accounts', attribution: 'last_touch' },
+  tieGraceSeconds: 60,
+  options: { windowAnchor: 'per_step', ties: 'funnel_order', dateScope: 'all_steps', exclusionEffect: 'remove', entry: 'first', reentry: false, unit: 'accounts', attribution: 'last_touch' },
 };
 
 describe('the funnel body the page sends', () => {
@@ -69,7 +70,9 @@ describe('the funnel body the page sends', () => {
       compareTo: 'previous_period',
       timeToConvert: true,
       holdConstant: ['properties.dealId'],
+      tieGraceSeconds: 60,
       windowAnchor: 'per_step',
+      ties: 'funnel_order',
       dateScope: 'all_steps',
       exclusionEffect: 'remove',
       entry: 'first',
@@ -144,7 +147,10 @@ describe('the lists the page keeps are the API’s', () => {
 
   it('given the domain, then the envelope keys and the counting defaults match, and each choice list starts with its default', () => {
     expect(ENVELOPE_KEYS).toEqual(DOMAIN_ENVELOPE_KEYS);
-    expect(COUNTING_DEFAULTS).toEqual(FUNNEL_OPTION_DEFAULTS);
+    // the grace is a number of seconds in the form (and the API), milliseconds in the domain
+    const { tieGraceMs, ...menus } = FUNNEL_OPTION_DEFAULTS;
+    expect(COUNTING_DEFAULTS).toEqual(menus);
+    expect(defaultState(range).tieGraceSeconds * 1000).toBe(tieGraceMs);
     for (const [option, choices] of Object.entries(COUNTING_CHOICES)) expect(choices[0]).toBe(String(COUNTING_DEFAULTS[option as keyof typeof COUNTING_DEFAULTS]));
   });
 });

@@ -28,6 +28,7 @@ export const WINDOW_UNITS = ['seconds', 'minutes', 'hours', 'days'] as const;
 /** The counting choices, each with its choices, the default first. */
 export const COUNTING_CHOICES = {
   windowAnchor: ['first_step', 'per_step'],
+  ties: ['log_order', 'funnel_order'],
   dateScope: ['first_step', 'all_steps'],
   exclusionEffect: ['drop_out', 'remove'],
   entry: ['best', 'first'],
@@ -38,6 +39,7 @@ export const COUNTING_CHOICES = {
 
 export type CountingOptions = {
   windowAnchor: string;
+  ties: string;
   dateScope: string;
   exclusionEffect: string;
   entry: string;
@@ -47,7 +49,7 @@ export type CountingOptions = {
   attribution: string;
 };
 
-export const COUNTING_DEFAULTS: CountingOptions = { windowAnchor: 'first_step', dateScope: 'first_step', exclusionEffect: 'drop_out', entry: 'best', reentry: true, unit: 'leads', attribution: 'first_touch' };
+export const COUNTING_DEFAULTS: CountingOptions = { windowAnchor: 'first_step', ties: 'log_order', dateScope: 'first_step', exclusionEffect: 'drop_out', entry: 'best', reentry: true, unit: 'leads', attribution: 'first_touch' };
 
 /** The attributions a funnel of `steps` steps offers: the named ones, then step:0 to step:<steps - 1>. */
 export const attributionChoices = (steps: number): string[] => [...COUNTING_CHOICES.attribution, ...Array.from({ length: steps }, (_, k) => `step:${k}`)];
@@ -97,6 +99,8 @@ export interface FunnelState {
   timeToConvert: boolean;
   /** a key every step must share with the first (`properties.dealId`); '' for none */
   holdConstant: string;
+  /** seconds; 0: none */
+  tieGraceSeconds: number;
   options: CountingOptions;
 }
 
@@ -113,6 +117,7 @@ export function defaultState(range: MonthRange): FunnelState {
     compare: false,
     timeToConvert: false,
     holdConstant: '',
+    tieGraceSeconds: 0,
     options: { ...COUNTING_DEFAULTS },
   };
 }
@@ -131,6 +136,7 @@ export function funnelBody(state: FunnelState, timeZone: string): Record<string,
     ...(state.compare ? { compareTo: 'previous_period' } : {}),
     ...(state.timeToConvert ? { timeToConvert: true } : {}),
     ...(state.holdConstant ? { holdConstant: [state.holdConstant] } : {}),
+    ...(state.tieGraceSeconds !== 0 ? { tieGraceSeconds: state.tieGraceSeconds } : {}),
     ...Object.fromEntries(options),
   };
 }
@@ -177,7 +183,7 @@ function readList<T extends Flat>(params: URLSearchParams, prefix: string, blank
 }
 
 /** The settings that are neither lists nor options, flat, as the URL carries them. */
-const settingsOf = (s: FunnelState) => ({ from: s.range.from, to: s.range.to, order: s.order, window: s.windowValue, windowUnit: s.windowUnit, compare: s.compare, timeToConvert: s.timeToConvert, hold: s.holdConstant });
+const settingsOf = (s: FunnelState) => ({ from: s.range.from, to: s.range.to, order: s.order, window: s.windowValue, windowUnit: s.windowUnit, compare: s.compare, timeToConvert: s.timeToConvert, hold: s.holdConstant, grace: s.tieGraceSeconds });
 
 export function stateQuery(state: FunnelState): string {
   const params = new URLSearchParams({ from: state.range.from, to: state.range.to });
@@ -206,6 +212,7 @@ export function stateFromQuery(query: string, range: MonthRange): FunnelState {
     compare: settings.compare,
     timeToConvert: settings.timeToConvert,
     holdConstant: settings.hold,
+    tieGraceSeconds: settings.grace,
     options: readFlat(params, '', COUNTING_DEFAULTS),
   };
 }
