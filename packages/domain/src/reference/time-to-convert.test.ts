@@ -105,6 +105,82 @@ describe('time to convert reference, by example', () => {
   });
 });
 
+describe('time to convert trend per period, by example', () => {
+  // Two months in Europe/Berlin (UTC+1 in winter), leads in segments x and y, edges 1 h and 1 d:
+  //   A (x) lead 5 Jan 10:00,  mql 2 h later                      -> January, 2 h   (bucket 1h-1d)
+  //   B (x) lead 10 Jan 10:00, mql 1 d later                      -> January, 24 h  (bucket >=1d: on the edge)
+  //   C (y) lead 20 Jan 10:00, never converts                     -> January, entered only
+  //   D (x) lead 31 Jan 23:30 UTC = 1 Feb 00:30 Berlin, mql 6 h   -> FEBRUARY in Berlin (January in UTC), 6 h
+  //   E (x) lead 10 Feb 10:00, mql 15 Mar (after the range ends)  -> February, 33 d: the entry's period keeps it
+  //   F (y) lead 20 Feb 10:00, mql 30 min later                   -> February, 30 min (bucket 0-1h)
+  const facts = [
+    fact('A', 'lead', Date.parse('2026-01-05T09:00:00Z')),
+    fact('A', 'mql', Date.parse('2026-01-05T11:00:00Z')),
+    fact('B', 'lead', Date.parse('2026-01-10T09:00:00Z')),
+    fact('B', 'mql', Date.parse('2026-01-11T09:00:00Z')),
+    fact('C', 'lead', Date.parse('2026-01-20T09:00:00Z')),
+    fact('D', 'lead', Date.parse('2026-01-31T23:30:00Z')),
+    fact('D', 'mql', Date.parse('2026-02-01T05:30:00Z')),
+    fact('E', 'lead', Date.parse('2026-02-10T09:00:00Z')),
+    fact('E', 'mql', Date.parse('2026-03-15T09:00:00Z')),
+    fact('F', 'lead', Date.parse('2026-02-20T09:00:00Z')),
+    fact('F', 'mql', Date.parse('2026-02-20T09:30:00Z')),
+  ];
+  const segments: Record<string, string> = { A: 'x', B: 'x', C: 'y', D: 'x', E: 'x', F: 'y' };
+  const segmentOf = (lead: string) => segments[lead]!;
+  const twoMonths = spec({ fromMs: Date.parse('2026-01-01T00:00:00+01:00'), toMs: Date.parse('2026-03-01T00:00:00+01:00'), period: 'month', timeZone: 'Europe/Berlin' });
+
+  it('given two months and a segment, when asked per month in Berlin, then each (month, segment) has its own statistics, by period', () => {
+    const { buckets, rows } = timeToConvert(facts, twoMonths, segmentOf);
+    expect(buckets.map((b) => b.label)).toEqual(['0-1h', '1h-1d', '>=1d']);
+    expect(rows).toEqual([
+      // A 2 h, B 24 h: mean 13 h; median h = 1.5: 2 h + 0.5 x 22 h = 13 h; p90 h = 1.9: 2 h + 0.9 x 22 h (0.9 as 1.9 - 1, as computed)
+      { period: '2026-01-01', periodLabel: '2026-01', segment: 'x', entered: 2, converted: 2, meanMs: 13 * HOUR, medianMs: 13 * HOUR, p90Ms: 2 * HOUR + (1.9 - 1) * (22 * HOUR), histogram: [0, 1, 1] },
+      { period: '2026-01-01', periodLabel: '2026-01', segment: 'y', entered: 1, converted: 0, meanMs: null, medianMs: null, p90Ms: null, histogram: [0, 0, 0] },
+      // D 6 h, E 33 d = 792 h: mean and median 399 h; p90 6 h + 0.9 x 786 h
+      { period: '2026-02-01', periodLabel: '2026-02', segment: 'x', entered: 2, converted: 2, meanMs: 399 * HOUR, medianMs: 399 * HOUR, p90Ms: 6 * HOUR + (1.9 - 1) * (786 * HOUR), histogram: [0, 1, 1] },
+      { period: '2026-02-01', periodLabel: '2026-02', segment: 'y', entered: 1, converted: 1, meanMs: 30 * 60_000, medianMs: 30 * 60_000, p90Ms: 30 * 60_000, histogram: [1, 0, 0] },
+    ]);
+  });
+
+  it('given the same log cut in UTC, then D enters in January instead', () => {
+    const x = timeToConvert(facts, { ...twoMonths, timeZone: 'UTC' }, segmentOf).rows.filter((r) => r.segment === 'x');
+    // January: A, B and D (31 Jan 23:30 UTC); February: E alone
+    expect(x.map((r) => [r.periodLabel, r.entered, r.converted])).toEqual([
+      ['2026-01', 3, 3],
+      ['2026-02', 1, 1],
+    ]);
+  });
+
+  it('given a segment limit, then segments are ranked by their entries over all periods', () => {
+    // x entered 4 times over both months, y twice: x is kept in both
+    expect(timeToConvert(facts, { ...twoMonths, segmentLimit: 1 }, segmentOf).rows.map((r) => [r.periodLabel, r.segment, r.entered])).toEqual([
+      ['2026-01', 'x', 2],
+      ['2026-02', 'x', 2],
+    ]);
+  });
+
+  it('given automatic buckets, then they are trimmed over every period at once', () => {
+    // durations 30 min (February) to 33 d (February), 2 h and 24 h (January): 15m-30d in the ladder, shared by all rows
+    const { buckets, rows } = timeToConvert(facts, { ...twoMonths, edgesMs: 'auto' }, segmentOf);
+    expect(buckets.map((b) => b.label)).toEqual(['15m-1h', '1h-6h', '6h-1d', '1d-2d', '2d-7d', '7d-14d', '14d-30d', '30d-60d']);
+    expect(rows.map((r) => r.histogram)).toEqual([
+      [0, 1, 0, 1, 0, 0, 0, 0],
+      [0, 0, 0, 0, 0, 0, 0, 0],
+      [0, 0, 1, 0, 0, 0, 0, 1],
+      [1, 0, 0, 0, 0, 0, 0, 0],
+    ]);
+  });
+
+  it('given no period, then rows are per segment only and carry no period fields', () => {
+    const rows = timeToConvert(facts, { ...twoMonths, period: undefined }, segmentOf).rows;
+    expect(rows.map((r) => [r.segment, r.entered, 'period' in r, 'periodLabel' in r])).toEqual([
+      ['x', 4, false, false],
+      ['y', 2, false, false],
+    ]);
+  });
+});
+
 describe('time to convert between touchpoint steps, by example', () => {
   let position = 0;
   const tp = (actorId: string, type: string, occurredAtMs: number, source = ''): FunnelTouchpoint => ({
@@ -137,6 +213,17 @@ describe('time to convert between touchpoint steps, by example', () => {
     // a window of 1 h leaves A out; as of just before A's form, A has not converted
     expect(touchpointTimeToConvert(log, { ...steps, ...range, windowMs: HOUR }).rows[0]).toMatchObject({ converted: 1, histogram: [1, 0] });
     expect(touchpointTimeToConvert(log, { ...steps, ...range, asOfMs: t0 + 3 * HOUR - 1 }).rows[0]).toMatchObject({ converted: 1 });
+  });
+
+  it('given a period, then actors fall in the ISO week of their entry in the zone', () => {
+    // Sunday 3 Jan 2027 22:00 in New York is Monday 4 Jan 03:00 UTC: ISO week 53 of 2026 there (2026 starts on a Thursday), week 1 of 2027 in UTC
+    const sunday = Date.parse('2027-01-04T03:00:00Z');
+    const log = [tp('A', 'visit', sunday, 'google'), tp('A', 'form_submit', sunday + HOUR)];
+    const weekly = { ...steps, fromMs: sunday - DAY, toMs: sunday + DAY, edgesMs: [HOUR], period: 'week' as const };
+    expect(touchpointTimeToConvert(log, { ...weekly, timeZone: 'America/New_York' }).rows).toEqual([
+      { period: '2026-12-28', periodLabel: '2026-W53', segment: '', entered: 1, converted: 1, meanMs: HOUR, medianMs: HOUR, p90Ms: HOUR, histogram: [0, 1] },
+    ]);
+    expect(touchpointTimeToConvert(log, { ...weekly, timeZone: 'UTC' }).rows.map((r) => [r.period, r.periodLabel])).toEqual([['2027-01-04', '2027-W01']]);
   });
 
   it('given a step that is both from and to, then the entry event does not convert itself', () => {

@@ -1,8 +1,8 @@
 import { DAY_MS, MINUTE_MS } from '../time.js';
 import type { FunnelMatcher } from './funnel.js';
 import { matchesFunnelMatcher, valueOfKey } from './funnel.js';
-import type { StageFact } from './stage-conversion.js';
-import { keepLargestSegments, quantileInclusive } from './stage-conversion.js';
+import type { CohortPeriod, StageFact } from './stage-conversion.js';
+import { COHORT_PERIODS, cohortPeriodOf, keepLargestSegments, quantileInclusive } from './stage-conversion.js';
 import type { FunnelTouchpoint } from './touchpoint.js';
 
 /**
@@ -35,6 +35,15 @@ import type { FunnelTouchpoint } from './touchpoint.js';
  *   without a profile); with a segment limit the segments with the most
  *   entries are kept (ties by value). Rows: one per segment with entries,
  *   sorted by segment.
+ * - Trend (with a `period`): the same per (period, segment), the period being
+ *   that in which the entry into `from` happened, cut in the business time
+ *   zone exactly as stage conversion cuts cohorts ({@link cohortPeriodOf}:
+ *   day, ISO week, month, quarter, year). A conversion belongs to the period
+ *   of its entry however late it comes. Rows carry `period` (the first day)
+ *   and `periodLabel`, sorted by period, then segment; the segment limit
+ *   ranks segments by their entries over all periods; automatic buckets are
+ *   trimmed over all rows, so every period shares them. Without a period the
+ *   rows carry neither field.
  *
  * Between two touchpoint steps ({@link touchpointTimeToConvert}) instead of
  * stages: actors as funnels count them (a lead with the anonymous history it
@@ -60,7 +69,15 @@ export interface TimeToConvertSpec {
   /** Histogram edges, ascending, positive; 'auto': the ladder, trimmed (see the semantics). */
   edgesMs: readonly number[] | 'auto';
   segmentLimit?: number | undefined;
+  /** Rows per period of entering `from` as well (see the semantics); undefined: one row per segment. */
+  period?: TrendPeriod | undefined;
+  /** IANA zone the periods are cut in; undefined: UTC. */
+  timeZone?: string | undefined;
 }
+
+/** The periods a trend is cut in: stage conversion's cohort periods but `all` (which is the report without a period). */
+export const TREND_PERIODS = COHORT_PERIODS.filter((p): p is Exclude<CohortPeriod, 'all'> => p !== 'all');
+export type TrendPeriod = Exclude<CohortPeriod, 'all'>;
 
 export interface HistogramBucket {
   fromMs: number;
@@ -71,6 +88,10 @@ export interface HistogramBucket {
 }
 
 export interface TimeToConvertRow {
+  /** With a period only: its first day in the business zone, YYYY-MM-DD. */
+  period?: string;
+  /** With a period only: 2026-03-02, 2026-W10, 2026-03, 2026-Q1 or 2026. */
+  periodLabel?: string;
   segment: string;
   /** Leads that entered `from` in the range. */
   entered: number;
@@ -154,7 +175,7 @@ export function histogramReport(edgesMs: TimeToConvertSpec['edgesMs'], rows: rea
 
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-/** What both variants share: the range, window, asOf, buckets and segment limit. */
+/** What both variants share: the range, window, asOf, buckets, segment limit and period. */
 type DistributionSpec = Omit<TimeToConvertSpec, 'from' | 'to'>;
 
 /** Time to convert from `from` to `to` over the facts (see the semantics); `segmentOf` maps a lead to its segment value. */
@@ -209,20 +230,24 @@ export const durationDistribution = (entries: readonly Entry[], edgesMs: readonl
 
 function distribution(entries: readonly Entry[], spec: DistributionSpec): TimeToConvertReport {
   const edges = histogramEdgesOf(spec.edgesMs);
-  const cells = new Map<string, { entered: number; durations: number[] }>();
+  const { period: trend, timeZone = 'UTC' } = spec;
+  const cells = new Map<string, { period: { period: string; label: string } | undefined; segment: string; entered: number; durations: number[] }>();
   for (const e of entries) {
-    let cell = cells.get(e.segment);
-    if (!cell) cells.set(e.segment, (cell = { entered: 0, durations: [] }));
+    const period = trend === undefined ? undefined : cohortPeriodOf(e.fromMs, trend, timeZone);
+    const key = JSON.stringify([period?.period ?? '', e.segment]);
+    let cell = cells.get(key);
+    if (!cell) cells.set(key, (cell = { period, segment: e.segment, entered: 0, durations: [] }));
     cell.entered++;
     const duration = e.toMs === undefined ? undefined : e.toMs - e.fromMs;
     if (duration !== undefined && duration >= 0 && (spec.windowMs === undefined || duration <= spec.windowMs)) cell.durations.push(duration);
   }
-  let rows: TimeToConvertRow[] = [...cells].map(([segment, c]) => {
+  let rows: TimeToConvertRow[] = [...cells.values()].map((c) => {
     const histogram = new Array<number>(edges.length + 1).fill(0);
     for (const d of c.durations) histogram[histogramBucketOf(edges, d)]!++;
     const n = c.durations.length;
     return {
-      segment,
+      ...(c.period === undefined ? {} : { period: c.period.period, periodLabel: c.period.label }),
+      segment: c.segment,
       entered: c.entered,
       converted: n,
       meanMs: n === 0 ? null : c.durations.reduce((a, b) => a + b, 0) / n,
@@ -232,5 +257,5 @@ function distribution(entries: readonly Entry[], spec: DistributionSpec): TimeTo
     };
   });
   if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit, (r) => r.entered);
-  return histogramReport(spec.edgesMs, rows.sort((a, b) => compare(a.segment, b.segment)));
+  return histogramReport(spec.edgesMs, rows.sort((a, b) => compare(a.period ?? '', b.period ?? '') || compare(a.segment, b.segment)));
 }
