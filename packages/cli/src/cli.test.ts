@@ -183,6 +183,17 @@ describe('sluice query funnel', () => {
     expect(attempts.stdout).toMatch(/\n\s+2\s+form_submit\s+1\s+50/);
     // the one conversion took the 5 minutes from 09:00 to 09:05
     expect(attempts.stdout).toMatch(/time to convert\n.*\n.*\n1 visit\s+2 form_submit\s+1\s+5 min\s+5 min\s+5 min/);
+    // the rest of the options as flags: the form carries no channel, so holding the channel keeps it from the visit's chain
+    const held = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--hold', 'channel', '--entry', 'first', '--reentry', 'false', '--exclude', 'unsubscribe:1-2', '--exclusion-effect', 'remove', '--json');
+    expect(held.code).toBe(0);
+    expect(JSON.parse(held.stdout).steps.map((s: { leads: number }) => s.leads)).toEqual([2, 0]);
+    // February beside March: nobody visited then
+    const compared = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--compare-to', '2026-02-01..2026-03-01');
+    expect(compared.code).toBe(0);
+    expect(compared.stdout).toMatch(/compared with 2026-02-01T00:00:00.* – 2026-03-01T00:00:00.*\nstep\s+event\s+leads[^\n]*\n-[^\n]*\n\s*1\s+visit\s+0\s/);
+    const badExclude = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--exclude', 'unsubscribe:0-1');
+    expect(badExclude.code).toBe(2);
+    expect(badExclude.stderr).toContain('--exclude takes TYPE:A-B, steps numbered from 1');
     const grace = sluice('query', 'funnel', '--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--ties', 'funnel_order', '--tie-grace', 'a minute');
     expect(grace.code).toBe(1);
     expect(grace.stderr).toContain('tieGraceSeconds: must be a whole number of seconds');

@@ -54,7 +54,9 @@ usage:
                 [--window 30d] [--order ordered|strict|unordered] [--breakdown channel[,campaign]] [--url http://127.0.0.1:4780] [--json]
                 [--unit leads|accounts|totals] [--attribution first_touch|last_touch|step:N]
                 [--window-anchor first_step|per_step] [--date-scope first_step|all_steps] [--time-to-convert]
-                [--ties log_order|funnel_order] [--tie-grace SECONDS]
+                [--ties log_order|funnel_order] [--tie-grace SECONDS] [--entry best|first] [--reentry true|false]
+                [--exclude TYPE:A-B ...] [--exclusion-effect drop_out|remove] [--hold KEY[,KEY]]
+                [--compare-to previous_period|FROM..TO]
                 (a step written type? is optional: visit,form_submit?,demo_held)
                 or: sluice query funnel --file funnel.json   (every option: see "Funnel semantics" in the README)
                                                   count an event funnel (leads per step, conversion, drop-off)
@@ -292,6 +294,12 @@ async function run(argv: string[]): Promise<void> {
             'date-scope': { type: 'string' },
             ties: { type: 'string' },
             'tie-grace': { type: 'string' },
+            entry: { type: 'string' },
+            reentry: { type: 'string' },
+            'exclusion-effect': { type: 'string' },
+            exclude: { type: 'string', multiple: true },
+            hold: { type: 'string' },
+            'compare-to': { type: 'string' },
             'time-to-convert': { type: 'boolean' },
           });
           if (values.help) return void process.stdout.write(HELP);

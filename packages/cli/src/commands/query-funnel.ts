@@ -20,6 +20,12 @@ export interface FunnelFlags {
   'date-scope'?: string | undefined;
   ties?: string | undefined;
   'tie-grace'?: string | undefined;
+  entry?: string | undefined;
+  reentry?: string | undefined;
+  'exclusion-effect'?: string | undefined;
+  exclude?: string[] | undefined;
+  hold?: string | undefined;
+  'compare-to'?: string | undefined;
   'time-to-convert'?: boolean | undefined;
   url?: string | undefined;
 }
@@ -51,6 +57,13 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
       // seconds as a number, so a typo reaches the schema and comes back naming tieGraceSeconds
       ...(flags['tie-grace'] === undefined ? {} : { tieGraceSeconds: Number.isNaN(Number(flags['tie-grace'])) ? flags['tie-grace'] : Number(flags['tie-grace']) }),
       ...(flags['time-to-convert'] ? { timeToConvert: true } : {}),
+      ...(flags.entry === undefined ? {} : { entry: flags.entry }),
+      // true and false as booleans; anything else reaches the schema as it is, which names reentry
+      ...(flags.reentry === undefined ? {} : { reentry: ({ true: true, false: false } as Record<string, boolean>)[flags.reentry] ?? flags.reentry }),
+      ...(flags['exclusion-effect'] === undefined ? {} : { exclusionEffect: flags['exclusion-effect'] }),
+      ...(flags.exclude === undefined ? {} : { exclusions: flags.exclude.map(exclusionOf) }),
+      ...(flags.hold === undefined ? {} : { holdConstant: flags.hold.split(',').map((k) => k.trim()) }),
+      ...(flags['compare-to'] === undefined ? {} : { compareTo: comparedRangeOf(flags['compare-to'], timeZone) }),
     };
   }
   const parsed = parseFunnelDefinition(raw);
@@ -58,6 +71,21 @@ export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDef
   return parsed.definition;
 }
 
+
+/** --exclude TYPE:A-B: no TYPE event between steps A and B, numbered as the table prints them (from 1). */
+function exclusionOf(text: string): { type: string; afterStep: number; beforeStep: number } {
+  const m = /^([a-z_]+):(\d+)-(\d+)$/.exec(text.trim());
+  if (!m || Number(m[2]) < 1) throw usageError(`--exclude takes TYPE:A-B, steps numbered from 1 as the table prints them (e.g. unsubscribe:2-3); got "${text}"`);
+  return { type: m[1]!, afterStep: Number(m[2]) - 1, beforeStep: Number(m[3]) - 1 };
+}
+
+/** --compare-to previous_period, or FROM..TO (days in the business zone, or instants). */
+function comparedRangeOf(text: string, timeZone: string): unknown {
+  if (text === 'previous_period') return text;
+  const [from, to, ...rest] = text.split('..');
+  if (from === undefined || to === undefined || rest.length > 0) throw usageError(`--compare-to takes previous_period or FROM..TO (e.g. 2025-01-01..2025-04-01); got "${text}"`);
+  return { from: instantOf(from, timeZone), to: instantOf(to, timeZone) };
+}
 
 const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', totals: 'attempts' };
 
@@ -70,6 +98,7 @@ export function formatFunnel(result: FunnelResult): string {
       steps.map((s, i) => [i + 1, stepName(result.steps[i]!), s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
     );
   let out = table(result.steps);
+  if (result.comparison) out += `\ncompared with ${result.comparison.dateRange.from} – ${result.comparison.dateRange.to}\n${table(result.comparison.steps)}`;
   if (result.breakdown) {
     for (const g of result.breakdown.groups) out += `\n${result.breakdown.key} = ${g.value === '' ? '(none)' : g.value}\n${table(g.steps)}`;
     if (result.breakdown.truncated) out += '\n(more groups exist; the totals above count them)\n';
