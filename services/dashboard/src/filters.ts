@@ -1,3 +1,4 @@
+import type { StageCountingUnit } from '@sluice/domain';
 import { field, h, select } from './dom.js';
 import { segmentValues } from './queries.js';
 import type { SegmentFilters } from './queries.js';
@@ -14,12 +15,14 @@ export interface FilterState {
   filters: SegmentFilters;
   /** a lead profile key to break the funnel down by; '' for none */
   segment: string;
+  /** who the stage funnel and the cohorts count: leads, or accounts (an account reaches a stage with its first lead) */
+  unit: StageCountingUnit;
 }
 
 let state: FilterState | undefined;
 
 export function filterState(rules: LiveRules): FilterState {
-  state ??= { range: lastMonths(12, rules.timeZone), compare: null, filters: {}, segment: '' };
+  state ??= { range: lastMonths(12, rules.timeZone), compare: null, filters: {}, segment: '', unit: 'lead' };
   return state;
 }
 
@@ -33,6 +36,15 @@ export const SEGMENTS: ReadonlyArray<readonly [string, string]> = [
   ['industry', 'Industry'],
   ['country', 'Country'],
 ];
+
+/** The counting units, as the menu and the headings name them. */
+export const COUNTING_UNITS: ReadonlyArray<readonly [StageCountingUnit, string]> = [
+  ['lead', 'leads'],
+  ['account', 'accounts'],
+];
+
+/** "leads" or "accounts": what a view's counts are of. */
+export const unitNoun = (unit: StageCountingUnit): string => COUNTING_UNITS.find(([u]) => u === unit)![1];
 
 const FILTER_MENUS: ReadonlyArray<readonly [key: keyof SegmentFilters, label: string, all: string]> = [
   ['businessUnit', 'Business unit', 'All units'],
@@ -49,9 +61,10 @@ const rangeOf = (from: HTMLInputElement, to: HTMLInputElement): MonthRange | und
 /**
  * The filter bar: a month range, business unit and channel menus (filled
  * from the data once the view's own numbers are in; left out for queries that take no segment
- * filters), optionally a comparison range and a breakdown. Every change updates the shared state and calls `onChange`.
+ * filters), optionally the counting unit (for queries that take one), a comparison range and a breakdown. Every change updates
+ * the shared state and calls `onChange`.
  */
-export function filterBar(ctx: ViewContext, options: { compare?: boolean; segment?: boolean; rangeOnly?: boolean }, onChange: () => void): HTMLFormElement {
+export function filterBar(ctx: ViewContext, options: { compare?: boolean; segment?: boolean; rangeOnly?: boolean; unit?: boolean }, onChange: () => void): HTMLFormElement {
   const s = filterState(ctx.rules);
   const [from, to] = monthInputs('range', s.range);
   const menus = (options.rangeOnly ? [] : FILTER_MENUS).map(([key, label, all]) => {
@@ -63,6 +76,9 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
     return { key, label, menu };
   });
   const form = h('form', { class: 'filters', 'aria-label': 'filters' }, field('From', from), field('To', to), menus.map((m) => field(m.label, m.menu)));
+
+  const unit = options.unit ? select('unit', COUNTING_UNITS, s.unit) : undefined;
+  if (unit) form.append(field('Count', unit));
 
   let compareFrom: HTMLInputElement | undefined;
   let compareTo: HTMLInputElement | undefined;
@@ -86,6 +102,7 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
     for (const m of menus) s.filters[m.key] = m.menu.value;
     if (compareOn && compareFrom && compareTo) s.compare = compareOn.checked ? (rangeOf(compareFrom, compareTo) ?? null) : null;
     if (segment) s.segment = segment.value;
+    if (unit) s.unit = unit.value as StageCountingUnit;
     onChange();
   });
   form.addEventListener('submit', (event) => event.preventDefault());

@@ -47,4 +47,24 @@ describe('the conversion query a view sends', () => {
       filters: [{ key: 'channel', values: ['paid_search'] }],
     });
   });
+
+  it('given accounts as the unit, then it is sent as unit "account" beside the other choices (the stage funnel and cohorts count accounts)', () => {
+    expect(conversionBody(rules, { range: { from: '2026-01', to: '2026-01' }, pairs: 'step_to_step', period: 'quarter', segment: 'channel', unit: 'account' })).toEqual({
+      dateRange: { from: '2026-01-01T00:00:00Z', to: '2026-02-01T00:00:00Z' },
+      period: 'quarter',
+      pairs: 'step_to_step',
+      segment: 'channel',
+      unit: 'account',
+    });
+  });
+
+  it('given leads as the unit, then unit "lead" is sent: the page says what it counts rather than leaning on the API default', () => {
+    expect(conversionBody(rules, { range: { from: '2025-12', to: '2026-02' }, pairs: 'from_first', unit: 'lead' })).toEqual({
+      // December to February inclusive: the range ends where March begins
+      dateRange: { from: '2025-12-01T00:00:00Z', to: '2026-03-01T00:00:00Z' },
+      period: 'all',
+      pairs: 'from_first',
+      unit: 'lead',
+    });
+  });
 });

@@ -1,4 +1,4 @@
-import type { StageConversionRow } from '@sluice/domain';
+import type { StageConversionRow, StageCountingUnit } from '@sluice/domain';
 import { post } from './api.js';
 import type { LiveRules } from './rules.js';
 import { dateRange } from './time.js';
@@ -20,6 +20,8 @@ export interface ConversionQuery {
   period?: 'all' | 'week' | 'month' | 'quarter';
   segment?: string;
   filters?: SegmentFilters;
+  /** who is counted; absent: the API's default (leads), as for the filter menus, which read only the values */
+  unit?: StageCountingUnit;
 }
 
 export function conversionBody(rules: LiveRules, q: ConversionQuery): Record<string, unknown> {
@@ -32,6 +34,7 @@ export function conversionBody(rules: LiveRules, q: ConversionQuery): Record<str
     pairs: q.pairs,
     ...(q.segment ? { segment: q.segment } : {}),
     ...(filters.length > 0 ? { filters } : {}),
+    ...(q.unit ? { unit: q.unit } : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 import { chart } from '../charts.js';
 import { empty, field, h, select, show, table } from '../dom.js';
-import { filterBar, filterState } from '../filters.js';
+import { filterBar, filterState, unitNoun } from '../filters.js';
 import { formatCount, formatPercent } from '../format.js';
 import { conversion } from '../queries.js';
 import type { ConversionResult } from '../queries.js';
@@ -17,21 +17,27 @@ function heat(rate: number, best: number): string {
 }
 
 /**
- * Step-to-step conversion per cohort (the period in which leads entered the
- * pair's first stage): a heatmap with a row per cohort and a column per
- * step, and the same rates as a trend over time.
+ * Step-to-step conversion per cohort (the period in which leads, or accounts,
+ * entered the pair's first stage): a heatmap with a row per cohort and a
+ * column per step, and the same rates as a trend over time.
  */
 export const cohortsView: View = async (root, ctx) => {
   const body = h('section', { class: 'results' });
   const load = reloader(ctx, body, 'the cohorts', async () => {
     const s = filterState(ctx.rules);
-    const result = await conversion(ctx.rules, { range: s.range, filters: s.filters, pairs: 'step_to_step', period: granularity }, ctx.signal);
+    const result = await conversion(ctx.rules, { range: s.range, filters: s.filters, unit: s.unit, pairs: 'step_to_step', period: granularity }, ctx.signal);
     const periods = [...new Map(result.rows.map((r) => [r.period, r.periodLabel])).entries()].sort(([a], [b]) => a.localeCompare(b));
     if (periods.length === 0) return empty('No cohorts in this range with these filters.');
-    return [heatmap(result, periods), h('h2', {}, 'Conversion trend'), trend(result, periods)];
+    const noun = unitNoun(s.unit);
+    return [
+      h('p', { class: 'subtitle', 'data-testid': 'cohort-caption' }, `Of the ${noun} entering each step's first stage in a ${granularity}, the share that reached the next; below it, how many entered.`),
+      heatmap(result, periods, noun),
+      h('h2', {}, 'Conversion trend'),
+      trend(result, periods),
+    ];
   });
 
-  function heatmap(result: ConversionResult, periods: Array<[string, string]>) {
+  function heatmap(result: ConversionResult, periods: Array<[string, string]>, noun: string) {
     const best = result.pairs.map((_, i) => Math.max(0, ...result.rows.filter((r) => r.pair === i).map((r) => r.rate ?? 0)));
     const rows = periods.map(([period, periodLabel]) =>
       h(
@@ -43,14 +49,14 @@ export const cohortsView: View = async (root, ctx) => {
           if (!row || row.rate === null) return h('td', { class: 'num cell', 'data-pair': `${pair.from}:${pair.to}`, 'data-value': '' }, '–');
           return h(
             'td',
-            { class: 'num cell', style: heat(row.rate, best[i]!), 'data-pair': `${pair.from}:${pair.to}`, 'data-value': row.rate, 'data-entered': row.entered, title: `${formatCount(row.converted)} of ${formatCount(row.entered)}` },
+            { class: 'num cell', style: heat(row.rate, best[i]!), 'data-pair': `${pair.from}:${pair.to}`, 'data-value': row.rate, 'data-entered': row.entered, title: `${formatCount(row.converted)} of ${formatCount(row.entered)} ${noun}` },
             formatPercent(row.rate),
             h('small', {}, formatCount(row.entered)),
           );
         }),
       ),
     );
-    return table(['cohort', ...result.pairs.map((p) => `${p.from} → ${p.to}`)], rows, { class: 'heatmap', 'data-testid': 'cohort-heatmap' });
+    return table([`cohort (${noun})`, ...result.pairs.map((p) => `${p.from} → ${p.to}`)], rows, { class: 'heatmap', 'data-testid': 'cohort-heatmap' });
   }
 
   function trend(result: ConversionResult, periods: Array<[string, string]>) {
@@ -77,7 +83,7 @@ export const cohortsView: View = async (root, ctx) => {
   }
 
   const periodMenu = select('granularity', [['month', 'Month'], ['quarter', 'Quarter'], ['week', 'ISO week']], granularity);
-  const bar = filterBar(ctx, {}, () => {
+  const bar = filterBar(ctx, { unit: true }, () => {
     granularity = periodMenu.value as Granularity;
     void load();
   });
