@@ -27,7 +27,7 @@ function defaultsOf(kind: StageQueryKind, rules: RuleConfig): Record<string, unk
       return { configVersion: rules.version, to: rules.stageModel.customerStage, ...(from === undefined ? {} : { from }) };
     }
     case 'timeToConvert':
-      return { configVersion: rules.version };
+      return { configVersion: rules.version, timeZone: rules.timeZone };
     case 'retention':
       return { configVersion: rules.version, timeZone: rules.timeZone };
     case 'cost': {

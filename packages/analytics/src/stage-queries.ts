@@ -54,6 +54,20 @@ const spanMs = (r: { from: unknown; to: unknown }) => (typeof r.from === 'string
 const inCalendar = (t: unknown) => typeof t !== 'string' || Number.isNaN(Date.parse(t)) || (Date.parse(t) >= EARLIEST_MS && Date.parse(t) <= LATEST_MS);
 const CALENDAR_MESSAGE = 'must be between 1970-01-02 and 2149-01-01';
 
+/**
+ * How many periods a date range may touch (an upper bound, from the shortest
+ * period of the kind), with the message for the `period` field when that is
+ * over the limit; undefined when the range or the period did not parse (their
+ * own issues say why).
+ */
+export function periodsInRange(dateRange: unknown, period: unknown): { count: number; tooMany: string | undefined } | undefined {
+  const span = typeof dateRange === 'object' && dateRange !== null ? spanMs(dateRange as { from: unknown; to: unknown }) : Number.NaN;
+  if (!(span > 0) || typeof period !== 'string' || !Object.hasOwn(PERIOD_MIN_DAYS, period)) return undefined;
+  const count = Math.ceil(span / (PERIOD_MIN_DAYS[period as keyof typeof PERIOD_MIN_DAYS] * DAY_MS)) + 1;
+  const tooMany = count > STAGE_QUERY_LIMITS.maxPeriods ? `the date range holds up to ${count} ${period} periods, at most ${STAGE_QUERY_LIMITS.maxPeriods}: choose a longer period or a shorter range` : undefined;
+  return { count, tooMany };
+}
+
 export const DateRange = z
   .strictObject({ from: OffsetDateTime.refine(inCalendar, { message: CALENDAR_MESSAGE }), to: OffsetDateTime.refine(inCalendar, { message: CALENDAR_MESSAGE }) })
   .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
@@ -128,16 +142,15 @@ export const StageConversionQuerySchema = z
           if (from !== undefined && to !== undefined && to <= from) ctx.addIssue({ code: 'custom', path: ['pairs', i, 'to'], message: `must come after "${String(f)}" in stages` });
         });
       }
-      const span = typeof q.dateRange === 'object' && q.dateRange !== null ? spanMs(q.dateRange) : Number.NaN;
-      if (!(span > 0) || !Object.hasOwn(PERIOD_MIN_DAYS, q.period)) return;
-      const periods = Math.ceil(span / (PERIOD_MIN_DAYS[q.period as keyof typeof PERIOD_MIN_DAYS] * DAY_MS)) + 1;
-      if (periods > STAGE_QUERY_LIMITS.maxPeriods) {
-        ctx.addIssue({ code: 'custom', path: ['period'], message: `the date range holds up to ${periods} ${q.period} periods, at most ${STAGE_QUERY_LIMITS.maxPeriods}: choose a longer period or a shorter range` });
+      const periods = periodsInRange(q.dateRange, q.period);
+      if (periods === undefined) return;
+      if (periods.tooMany !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['period'], message: periods.tooMany });
         return;
       }
       const pairs = Array.isArray(q.pairs) ? q.pairs.length : Math.max(1, stages.length - 1);
       const segments = q.segment === undefined ? 1 : typeof q.segmentLimit === 'number' ? q.segmentLimit : 0;
-      const rows = pairs * periods * segments;
+      const rows = pairs * periods.count * segments;
       if (rows > STAGE_QUERY_LIMITS.maxResultRows) {
         ctx.addIssue({ code: 'custom', path: ['segmentLimit'], message: `pairs x periods x segments could reach ${rows} rows, at most ${STAGE_QUERY_LIMITS.maxResultRows}: lower segmentLimit, ask fewer pairs or a longer period` });
       }

@@ -52,6 +52,20 @@ describe('time to convert query validation', () => {
     ]);
   });
 
+  it('bounds a trend: periods in the range, and periods x segments', () => {
+    // 2026 in days: ceil(365 / 1) + 1 = 366 periods, under 1000; 3000 days of days are not
+    const long = { from: '2020-01-01T00:00:00Z', to: '2028-03-19T00:00:00Z' };
+    expect(issuesOf(parseTimeToConvertQuery({ configVersion: 'v1', from: 'mql', to: 'sql', dateRange: long, period: 'day' }))).toEqual([
+      { field: 'period', message: 'the date range holds up to 3001 day periods, at most 1000: choose a longer period or a shorter range' },
+    ]);
+    // 366 days x 500 segments = 183,000 rows fit under 200,000; 2026 plus 100 days (466 x 500) does not
+    expect(issuesOf(parseTimeToConvertQuery({ from: { type: 'visit' }, to: { type: 'payment' }, dateRange: RANGE, period: 'day', breakdown: 'channel', segmentLimit: 500 }))).toEqual([]);
+    const longer = { from: RANGE.from, to: '2027-04-11T00:00:00Z' };
+    expect(issuesOf(parseTimeToConvertQuery({ from: { type: 'visit' }, to: { type: 'payment' }, dateRange: longer, period: 'day', breakdown: 'channel', segmentLimit: 500 }))).toEqual([
+      { field: 'segmentLimit', message: 'periods x segments could reach 233000 rows, at most 200000: lower segmentLimit or choose a longer period' },
+    ]);
+  });
+
   it('puts every value in parameters', () => {
     const p = new Params();
     const q = TimeToConvertQuerySchema.parse({ configVersion: "v1'; DROP TABLE x; --", from: 'mql', to: 'sql', dateRange: RANGE, segment: 'channel', filters: [{ key: 'owner', values: ["it's"] }] });

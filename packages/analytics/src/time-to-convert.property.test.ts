@@ -1,13 +1,13 @@
 import fc from 'fast-check';
 import type { TimeToConvertReport } from '@sluice/domain';
-import { SEGMENT_KEYS, timeToConvert, touchpointTimeToConvert, touchpointsFromLog } from '@sluice/domain';
+import { SEGMENT_KEYS, TREND_PERIODS, timeToConvert, touchpointTimeToConvert, touchpointsFromLog } from '@sluice/domain';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import { applyTouchpointBatch } from './sink.js';
 import { testBackends } from './test-backends.js';
 import type { LogLine } from './test-log.js';
 import { recordedLog } from './test-log.js';
-import { DAY, HOUR, STAGES, filterArb, instantNear, leadsArb, placeLeads, profileView } from './test-stage-facts.js';
+import { DAY, HOUR, STAGES, ZONES, filterArb, instantNear, leadsArb, placeLeads, profileView } from './test-stage-facts.js';
 import type { StageTimeToConvertQuery, TimeToConvertQuery, TimeToConvertQueryInput, TimeToConvertResult, TouchpointTimeToConvertQuery } from './time-to-convert.js';
 import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf, touchpointTimeToConvertSpecOf } from './time-to-convert.js';
 
@@ -18,14 +18,18 @@ import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf, touchp
  * gaps of exactly the window and +-1 ms, zero gaps and skips, a `to` before
  * its `from`, churned ingestion). Bucket edges are drawn from the gaps the
  * generator makes (the window, 1 h, 1 day) so durations land exactly on
- * edges; automatic buckets check the trimming. A run: four inserts, one query.
+ * edges; automatic buckets check the trimming. Most runs ask for a trend, in
+ * a period and zone of their own, so entries around the anchors' period
+ * boundaries fall either side of them. A run: four inserts, one query.
  *
  * Between touchpoint steps, on generated logs: a run is a day of its own (ids
  * carry the run), events on a half-hour clock so that durations fall exactly
  * on edges and window ends and events share milliseconds (the same
  * millisecond converts, the entry event itself does not); anonymous visitors
  * and linked histories as funnels count them; a step that is both `from` and
- * `to`. A run: one insert, one query.
+ * `to`. Trends there cut days in New York and Los Angeles inside a run's
+ * hours (and months and weeks on a region that is the first of one). A run:
+ * one insert, one query.
  */
 
 const RUNS = 200;
@@ -48,6 +52,8 @@ const runArb = fc.record({
   segment: fc.option(fc.constantFrom(...SEGMENT_KEYS)),
   filter: filterArb,
   segmentLimit: fc.constantFrom(1, 2, 50, 50),
+  period: fc.option(fc.constantFrom(...TREND_PERIODS)),
+  timeZone: fc.constantFrom(...ZONES),
 });
 type Run = ReturnType<typeof runArb.generate>['value'];
 
@@ -59,14 +65,18 @@ interface Stats {
   zero: number;
   lastBucket: number;
   trimmed: number;
+  /** trends with more than one period */
+  trends: number;
 }
-const newStats = (): Stats => ({ entered: 0, converted: 0, zero: 0, lastBucket: 0, trimmed: 0 });
+const newStats = (): Stats => ({ entered: 0, converted: 0, zero: 0, lastBucket: 0, trimmed: 0, trends: 0 });
 
 /** ClickHouse's answer equals the reference's, segments counted before the limit; tallies what the run exercised. */
 function expectReference(got: TimeToConvertResult, want: TimeToConvertReport, unlimited: TimeToConvertReport, q: TimeToConvertQuery, stats: Stats) {
   const where = JSON.stringify(q);
   expect({ buckets: got.buckets, rows: got.rows }, where).toEqual(want);
-  expect({ segments: got.segments, truncated: got.truncated }, where).toEqual({ segments: unlimited.rows.length, truncated: unlimited.rows.length > q.segmentLimit });
+  // a segment has a row per period it had entries in
+  const segments = new Set(unlimited.rows.map((r) => r.segment)).size;
+  expect({ segments: got.segments, truncated: got.truncated }, where).toEqual({ segments, truncated: segments > q.segmentLimit });
   for (const r of want.rows) {
     stats.entered += r.entered;
     stats.converted += r.converted;
@@ -74,6 +84,7 @@ function expectReference(got: TimeToConvertResult, want: TimeToConvertReport, un
     stats.lastBucket += want.buckets.at(-1)?.toMs === null ? (r.histogram.at(-1) ?? 0) : 0;
   }
   if (q.buckets === 'auto' && want.buckets.length > 0 && want.buckets.length < 16) stats.trimmed++;
+  if (new Set(want.rows.map((r) => r.period)).size > 1) stats.trends++;
 }
 
 /** The runs exercised every part of the answer: conversions and not, zero durations, the open-ended bucket, trimmed ladders. */
@@ -81,6 +92,8 @@ function expectCoverage(name: string, runs: number, stats: Stats) {
   console.log(`[${name}] ${runs} runs compared: ${JSON.stringify(stats)}`);
   expect(stats.entered).toBeGreaterThan(runs * 5);
   expect(Math.min(stats.converted, stats.entered - stats.converted, stats.zero, stats.lastBucket, stats.trimmed)).toBeGreaterThan(runs / 20);
+  // about one touchpoint run in fifteen has entries either side of a day's start; more than one in a hundred leaves no doubt the trend was compared
+  expect(stats.trends).toBeGreaterThan(runs / 100);
 }
 
 function place(run: Run) {
@@ -97,6 +110,8 @@ function place(run: Run) {
     ...(run.segment === null ? {} : { segment: run.segment }),
     filters: run.filter === null ? [] : [run.filter],
     segmentLimit: run.segmentLimit,
+    ...(run.period === null ? {} : { period: run.period }),
+    timeZone: run.timeZone,
   };
   return { placed, input };
 }
@@ -132,6 +147,9 @@ const touchpointRunArb = fc.record({
   buckets: fc.constantFrom<TimeToConvertQueryInput['buckets']>('auto', [{ value: 30, unit: 'minutes' }, { value: 1, unit: 'hours' }, { value: 2, unit: 'hours' }], [{ value: 90, unit: 'minutes' }]),
   breakdown: fc.constantFrom(undefined, 'source', 'properties.pageType'),
   segmentLimit: fc.constantFrom(1, 2, 50),
+  // mostly days: a region's events run from 00:00 to 10:00 UTC, and midnight in New York (04:00) and Los Angeles (07:00) falls inside
+  period: fc.option(fc.constantFrom('day' as const, 'day' as const, 'day' as const, ...TREND_PERIODS)),
+  timeZone: fc.constantFrom(...ZONES, 'America/Los_Angeles'),
 });
 type TouchpointRun = ReturnType<typeof touchpointRunArb.generate>['value'];
 
@@ -163,6 +181,8 @@ function placeTouchpoints(run: TouchpointRun) {
     buckets: run.buckets,
     ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
     segmentLimit: run.segmentLimit,
+    ...(run.period === null ? {} : { period: run.period }),
+    timeZone: run.timeZone,
   };
   return { log, input };
 }

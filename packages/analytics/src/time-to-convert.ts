@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { TimeToConvertReport, TimeToConvertRow, TimeToConvertSpec, TouchpointTimeToConvertSpec } from '@sluice/domain';
-import { histogramEdgesOf, histogramReport, instantMs } from '@sluice/domain';
-import { OffsetDateTime, StageIdSchema } from '@sluice/schemas';
+import { TREND_PERIODS, histogramEdgesOf, histogramReport, instantMs } from '@sluice/domain';
+import { OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { Key, StepMatcherSchema, conditionsOf } from './funnel-definition.js';
 import { Params, keyExpr, matcherExpr } from './funnel-sql.js';
 import type { Parsed } from './stage-queries.js';
-import { ConfigVersion, DateRange, Filters, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, parseWith, windowMsOf } from './stage-queries.js';
-import { profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
+import { ConfigVersion, DateRange, Filters, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, parseWith, periodsInRange, windowMsOf } from './stage-queries.js';
+import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
 
 /**
  * Time to convert between two stages of a config version: over the leads that
@@ -25,7 +25,9 @@ import { profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './
  *     "buckets": [{ "value": 1, "unit": "days" }, { "value": 7, "unit": "days" }, { "value": 30, "unit": "days" }],
  *     "segment": "channel", "filters": [{ "key": "businessUnit", "values": ["emea"] }] }
  * `buckets` defaults to "auto" (the fixed ladder 1m ... 730d, trimmed to the
- * buckets used). Between touchpoint steps:
+ * buckets used). With "period": "month" (day, week, month, quarter, year)
+ * the rows are per (month of entering `from` in timeZone, segment): the trend.
+ * Between touchpoint steps:
  *   { "from": { "type": "visit", "where": [{ "key": "source", "op": "eq", "value": "google" }] },
  *     "to": { "type": "form_submit" }, "dateRange": { ... }, "breakdown": "properties.x.utm_campaign" }
  */
@@ -37,6 +39,8 @@ export const TIME_TO_CONVERT_LIMITS = {
   maxSegments: STAGE_QUERY_LIMITS.maxSegments,
   maxDateRangeDays: STAGE_QUERY_LIMITS.maxDateRangeDays,
   maxTimeoutSeconds: STAGE_QUERY_LIMITS.maxTimeoutSeconds,
+  /** periods x segments a trend may return. */
+  maxResultRows: STAGE_QUERY_LIMITS.maxResultRows,
 } as const;
 
 const EDGE_UNIT_MS = { minutes: 60_000, hours: 3_600_000, days: 86_400_000 } as const;
@@ -73,8 +77,12 @@ export const TimeToConvertQuerySchema = z
     breakdown: Key.optional(),
     /** Ignore transitions (or touchpoints) after this instant. */
     asOf: OffsetDateTime.optional(),
-    /** Segments returned: the largest by entries. */
+    /** Segments returned: the largest by entries (over all periods). */
     segmentLimit: z.number().int().min(1).max(TIME_TO_CONVERT_LIMITS.maxSegments).default(50),
+    /** The trend: rows per period of entering `from` (in timeZone) as well; absent: one row per segment. */
+    period: z.enum(TREND_PERIODS, { error: `must be one of ${TREND_PERIODS.join(', ')}` }).optional(),
+    /** The zone periods are cut in, as for stage conversion. */
+    timeZone: TimeZoneSchema.default('UTC'),
     timeoutSeconds: TimeoutSeconds,
   })
   .superRefine(
@@ -87,6 +95,12 @@ export const TimeToConvertQuerySchema = z
       if (stages && q.breakdown !== undefined) ctx.addIssue({ code: 'custom', path: ['breakdown'], message: 'only between touchpoint steps; between stages use segment' });
       if (!stages && q.segment !== undefined) ctx.addIssue({ code: 'custom', path: ['segment'], message: 'only between stages; between touchpoint steps use breakdown' });
       if (!stages && Array.isArray(q.filters) && q.filters.length > 0) ctx.addIssue({ code: 'custom', path: ['filters'], message: 'only between stages; put conditions in the steps' });
+      const periods = q.period === undefined ? undefined : periodsInRange(q.dateRange, q.period);
+      if (periods?.tooMany !== undefined) ctx.addIssue({ code: 'custom', path: ['period'], message: periods.tooMany });
+      else if (periods !== undefined && (q.segment !== undefined || q.breakdown !== undefined) && typeof q.segmentLimit === 'number' && periods.count * q.segmentLimit > TIME_TO_CONVERT_LIMITS.maxResultRows) {
+        const rows = periods.count * q.segmentLimit;
+        ctx.addIssue({ code: 'custom', path: ['segmentLimit'], message: `periods x segments could reach ${rows} rows, at most ${TIME_TO_CONVERT_LIMITS.maxResultRows}: lower segmentLimit or choose a longer period` });
+      }
       if (!Array.isArray(q.buckets)) return;
       const edges = q.buckets.map((e) => (typeof e === 'object' && e !== null && typeof e.value === 'number' && Object.hasOwn(EDGE_UNIT_MS, e.unit) ? edgeMsOf(e) : Number.NaN));
       edges.forEach((e, i) => {
@@ -128,6 +142,8 @@ function distributionSpecOf(q: TimeToConvertQuery): Omit<TimeToConvertSpec, 'fro
     asOfMs: q.asOf === undefined ? undefined : instantMs(q.asOf),
     edgesMs: q.buckets === 'auto' ? 'auto' : q.buckets.map(edgeMsOf),
     segmentLimit: q.segmentLimit,
+    period: q.period,
+    timeZone: q.timeZone,
   };
 }
 
@@ -140,6 +156,8 @@ export interface TimeToConvertResult extends TimeToConvertReport {
 }
 
 interface SqlRow {
+  period: string;
+  period_label: string;
   segment: string;
   entered: number | string;
   converted: number | string;
@@ -153,34 +171,40 @@ interface SqlRow {
 /**
  * The distribution over entries (one row per lead or actor that entered
  * `from`, with columns from_ms, to_ms, has_to and segment): one aggregation
- * per segment, each converted entry counted in its bucket (the edges at or
- * below its duration). Segments are ranked by entries and cut in SQL.
+ * per period (stage conversion's, of from_ms; one period without a trend) and
+ * segment, each converted entry counted in its bucket (the edges at or below
+ * its duration). Segments are ranked by entries over all periods and cut in SQL.
  */
 function distributionSql(q: TimeToConvertQuery, entries: string, windowMs: number | undefined, p: Params): string {
   const edges = histogramEdgesOf(distributionSpecOf(q).edgesMs);
   const window = windowMs === undefined ? '' : ` AND to_ms - from_ms <= ${p.bind('window_ms', 'Int64', windowMs)}`;
+  const period = periodSql(q.period ?? 'all', 'from_ms', p, q.timeZone);
   return `
-    SELECT segment, entered, converted, sum_ms, median_ms, p90_ms, histogram, segments
+    SELECT period, period_label, segment, entered, converted, sum_ms, median_ms, p90_ms, histogram, segments
     FROM (
-      SELECT *, count() OVER () AS segments, row_number() OVER (ORDER BY entered DESC, segment) AS segment_rank
+      SELECT *, max(segment_rank) OVER () AS segments
       FROM (
-        SELECT segment,
-          count() AS entered,
-          countIf(conv) AS converted,
-          sumIf(to_ms - from_ms, conv) AS sum_ms,
-          if(converted = 0, NULL, quantileExactInclusiveIf(0.5)(to_ms - from_ms, conv)) AS median_ms,
-          if(converted = 0, NULL, quantileExactInclusiveIf(0.9)(to_ms - from_ms, conv)) AS p90_ms,
-          groupArrayIf(arrayCount(e -> e <= to_ms - from_ms, ${p.bind('edges_ms', 'Array(Int64)', edges)}), conv) AS converted_buckets,
-          arrayMap(b -> countEqual(converted_buckets, b), range(${p.bind('bucket_count', 'UInt32', edges.length + 1)})) AS histogram
+        SELECT *, dense_rank() OVER (ORDER BY segment_total DESC, segment) AS segment_rank
         FROM (
-          SELECT segment, from_ms, to_ms, has_to AND to_ms >= from_ms${window} AS conv
-          FROM (${entries})
+          SELECT period, period_label, segment,
+            count() AS entered,
+            countIf(conv) AS converted,
+            sumIf(to_ms - from_ms, conv) AS sum_ms,
+            if(converted = 0, NULL, quantileExactInclusiveIf(0.5)(to_ms - from_ms, conv)) AS median_ms,
+            if(converted = 0, NULL, quantileExactInclusiveIf(0.9)(to_ms - from_ms, conv)) AS p90_ms,
+            groupArrayIf(arrayCount(e -> e <= to_ms - from_ms, ${p.bind('edges_ms', 'Array(Int64)', edges)}), conv) AS converted_buckets,
+            arrayMap(b -> countEqual(converted_buckets, b), range(${p.bind('bucket_count', 'UInt32', edges.length + 1)})) AS histogram,
+            sum(count()) OVER (PARTITION BY segment) AS segment_total
+          FROM (
+            SELECT toString(${period.start}) AS period, ${period.label} AS period_label, segment, from_ms, to_ms, has_to AND to_ms >= from_ms${window} AS conv
+            FROM (${entries})
+          )
+          GROUP BY period, period_label, segment
         )
-        GROUP BY segment
       )
     )
     WHERE segment_rank <= ${p.bind('segment_limit', 'UInt32', q.segmentLimit)}
-    ORDER BY segment
+    ORDER BY period, segment
     ${settingsClause({ max_execution_time: q.timeoutSeconds })}`;
 }
 
@@ -254,6 +278,7 @@ export async function runTimeToConvert(client: AnalyticsClient, input: TimeToCon
   const full: TimeToConvertRow[] = rows.map((r) => {
     const converted = Number(r.converted);
     return {
+      ...(q.period === undefined ? {} : { period: r.period, periodLabel: r.period_label }),
       segment: r.segment,
       entered: Number(r.entered),
       converted,
