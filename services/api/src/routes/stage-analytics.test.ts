@@ -242,6 +242,29 @@ describe('POST /v1/time-to-convert', () => {
     expect([row.entered, row.converted, row.medianMs]).toEqual([2, 1, 10 * DAY]);
   });
 
+  it('gives its trend per month of entering, in the live time zone, and names a bad period', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/time-to-convert',
+      payload: { from: 'lead', to: 'mql', dateRange: spring, buckets: [{ value: 1, unit: 'days' }, { value: 7, unit: 'days' }], period: 'month' },
+    });
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    expect(body.query.timeZone).toBe('Europe/Berlin');
+    // March: A (3 days) and B (17): mean and median 10 days, p90 3 + 0.9 x 14 = 15.6 days, [1d, 7d) one, [7d, inf) one
+    // April: C (3 days, its MQL passed through)
+    const rows = body.rows as Array<{ period: string; periodLabel: string; entered: number; converted: number; meanMs: number; medianMs: number; p90Ms: number; histogram: number[] }>;
+    expect(rows.map((r) => [r.period, r.periodLabel, r.entered, r.converted, r.meanMs, r.medianMs, r.histogram])).toEqual([
+      ['2026-03-01', '2026-03', 2, 2, 10 * DAY, 10 * DAY, [0, 1, 1]],
+      ['2026-04-01', '2026-04', 1, 1, 3 * DAY, 3 * DAY, [0, 1, 0]],
+    ]);
+    expect(rows[0]!.p90Ms).toBeCloseTo(15.6 * DAY, 0);
+
+    const bad = await app.inject({ method: 'POST', url: '/v1/time-to-convert', payload: { from: 'lead', to: 'mql', dateRange: spring, period: 'fortnight' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors).toEqual([{ field: 'period', message: 'must be one of day, week, month, quarter, year' }]);
+  });
+
   it('names a stage and a step mixed up', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/time-to-convert', payload: { from: 'lead', to: { type: 'demo_held' }, dateRange: spring } });
     expect(res.statusCode).toBe(400);
