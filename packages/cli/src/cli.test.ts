@@ -240,6 +240,11 @@ describe('sluice query conversion, close-rates, drivers, time-to-convert and coh
       sqlToCustomer.reduce((n, x) => n + x.converted, 0),
     ]);
     expect(distribution!.histogram.reduce((a, b) => a + b, 0)).toBe(distribution!.converted);
+    // its trend by month is the conversion query's monthly cohorts, one block per segment with a row per month
+    const trend = (...more: string[]) => sluice('query', 'time-to-convert', '--stages', 'sql,customer', '--from', '2026-01-01', '--to', '2026-07-01', '--period', 'month', ...more).stdout;
+    const byMonth = (rows: Array<{ periodLabel: string; entered: number; converted: number }>) => rows.map((x) => [x.periodLabel, x.entered, x.converted]);
+    expect(byMonth(JSON.parse(trend('--json')).rows)).toEqual(byMonth(sqlToCustomer));
+    expect(trend()).toMatch(/^sql -> customer: by month\nmonth\s+entered\s+converted\s+rate\s+mean\s+median\s+p90\n[- ]+\n2026-01 /);
     const steps = sluice('query', 'time-to-convert', '--steps', 'visit,form_submit', '--from', '2026-01-01', '--to', '2026-07-01', '--buckets', '1h,1d');
     expect(steps.stdout).toMatch(/^visit -> form_submit: [\d,]+ of [\d,]+ converted/);
     expect(steps.stdout).toContain('0-1h');

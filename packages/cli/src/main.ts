@@ -73,8 +73,10 @@ usage:
                                                   which touchpoints and profile facts raise or lower the odds of converting:
                                                   odds ratios, intervals, Fisher p and Benjamini-Hochberg q values
   sluice query time-to-convert (--stages mql,sql | --steps form_submit,demo_held) --from DATE --to DATE
-                [--window 90d] [--buckets 1h,1d,7d|auto] [--segment KEY] [--filter key=v,...] [--breakdown KEY] [--url URL] [--json]
-                                                  how long conversions take: count, mean, median, p90 and a histogram
+                [--window 90d] [--buckets 1h,1d,7d|auto] [--segment KEY] [--filter key=v,...] [--breakdown KEY]
+                [--period day|week|month|quarter|year] [--url URL] [--json]
+                                                  how long conversions take: count, mean, median, p90 and a histogram;
+                                                  with --period, per period of entering the first stage or step (the trend)
   sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
                 [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--url URL] [--json]
                                                   customers (or accounts) by first-purchase cohort, retained in each period since
@@ -359,6 +361,7 @@ async function run(argv: string[]): Promise<void> {
             segment: { type: 'string' },
             filter: { type: 'string', multiple: true },
             breakdown: { type: 'string' },
+            period: { type: 'string' },
             'as-of': { type: 'string' },
           });
           if (values.help) return void process.stdout.write(HELP);
