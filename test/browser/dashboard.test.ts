@@ -438,12 +438,8 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     await ready('event-funnel');
 
     type Counts = { steps: Array<{ leads: number; conversionFromPrevious: number | null; conversionFromFirst: number | null; droppedFromPrevious: number }> };
-    const answer = await api<Counts & {
-      unit: string;
-      comparison: Counts;
-      breakdown: { groups: Array<{ value: string; steps: Array<{ leads: number }> }>; truncated: boolean };
-      timeToConvert: { pairs: Array<{ fromStep: number; toStep: number; total: { converted: number; medianMs: number | null; p90Ms: number | null } }> };
-    }>('POST', '/v1/funnels', {
+    // the body of the funnel built above, as the API takes it
+    const built = {
       steps: [{ type: 'visit' }, { type: 'identify' }, { type: 'sales_accepted' }],
       order: 'ordered',
       window: { value: 30, unit: 'days' },
@@ -453,7 +449,13 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
       timeToConvert: true,
       unit: 'accounts',
       attribution: 'last_touch',
-    });
+    };
+    const answer = await api<Counts & {
+      unit: string;
+      comparison: Counts;
+      breakdown: { groups: Array<{ value: string; steps: Array<{ leads: number }> }>; truncated: boolean };
+      timeToConvert: { pairs: Array<{ fromStep: number; toStep: number; total: { converted: number; medianMs: number | null; p90Ms: number | null } }> };
+    }>('POST', '/v1/funnels', built);
     expect(answer.unit).toBe('accounts');
     expect(answer.steps[2]!.leads).toBeGreaterThan(0);
     expect(answer.comparison.steps[2]!.leads).toBeGreaterThan(0);
@@ -485,17 +487,7 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     // identify made optional: the page shows the API's counts for the same body, sales_accepted measured from the visits
     await page.check('input[name="s1.optional"]');
     await ready('event-funnel');
-    const skippable = await api<Counts>('POST', '/v1/funnels', {
-      steps: [{ type: 'visit' }, { type: 'identify', optional: true }, { type: 'sales_accepted' }],
-      order: 'ordered',
-      window: { value: 30, unit: 'days' },
-      dateRange: await pageRange(),
-      breakdown: 'channel',
-      compareTo: 'previous_period',
-      timeToConvert: true,
-      unit: 'accounts',
-      attribution: 'last_touch',
-    });
+    const skippable = await api<Counts>('POST', '/v1/funnels', { ...built, steps: [{ type: 'visit' }, { type: 'identify', optional: true }, { type: 'sales_accepted' }] });
     expect(skippable.steps[2]!.conversionFromPrevious).toBe(skippable.steps[2]!.leads / skippable.steps[0]!.leads);
     expect(await column(rows, 'data-step', 'leads')).toEqual(byStep((s) => s.leads, skippable.steps));
     expect(await column(rows, 'data-step', 'fromPrevious')).toEqual(byStep((s) => s.conversionFromPrevious, skippable.steps));
