@@ -1,27 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
-import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
-import { openSqliteEventStore } from '@sluice/event-store';
-import type { EventStore } from '@sluice/event-store';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
+import type { TestStack } from '../test-stack.js';
+import { openTestStack } from '../test-stack.js';
 
-// embedded chDB: this file runs in its own forked worker (one data directory per process)
-let dir: string;
-let store: EventStore;
-let client: AnalyticsClient;
-let sink: TouchpointSink;
+let stack: TestStack;
 let app: FastifyInstance;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-funnels-'));
-  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-  client = createAnalyticsClient({ dataPath: dir });
-  await migrate(client);
-  sink = await runTouchpointSink(store, client);
+  stack = await openTestStack('funnels');
+  const { store, client, sink } = stack;
   app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink } });
   const at = (day: number, hour: number) => `2026-03-${String(day).padStart(2, '0')}T${String(hour).padStart(2, '0')}:00:00Z`;
   // three visitors: A converts all the way, B signs up but never books a demo, C only visits
@@ -39,10 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app.close();
-  await sink.stop();
-  await client.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 });
 
 const funnel = {

@@ -1,16 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnalyticsClient, migrate, runTouchpointSink, syncStageTables } from '@sluice/analytics';
-import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
 import { parseRuleConfig } from '@sluice/config';
-import { openSqliteEventStore } from '@sluice/event-store';
-import type { EventStore } from '@sluice/event-store';
-import { openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
+import type { TestStack } from '../test-stack.js';
+import { openTestStack } from '../test-stack.js';
 
 // embedded chDB: this file runs in its own forked worker (one data directory per process)
 const rules = parseRuleConfig({
@@ -19,12 +12,7 @@ const rules = parseRuleConfig({
   stageModel: { builtin: 'classic_b2b', entry: { mql: [{ id: 'mql.webinar', when: { event: 'webinar_attended' } }] } },
 });
 
-let dir: string;
-let store: EventStore;
-let client: AnalyticsClient;
-let sink: TouchpointSink;
-let projections: ProjectionStore;
-let projector: Projector;
+let stack: TestStack;
 let app: FastifyInstance;
 /** the same read models without ClickHouse */
 let withoutClickHouse: FastifyInstance;
@@ -64,31 +52,20 @@ const EVENTS = [
 ];
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-plan-accounts-'));
-  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-  client = createAnalyticsClient({ dataPath: dir });
-  await migrate(client);
-  sink = await runTouchpointSink(store, client);
-  projections = openProjectionStore(join(dir, 'projections.sqlite'));
-  projector = startProjector({ store, projections, config: rules });
-  const deps = { store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config: rules } };
+  stack = await openTestStack('plan-accounts', rules);
+  const { store, client, sink, read } = stack;
+  const deps = { store, limits: DEFAULT_LIMITS, apiKeys: [], projections: read! };
   app = await buildApp({ ...deps, analytics: { client, sink, rules } });
   withoutClickHouse = await buildApp(deps);
   const ingest = await app.inject({ method: 'POST', url: '/v1/events', payload: EVENTS });
   expect(ingest.json()).toMatchObject({ accepted: EVENTS.length });
-  await projector.caughtUp();
-  await syncStageTables(stageStateSource(projections), client);
+  await stack.catchUp();
 });
 
 afterAll(async () => {
   await app.close();
   await withoutClickHouse.close();
-  await sink.stop();
-  await projector.stop();
-  projections.close();
-  await store.close();
-  await client.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 });
 
 const plan = (unit?: string) => ({

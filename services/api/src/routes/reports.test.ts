@@ -1,16 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createAnalyticsClient, migrate, runTouchpointSink, syncStageTables } from '@sluice/analytics';
-import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
 import { parseRuleConfig } from '@sluice/config';
-import { openSqliteEventStore } from '@sluice/event-store';
-import type { EventStore } from '@sluice/event-store';
-import { openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
+import type { TestStack } from '../test-stack.js';
+import { openTestStack } from '../test-stack.js';
 
 // embedded chDB: this file runs in its own forked worker (one data directory per process)
 const rulesInput = {
@@ -23,12 +16,7 @@ const rules = parseRuleConfig(rulesInput);
 // the same rules with a rate table: report settings, so the read models need no rebuild
 const withRates = parseRuleConfig({ ...rulesInput, currencies: { report: 'EUR', rates: { USD: 0.5 } } });
 
-let dir: string;
-let store: EventStore;
-let client: AnalyticsClient;
-let sink: TouchpointSink;
-let projections: ProjectionStore;
-let projector: Projector;
+let stack: TestStack;
 let app: FastifyInstance;
 let appWithRates: FastifyInstance;
 
@@ -50,32 +38,21 @@ const EVENTS = [
 const RANGE = { from: '2026-03-01T00:00:00+01:00', to: '2026-04-01T00:00:00+02:00' };
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-reports-'));
-  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-  client = createAnalyticsClient({ dataPath: dir });
-  await migrate(client);
-  sink = await runTouchpointSink(store, client);
-  projections = openProjectionStore(join(dir, 'projections.sqlite'));
-  projector = startProjector({ store, projections, config: rules });
+  stack = await openTestStack('reports', rules);
+  const { store, client, sink, read } = stack;
   const deps = { store, limits: DEFAULT_LIMITS, apiKeys: [] };
-  app = await buildApp({ ...deps, analytics: { client, sink, rules }, projections: { projector, projections, config: rules } });
-  appWithRates = await buildApp({ ...deps, analytics: { client, sink, rules: withRates }, projections: { projector, projections, config: withRates } });
+  app = await buildApp({ ...deps, analytics: { client, sink, rules }, projections: read! });
+  appWithRates = await buildApp({ ...deps, analytics: { client, sink, rules: withRates }, projections: { ...read!, config: withRates } });
   // spend travels the ingestion path every event does
   const ingest = await app.inject({ method: 'POST', url: '/v1/events', payload: EVENTS });
   expect(ingest.json()).toMatchObject({ accepted: 5, duplicates: 0 });
-  await projector.caughtUp();
-  await syncStageTables(stageStateSource(projections), client);
+  await stack.catchUp();
 });
 
 afterAll(async () => {
   await app.close();
   await appWithRates.close();
-  await sink.stop();
-  await projector.stop();
-  projections.close();
-  await client.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 });
 
 describe('POST /v1/reports/cost', () => {

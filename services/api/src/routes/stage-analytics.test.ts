@@ -1,22 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyLeadProfiles, applyStageTransitionChanges, createAnalyticsClient, migrate, runTouchpointSink } from '@sluice/analytics';
-import type { AnalyticsClient, LeadProfileRow, TouchpointSink } from '@sluice/analytics';
+import { applyLeadProfiles, applyStageTransitionChanges } from '@sluice/analytics';
+import type { AnalyticsClient, LeadProfileRow } from '@sluice/analytics';
 import { parseRuleConfig } from '@sluice/config';
 import type { StageTransition } from '@sluice/domain';
-import { openSqliteEventStore } from '@sluice/event-store';
-import type { EventStore } from '@sluice/event-store';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
+import type { TestStack } from '../test-stack.js';
+import { openTestStack } from '../test-stack.js';
 
 // embedded chDB: this file runs in its own forked worker (one data directory per process)
 const rules = parseRuleConfig({ version: 'api-stage-1', timeZone: 'Europe/Berlin' });
-let dir: string;
-let store: EventStore;
+let stack: TestStack;
 let client: AnalyticsClient;
-let sink: TouchpointSink;
 let app: FastifyInstance;
 
 const transition = (lead: string, to: string, at: string, skipped = false): StageTransition => ({
@@ -48,12 +43,9 @@ const profile = (lead: string, businessUnit: string): LeadProfileRow => ({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-stage-analytics-'));
-  store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
-  client = createAnalyticsClient({ dataPath: dir });
-  await migrate(client);
-  sink = await runTouchpointSink(store, client);
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules } });
+  stack = await openTestStack('stage-analytics');
+  client = stack.client;
+  app = await buildApp({ store: stack.store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink: stack.sink, rules } });
 
   // The stage tables as the projector writes them, for three leads of the classic model (dates in Berlin):
   //   A: lead 2 Mar -> mql 5 Mar -> sql 10 Mar -> customer 20 Apr              (enterprise)
@@ -98,10 +90,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await app.close();
-  await sink.stop();
-  await client.close();
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stack.close();
 });
 
 const spring = { from: '2026-03-01T00:00:00+01:00', to: '2026-05-01T00:00:00+02:00' };
