@@ -37,6 +37,12 @@ const funnelDefinition: FunnelDefinitionInput = {
   dateRange: { from: new Date(START_MS).toISOString(), to: new Date(END_MS).toISOString() },
 };
 
+/** The same funnel under options whose SQL differs from the default's: what each costs, beside the same raw baseline. */
+const funnelVariants: Array<{ name: string; definition: FunnelDefinitionInput }> = [
+  { name: 'the middle step optional', definition: { ...funnelDefinition, steps: STEP_TYPES.map((type, k) => ({ type, optional: k === Math.floor(STEP_TYPES.length / 2) })) } },
+  { name: 'ties funnel_order, 60 s grace', definition: { ...funnelDefinition, ties: 'funnel_order', tieGraceSeconds: 60 } },
+];
+
 const conversionQuery: StageConversionQueryInput = {
   configVersion: CONFIG_VERSION,
   stages: [...STAGES],
@@ -160,17 +166,21 @@ interface Bench {
 async function measureSize(b: Bench, log: GeneratedLog): Promise<SizeResult> {
   const events = log.events.toLocaleString('en-US');
   console.log(`measuring the funnel on ${events} events (${b.reps} rounds after a warm-up) ...`);
-  const funnel = await compare(
-    b.reps,
-    () => postJson<FunnelResult>(b.port, `/v1/funnels?timeoutSeconds=${TIMEOUT_SECONDS}`, funnelDefinition),
-    () => rawRows<{ reached: Array<number | string> }>(b.raw, rawFunnelSql, { from_ms: START_MS, to_ms: END_MS, scan_to_ms: END_MS + WINDOW_DAYS * DAY_MS, types: [...STEP_TYPES] }),
-  );
+  const rawFunnel = () => rawRows<{ reached: Array<number | string> }>(b.raw, rawFunnelSql, { from_ms: START_MS, to_ms: END_MS, scan_to_ms: END_MS + WINDOW_DAYS * DAY_MS, types: [...STEP_TYPES] });
+  const funnel = await compare(b.reps, () => postJson<FunnelResult>(b.port, `/v1/funnels?timeoutSeconds=${TIMEOUT_SECONDS}`, funnelDefinition), rawFunnel);
   console.log(`measuring the stage conversion on ${log.stageFacts.toLocaleString('en-US')} stage facts of ${log.actors.toLocaleString('en-US')} actors ...`);
   const conversion = await compare(
     b.reps,
     () => (b.conversionVia === 'api' ? postJson<StageConversionResult>(b.port, '/v1/conversion', conversionQuery) : runStageConversion(b.client, conversionQuery)),
     () => rawRows<{ pair: number; period: string; entered: number | string; converted: number | string }>(b.raw, rawConversionSql, { config_version: CONFIG_VERSION, time_zone: TIME_ZONE, from_ms: START_MS, to_ms: END_MS }),
   );
+
+  const variants: Figure[] = [];
+  for (const v of funnelVariants) {
+    console.log(`measuring the funnel with ${v.name} ...`);
+    const timed = await compare(b.reps, () => postJson<FunnelResult>(b.port, `/v1/funnels?timeoutSeconds=${TIMEOUT_SECONDS}`, v.definition), rawFunnel);
+    variants.push({ name: `funnel with ${v.name} (ms, median)`, value: median(timed.ours.ms), baseline: median(timed.raw.ms), baselineName: 'windowFunnel on chDB (all steps required)' });
+  }
 
   const ourSteps = funnel.ours.last.steps.map((s) => s.leads);
   const rawSteps = (funnel.raw.last[0]?.reached ?? []).map(Number);
@@ -187,6 +197,7 @@ async function measureSize(b: Bench, log: GeneratedLog): Promise<SizeResult> {
     { name: `${funnelName} (CPU ms, median)`, value: median(funnel.ours.cpuMs), baseline: median(funnel.raw.cpuMs), baselineName: 'windowFunnel on chDB' },
     { name: `${conversionName} (ms, median)`, value: c.ours, baseline: c.raw, baselineName: 'pivot per lead on chDB' },
     { name: `${conversionName} (CPU ms, median)`, value: median(conversion.ours.cpuMs), baseline: median(conversion.raw.cpuMs), baselineName: 'pivot per lead on chDB' },
+    ...variants,
   ];
   printFigures(`funnel: ${events} touchpoints, ${log.actors.toLocaleString('en-US')} actors (${log.leads.toLocaleString('en-US')} leads), ${log.stageFacts.toLocaleString('en-US')} stage facts`, figures);
   console.log(`spread (min-max ms over ${b.reps}): funnel ${spread(funnel.ours.ms)} vs ${spread(funnel.raw.ms)}; conversion ${spread(conversion.ours.ms)} vs ${spread(conversion.raw.ms)}`);
