@@ -18,7 +18,7 @@ export interface EnvOverride {
 }
 
 /** Variables that become config values. SLUICE_CONFIG (the file) is read by loadConfig. */
-export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_POSTGRES_URL'] as const;
+export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_KAFKA_PRODUCE_DEADLINE_MS', 'SLUICE_POSTGRES_URL'] as const;
 
 export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: ConfigIssue[] } {
   const overrides: EnvOverride[] = [];
@@ -34,11 +34,14 @@ export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: Conf
   if (dataDir !== undefined) overrides.push({ variable: 'SLUICE_DATA_DIR', path: ['server', 'dataDir'], value: dataDir });
   const host = text('SLUICE_HOST');
   if (host !== undefined) overrides.push({ variable: 'SLUICE_HOST', path: ['server', 'host'], value: host });
-  const port = text('SLUICE_PORT');
-  if (port !== undefined) {
-    if (/^\d+$/.test(port)) overrides.push({ variable: 'SLUICE_PORT', path: ['server', 'port'], value: Number(port) });
-    else issues.push({ path: 'server.port (from SLUICE_PORT)', message: `expected an integer, got ${JSON.stringify(port.slice(0, 40))}` });
-  }
+  // ranges are the schema's to check: its issues are labelled with the variable
+  const integer = (variable: string, path: readonly string[]) => {
+    const value = text(variable);
+    if (value === undefined) return;
+    if (/^\d+$/.test(value)) overrides.push({ variable, path, value: Number(value) });
+    else issues.push({ path: `${path.join('.')} (from ${variable})`, message: `expected an integer, got ${JSON.stringify(value.slice(0, 40))}` });
+  };
+  integer('SLUICE_PORT', ['server', 'port']);
   const keys = text('SLUICE_API_KEYS');
   if (keys !== undefined) {
     const parsed = parseApiKeys(keys);
@@ -48,6 +51,8 @@ export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: Conf
   const brokers = text('SLUICE_KAFKA_BROKERS');
   // the rest of the kafka section keeps the file's values (or the defaults)
   if (brokers !== undefined) overrides.push({ variable: 'SLUICE_KAFKA_BROKERS', path: ['server', 'kafka', 'brokers'], value: brokers.split(',').map((b) => b.trim()) });
+  // like any kafka key, it needs the brokers (file or SLUICE_KAFKA_BROKERS): alone it is a config error, not ignored
+  integer('SLUICE_KAFKA_PRODUCE_DEADLINE_MS', ['server', 'kafka', 'produceDeadlineMs']);
   const postgres = text('SLUICE_POSTGRES_URL');
   if (postgres !== undefined) {
     overrides.push({ variable: 'SLUICE_POSTGRES_URL', path: ['server', 'eventStore', 'adapter'], value: 'postgres' });

@@ -117,6 +117,7 @@ describe('loadConfig', () => {
       topicPrefix: 'sluice',
       partitions: 24,
       replicationFactor: 1,
+      produceDeadlineMs: 10000,
       bridge: { groupId: 'sluice-kafka-bridge', metricsPort: 4781, maxBatchEvents: 5000, maxInFlightEvents: 20000, sessionTimeoutMs: 30000 },
     });
     expect(config.server.eventStore).toEqual({ adapter: 'postgres', url: 'postgres://sluice@db:5432/sluice', schema: 'sluice' });
@@ -126,6 +127,20 @@ describe('loadConfig', () => {
       'server.eventStore.url (from SLUICE_POSTGRES_URL): must be a postgres:// connection URL',
       'server.kafka.brokers[0] (from SLUICE_KAFKA_BROKERS): must be host:port',
     ]);
+  });
+
+  it('given SLUICE_KAFKA_PRODUCE_DEADLINE_MS, when loaded, then it sets the produce deadline, and a bad or out-of-range value names the variable', () => {
+    const brokers = { SLUICE_KAFKA_BROKERS: 'k1:9092' };
+    expect(loadConfig({ env: { ...brokers, SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '2500' } }).server.kafka?.produceDeadlineMs).toBe(2500);
+    expect(issuesOf(() => loadConfig({ env: { ...brokers, SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '10s' } }))).toEqual([
+      'server.kafka.produceDeadlineMs (from SLUICE_KAFKA_PRODUCE_DEADLINE_MS): expected an integer, got "10s"',
+    ]);
+    // the schema's bounds: at least 100 ms, at most 120000 (two minutes)
+    expect(issuesOf(() => loadConfig({ env: { ...brokers, SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '50' } }))).toEqual([
+      'server.kafka.produceDeadlineMs (from SLUICE_KAFKA_PRODUCE_DEADLINE_MS): Too small: expected number to be >=100',
+    ]);
+    // alone it asks for the Kafka section it belongs to, rather than being ignored
+    expect(issuesOf(() => loadConfig({ env: { SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '2500' } }))).toEqual(['server.kafka.brokers: required']);
   });
 
   it('uses SLUICE_CONFIG when no file is given', () => {

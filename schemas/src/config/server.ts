@@ -30,6 +30,9 @@ export const EventStoreSchema = z.discriminatedUnion('adapter', [
 ]);
 export type EventStoreChoice = z.output<typeof EventStoreSchema>;
 
+/** How long POST /v1/events waits for Kafka's acknowledgement before answering 503 (the events not accepted). */
+export const DEFAULT_PRODUCE_DEADLINE_MS = 10_000;
+
 /**
  * Distributed ingestion: with this section the API produces accepted events
  * to Kafka instead of appending them, and the kafka-bridge process appends
@@ -43,6 +46,12 @@ export const KafkaSchema = z.strictObject({
   /** partitions of the topics created at start-up: the most bridge consumers (or projector instances) that can share the work */
   partitions: z.number().int().min(1).max(1000).default(12),
   replicationFactor: z.number().int().min(1).max(10).default(1),
+  /**
+   * how long the API waits for Kafka to acknowledge an ingest request before
+   * answering 503 kafka-unavailable; kept below the usual 30-60 s HTTP client
+   * timeouts so clients get an answer rather than a dropped connection
+   */
+  produceDeadlineMs: z.number().int().min(100).max(120_000).default(DEFAULT_PRODUCE_DEADLINE_MS),
   bridge: z
     .strictObject({
       groupId: z.string().min(1).default('sluice-kafka-bridge'),
