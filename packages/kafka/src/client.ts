@@ -46,9 +46,42 @@ export interface ConsumedBatch {
   pause(): () => void;
 }
 
+export interface SendOptions {
+  /**
+   * How long the caller waits for the acknowledgement; past it the send
+   * rejects with a ProduceDeadlineError. kafkajs itself never gives up on an
+   * unreachable broker (the idempotent producer retries without end).
+   */
+  deadlineMs?: number;
+}
+
+/**
+ * The broker did not acknowledge within the caller's deadline. Messages still
+ * waiting for their turn were dropped; if they were already in the request
+ * being retried (`inFlight`), they may still be written once the broker
+ * answers: the caller must not count them as accepted, and a resend can
+ * write them a second time to the topic.
+ */
+export class ProduceDeadlineError extends Error {
+  constructor(
+    readonly deadlineMs: number,
+    readonly inFlight: boolean,
+  ) {
+    super(`Kafka did not acknowledge within ${deadlineMs} ms${inFlight ? ' (the request is still being retried and may yet be written)' : ' (nothing was sent)'}`);
+    this.name = 'ProduceDeadlineError';
+  }
+}
+
 export interface KafkaProducer {
   /** Resolves once every in-sync replica has the messages (acks = all; the producer is idempotent). */
-  send(topic: string, messages: readonly OutgoingMessage[]): Promise<void>;
+  send(topic: string, messages: readonly OutgoingMessage[], options?: SendOptions): Promise<void>;
+  /**
+   * False while the request in flight has outlived a caller's deadline: the
+   * broker is not answering and kafkajs is still retrying. That retry is
+   * itself the probe: this turns true again as soon as it gets through (or
+   * fails for another reason), without waiting for new traffic.
+   */
+  reachable(): boolean;
   disconnect(): Promise<void>;
 }
 
@@ -140,6 +173,7 @@ async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
   // load), each caller still answered only once its own messages are
   // acknowledged, in the order the calls were made.
   let queued: PendingSend[] = [];
+  let overdue = false;
   let flushing: Promise<void> | undefined;
   const flush = async () => {
     while (queued.length > 0) {
@@ -159,21 +193,46 @@ async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
             messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })),
           })),
         });
+        // a caller whose deadline passed was already rejected: settling again is a no-op
         for (const send of group) send.resolve();
       } catch (err) {
         for (const send of group) send.reject(err);
+      } finally {
+        overdue = false;
       }
     }
     flushing = undefined;
   };
+  const enqueue = (send: PendingSend, deadlineMs: number | undefined) => {
+    if (deadlineMs !== undefined) {
+      const { resolve, reject } = send;
+      const timer = setTimeout(() => {
+        // Still waiting for its turn: withdrawn, never sent. Already in the
+        // request kafkajs is retrying: that cannot be withdrawn, so the caller
+        // is told now and the request may still complete later (see ProduceDeadlineError).
+        const waiting = queued.indexOf(send);
+        if (waiting >= 0) queued.splice(waiting, 1);
+        else overdue = true;
+        reject(new ProduceDeadlineError(deadlineMs, waiting < 0));
+      }, deadlineMs);
+      send.resolve = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      send.reject = (err) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+    }
+    queued.push(send);
+    flushing ??= flush();
+  };
   return {
-    send: (topic, messages) => {
+    send: (topic, messages, options = {}) => {
       if (messages.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        queued.push({ topic, messages, resolve, reject });
-        flushing ??= flush();
-      });
+      return new Promise<void>((resolve, reject) => enqueue({ topic, messages, resolve, reject }, options.deadlineMs));
     },
+    reachable: () => !overdue,
     disconnect: async () => {
       await flushing;
       await producer.disconnect();

@@ -1,5 +1,5 @@
-export { connectKafka } from './client.js';
-export type { BatchConsumer, BatchConsumerOptions, ConsumedBatch, ConsumedMessage, KafkaClient, KafkaConnectOptions, KafkaProducer, OutgoingMessage, TopicSpec } from './client.js';
+export { ProduceDeadlineError, connectKafka } from './client.js';
+export type { BatchConsumer, BatchConsumerOptions, ConsumedBatch, ConsumedMessage, KafkaClient, KafkaConnectOptions, KafkaProducer, OutgoingMessage, SendOptions, TopicSpec } from './client.js';
 export { DEAD_LETTER_HEADERS, sluiceTopics, topicNames } from './topics.js';
 export type { SluiceTopics } from './topics.js';
 export { touchpointMessage, touchpointPublisher } from './touchpoints.js';

@@ -98,7 +98,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown });
+  await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown, queue: deps.ingestQueue });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
   await app.register(leadRoutes, { store: deps.store });
   await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}) });

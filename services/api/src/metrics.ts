@@ -10,7 +10,7 @@ export function createMetrics() {
     registry,
     ingestedEvents: new Counter({
       name: 'sluice_ingest_events_total',
-      help: 'Events received by POST /v1/events, by outcome (accepted, duplicate, rejected; queued: produced to Kafka in distributed mode)',
+      help: 'Events received by POST /v1/events, by outcome (accepted, duplicate, rejected; queued: produced to Kafka in distributed mode, unavailable: Kafka missed the produce deadline)',
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),

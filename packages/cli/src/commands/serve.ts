@@ -106,7 +106,7 @@ async function startKafkaSide(config: KafkaConfig, projector: Pick<Projector, 'c
     onError: (err) => console.error('sluice: publishing lead changes to Kafka stopped:', err),
   });
   return {
-    ingestQueue: touchpointPublisher(producer, topics.touchpoints),
+    ingestQueue: touchpointPublisher(producer, topics.touchpoints, config.produceDeadlineMs),
     stop: async () => {
       await publisher.stop();
       await producer.disconnect();

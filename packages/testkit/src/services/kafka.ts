@@ -23,7 +23,7 @@ export interface KafkaService {
   /** present when this call started the broker: stop it (and drop its data) when done */
   stop?: () => Promise<void>;
   /** present when the broker is a local one this process may restart (see restartKafka) */
-  restart?: () => Promise<void>;
+  restart?: (whileDown?: () => Promise<void>) => Promise<void>;
 }
 
 export type KafkaResolution = KafkaService | { skip: string };
@@ -122,12 +122,16 @@ function splitBrokers(list: string): string[] {
   return list.split(',').map((broker) => broker.trim());
 }
 
-/** Restart a broker this process started, as a crash-and-recover test needs: a clean stop, then a start on the same data. */
-export async function restartKafka(kafka: Pick<KafkaService, 'brokers' | 'restart'>): Promise<void> {
+/**
+ * Restart a broker this process started, as a crash-and-recover test needs: a
+ * clean stop, then `whileDown` (what a test does against a dead broker), then a
+ * start on the same data, whether `whileDown` passed or threw.
+ */
+export async function restartKafka(kafka: Pick<KafkaService, 'brokers' | 'restart'>, whileDown?: () => Promise<void>): Promise<void> {
   if (!kafka.restart) {
     throw new Error(`cannot restart ${kafka.brokers.join(',')}: not a local broker of this caller (ask resolveKafka({ exclusive: true }))`);
   }
-  await kafka.restart();
+  await kafka.restart(whileDown);
 }
 
 /** Ports for a broker that nothing else uses; the controller takes port + 1. */
@@ -156,9 +160,13 @@ async function startOwnBroker(): Promise<KafkaService> {
       await stopBroker(dataDir);
       await rm(dataDir, { recursive: true, force: true });
     },
-    restart: async () => {
+    restart: async (whileDown) => {
       await stopBroker(dataDir);
-      await startBroker(args);
+      try {
+        await whileDown?.();
+      } finally {
+        await startBroker(args);
+      }
     },
   };
 }

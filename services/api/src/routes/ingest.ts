@@ -16,8 +16,16 @@ import { ProblemError } from '../problem.js';
  */
 export interface IngestQueue {
   readonly topic: string;
-  /** resolves once the broker acknowledged every event (acks from all in-sync replicas) */
-  publish(events: readonly SluiceEvent[]): Promise<void>;
+  /** how long publish waits for the broker's acknowledgement */
+  readonly deadlineMs: number;
+  /**
+   * 'acknowledged' once the broker has every event (acks from all in-sync
+   * replicas); 'deadline-passed' when it did not answer within deadlineMs:
+   * the events are not accepted.
+   */
+  publish(events: readonly SluiceEvent[]): Promise<'acknowledged' | 'deadline-passed'>;
+  /** false while the broker is not answering within the deadline (readiness) */
+  reachable(): boolean;
 }
 
 export interface IngestRouteOptions {
@@ -58,7 +66,8 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         'A batch is atomic: if any event is invalid the answer is 400 listing every bad event by index and field, and nothing is written. ' +
         'A 200 means every event is durably stored. Retrying with the same ids is safe. ' +
         'In distributed mode (Kafka ingestion) the answer is 202 once Kafka acknowledged every event: the events are accepted for ingestion, ' +
-        'their positions are not known yet, and the kafka-bridge appends them.',
+        'their positions are not known yet, and the kafka-bridge appends them. ' +
+        'When Kafka does not acknowledge within the produce deadline the answer is 503 (kafka-unavailable, with Retry-After): nothing was accepted; resend the same batch.',
       body: z.union([SluiceEventSchema, z.array(SluiceEventSchema)]),
       response: { 200: IngestResponse, 202: QueuedResponse },
     },
@@ -84,8 +93,25 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       }
       if (queue) {
         const stopTimer = metrics.appendSeconds.startTimer();
-        await queue.publish(validation.events);
+        const outcome = await queue.publish(validation.events);
         stopTimer();
+        if (outcome === 'deadline-passed') {
+          // A produce request already on its way may still complete after
+          // this answer, so these events can reach the topic although the
+          // client was told they were not accepted, and again when it
+          // resends. That is safe only because the bridge appends an event id
+          // once (appendTouchpoints counts the second copy as a duplicate):
+          // the store holds each event once either way.
+          metrics.ingestedEvents.inc({ outcome: 'unavailable' }, items.length);
+          const seconds = Math.ceil(queue.deadlineMs / 1000);
+          void reply.header('retry-after', String(seconds));
+          throw new ProblemError(
+            503,
+            'kafka-unavailable',
+            'Kafka unavailable',
+            `Kafka did not acknowledge the events within ${queue.deadlineMs / 1000} s: they were NOT accepted; resend the same batch (the same ids are stored once) after ${seconds} s`,
+          );
+        }
         metrics.ingestBatchSize.observe(items.length);
         metrics.ingestedEvents.inc({ outcome: 'queued' }, items.length);
         return reply.code(202).send({ status: 'accepted_for_ingestion' as const, accepted: items.length, topic: queue.topic });
