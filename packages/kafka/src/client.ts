@@ -20,6 +20,8 @@ export interface OutgoingMessage {
   key: string | Buffer | null;
   value: string | Buffer | null;
   headers?: Record<string, string>;
+  /** this partition instead of the key's: a message every consumer must see goes to each (see partitionCount) */
+  partition?: number;
 }
 
 export interface ConsumedMessage {
@@ -82,6 +84,8 @@ export interface KafkaProducer {
    * fails for another reason), without waiting for new traffic.
    */
   reachable(): boolean;
+  /** how many partitions the topic has now, as the cluster says (asked each time: it is rare, and partitions can be added) */
+  partitionCount(topic: string): Promise<number>;
   disconnect(): Promise<void>;
 }
 
@@ -190,7 +194,7 @@ async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
           acks: -1,
           topicMessages: [...byTopic].map(([topic, messages]) => ({
             topic,
-            messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}) })),
+            messages: messages.map((m) => ({ key: m.key, value: m.value, ...(m.headers ? { headers: m.headers } : {}), ...(m.partition !== undefined ? { partition: m.partition } : {}) })),
           })),
         });
         // a caller whose deadline passed was already rejected: settling again is a no-op
@@ -233,6 +237,16 @@ async function openProducer(kafka: Kafka): Promise<KafkaProducer> {
       return new Promise<void>((resolve, reject) => enqueue({ topic, messages, resolve, reject }, options.deadlineMs));
     },
     reachable: () => !overdue,
+    partitionCount: async (topic) => {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0]!.partitions.length;
+      } finally {
+        await admin.disconnect();
+      }
+    },
     disconnect: async () => {
       await flushing;
       await producer.disconnect();
