@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type DerivedChange, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
+import { type ChangeFeedItem, type DerivedChange, lastChangeSeq, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
 import { appendAll, demoRules, eventsFor, isoAt } from './test-support.js';
 import { freshStores } from './test-stores.js';
 
@@ -17,7 +17,7 @@ describe('derived changes and lag', () => {
 
     const received: DerivedChange[] = [];
     const follower = (async () => {
-      for await (const c of projector.changes()) received.push(c);
+      for await (const c of projector.changes()) if (c.type !== 'changes_lost') received.push(c);
     })();
     await appendAll(store, [e('form_submit', isoAt(1), { formId: 'contact' })]);
     await projector.caughtUp();
@@ -82,5 +82,90 @@ describe('derived changes and lag', () => {
     await loop;
     expect(ended).toBe(true);
     await projector.stop();
+  });
+});
+
+/** Everything a feed yields until it ends (the projector stopped: it ends after what is held). */
+async function drain(feed: AsyncGenerator<ChangeFeedItem, void, undefined>): Promise<ChangeFeedItem[]> {
+  const items: ChangeFeedItem[] = [];
+  for await (const item of feed) items.push(item);
+  return items;
+}
+
+/** [seq, type, lead or lost range]: what a follower must see, compactly. */
+const outline = (items: readonly ChangeFeedItem[]) => items.map((c) => [c.seq, c.type, c.type === 'changes_lost' ? `${c.fromSeq}..${c.toSeq}` : c.leadId]);
+
+describe('a feed trimmed past a follower', () => {
+  const fresh = freshStores();
+  // each lead's first visit is one change (null -> visitor), numbered in the order of the events
+  const visits = (...leads: string[]) => leads.map((lead) => eventsFor({ leadId: lead }, lead)('visit', isoAt(0)));
+
+  it('given changes 1..6 of which a retention of 3 keeps 4..6, when clients resume, then one behind the trim is told exactly what is lost before 4..6, one inside it and one up to date are not told', async () => {
+    const { store, projections } = fresh;
+    const projector = startProjector({ store, projections, config: rules, changeRetention: 3 });
+    await appendAll(store, visits('L1', 'L2', 'L3', 'L4', 'L5'));
+    await projector.caughtUp();
+    // at 5 when 6 comes: 6 is held, nothing is lost to it
+    const upToDate = drain(projector.changes());
+    await appendAll(store, visits('L6'));
+    await projector.caughtUp();
+    await projector.stop();
+    expect(outline(await upToDate)).toEqual([[6, 'stage_changed', 'L6']]);
+    expect(readChanges(projections, 0).map((c) => c.seq)).toEqual([4, 5, 6]);
+
+    const held = [
+      [4, 'stage_changed', 'L4'],
+      [5, 'stage_changed', 'L5'],
+      [6, 'stage_changed', 'L6'],
+    ];
+    expect(outline(await drain(projector.changes(0)))).toEqual([[3, 'changes_lost', '1..3'], ...held]);
+    expect((await drain(projector.changes(2)))[0]).toEqual({ seq: 3, type: 'changes_lost', fromSeq: 3, toSeq: 3 });
+    // 3 was read, 4 is held: nothing lost
+    expect(outline(await drain(projector.changes(3)))).toEqual(held);
+  });
+
+  it('given a live follower that read change 6, when one flush adds 7..11 and the retention of 3 keeps 9..11, then its next read is told 7..8 are lost, then gets 9..11', async () => {
+    const { store, projections } = fresh;
+    const projector = startProjector({ store, projections, config: rules, changeRetention: 3 });
+    await appendAll(store, visits('L1', 'L2', 'L3', 'L4', 'L5'));
+    await projector.caughtUp();
+    const follower = projector.changes();
+    const first = follower.next();
+    await appendAll(store, visits('L6'));
+    await projector.caughtUp();
+    expect(outline([(await first).value as ChangeFeedItem])).toEqual([[6, 'stage_changed', 'L6']]);
+
+    // the follower does not read again until after this flush
+    await appendAll(store, visits('L7', 'L8', 'L9', 'L10', 'L11'));
+    await projector.caughtUp();
+    await projector.stop();
+    expect(outline(await drain(follower))).toEqual([
+      [8, 'changes_lost', '7..8'],
+      [9, 'stage_changed', 'L9'],
+      [10, 'stage_changed', 'L10'],
+      [11, 'stage_changed', 'L11'],
+    ]);
+  });
+
+  it('given a rebuild emptied the feed after changes 1..3, when a client at 1 resumes, then it is told 2..3 are lost, and a new client starts after 3', async () => {
+    const { store, projections } = fresh;
+    const before = startProjector({ store, projections, config: rules });
+    await appendAll(store, visits('L1', 'L2', 'L3'));
+    await before.caughtUp();
+    await before.stop();
+    await rebuild({ store, projections, config: rules });
+    expect(readChanges(projections, 0)).toEqual([]);
+    // the AUTOINCREMENT counter survives the rebuild's DELETE
+    expect(lastChangeSeq(projections)).toBe(3);
+    // nothing is held, so only the counter tells that 2..3 were given out
+    expect(await drain(before.changes(1))).toEqual([{ seq: 3, type: 'changes_lost', fromSeq: 2, toSeq: 3 }]);
+
+    const projector = startProjector({ store, projections, config: rules });
+    await projector.caughtUp();
+    const newcomer = drain(projector.changes());
+    await appendAll(store, visits('L4'));
+    await projector.caughtUp();
+    await projector.stop();
+    expect(outline(await newcomer)).toEqual([[4, 'stage_changed', 'L4']]);
   });
 });

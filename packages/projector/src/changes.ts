@@ -5,7 +5,7 @@ import type { ProjectionStore } from './store/projection-store.js';
  * Derived changes: what the live projector noticed while it flushed, for the
  * API's Server-Sent Events. Each has a sequence number (the SSE id): a client
  * that reconnects with Last-Event-ID gets what it missed, as far back as the
- * feed keeps (the last 10,000). Only the live projector records them, not a
+ * feed keeps (the last 10,000; older ones are told as ChangesLost). Only the live projector records them, not a
  * rebuild or a what-if. A change compares a lead's event-time state with the
  * one written before, so it reports where the lead is now, not every step in
  * between (a lead that went from lead to SQL within one flush is one change).
@@ -38,35 +38,90 @@ export type DerivedChange = StageChanged | LeadHot;
 /** A change before the feed numbers it. */
 export type DerivedChangeBody = Omit<StageChanged, 'seq'> | Omit<LeadHot, 'seq'>;
 
+/**
+ * Not a change: the feed no longer holds changes `fromSeq`..`toSeq` that a
+ * follower had not read (trimmed to the retention, or emptied by a rebuild).
+ * Whatever the follower shows may be stale: it should fetch that state again.
+ * `seq` is `toSeq`, so a follower that records it resumes right after the gap.
+ */
+export interface ChangesLost {
+  readonly seq: number;
+  readonly type: 'changes_lost';
+  readonly fromSeq: number;
+  readonly toSeq: number;
+}
+
+/** What a follower of the feed gets: the changes, and a ChangesLost before them where some are gone. */
+export type ChangeFeedItem = DerivedChange | ChangesLost;
+
 interface ChangeRow {
   seq: number;
   payload: string;
 }
 
-const statements = new WeakMap<Database.Database, { after: Database.Statement<[number, number], ChangeRow>; last: Database.Statement<[], number | null> }>();
+interface FeedStatements {
+  after: Database.Statement<[number, number], ChangeRow>;
+  last: Database.Statement<[], number | undefined>;
+  /** reads the held changes and the last number given out from one snapshot (another process may write the file in between) */
+  snapshot: <T>(read: () => T) => T;
+}
 
-function statementsOf(db: Database.Database) {
+const statements = new WeakMap<Database.Database, FeedStatements>();
+
+function statementsOf(db: Database.Database): FeedStatements {
   let s = statements.get(db);
   if (s === undefined) {
+    const transaction = db.transaction((read: () => unknown) => read());
     s = {
       after: db.prepare<[number, number], ChangeRow>('SELECT seq, payload FROM derived_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
-      last: db.prepare<[], number | null>('SELECT MAX(seq) FROM derived_changes').pluck(),
+      // AUTOINCREMENT's counter: the last number given out, which a trim or a rebuild (they delete rows) leaves as it was
+      last: db.prepare<[], number | undefined>("SELECT seq FROM sqlite_sequence WHERE name = 'derived_changes'").pluck(),
+      snapshot: <T>(read: () => T) => transaction(read) as T,
     };
     statements.set(db, s);
   }
   return s;
 }
 
+const parse = (r: ChangeRow) => ({ seq: r.seq, ...(JSON.parse(r.payload) as DerivedChangeBody) }) as DerivedChange;
+
 /** Stored changes after `afterSeq`, oldest first. */
 export function readChanges(projections: ProjectionStore, afterSeq: number, limit = 1000): DerivedChange[] {
-  return statementsOf(projections.db)
-    .after.all(afterSeq, limit)
-    .map((r) => ({ seq: r.seq, ...(JSON.parse(r.payload) as DerivedChangeBody) }) as DerivedChange);
+  return statementsOf(projections.db).after.all(afterSeq, limit).map(parse);
 }
 
-/** The sequence number of the newest stored change (0 when there is none): where a new client starts. */
+/** The sequence number of the newest change ever recorded (0 when none was), held or not: where a new client starts. */
 export function lastChangeSeq(projections: ProjectionStore): number {
   return statementsOf(projections.db).last.get() ?? 0;
+}
+
+/**
+ * The next read of a follower at `afterSeq`: up to 1,000 held changes after
+ * it, preceded by a ChangesLost when the first of them is not `afterSeq + 1`.
+ *
+ * Why a hole means a loss: sequence numbers are contiguous. They are
+ * AUTOINCREMENT rowids given out inside the flush's one IMMEDIATE transaction
+ * (a single writer), and a flush that fails rolls back its rows together with
+ * the counter, so no number is skipped; rows leave the table only by deletion,
+ * oldest first (the trim) or all at once (a rebuild). When nothing after
+ * `afterSeq` is held, the counter says whether anything was given out after it.
+ * False positives: none from the numbering (SQLite skips a number only for an
+ * insert that fails inside a transaction that then commits, which the writer
+ * never does). The one marker that may tell a client nothing new is to one
+ * that starts from 0 on a trimmed feed: it had nothing to be stale, yet is told
+ * that changes 1..n are gone (true, and refetching is cheap).
+ * Not detected: a client whose position is beyond the counter (a number from
+ * another projections file, e.g. one swapped in after a rebuild elsewhere)
+ * waits silently until the new numbering passes it.
+ */
+function readFollowing(projections: ProjectionStore, afterSeq: number): ChangeFeedItem[] {
+  const s = statementsOf(projections.db);
+  return s.snapshot(() => {
+    const held = s.after.all(afterSeq, 1000).map(parse);
+    const firstHeld = held[0]?.seq ?? (s.last.get() ?? 0) + 1;
+    if (firstHeld <= afterSeq + 1) return held;
+    return [{ seq: firstHeld - 1, type: 'changes_lost', fromSeq: afterSeq + 1, toSeq: firstHeld - 1 } satisfies ChangesLost, ...held];
+  });
 }
 
 /**
@@ -102,24 +157,25 @@ export class ChangeSignal {
  * Changes after `afterSeq` (default: only new ones), then each as it is
  * flushed, until the projector stops or the consumer calls `return()`, which
  * ends a pending `next()` at once (an SSE client that went away does not wait
- * for the next flush).
+ * for the next flush). Every read checks for a gap (readFollowing), not just
+ * the first: a follower slower than the trim is told too.
  */
-export function followChanges(projections: ProjectionStore, signal: ChangeSignal, afterSeq?: number): AsyncGenerator<DerivedChange, void, undefined> {
+export function followChanges(projections: ProjectionStore, signal: ChangeSignal, afterSeq?: number): AsyncGenerator<ChangeFeedItem, void, undefined> {
   let seq = afterSeq ?? lastChangeSeq(projections);
-  let pending: DerivedChange[] = [];
+  let pending: ChangeFeedItem[] = [];
   let finished = false;
   let stop: () => void = () => undefined;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const done = { done: true, value: undefined } as const;
 
-  const follower: AsyncGenerator<DerivedChange, void, undefined> = {
+  const follower: AsyncGenerator<ChangeFeedItem, void, undefined> = {
     async next() {
       for (;;) {
         if (finished) return done;
         const change = pending.shift();
         if (change !== undefined) return { done: false, value: change };
         const wake = signal.next();
-        pending = readChanges(projections, seq);
+        pending = readFollowing(projections, seq);
         if (pending.length > 0) {
           seq = pending.at(-1)!.seq;
           continue;

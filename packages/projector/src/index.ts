@@ -8,7 +8,7 @@ export { CheckpointMovedError } from './engine/writer.js';
 export { type RebuildOptions, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
 export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';
 export { contentHash } from './hash.js';
-export { type DerivedChange, type LeadHot, type StageChanged, lastChangeSeq, readChanges } from './changes.js';
+export { type ChangeFeedItem, type ChangesLost, type DerivedChange, type LeadHot, type StageChanged, lastChangeSeq, readChanges } from './changes.js';
 export { type MetricSample, projectionMetrics } from './metrics.js';
 export {
   InvalidCursorError,

@@ -1,6 +1,6 @@
 import type { EventStore, Subscription } from '@sluice/event-store';
 import type { RuleConfig } from '@sluice/schemas';
-import { ChangeSignal, type DerivedChange, followChanges } from './changes.js';
+import { type ChangeFeedItem, ChangeSignal, followChanges } from './changes.js';
 import { Projection } from './engine/projection.js';
 import { type ProjectionStore, bindConfig } from './store/projection-store.js';
 
@@ -16,6 +16,8 @@ export interface ProjectorOptions {
   flushEvery?: number;
   /** subjects kept in memory (default 100,000); others are folded again from their streams when they come back */
   cacheSize?: number;
+  /** how many of the newest derived changes the feed keeps for resuming clients (default 10,000); older ones are told as changes_lost */
+  changeRetention?: number;
   /** scale-out: the leads this instance projects (default all); see ProjectionOptions.ownsLead */
   ownsLead?: (leadId: string) => boolean;
   onProgress?: (progress: ProjectorProgress) => void;
@@ -48,8 +50,11 @@ export interface Projector {
   /** stops following the log and commits what was applied; resolves when done */
   stop(): Promise<void>;
   lag(): Promise<ProjectionLag>;
-  /** derived changes after `afterSeq` (default: from now on), then live ones, until the projector stops (SSE ids are the seq) */
-  changes(afterSeq?: number): AsyncGenerator<DerivedChange, void, undefined>;
+  /**
+   * derived changes after `afterSeq` (default: from now on), then live ones, until the projector stops (SSE ids are the seq);
+   * a changes_lost item first wherever changes after the follower's position were trimmed or cleared before it read them
+   */
+  changes(afterSeq?: number): AsyncGenerator<ChangeFeedItem, void, undefined>;
 }
 
 interface Waiter {
@@ -71,7 +76,7 @@ export function startProjector(options: ProjectorOptions): Projector {
   bindConfig(projections, config);
   const batchSize = options.batchSize ?? 2000;
   const flushEvery = options.flushEvery ?? 20_000;
-  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true, ...(options.ownsLead ? { ownsLead: options.ownsLead } : {}) });
+  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true, ...(options.changeRetention !== undefined ? { changeRetention: options.changeRetention } : {}), ...(options.ownsLead ? { ownsLead: options.ownsLead } : {}) });
   const signal = new ChangeSignal();
   let waiters: Waiter[] = [];
   let ended: { err: unknown } | undefined;

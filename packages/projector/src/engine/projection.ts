@@ -72,6 +72,8 @@ export interface ProjectionOptions {
   cacheSize: number;
   /** record derived changes (the live projector does; rebuilds and what-ifs do not) */
   recordChanges: boolean;
+  /** how many of the newest derived changes the feed keeps (default CHANGE_RETENTION, 10,000) */
+  changeRetention?: number;
   /**
    * Scale-out: the leads this instance keeps (default all). Anonymous subjects
    * are always kept, so a lead's owner has the visitor history it absorbs at
@@ -119,7 +121,7 @@ export class Projection {
   constructor(options: ProjectionOptions) {
     this.rules = compileRules(options.config);
     this.#store = options.store;
-    this.#writer = new ProjectionWriter(options.projections.db);
+    this.#writer = new ProjectionWriter(options.projections.db, options.changeRetention);
     this.#days = new LocalDays(options.config.timeZone);
     this.#cacheSize = options.cacheSize;
     this.#recordChanges = options.recordChanges;

@@ -11,7 +11,7 @@ export class CheckpointMovedError extends Error {
   }
 }
 
-/** How many derived changes the feed keeps for resuming clients. */
+/** How many derived changes the feed keeps for resuming clients (by default). */
 export const CHANGE_RETENTION = 10_000;
 
 const upsertLeadSql = `INSERT INTO leads (${LEAD_COLUMNS.join(', ')}) VALUES (${LEAD_COLUMNS.map(() => '?').join(', ')})
@@ -39,10 +39,14 @@ export class ProjectionWriter {
   readonly #insertChange: Database.Statement<[string, string, string]>;
   readonly #trimChanges: Database.Statement<[number]>;
   readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
+  readonly #changeRetention: number;
   /** the checkpoint the running flush moves to: what its subjects are marked changed at */
   #flushingTo = 0;
 
-  constructor(db: Database.Database) {
+  /** `changeRetention`: how many of the newest derived changes addChanges keeps */
+  constructor(db: Database.Database, changeRetention = CHANGE_RETENTION) {
+    if (!Number.isSafeInteger(changeRetention) || changeRetention < 1) throw new RangeError(`changeRetention must be a positive integer, got ${changeRetention}`);
+    this.#changeRetention = changeRetention;
     this.#moveCheckpoint = db.prepare('UPDATE projection_state SET position = ? WHERE id = 1 AND position = ?');
     this.#upsertLead = db.prepare<LeadRowValues>(upsertLeadSql);
     this.#upsertTransition = db.prepare(
@@ -105,7 +109,7 @@ export class ProjectionWriter {
   addChanges(changes: readonly { readonly type: string; readonly subject: string; readonly payload: string }[]): number | undefined {
     let lastSeq: number | undefined;
     for (const c of changes) lastSeq = Number(this.#insertChange.run(c.type, c.subject, c.payload).lastInsertRowid);
-    if (lastSeq !== undefined) this.#trimChanges.run(lastSeq - CHANGE_RETENTION);
+    if (lastSeq !== undefined) this.#trimChanges.run(lastSeq - this.#changeRetention);
     return lastSeq;
   }
 }
