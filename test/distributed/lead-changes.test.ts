@@ -1,16 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
+import type { LostChanges } from '@sluice/kafka';
 import { lastChangeSeq, openProjectionStore, readChanges, startProjector } from '@sluice/projector';
-import type { DerivedChange } from '@sluice/projector';
+import type { ChangeFeedItem, DerivedChange } from '@sluice/projector';
 import { resolveKafka } from '@sluice/testkit';
-import { appendAll, demoEvents, demoRules, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
+import { appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
 import { eventually, readTopic } from '../../services/kafka-bridge/src/test-support.js';
 
 /*
  * The projector's derived changes published to the lead-changes topic with a
  * durable cursor: everything once, keyed by lead, and a publisher started
- * again from the cursor sends only what came after it.
+ * again from the cursor sends only what came after it; changes the feed
+ * trimmed before they were published are announced on every partition.
  */
 
 const kafkaService = await resolveKafka();
@@ -20,19 +22,40 @@ afterAll(async () => {
   if ('brokers' in kafkaService) await kafkaService.stop?.();
 });
 
+/** A projector (keeping `changeRetention` changes) over fresh stores, and a lead-changes topic of 3 partitions with its cursor file. */
+async function openRig(changeRetention?: number) {
+  const tmp = tempDir('sluice-lead-changes-');
+  const store = await openEventStore(tmp.path('events.sqlite'));
+  const projections = openProjectionStore(tmp.path('projections.sqlite'));
+  const projector = startProjector({ store, projections, config: demoRules(), ...(changeRetention !== undefined ? { changeRetention } : {}) });
+  const kafka = connectKafka({ brokers: 'brokers' in kafkaService ? kafkaService.brokers : [], clientId: 'lead-changes-test' });
+  const prefix = `test-${randomUUID()}`;
+  const topic = topicNames(prefix).leadChanges;
+  await kafka.ensureTopics(sluiceTopics({ topicPrefix: prefix, partitions: 3, replicationFactor: 1 }));
+  const producer = await kafka.producer();
+  const cursor = new FileCursor(tmp.path('lead-changes.cursor'));
+  return {
+    store,
+    projections,
+    projector,
+    kafka,
+    topic,
+    producer,
+    cursor,
+    async close() {
+      await projector.stop();
+      await producer.disconnect();
+      projections.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
+}
+
 describe.skipIf(skip)('lead changes to Kafka', () => {
   it('given a projector with changes, when published, stopped, and started again after more events, then each change is on the topic once, keyed by its lead', async () => {
-    const tmp = tempDir('sluice-lead-changes-');
+    const { store, projections, projector, kafka, topic, producer, cursor, close } = await openRig();
     const events = demoEvents(3000, 5);
-    const store = await openEventStore(tmp.path('events.sqlite'));
-    const projections = openProjectionStore(tmp.path('projections.sqlite'));
-    const projector = startProjector({ store, projections, config: demoRules() });
-    const kafka = connectKafka({ brokers: 'brokers' in kafkaService ? kafkaService.brokers : [], clientId: 'lead-changes-test' });
-    const prefix = `test-${randomUUID()}`;
-    const topic = topicNames(prefix).leadChanges;
-    await kafka.ensureTopics(sluiceTopics({ topicPrefix: prefix, partitions: 3, replicationFactor: 1 }));
-    const producer = await kafka.producer();
-    const cursor = new FileCursor(tmp.path('lead-changes.cursor'));
     // the live projector records a change per flush, so feed it in small steps as live traffic would
     const feed = async (slice: typeof events) => {
       for (let i = 0; i < slice.length; i += 100) {
@@ -62,11 +85,35 @@ describe.skipIf(skip)('lead changes to Kafka', () => {
       expect(published.map((p) => p.change).sort((a, b) => a.seq - b.seq)).toEqual(stored);
       expect(published.every((p) => p.key === p.change.leadId)).toBe(true);
     } finally {
-      await projector.stop();
-      await producer.disconnect();
-      projections.close();
-      await store.close();
-      tmp.remove();
+      await close();
+    }
+  });
+
+  it('given a feed that kept only changes 4..8 of 1..8 (retention 5) before the publisher first ran, when it publishes, then a changes_lost marker for 1..3 is first on each of the 3 partitions, the 5 changes follow, the cursor moves past all, and the loss is reported', async () => {
+    const { store, projector, kafka, topic, producer, cursor, close } = await openRig(5);
+    const reported: LostChanges[] = [];
+    try {
+      // each lead's first visit is one change (null -> visitor): L1..L8 are changes 1..8
+      const leads = ['L1', 'L2', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8'];
+      await appendAll(store, leads.map((lead) => eventsFor({ leadId: lead }, lead)('visit', isoAt(0))));
+      await projector.caughtUp();
+      const publisher = publishLeadChanges({ changes: (after) => projector.changes(after), producer, topic, cursor, onChangesLost: (lost) => reported.push(lost) });
+      await eventually(async () => (cursor.read() === 8 ? true : undefined));
+      await publisher.stop();
+
+      const marker = { seq: 3, type: 'changes_lost', fromSeq: 1, toSeq: 3 };
+      expect(reported).toEqual([marker]);
+      // 3 markers (one per partition) + 5 changes
+      const published = (await readTopic(kafka, topic, 8)).map((m) => ({ partition: m.partition, key: m.key?.toString() ?? null, value: JSON.parse(m.value!.toString()) as ChangeFeedItem }));
+      expect(published).toHaveLength(8);
+      const markers = published.filter((m) => m.key === null);
+      expect(markers.map((m) => m.partition).sort()).toEqual([0, 1, 2]);
+      expect(markers.map((m) => m.value)).toEqual([marker, marker, marker]);
+      for (const partition of [0, 1, 2]) expect(published.find((m) => m.partition === partition)?.value).toEqual(marker);
+      const changes = published.filter((m) => m.key !== null).sort((a, b) => a.value.seq - b.value.seq);
+      expect(changes.map((m) => [m.value.seq, m.key])).toEqual(leads.slice(3).map((lead, i) => [4 + i, lead]));
+    } finally {
+      await close();
     }
   });
 });

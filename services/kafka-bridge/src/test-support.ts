@@ -19,9 +19,9 @@ export async function eventually<T>(check: () => Promise<T | undefined>): Promis
   }
 }
 
-/** The first `count` messages of a topic (every partition), read by a throwaway consumer group. */
-export async function readTopic(kafka: KafkaClient, topic: string, count: number): Promise<ConsumedMessage[]> {
-  const taken: ConsumedMessage[] = [];
+/** The first `count` messages of a topic (every partition, each message with its own), read by a throwaway consumer group. */
+export async function readTopic(kafka: KafkaClient, topic: string, count: number): Promise<Array<ConsumedMessage & { partition: number }>> {
+  const taken: Array<ConsumedMessage & { partition: number }> = [];
   let enough: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (enough = resolve));
   const consumer = await kafka.consume({
@@ -29,7 +29,7 @@ export async function readTopic(kafka: KafkaClient, topic: string, count: number
     topic,
     concurrentPartitions: 1,
     handle: async (batch) => {
-      taken.push(...batch.messages);
+      taken.push(...batch.messages.map((m) => ({ ...m, partition: batch.partition })));
       if (taken.length >= count) enough();
     },
   });
