@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuleConfig } from '@sluice/config';
 import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
-import { openProjectionStore, startProjector } from '@sluice/projector';
+import { lastChangeSeq, openProjectionStore, startProjector } from '@sluice/projector';
 import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
 
@@ -21,7 +21,8 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sluice-projections-api-'));
   store = await openSqliteEventStore({ path: join(dir, 'events.sqlite'), pollIntervalMs: 20 });
   projections = openProjectionStore(join(dir, 'projections.sqlite'));
-  projector = startProjector({ store, projections, config });
+  // a feed of 3 changes, so a stream client can resume from behind it
+  projector = startProjector({ store, projections, config, changeRetention: 3 });
   app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config } });
   await app.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -99,6 +100,19 @@ describe('lead read models over HTTP', () => {
     const resumed = await fetch(`http://127.0.0.1:${port}/v1/stream`, { headers: { 'last-event-id': String(id - 1) } });
     const first = await readUntil(resumed.body!.getReader(), /id: \d+\n/);
     expect(first).toContain(`id: ${id}\n`);
+  });
+
+  it('given a client resuming from before the 3 changes the feed keeps, then it first gets changes_lost naming the rest, then the 3', async () => {
+    // one change each (null -> visitor): whatever came before, at least 4 changes, so the feed has trimmed some
+    await post(['v1', 'v2', 'v3', 'v4'].map((lead) => ({ id: `lost-${lead}`, type: 'visit', occurredAt: '2026-03-04T10:00:00+01:00', leadId: `lead-${lead}` })));
+    await projector.caughtUp();
+    const last = lastChangeSeq(projections);
+    // held: last-2..last; lost: 1..last-3
+    const { port } = app.server.address() as { port: number };
+    const resumed = await fetch(`http://127.0.0.1:${port}/v1/stream?after=0`);
+    const text = await readUntil(resumed.body!.getReader(), new RegExp(`id: ${last - 2}\nevent: .*\ndata: .*\n\n`));
+    const lost = last - 3;
+    expect(text.split('\n\n').slice(1, 3)).toEqual([`id: ${lost}\nevent: changes_lost\ndata: {"seq":${lost},"type":"changes_lost","fromSeq":1,"toSeq":${lost}}`, expect.stringMatching(new RegExp(`^id: ${last - 2}\nevent: stage_changed\n`))]);
   });
 });
 

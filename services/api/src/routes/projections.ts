@@ -117,7 +117,11 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
     config: { scope: 'read' },
     schema: {
       summary: 'Server-Sent Events: stage changes and hot leads',
-      description: 'Each event has an id (its sequence number); reconnect with Last-Event-ID (or ?after=) to resume without a gap.',
+      description:
+        'Each event has an id (its sequence number); reconnect with Last-Event-ID (or ?after=) to resume without a gap. The feed keeps the ' +
+        'last 10,000 changes: a client resuming from further back, or falling that far behind, first gets `event: changes_lost` ' +
+        '(data: fromSeq, toSeq, the changes it can no longer get; its id is toSeq). It should refetch the state it shows (e.g. GET /v1/leads): ' +
+        'changes in that range are not sent again.',
       querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
     },
     handler: async (request, reply) => {
