@@ -58,7 +58,10 @@ const slaBadge = (sla: Sla | null) => (sla?.breached ? h('span', { class: 'badge
 /**
  * Leads by grade (hot by default), stage, business unit and SLA breach; the
  * list refreshes whenever the change stream says a lead turned hot or moved
- * stage, and leads that arrive that way are marked.
+ * stage, and leads that arrive that way are marked. When the stream says
+ * changes were lost (the view fell further behind than the feed keeps), the
+ * list is reloaded at once and the live feed says so: those changes are not
+ * listed there.
  */
 async function leadList(root: HTMLElement, ctx: ViewContext): Promise<void> {
   const body = h('section', { class: 'results' });
@@ -133,15 +136,24 @@ async function leadList(root: HTMLElement, ctx: ViewContext): Promise<void> {
     liveBadge.dataset.live = state;
     liveBadge.textContent = state === 'live' ? 'live' : `${state}…`;
   };
+  const addToFeed = (item: HTMLLIElement) => {
+    feed.querySelector('.note')?.remove();
+    feed.prepend(item);
+    while (feed.children.length > 8) feed.lastElementChild?.remove();
+  };
   void followStream(
     '/v1/stream',
     (message) => {
+      if (message.event === 'changes_lost') {
+        addToFeed(h('li', { 'data-event': message.event }, h('em', {}, 'some changes were missed; the list was reloaded')));
+        clearTimeout(refreshTimer);
+        void load();
+        return;
+      }
       if (message.event !== 'lead_hot' && message.event !== 'stage_changed') return;
       const change = JSON.parse(message.data) as { leadId: string; to?: string; scores?: { engagement: number } };
       const what = message.event === 'lead_hot' ? `turned hot (engagement ${change.scores?.engagement.toFixed(0) ?? '?'})` : `moved to ${change.to}`;
-      feed.querySelector('.note')?.remove();
-      feed.prepend(h('li', { 'data-event': message.event }, h('a', { href: `#/leads/${encodeURIComponent(change.leadId)}` }, change.leadId), ` ${what}`));
-      while (feed.children.length > 8) feed.lastElementChild?.remove();
+      addToFeed(h('li', { 'data-event': message.event }, h('a', { href: `#/leads/${encodeURIComponent(change.leadId)}` }, change.leadId), ` ${what}`));
       // changes come in bursts (one import touches many leads): one refresh per burst
       clearTimeout(refreshTimer);
       refreshTimer = setTimeout(() => void load(), REFRESH_AFTER_CHANGE_MS);
