@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ChangeFeedItem, type DerivedChange, lastChangeSeq, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
+import { type ChangeFeedItem, type DerivedChange, type Projector, lastChangeSeq, projectionMetrics, readChanges, rebuild, startProjector } from './index.js';
 import { appendAll, demoRules, eventsFor, isoAt } from './test-support.js';
 import { freshStores } from './test-stores.js';
 
@@ -99,6 +99,14 @@ describe('a feed trimmed past a follower', () => {
   const fresh = freshStores();
   // each lead's first visit is one change (null -> visitor), numbered in the order of the events
   const visits = (...leads: string[]) => leads.map((lead) => eventsFor({ leadId: lead }, lead)('visit', isoAt(0)));
+  /** What a follower from now on gets when `lead` visits and the projector then stops. */
+  const followNextVisit = async (projector: Projector, lead: string) => {
+    const follower = drain(projector.changes());
+    await appendAll(fresh.store, visits(lead));
+    await projector.caughtUp();
+    await projector.stop();
+    return outline(await follower);
+  };
 
   it('given changes 1..6 of which a retention of 3 keeps 4..6, when clients resume, then one behind the trim is told exactly what is lost before 4..6, one inside it and one up to date are not told', async () => {
     const { store, projections } = fresh;
@@ -106,11 +114,7 @@ describe('a feed trimmed past a follower', () => {
     await appendAll(store, visits('L1', 'L2', 'L3', 'L4', 'L5'));
     await projector.caughtUp();
     // at 5 when 6 comes: 6 is held, nothing is lost to it
-    const upToDate = drain(projector.changes());
-    await appendAll(store, visits('L6'));
-    await projector.caughtUp();
-    await projector.stop();
-    expect(outline(await upToDate)).toEqual([[6, 'stage_changed', 'L6']]);
+    expect(await followNextVisit(projector, 'L6')).toEqual([[6, 'stage_changed', 'L6']]);
     expect(readChanges(projections, 0).map((c) => c.seq)).toEqual([4, 5, 6]);
 
     const held = [
@@ -162,10 +166,6 @@ describe('a feed trimmed past a follower', () => {
 
     const projector = startProjector({ store, projections, config: rules });
     await projector.caughtUp();
-    const newcomer = drain(projector.changes());
-    await appendAll(store, visits('L4'));
-    await projector.caughtUp();
-    await projector.stop();
-    expect(outline(await newcomer)).toEqual([[4, 'stage_changed', 'L4']]);
+    expect(await followNextVisit(projector, 'L4')).toEqual([[4, 'stage_changed', 'L4']]);
   });
 });
