@@ -102,6 +102,8 @@ const DateRange = z
   .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
   .refine((r) => !(spanMs(r) > FUNNEL_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${FUNNEL_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
+const TIE_GRACE_MESSAGE = `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}`;
+
 const Attribution = z
   .string({ error: 'must be first_touch, last_touch, all_values or step:N' })
   .regex(/^(first_touch|last_touch|all_values|step:(0|[1-9][0-9]?))$/, { message: 'must be first_touch, last_touch, all_values or step:N (N a 0-based step index)' })
@@ -132,9 +134,9 @@ export const FunnelDefinitionSchema = z
     ties: z.enum(['log_order', 'funnel_order']).default(FUNNEL_OPTION_DEFAULTS.ties),
     /** Read times at this resolution: each event's time floored to its N-second slot (from the epoch); events of one slot are at the same instant. */
     tieGraceSeconds: z
-      .number({ error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
-      .int({ error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
-      .min(0, { error: `must be a whole number of seconds, 0 to ${FUNNEL_LIMITS.maxTieGraceSeconds}` })
+      .number({ error: TIE_GRACE_MESSAGE })
+      .int({ error: TIE_GRACE_MESSAGE })
+      .min(0, { error: TIE_GRACE_MESSAGE })
       .max(FUNNEL_LIMITS.maxTieGraceSeconds, { error: `must be at most ${FUNNEL_LIMITS.maxTieGraceSeconds} seconds (an hour)` })
       .default(FUNNEL_OPTION_DEFAULTS.tieGraceMs / 1000),
     /** first_step: only step 0 must lie in the date range; all_steps: every step (nothing at or after `to` is looked at). */

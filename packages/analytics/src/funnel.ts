@@ -1,5 +1,5 @@
 import type { FunnelSpec, FunnelStepCount, FunnelTimeToConvert } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, optionalMask, parseActorId } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, optionalMask, parseActorId, skippedSteps } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
@@ -30,11 +30,9 @@ function reachOf(r: UnitRow): { skipped?: number[]; reachedAtMs?: Array<number |
   };
 }
 
-/** A value_reach entry's reach: with optional steps its third element is the mask of the steps it counts at. */
+/** A value_reach entry's reach: with optional steps its third element is the mask of the steps it counts at (32 bits at most). */
 function valueReachOf(spec: FunnelSpec, reached: number, taken: number | string | undefined): { reached: number; skipped?: number[] } {
-  if (taken === undefined) return { reached };
-  const counted = stepsOfMask(taken);
-  return { reached, skipped: spec.steps.flatMap((step, k) => (k < reached && step.optional && !counted.includes(k) ? [k] : [])) };
+  return taken === undefined ? { reached } : { reached, skipped: skippedSteps(spec, reached, Number(taken)) };
 }
 
 const textOf = (spec: FunnelSpec, cell: BreakdownCell) => (typeof cell === 'string' ? cell : breakdownText(spec, cell));

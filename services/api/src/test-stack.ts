@@ -36,8 +36,11 @@ export async function openTestStack(name: string, rules?: RuleConfig): Promise<T
   const client = createAnalyticsClient({ dataPath: dir });
   await migrate(client);
   const sink = await runTouchpointSink(store, client);
-  const projections = rules && openProjectionStore(join(dir, 'projections.sqlite'));
-  const read = projections && { projections, projector: startProjector({ store, projections, config: rules! }), config: rules! };
+  let read: Projections | undefined;
+  if (rules) {
+    const projections = openProjectionStore(join(dir, 'projections.sqlite'));
+    read = { projections, projector: startProjector({ store, projections, config: rules }), config: rules };
+  }
   return {
     dir,
     store,
