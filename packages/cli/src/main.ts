@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
+import { DateTime } from 'luxon';
 import { openConfiguredEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import type { DemoOptions } from './commands/demo.js';
@@ -47,8 +48,9 @@ usage:
   sluice report sla --from DATE --to DATE [--as-of DATE] [--breaches N] [--url URL] [--json]   or: --file report.json
                                                   the marketing <-> sales SLA: MQLs against the commitment, first touch and
                                                   attempts per owner and unit, breaching leads, speed and persistence vs conversion
-  sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--time-zone TZ] [--json]
-                                                  write the seeded synthetic demo data set
+  sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--end INSTANT] [--time-zone TZ] [--json]
+                                                  write the seeded synthetic demo data set; its history ends at --end
+                                                  (default: now) and spans --months calendar months up to it
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
   sluice query funnel --steps visit,form_submit,demo_held --from 2026-01-01 --to 2026-04-01
                 [--window 30d] [--order ordered|strict|unordered] [--breakdown channel[,campaign]] [--url http://127.0.0.1:4780] [--json]
@@ -143,22 +145,20 @@ async function adoptDemoRules(values: Record<string, string | boolean | undefine
 
 function demoOptionsFrom(values: Record<string, string | boolean | undefined>, settings: Settings): DemoOptions {
   const months = integerFlag('months', values.months as string | undefined, 12);
-  const start = (values.start as string | undefined) ?? defaultDemoStart(months);
+  const timeZone = (values['time-zone'] as string | undefined) ?? settings.timeZone;
+  // the composition root is the one place that reads the clock: a demo's history ends when it is written, unless --end says otherwise
+  const end = (values.end as string | undefined) ?? new Date().toISOString();
+  const endsAt = DateTime.fromISO(end, { setZone: true });
+  if (!endsAt.isValid || !/(Z|[+-]\d{2}:\d{2})$/.test(end)) throw usageError(`--end must be an instant with an offset or Z, like 2026-12-07T12:00:00Z, got "${end}"`);
+  const start = (values.start as string | undefined) ?? firstDayOfWindow(endsAt, months, timeZone);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(start)) throw usageError(`--start must be a date like 2026-01-01, got "${start}"`);
-  return {
-    seed: integerFlag('seed', values.seed as string | undefined, 42, 0),
-    targetEvents: integerFlag('events', values.events as string | undefined, 200_000),
-    start,
-    months,
-    timeZone: (values['time-zone'] as string | undefined) ?? settings.timeZone,
-  };
+  if (DateTime.fromISO(start, { zone: timeZone }) >= endsAt) throw usageError(`--start (${start}) must come before the demo's end (${end}${values.end === undefined ? ', now' : ''})`);
+  return { seed: integerFlag('seed', values.seed as string | undefined, 42, 0), targetEvents: integerFlag('events', values.events as string | undefined, 200_000), start, months, end, timeZone };
 }
 
-/** The demo's history ends this month: the composition root is the one place that reads the clock. */
-function defaultDemoStart(months: number): string {
-  const now = new Date();
-  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - months + 1, 1));
-  return start.toISOString().slice(0, 10);
+/** By default the window is `months` calendar months, the last of them the (partial) month the demo ends in, in the business's zone. */
+function firstDayOfWindow(end: DateTime, months: number, timeZone: string): string {
+  return end.setZone(timeZone).startOf('month').minus({ months: months - 1 }).toISODate()!;
 }
 
 const demoFlags = {
@@ -166,6 +166,7 @@ const demoFlags = {
   seed: { type: 'string' },
   months: { type: 'string' },
   start: { type: 'string' },
+  end: { type: 'string' },
   'time-zone': { type: 'string' },
 } as const;
 

@@ -13,6 +13,8 @@ export interface DemoOptions {
   targetEvents: number;
   start: string;
   months: number;
+  /** the instant history ends (ISO 8601 with an offset): nothing later is written */
+  end: string;
   timeZone: string;
 }
 

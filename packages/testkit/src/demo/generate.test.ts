@@ -146,6 +146,22 @@ describe('generateDemoEvents: time', () => {
     expect(outside.map((e) => `${e.type} ${e.occurredAt}`).slice(0, 5)).toEqual([]);
   });
 
+  it('given an end inside the window, nothing after it is written, the days before it are as busy as without the end, and the same end gives the same events', () => {
+    const end = '2026-03-18T09:30:00+01:00';
+    const cut = take({ seed: 3, start: '2026-03-01', months: 1, timeZone: zone, targetEvents: 8_000, end });
+    expect(cut).toEqual(take({ seed: 3, start: '2026-03-01', months: 1, timeZone: zone, targetEvents: 8_000, end }));
+    const last = Math.max(...cut.map((e) => Date.parse(e.occurredAt)));
+    expect(last).toBeLessThan(Date.parse(end));
+    // journeys start up to the end: its last whole day is visited
+    expect(new Set(cut.map((e) => e.occurredAt.slice(0, 10)))).toContain('2026-03-17');
+    expect(cut).toHaveLength(8_000);
+  });
+
+  it('given an end that is not an instant with an offset, or not after the start, then it is refused by name', () => {
+    expect(() => generateDemoEvents({ ...base, end: '2026-03-18T09:30:00' })).toThrow(/end must be an ISO 8601 instant with an offset/);
+    expect(() => generateDemoEvents({ ...base, end: '2024-12-31T23:00:00Z' })).toThrow(/end must be after its start/);
+  });
+
   it('spreads history over the months of the window, in the configured zone', () => {
     const events = take({ seed: 9, start: '2025-06-01', months: 6, timeZone: 'America/New_York', targetEvents: 20_000 });
     const months = new Set(events.map((e) => e.occurredAt.slice(0, 7)));

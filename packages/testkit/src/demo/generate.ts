@@ -4,7 +4,7 @@ import { KNOBS } from './funnel.js';
 import { simulateInboundLead, simulateReferredLead } from './lead.js';
 import type { Referral } from './profile.js';
 import { simulateOutboundProspect } from './sales.js';
-import { BusinessClock } from './time.js';
+import { BusinessClock, endInstantOf } from './time.js';
 import { simulateVisitor } from './visitor.js';
 
 export interface DemoOptions {
@@ -18,6 +18,11 @@ export interface DemoOptions {
   start: string;
   /** Months of history from start; events after the window are not written (journeys still under way). */
   months: number;
+  /**
+   * The instant history ends, ISO 8601 with an offset (e.g. the moment the demo is written): nothing
+   * after it is written, even when `months` reach further. Without it the window is `months` long.
+   */
+  end?: string | undefined;
   /** IANA time zone of the business: working hours, and the offset in every occurredAt. */
   timeZone: string;
 }
@@ -40,7 +45,7 @@ export const DEFAULT_DEMO_LEADS = 1_000;
  */
 export function generateDemoEvents(options: DemoOptions): Generator<SluiceEvent, void, undefined> {
   const limits = limitsOf(options);
-  const clock = new BusinessClock(options.timeZone, options.start, options.months);
+  const clock = new BusinessClock(options.timeZone, options.start, options.months, endInstantOf(options.end));
   return writeJourneys(new DemoContext(options.seed, clock), limits);
 }
 

@@ -19,4 +19,16 @@ describe('demo spend', () => {
     const double = [...generateDemoSpend({ ...options, scale: 2 })];
     double.forEach((r, i) => expect(r.properties.amount).toBeCloseTo(2 * single[i]!.properties.amount, 1));
   });
+
+  it('given an end in the second month, then that month is billed pro rata up to the end and later months not at all', () => {
+    const end = '2026-02-15T00:00:00+01:00';
+    const rows = [...generateDemoSpend({ ...options, end })];
+    const whole = [...generateDemoSpend(options)];
+    expect(rows).toHaveLength(2 * 36);
+    expect(rows.slice(0, 36)).toEqual(whole.slice(0, 36));
+    const february = rows[36]!;
+    expect(february.properties).toMatchObject({ periodStart: '2026-02-01T00:00:00+01:00', periodEnd: end });
+    expect(february.occurredAt).toBe(end);
+    expect(february.properties.amount).toBeCloseTo((whole[36]!.properties.amount * 14) / 28, 1);
+  });
 });

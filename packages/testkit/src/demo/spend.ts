@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { type EventOf, parseEvent } from '@sluice/schemas';
 import { CHANNELS, campaignName } from './catalog.js';
 import { Prng, hash32 } from './prng.js';
+import { endInstantOf } from './time.js';
 
 /**
  * What the demo vendor paid for its traffic: one `spend` row per paid
@@ -20,6 +21,8 @@ export interface DemoSpendOptions {
   timeZone: string;
   /** budget multiplier: 1 for the default demo size */
   scale: number;
+  /** the instant history ends (as for the journeys): the month it falls in is billed to it, pro rata, and later months not at all */
+  end?: string | undefined;
 }
 
 /** Median monthly budget of one campaign of a source, by channel. */
@@ -37,10 +40,14 @@ export function* generateDemoSpend(options: DemoSpendOptions): Generator<EventOf
   // its own stream of numbers: the journeys of the same seed stay as they are
   const rng = new Prng(hash32(options.seed, 0x5e9d));
   const first = DateTime.fromISO(options.start, { zone: options.timeZone }).startOf('month');
+  const endMs = endInstantOf(options.end) ?? Infinity;
   let n = 0;
   for (let m = 0; m < options.months; m++) {
     const from = first.plus({ months: m });
-    const to = from.plus({ months: 1 });
+    if (from.toMillis() >= endMs) break;
+    const wholeMonth = from.plus({ months: 1 });
+    const to = wholeMonth.toMillis() <= endMs ? wholeMonth : DateTime.fromMillis(endMs, { zone: options.timeZone });
+    const share = (to.toMillis() - from.toMillis()) / (wholeMonth.toMillis() - from.toMillis());
     for (const spec of CHANNELS) {
       const budget = MONTHLY_BUDGET[spec.channel];
       if (budget === undefined) continue;
@@ -55,7 +62,7 @@ export function* generateDemoSpend(options: DemoSpendOptions): Generator<EventOf
             channel: spec.channel,
             campaign: campaignName(theme, from.year, from.month),
             properties: {
-              amount: Math.round(rng.logNormal(budget.amount * options.scale, 0.3) * 100) / 100,
+              amount: Math.round(rng.logNormal(budget.amount * options.scale, 0.3) * share * 100) / 100,
               currency: budget.currency,
               periodStart: from.toISO({ suppressMilliseconds: true }),
               periodEnd: to.toISO({ suppressMilliseconds: true }),

@@ -20,6 +20,14 @@ const VISIT_HOUR = new Weighted<number>(
   [0.3, 0.2, 0.1, 0.1, 0.1, 0.3, 0.8, 2, 4.5, 7, 7.5, 7.5, 6, 6.5, 7, 7, 6, 4.5, 3, 2.5, 2.2, 1.8, 1.2, 0.6].map((w, hour) => [hour, w] as const),
 );
 
+/** The `end` option as epoch ms; an instant without an offset would mean a different moment in every zone, so it is refused. */
+export function endInstantOf(end: string | undefined): number | undefined {
+  if (end === undefined) return undefined;
+  const parsed = DateTime.fromISO(end, { setZone: true });
+  if (!parsed.isValid || !/(Z|[+-]\d{2}:?\d{2})$/.test(end)) throw new RangeError(`end must be an ISO 8601 instant with an offset or Z, e.g. 2026-12-07T12:00:00Z, got "${end}"`);
+  return parsed.toMillis();
+}
+
 /**
  * The business's clock: instants are epoch milliseconds inside the simulation
  * and become ISO strings with the zone's offset only when an event is written.
@@ -31,7 +39,7 @@ export class BusinessClock {
   readonly zone: string;
   /** First instant of the window: local midnight of the start date. */
   readonly startMs: number;
-  /** End of the window (exclusive): start plus `months` calendar months. */
+  /** End of the window (exclusive): start plus `months` calendar months, or the `end` instant when that is earlier. */
   readonly endMs: number;
   /** Local days in the window. */
   readonly days: number;
@@ -44,18 +52,21 @@ export class BusinessClock {
   private readonly offsetText = new Map<number, string>();
   private readonly datePrefix = new Map<number, string>();
 
-  constructor(zone: string, start: string, months: number) {
+  /** `end` (epoch ms) cuts the window short: a demo written today ends now, never in the future. */
+  constructor(zone: string, start: string, months: number, end?: number) {
     if (!IANAZone.isValidZone(zone)) throw new RangeError(`unknown time zone "${zone}" (use an IANA name such as Europe/Berlin)`);
     if (!Number.isInteger(months) || months < 1) throw new RangeError(`months must be a positive integer, got ${months}`);
     const first = DateTime.fromISO(start, { zone });
     if (!first.isValid) throw new RangeError(`start must be an ISO date such as 2025-01-01, got "${start}" (${first.invalidExplanation ?? first.invalidReason})`);
     const startDay = first.startOf('day');
-    const endDay = startDay.plus({ months });
+    const monthsEnd = startDay.plus({ months }).toMillis();
+    if (end !== undefined && !(end > startDay.toMillis())) throw new RangeError(`the demo's end must be after its start (${startDay.toISO()})`);
     this.zone = zone;
     this.startMs = startDay.toMillis();
-    this.endMs = endDay.toMillis();
+    this.endMs = Math.min(monthsEnd, end ?? Infinity);
     this.startLocalMs = this.startMs + startDay.offset * MINUTE;
-    this.days = Math.round(endDay.diff(startDay, 'days').days);
+    // the last day may be cut short by `end`: it still counts, its later hours are clipped like any journey past the end
+    this.days = Math.ceil(DateTime.fromMillis(this.endMs, { zone }).diff(startDay, 'days').days - 1e-9);
     this.tableFrom = this.startMs - 7 * DAY;
     this.tableTo = this.endMs + TABLE_MARGIN_DAYS * DAY;
     this.tabulateOffsets();
