@@ -27,7 +27,7 @@ describe('withMeasuredHistory', () => {
   it('fills observed counts, lags and the pipeline; a given rate stays as an override', () => {
     const asked: HistoryRequest[] = [];
     const filled = withMeasuredHistory(input, (request) => (asked.push(request), history)) as typeof input;
-    expect(asked).toEqual([{ businessUnit: 'smb', stages: ['visitor', 'lead', 'mql', 'sql', 'customer'], asOf: input.asOf, timeZone: 'UTC', unit: 'leads' }]);
+    expect(asked).toEqual([{ businessUnit: 'smb', stages: ['visitor', 'lead', 'mql', 'sql', 'customer'], asOf: input.asOf, timeZone: 'UTC', unit: 'leads', dealSizeGiven: true }]);
     const outcome = planReverseFunnel(filled);
     expect(outcome.ok).toBe(true);
     if (!outcome.ok) return;

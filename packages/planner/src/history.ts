@@ -41,6 +41,8 @@ export interface HistoryRequest {
   timeZone: string;
   /** the unit's deal-size currency, when the input names one: a measured size counts payments in it only */
   currency?: string;
+  /** the input gives the deal size: a measurement is only reported beside it, so one that cannot be made (payments in several currencies, none named) is no error */
+  dealSizeGiven: boolean;
   /** what the plan counts: the steps and the pipeline must be measured in it */
   unit: PlanCountingUnit;
 }
@@ -70,7 +72,8 @@ function readable(raw: unknown): ReadableInput | undefined {
 
 function requestOf(input: ReadableInput, unit: Json & { id: string }): HistoryRequest {
   const currency = isObject(unit.dealSize) && typeof unit.dealSize.currency === 'string' ? { currency: unit.dealSize.currency } : {};
-  return { businessUnit: unit.id, stages: input.chain, asOf: input.asOf, timeZone: input.timeZone, unit: input.unit, ...currency };
+  const dealSizeGiven = isObject(unit.dealSize) && unit.dealSize.given !== undefined;
+  return { businessUnit: unit.id, stages: input.chain, asOf: input.asOf, timeZone: input.timeZone, unit: input.unit, dealSizeGiven, ...currency };
 }
 
 const isUnit = (unit: unknown): unit is Json & { id: string } => isObject(unit) && typeof unit.id === 'string';

@@ -23,7 +23,8 @@ const LOOKBACK_MONTHS = 12;
  * Each unit's deal size from the payments of the deals it won in the lookback,
  * keyed by unit id (the CLI's `sluice plan` measures the same way). Deals paid
  * in several currencies, with none named, go to `ambiguous` with the unit's
- * index in the body (the API answers a 400 naming dealSize.currency).
+ * index in the body (the API answers a 400 naming dealSize.currency), unless
+ * the unit gives its deal size: that size plans, and no measurement is shown beside it.
  */
 export async function measuredDealSizes(
   body: unknown,
@@ -47,7 +48,7 @@ export async function measuredDealSizes(
       if (size !== undefined) sizes.set(request.businessUnit, size);
     } catch (err) {
       if (!(err instanceof AmbiguousCurrencyError)) throw err;
-      ambiguous(index, err);
+      if (!request.dealSizeGiven) ambiguous(index, err);
     }
   }
   return sizes;

@@ -306,6 +306,14 @@ describe('POST /v1/plans/reverse with a deal size measured from payments', () =>
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ field: 'businessUnits.0.dealSize.currency', message: expect.stringContaining('paid in EUR (1 deal) and USD (1 deal)') }]);
   });
+
+  it('given a deal size and no currency over euros and dollars, then the given size plans (as the dashboard asks on a multi-currency demo)', async () => {
+    const res = await app.inject({ method: 'POST', url: '/v1/plans/reverse', payload: plan({ given: 24_000 }) });
+    expect(res.statusCode).toBe(200);
+    const unit = res.json().businessUnits[0];
+    expect(unit.dealSize).toMatchObject({ source: 'given', value: 24_000 });
+    expect(unit.targets[0].volumes.map((v: { required: number }) => v.required)).toEqual([20, 10]);
+  });
 });
 
 describe('hostile strings in every field of the stage queries', () => {
