@@ -1,13 +1,16 @@
 // The port's append rules as one pure planner, so adapters whose storage
 // differs (rows in PostgreSQL, streams in EventStoreDB) decide duplicates,
-// revisions and expectations identically.
-import { ConcurrencyError, matchesExpectedRevision } from './port.js';
-import type { AppendRequest, AppendResult } from './port.js';
+// conflicts, revisions and expectations identically.
+import { ConcurrencyError, EventIdConflictError, matchesExpectedRevision, sameEventContent } from './port.js';
+import type { AppendRequest, AppendResult, EventIdConflict } from './port.js';
 
 export interface StoredEvent {
   streamId: string;
   revision: number;
   position: number;
+  /** The content a later event with this id must have to be a duplicate rather than a conflict. */
+  type: string;
+  data: unknown;
 }
 
 /** An event this group will insert: its position is the `row`-th one drawn. */
@@ -15,6 +18,11 @@ interface PlannedEvent {
   streamId: string;
   revision: number;
   row: number;
+  type: string;
+  data: unknown;
+  /** Where it is in the call that planned it. */
+  requestIndex: number;
+  eventIndex: number;
 }
 
 export interface PlannedRow {
@@ -47,7 +55,7 @@ export interface PlannedCall {
  * rules (see port.ts) over the stored events with the group's ids and the
  * heads of its streams. Calls and their requests apply in order, so a later
  * one sees an earlier one's events (same stream: revisions continue; same id:
- * a duplicate). A call that fails leaves no trace: it is planned against an
+ * a duplicate, or a conflict if its content differs). A call that fails leaves no trace: it is planned against an
  * overlay that joins the group only when the whole call succeeds.
  */
 export class AppendPlanner {
@@ -61,15 +69,22 @@ export class AppendPlanner {
     this.#heads = new Map(heads);
   }
 
-  /** Throws ConcurrencyError, planning nothing, when a request of the call that writes something fails its expectation. */
+  /**
+   * Plans nothing and throws when the call fails: EventIdConflictError listing
+   * every event of the call that reuses an id with other content, else
+   * ConcurrencyError for the first request that writes something and fails
+   * its expectation.
+   */
   plan(requests: readonly AppendRequest[]): PlannedCall {
-    const known = new Map<string, StoredEvent | PlannedEvent>();
+    /** The call's own new events; an id found here is a repeat within the call. */
+    const known = new Map<string, PlannedEvent>();
     const heads = new Map<string, number>();
     const rows: PlannedRow[] = [];
-    const lookup = (id: string) => known.get(id) ?? this.#known.get(id);
     const results: PlannedResult[] = [];
+    const conflicts: EventIdConflict[] = [];
+    let concurrencyError: ConcurrencyError | undefined;
 
-    for (const { streamId, events, expectedRevision = 'any' } of requests) {
+    for (const [requestIndex, { streamId, events, expectedRevision = 'any' }] of requests.entries()) {
       const head = heads.get(streamId) ?? this.#heads.get(streamId);
       const actual = head ?? 'no_stream';
       let nextRevision = head === undefined ? 0 : head + 1;
@@ -78,16 +93,30 @@ export class AppendPlanner {
       const duplicate: boolean[] = [];
       let duplicates = 0;
 
-      for (const event of events) {
-        const original = lookup(event.id);
+      for (const [eventIndex, event] of events.entries()) {
+        const earlier = known.get(event.id);
+        const original = earlier ?? this.#known.get(event.id);
         if (original !== undefined) {
+          if (!sameEventContent(original, event)) {
+            const where = { id: event.id, requestIndex, eventIndex };
+            conflicts.push(earlier === undefined ? where : { ...where, earlier: { requestIndex: earlier.requestIndex, eventIndex: earlier.eventIndex } });
+            continue;
+          }
           planned.push(original);
           duplicate.push(true);
           duplicates++;
           if (original.streamId === streamId && original.revision > originalRevision) originalRevision = original.revision;
           continue;
         }
-        const fresh: PlannedEvent = { streamId, revision: nextRevision++, row: this.rows.length + rows.length };
+        const fresh: PlannedEvent = {
+          streamId,
+          revision: nextRevision++,
+          row: this.rows.length + rows.length,
+          type: event.type,
+          data: event.data,
+          requestIndex,
+          eventIndex,
+        };
         rows.push({
           streamId,
           revision: fresh.revision,
@@ -102,8 +131,9 @@ export class AppendPlanner {
       }
 
       const isPureRetry = events.length > 0 && duplicates === events.length;
+      // Not thrown yet: a conflict anywhere in the call takes precedence.
       if (!isPureRetry && !matchesExpectedRevision(expectedRevision, actual)) {
-        throw new ConcurrencyError(streamId, expectedRevision, actual);
+        concurrencyError ??= new ConcurrencyError(streamId, expectedRevision, actual);
       }
       if (nextRevision > 0) heads.set(streamId, nextRevision - 1);
       results.push({
@@ -116,6 +146,8 @@ export class AppendPlanner {
       });
     }
 
+    if (conflicts.length > 0) throw new EventIdConflictError(conflicts);
+    if (concurrencyError !== undefined) throw concurrencyError;
     // The whole call passed: it joins the group.
     for (const [id, event] of known) this.#known.set(id, event);
     for (const [streamId, head] of heads) this.#heads.set(streamId, head);

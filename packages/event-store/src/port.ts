@@ -11,9 +11,22 @@
  *   plain JS numbers, exact up to 2^53.
  *
  * Idempotency (the event id is the idempotency key, across the whole store)
- * - An event whose id is already stored, in ANY stream, is a duplicate: it is
- *   not written again, and its slot in `AppendResult.positions` holds the
- *   ORIGINAL position. A repeated id inside one request is stored once.
+ * - An event whose id is already stored, in ANY stream, with the SAME content
+ *   is a duplicate: it is not written again, and its slot in
+ *   `AppendResult.positions` holds the ORIGINAL position. The same content
+ *   means the same type and the same data compared as JSON values, so key
+ *   order does not matter (sameEventContent); metadata and recordedAt do not
+ *   count. An id repeated with the same content inside one call (append or
+ *   appendMany) is stored once.
+ * - An id already stored with DIFFERENT content is a conflict, not a retry: an
+ *   id names one event for good, so a correction needs an id of its own. So is
+ *   an id repeated inside one call with content that differs from its first
+ *   occurrence. A call with any conflict fails with one EventIdConflictError
+ *   listing every conflicting event of the call, and writes nothing; it takes
+ *   precedence over a failed expected revision in the same call. Adapters
+ *   decide it inside their write (transaction, lock or id claim), so a
+ *   concurrent append cannot slip a different event in between the check and
+ *   the write.
  * - The expected-revision check applies to the non-duplicate events only, so a
  *   retried append whose events all exist succeeds without writing anything and
  *   returns the original positions and nextExpectedRevision, even though the
@@ -139,6 +152,68 @@ export class ConcurrencyError extends Error {
     super(`stream ${streamId}: expected revision ${String(expected)}, actual ${String(actual)}`);
     this.name = 'ConcurrencyError';
   }
+}
+
+/** Where a conflicting event is in the failed call, and what it conflicts with. */
+export interface EventIdConflict {
+  id: string;
+  /** Index of its request in the call (always 0 for append). */
+  requestIndex: number;
+  /** Index of the event in that request's events. */
+  eventIndex: number;
+  /** The earlier event of the same call whose content differs; absent when the id was stored before the call. */
+  earlier?: { requestIndex: number; eventIndex: number };
+}
+
+/** A call reused event ids with different content (see "Idempotency" above); nothing of it was written. */
+export class EventIdConflictError extends Error {
+  /** Stable across adapters, for callers that match on a code rather than a class. */
+  readonly code = 'EVENT_ID_CONFLICT';
+
+  constructor(readonly conflicts: readonly EventIdConflict[]) {
+    const listed = conflicts.slice(0, MAX_LISTED_CONFLICTS).map((c) => JSON.stringify(c.id));
+    const more = conflicts.length > listed.length ? ` and ${conflicts.length - listed.length} more` : '';
+    super(`event ids reused with a different type or data: ${listed.join(', ')}${more}`);
+    this.name = 'EventIdConflictError';
+  }
+}
+
+/** Keeps the message of a hostile 10,000-conflict batch short; the full list is in `conflicts`. */
+const MAX_LISTED_CONFLICTS = 10;
+
+interface EventContent {
+  type: string;
+  data: unknown;
+}
+
+/**
+ * The idempotency rule's "same content", shared so every adapter decides it
+ * the same way: the same type, and data equal as JSON values (as they are
+ * stored: undefined is null, key order does not matter).
+ */
+export function sameEventContent(a: EventContent, b: EventContent): boolean {
+  return a.type === b.type && canonicalJson(a.data) === canonicalJson(b.data);
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, nested: unknown) => (isJsonObject(nested) ? sortedKeys(nested) : nested)) ?? 'null';
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * A copy with its keys in one order; JSON.stringify then visits the nested
+ * values through the replacer too. fromEntries defines own properties, so a
+ * "__proto__" key (JSON.parse makes one) stays data instead of a prototype.
+ */
+function sortedKeys(object: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(object)
+      .sort()
+      .map((key) => [key, object[key]]),
+  );
 }
 
 /** The expected-revision rule, shared so every adapter decides it the same way. */

@@ -1,7 +1,7 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConcurrencyError } from '../port.js';
-import type { EventStore, ExpectedRevision, NewEvent, RecordedEvent } from '../port.js';
+import { ConcurrencyError, EventIdConflictError } from '../port.js';
+import type { EventIdConflict, EventStore, ExpectedRevision, NewEvent, RecordedEvent } from '../port.js';
 
 export interface OpenedEventStore {
   store: EventStore;
@@ -197,6 +197,118 @@ export function describeEventStoreContract(adapterName: string, open: () => Prom
           ['a', 0],
           ['b', 1],
         ]);
+      });
+    });
+
+    describe('same id, different content', () => {
+      it('when a retry carries the same type and data with keys in another order and other metadata, then it is a duplicate with the original position', async () => {
+        const original = await store.append({
+          streamId: 'lead-1',
+          events: [{ id: 'pay-1', type: 'payment', data: { amount: 100, currency: 'EUR', lines: [{ sku: 'a', qty: 1 }] }, metadata: { try: 1 } }],
+        });
+
+        const retry = await store.append({
+          streamId: 'lead-1',
+          events: [{ id: 'pay-1', type: 'payment', data: { lines: [{ qty: 1, sku: 'a' }], currency: 'EUR', amount: 100 }, metadata: { try: 2 } }],
+        });
+
+        expect(retry.duplicate).toEqual([true]);
+        expect(retry.positions).toEqual(original.positions);
+        expect((await store.readAll()).map((e) => [e.id, e.data, e.metadata])).toEqual([
+          ['pay-1', { amount: 100, currency: 'EUR', lines: [{ sku: 'a', qty: 1 }] }, { try: 1 }],
+        ]);
+      });
+
+      it('when a stored id comes again with other data, then the append fails with EventIdConflictError naming it, and nothing of the request is written', async () => {
+        await store.append({ streamId: 'lead-1', events: [{ id: 'pay-1', type: 'payment', data: { amount: 100 } }] });
+        const head = await store.headPosition();
+
+        const err = await failureOf(
+          store.append({ streamId: 'lead-1', events: [event('new-1'), { id: 'pay-1', type: 'payment', data: { amount: 120 } }, event('new-2')] }),
+        );
+
+        expectConflicts(err, [{ id: 'pay-1', requestIndex: 0, eventIndex: 1 }]);
+        expect(await store.headPosition()).toBe(head);
+        expect((await store.readAll()).map((e) => [e.id, e.data])).toEqual([['pay-1', { amount: 100 }]]);
+      });
+
+      it('when a stored id comes again with another type, or in another stream with other data, then each is a conflict', async () => {
+        await store.append({ streamId: 'lead-1', events: [event('a'), event('b')] });
+        const head = await store.headPosition();
+
+        const err = await failureOf(
+          store.append({ streamId: 'lead-2', events: [{ ...event('a'), type: 'form_submitted' }, { ...event('b'), data: { id: 'b', more: true } }] }),
+        );
+
+        expectConflicts(err, [
+          { id: 'a', requestIndex: 0, eventIndex: 0 },
+          { id: 'b', requestIndex: 0, eventIndex: 1 },
+        ]);
+        expect(await store.headPosition()).toBe(head);
+        expect(await store.readStream('lead-2')).toEqual([]);
+      });
+
+      it('when one request repeats an id with other data, then it is a conflict with the first occurrence and nothing is written', async () => {
+        const err = await failureOf(
+          store.append({ streamId: 'lead-1', events: [event('a'), { ...event('b'), data: { v: 1 } }, { ...event('b'), data: { v: 2 } }] }),
+        );
+
+        expectConflicts(err, [{ id: 'b', requestIndex: 0, eventIndex: 2, earlier: { requestIndex: 0, eventIndex: 1 } }]);
+        expect(await store.headPosition()).toBe(0);
+      });
+
+      it('when two requests of one appendMany carry an id with different data, then the call fails before writing any request', async () => {
+        await store.append({ streamId: 'lead-9', events: [event('seed')] });
+        const head = await store.headPosition();
+
+        const err = await failureOf(
+          store.appendMany([
+            { streamId: 'lead-1', events: [event('a1'), { ...event('x'), data: { v: 1 } }] },
+            { streamId: 'lead-2', events: [{ ...event('x'), data: { v: 2 } }, event('b1')] },
+          ]),
+        );
+
+        expectConflicts(err, [{ id: 'x', requestIndex: 1, eventIndex: 0, earlier: { requestIndex: 0, eventIndex: 1 } }]);
+        expect(await store.headPosition()).toBe(head);
+        expect(await store.readStream('lead-1')).toEqual([]);
+      });
+
+      it('when one request repeats an id with the same data in another key order, then it is stored once', async () => {
+        const result = await store.append({
+          streamId: 'lead-1',
+          events: [
+            { id: 'a', type: 'visit', data: { url: '/x', ref: 'g' } },
+            { id: 'a', type: 'visit', data: { ref: 'g', url: '/x' } },
+          ],
+        });
+
+        expect(result.duplicate).toEqual([false, true]);
+        expect(result.positions[1]).toBe(result.positions[0]);
+        expect((await store.readAll()).map((e) => e.id)).toEqual(['a']);
+      });
+
+      it('when a call both conflicts and fails its expected revision, then the conflict is what it reports', async () => {
+        await store.append({ streamId: 'lead-1', events: [event('a')] });
+
+        const err = await failureOf(
+          store.append({ streamId: 'lead-1', events: [event('b'), { ...event('a'), data: 'changed' }], expectedRevision: 'no_stream' }),
+        );
+
+        expectConflicts(err, [{ id: 'a', requestIndex: 0, eventIndex: 1 }]);
+      });
+
+      it('when concurrent calls include a conflicting one, then it fails alone and the others are written', async () => {
+        await store.append({ streamId: 'lead-1', events: [event('a')] });
+
+        const [before, conflicting, after] = await Promise.allSettled([
+          store.append({ streamId: 'lead-2', events: [event('b')] }),
+          store.append({ streamId: 'lead-3', events: [event('c'), { ...event('a'), data: 'changed' }] }),
+          store.append({ streamId: 'lead-4', events: [event('d'), event('a')] }),
+        ]);
+
+        expect([before.status, after.status]).toEqual(['fulfilled', 'fulfilled']);
+        expectConflicts(conflicting.status === 'rejected' ? conflicting.reason : undefined, [{ id: 'a', requestIndex: 0, eventIndex: 1 }]);
+        expect((await store.readAll()).map((e) => e.id).sort()).toEqual(['a', 'b', 'd']);
       });
     });
 
@@ -437,14 +549,24 @@ function expectStrictlyIncreasing(values: readonly number[]): void {
   for (let i = 1; i < values.length; i++) expect(values[i]!).toBeGreaterThan(values[i - 1]!);
 }
 
+async function failureOf(attempt: Promise<unknown>): Promise<unknown> {
+  return attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+}
+
+function expectConflicts(err: unknown, conflicts: EventIdConflict[]): void {
+  expect(err).toBeInstanceOf(EventIdConflictError);
+  const { code, conflicts: actual } = err as EventIdConflictError;
+  expect({ code, conflicts: actual }).toEqual({ code: 'EVENT_ID_CONFLICT', conflicts });
+}
+
 async function expectConcurrencyError(
   attempt: Promise<unknown>,
   expected: { streamId: string; expected: ExpectedRevision; actual: number | 'no_stream' },
 ): Promise<void> {
-  const err = await attempt.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const err = await failureOf(attempt);
   expect(err).toBeInstanceOf(ConcurrencyError);
   const { code, streamId, expected: expectedRevision, actual } = err as ConcurrencyError;
   expect({ code, streamId, expected: expectedRevision, actual }).toEqual({ code: 'WRONG_EXPECTED_REVISION', ...expected });

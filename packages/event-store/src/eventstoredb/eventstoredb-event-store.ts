@@ -25,6 +25,7 @@ import type {
 import { AppendPlanner } from '../append-planner.js';
 import { LiveSubscriptions } from '../subscription-support.js';
 import type { PlannedRow, StoredEvent } from '../append-planner.js';
+import { EventIdConflictError } from '../port.js';
 import type {
   AppendRequest,
   AppendResult,
@@ -161,10 +162,20 @@ class EventStoreDbEventStore implements EventStore {
    * whole batch with the same ids is safe (the written ones come back as
    * duplicates), which is how callers stay correct (touchpoint-log retries a
    * batch; its identity links have ids derived from their touchpoints).
+   * A conflict, which no retry cures, is looked for across the whole call
+   * before the first request is written, so only an append racing this one
+   * can make a conflict surface half way.
    */
   async appendMany(requests: readonly AppendRequest[]): Promise<AppendResult[]> {
+    if (requests.length > 1) await this.#refuseConflicts(requests);
     const results: AppendResult[] = [];
-    for (const request of requests) results.push(await this.append(request));
+    for (const [requestIndex, request] of requests.entries()) {
+      try {
+        results.push(await this.append(request));
+      } catch (err) {
+        throw err instanceof EventIdConflictError ? inRequest(err, requestIndex) : err;
+      }
+    }
     return results;
   }
 
@@ -252,7 +263,8 @@ class EventStoreDbEventStore implements EventStore {
    * One append, made idempotent across streams by id claims (see README):
    * 1. read the stream's head and, per id, its index stream's claim and the
    *    slot the claim names; apply the port's rules (the shared planner) with
-   *    the ids found stored as duplicates;
+   *    the events found stored, so an id is a duplicate or, when the stored
+   *    type or data differ, a conflict that fails the append before any claim;
    * 2. claim every new id (append to its index stream expecting no stream, or
    *    the void claim's revision): a claim names the exact stream and revision
    *    the event will take;
@@ -318,6 +330,30 @@ class EventStoreDbEventStore implements EventStore {
         return this.#toPortEvent(event)!.position;
       });
       return call.resolve(positions)[0]!;
+    }
+  }
+
+  /**
+   * Throws the EventIdConflictError the call would fail with, judged on the
+   * ids' stored events now and on the call's own repeats. Revisions are left
+   * to each append (it reads the heads it appends against), so a planner
+   * that knows no heads may fail them here: only its conflicts count, which
+   * it reports in preference to them.
+   */
+  async #refuseConflicts(requests: readonly AppendRequest[]): Promise<void> {
+    this.#assertOpen();
+    const ids = [...new Set(requests.flatMap((request) => request.events.map((event) => event.id)))];
+    const stored = new Map<string, StoredEvent>();
+    await Promise.all(
+      ids.map(async (id) => {
+        const state = await this.#withRetry(() => this.#idState(id));
+        if (state.kind === 'stored') stored.set(id, state.event);
+      }),
+    );
+    try {
+      new AppendPlanner(stored, new Map()).plan(requests);
+    } catch (err) {
+      if (err instanceof EventIdConflictError) throw err;
     }
   }
 
@@ -438,6 +474,17 @@ class EventStoreDbEventStore implements EventStore {
   #assertOpen(): void {
     if (this.#closed) throw new Error('event store is closed');
   }
+}
+
+/** An append's conflicts as those of request `requestIndex` of an appendMany. */
+function inRequest(error: EventIdConflictError, requestIndex: number): EventIdConflictError {
+  return new EventIdConflictError(
+    error.conflicts.map((conflict) => ({
+      ...conflict,
+      requestIndex,
+      ...(conflict.earlier === undefined ? {} : { earlier: { ...conflict.earlier, requestIndex } }),
+    })),
+  );
 }
 
 async function collect<E>(read: StreamingRead<E>): Promise<E[]> {

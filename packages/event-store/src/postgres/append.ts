@@ -19,8 +19,8 @@ export type CallOutcome = ({ ok: true } & AppendWork) | { ok: false; error: unkn
 /**
  * Appends several appendMany calls inside the caller's transaction (which must
  * not have written anything yet; the caller commits). Each call succeeds or
- * fails on its own: a call failing its expected revision is left out and the
- * others are written. Statements are per group, not per call: one lock, one
+ * fails on its own: a call failing its expected revision, or reusing an id
+ * with other content, is left out and the others are written. Statements are per group, not per call: one lock, one
  * lookup of ids and stream heads, one position draw, one INSERT.
  *
  * Why every append holds one lock until it commits
@@ -59,7 +59,8 @@ export type CallOutcome = ({ ok: true } & AppendWork) | { ok: false; error: unkn
  *
  * Everything else follows from holding the lock: the stream heads and the
  * stored ids read below cannot change before we commit, so the expected
- * revision check and the idempotency check need no retries.
+ * revision check and the idempotency check (duplicate or conflict, which
+ * compares the stored type and data) need no retries.
  */
 export async function appendGroup(
   client: ClientBase,
@@ -71,8 +72,8 @@ export async function appendGroup(
   const requests = calls.flat();
   const eventIds = [...new Set(requests.flatMap((request) => request.events.map((event) => event.id)))];
   const streamIds = [...new Set(requests.map((request) => request.streamId))];
-  const stored = await client.query<{ event_id: string; position: string; stream_id: string; revision: string }>(
-    `SELECT event_id, position, stream_id, revision FROM ${objects.events} WHERE event_id = ANY($1::text[])`,
+  const stored = await client.query<{ event_id: string; position: string; stream_id: string; revision: string; type: string; data: unknown }>(
+    `SELECT event_id, position, stream_id, revision, type, data FROM ${objects.events} WHERE event_id = ANY($1::text[])`,
     [eventIds],
   );
   // One backward index seek per stream, rather than max() over whole streams.
@@ -88,7 +89,13 @@ export async function appendGroup(
     new Map(
       stored.rows.map((row) => [
         row.event_id,
-        { streamId: row.stream_id, revision: toSafeNumber(row.revision), position: toSafeNumber(row.position) },
+        {
+          streamId: row.stream_id,
+          revision: toSafeNumber(row.revision),
+          position: toSafeNumber(row.position),
+          type: row.type,
+          data: row.data,
+        },
       ]),
     ),
     new Map(heads.rows.flatMap((row) => (row.revision === null ? [] : [[row.stream_id, toSafeNumber(row.revision)]]))),

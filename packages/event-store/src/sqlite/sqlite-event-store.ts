@@ -2,10 +2,11 @@ import type Database from 'better-sqlite3';
 import { AppendNotifier } from '../append-notifier.js';
 import { PollingSubscription } from '../polling-subscription.js';
 import { LiveSubscriptions } from '../subscription-support.js';
-import { ConcurrencyError, matchesExpectedRevision } from '../port.js';
+import { ConcurrencyError, EventIdConflictError, matchesExpectedRevision, sameEventContent } from '../port.js';
 import type {
   AppendRequest,
   AppendResult,
+  EventIdConflict,
   EventStore,
   ReadAllOptions,
   ReadStreamOptions,
@@ -47,6 +48,9 @@ interface StoredEventRef {
   position: number;
   stream_id: string;
   revision: number;
+  type: string;
+  /** JSON text */
+  data: string;
 }
 
 const EVENT_COLUMNS = 'position, stream_id, revision, event_id, type, data, metadata, recorded_at';
@@ -89,7 +93,7 @@ class SqliteEventStore implements EventStore {
     this.#lastRevision = db
       .prepare<[string], number>('SELECT revision FROM events WHERE stream_id = ? ORDER BY revision DESC LIMIT 1')
       .pluck();
-    this.#findById = db.prepare('SELECT position, stream_id, revision FROM events WHERE event_id = ?');
+    this.#findById = db.prepare('SELECT position, stream_id, revision, type, data FROM events WHERE event_id = ?');
     this.#readAll = db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
     this.#readStream = db.prepare(
       `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?`,
@@ -98,15 +102,24 @@ class SqliteEventStore implements EventStore {
     this.#appendInTransaction = db.transaction((requests: readonly AppendRequest[]) => {
       // One timestamp per commit: the events become visible together.
       const recordedAt = new Date().toISOString();
-      const work: AppendWork = { results: new Array<AppendResult>(requests.length), written: 0 };
+      const work: AppendWork = { results: new Array<AppendResult>(requests.length), written: 0, inserted: new Map(), conflicts: [] };
+      let concurrencyError: ConcurrencyError | undefined;
       for (let i = 0; i < requests.length; i++) {
-        work.results[i] = this.#appendOne(requests[i]!, recordedAt, work);
+        try {
+          work.results[i] = this.#appendOne(requests[i]!, i, recordedAt, work);
+        } catch (error) {
+          // Held back: a conflict anywhere in the call takes precedence, so the later requests are still checked.
+          if (!(error instanceof ConcurrencyError)) throw error;
+          concurrencyError ??= error;
+        }
       }
+      if (work.conflicts.length > 0) throw new EventIdConflictError(work.conflicts);
+      if (concurrencyError !== undefined) throw concurrencyError;
       return work;
     });
     // Group commit: every appendMany that arrived since the last commit shares
     // one transaction (one fsync), each in its own savepoint, so one call's
-    // ConcurrencyError rolls back that call only and never its neighbours.
+    // ConcurrencyError or EventIdConflictError rolls back that call only and never its neighbours.
     this.#commitGroup = db.transaction((group: readonly PendingAppend[]) =>
       group.map((pending): GroupOutcome => {
         try {
@@ -167,11 +180,13 @@ class SqliteEventStore implements EventStore {
   /**
    * Inserts the request's events with `ON CONFLICT (event_id) DO NOTHING`: an
    * unchanged row count means the id is already stored (in any stream, or
-   * earlier in this very request), and only then do we look up the original.
-   * The expected revision is checked after the loop, once we know whether
-   * anything new was written; throwing rolls back the whole transaction.
+   * earlier in this very call), and only then do we look up the original and
+   * compare its content: the same is a duplicate, another is a conflict the
+   * caller throws for once the whole call is checked. The expected revision is
+   * checked after the loop, once we know whether anything new was written;
+   * throwing rolls back the whole transaction.
    */
-  #appendOne(request: AppendRequest, recordedAt: string, work: AppendWork): AppendResult {
+  #appendOne(request: AppendRequest, requestIndex: number, recordedAt: string, work: AppendWork): AppendResult {
     const { streamId, events } = request;
     const lastRevision = this.#lastRevision.get(streamId);
     const actual = lastRevision ?? 'no_stream';
@@ -197,9 +212,17 @@ class SqliteEventStore implements EventStore {
       if (changes === 1) {
         positions[i] = Number(lastInsertRowid);
         nextRevision++;
+        work.inserted.set(event.id, { requestIndex, eventIndex: i });
         continue;
       }
       const original = this.#findById.get(event.id)!;
+      // An exact retry usually carries the very same JSON text: parse only when it does not.
+      const same = original.data === data ? original.type === event.type : sameEventContent({ type: original.type, data: JSON.parse(original.data) }, event);
+      if (!same) {
+        const earlier = work.inserted.get(event.id);
+        work.conflicts.push(earlier === undefined ? { id: event.id, requestIndex, eventIndex: i } : { id: event.id, requestIndex, eventIndex: i, earlier });
+        continue;
+      }
       positions[i] = original.position;
       duplicate[i] = true;
       duplicates++;
@@ -265,6 +288,9 @@ interface AppendWork {
   results: AppendResult[];
   /** Events actually inserted across the transaction; wakes subscribers only when > 0. */
   written: number;
+  /** Where in the call each id it inserted is: a later event conflicting with it names it as `earlier`. */
+  inserted: Map<string, { requestIndex: number; eventIndex: number }>;
+  conflicts: EventIdConflict[];
 }
 
 function limitOf(maxCount: number | undefined): number {
