@@ -1,8 +1,11 @@
 import { z } from 'zod';
-import { Extensions, Id, Label, Money, OffsetDateTime, Url } from './primitives.js';
+import { Extensions } from './extensions.js';
+import { Id, Label, Money, OffsetDateTime, Text, Url } from './primitives.js';
 
 /** Per-type `properties` schemas. Every object is strict: unknown keys are rejected. */
 const props = <T extends z.ZodRawShape>(shape: T) => z.strictObject({ ...shape, x: Extensions });
+
+const Note = Text.max(2000);
 
 export const CallOutcome = z.enum(['connected', 'no_answer', 'voicemail', 'busy', 'wrong_number', 'meeting_booked']);
 export const DecisionRole = z.enum(['economic_buyer', 'technical_buyer', 'user', 'influencer', 'champion', 'other']);
@@ -85,8 +88,8 @@ export const costProperties = {
 
 /** Human decisions are facts too: they enter the log like any touchpoint. */
 export const decisionProperties = {
-  sales_accepted: props({ ownerId: Id.optional(), note: z.string().max(2000).optional() }),
-  disqualified: props({ reason: DisqualifyReason, note: z.string().max(2000).optional() }),
-  deal_lost: props({ reason: LostReason, note: z.string().max(2000).optional() }),
+  sales_accepted: props({ ownerId: Id.optional(), note: Note.optional() }),
+  disqualified: props({ reason: DisqualifyReason, note: Note.optional() }),
+  deal_lost: props({ reason: LostReason, note: Note.optional() }),
   owner_assigned: props({ ownerId: Id }),
 } as const;
