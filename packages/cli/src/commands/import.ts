@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { EventStore } from '@sluice/event-store';
-import { appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
 import type { BatchIssue, RawItem } from '@sluice/touchpoint-log';
 import { CliError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -37,8 +37,11 @@ export interface ImportSummary {
 /**
  * Streams an NDJSON file into the store in batches: constant memory however
  * large the file, one atomic append per batch. A batch holding a bad line is
- * not written at all (its lines are reported); other batches go in. Re-running
- * the same file is safe: ids already stored count as duplicates.
+ * not written at all (its lines are reported); other batches go in. A line
+ * whose id is already stored, or used by an earlier line of its batch, with a
+ * different type or data is a bad line too (a conflict, found as its batch is
+ * appended, so not by --dry-run). Re-running the same file is safe: ids
+ * already stored with the same content count as duplicates.
  */
 export async function importNdjson(store: EventStore, options: ImportOptions): Promise<ImportSummary> {
   let size: number;
@@ -69,23 +72,30 @@ export async function importNdjson(store: EventStore, options: ImportOptions): P
   });
   let batch: RawItem[] = [];
 
+  const reject = (items: readonly RawItem[], badLines: number, issues: readonly BatchIssue[]) => {
+    summary.rejectedEvents += items.length;
+    summary.rejectedBatches.push({ firstLine: items[0]!.line!, lastLine: items[items.length - 1]!.line!, badLines });
+    for (const issue of issues) {
+      if (summary.issues.length < options.maxReportedIssues) summary.issues.push(issue);
+      else summary.issuesNotListed++;
+    }
+  };
+
   const flush = async () => {
     if (batch.length === 0) return;
     const items = batch;
     batch = [];
     summary.events += items.length;
     const validation = validateBatch(items);
-    if (!validation.ok) {
-      summary.rejectedEvents += items.length;
-      summary.rejectedBatches.push({ firstLine: items[0]!.line!, lastLine: items[items.length - 1]!.line!, badLines: validation.invalidItems });
-      for (const issue of validation.issues) {
-        if (summary.issues.length < options.maxReportedIssues) summary.issues.push(issue);
-        else summary.issuesNotListed++;
-      }
-      return;
-    }
+    if (!validation.ok) return reject(items, validation.invalidItems, validation.issues);
     if (options.dryRun) return;
-    const result = await appendTouchpoints(store, validation.events);
+    let result;
+    try {
+      result = await appendTouchpoints(store, validation.events);
+    } catch (err) {
+      if (!(err instanceof TouchpointConflictError)) throw err;
+      return reject(items, err.conflicts.length, conflictIssues(err, items));
+    }
     summary.accepted += result.accepted;
     summary.duplicates += result.duplicates;
   };
@@ -104,4 +114,16 @@ export async function importNdjson(store: EventStore, options: ImportOptions): P
   progress.done();
   summary.elapsedMs = performance.now() - started;
   return summary;
+}
+
+function conflictIssues(error: TouchpointConflictError, items: readonly RawItem[]): BatchIssue[] {
+  return error.conflicts.map(({ index, id, earlierIndex }) => ({
+    index,
+    line: items[index]!.line!,
+    field: 'id',
+    message:
+      earlierIndex === undefined
+        ? `${JSON.stringify(id)} is already stored with a different type or data (an exact re-import is skipped; a corrected event needs an id of its own)`
+        : `${JSON.stringify(id)} is also the id of line ${items[earlierIndex]!.line!}, with a different type or data`,
+  }));
 }
