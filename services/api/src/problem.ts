@@ -30,11 +30,13 @@ export class ProblemError extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: ProblemItem[],
+    /** RFC 9457 extension members (e.g. `conflicts`); they cannot replace the standard ones */
+    readonly extensions?: Record<string, unknown>,
   ) {
     super(detail);
   }
   toProblem(): Problem {
-    return { type: PROBLEM_BASE + this.slug, title: this.title, status: this.status, detail: this.detail, ...(this.errors ? { errors: this.errors } : {}) };
+    return { ...this.extensions, type: PROBLEM_BASE + this.slug, title: this.title, status: this.status, detail: this.detail, ...(this.errors ? { errors: this.errors } : {}) };
   }
 }
 

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStore } from '@sluice/event-store';
 import { SluiceEventSchema } from '@sluice/schemas';
-import { appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
 import type { RawItem } from '@sluice/touchpoint-log';
 import type { SluiceEvent } from '@sluice/schemas';
 import { NdjsonBody } from '../body-parsers.js';
@@ -42,6 +42,24 @@ const IngestResponse = z.object({
   positions: z.array(z.number().int()).describe('global log position of each event, in request order'),
 });
 
+const ConflictProblem = z
+  .object({
+    type: z.literal('https://sluice.dev/problems/event-id-conflict'),
+    title: z.string(),
+    status: z.literal(409),
+    detail: z.string(),
+    conflicts: z.array(
+      z.object({
+        index: z.number().int().describe('0-based index of the event in the batch'),
+        line: z.number().int().optional().describe('its 1-based line, for NDJSON'),
+        id: z.string(),
+        earlierIndex: z.number().int().optional().describe('the earlier event of this batch with the same id and other content; absent when the id was stored before'),
+        message: z.string(),
+      }),
+    ),
+  })
+  .describe('application/problem+json: events reuse ids with a different type or data; nothing was written');
+
 const QueuedResponse = z.object({
   status: z.literal('accepted_for_ingestion'),
   accepted: z.number().int().describe('events Kafka acknowledged; the kafka-bridge appends them, and an id already stored is written once'),
@@ -64,12 +82,14 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       description:
         `One event object, a JSON array, or NDJSON (application/x-ndjson), at most ${maxEvents} events per request. ` +
         'A batch is atomic: if any event is invalid the answer is 400 listing every bad event by index and field, and nothing is written. ' +
-        'A 200 means every event is durably stored. Retrying with the same ids is safe. ' +
+        'A 200 means every event is durably stored. Retrying with the same ids is safe: an event whose id is already stored with the same type and data ' +
+        '(key order aside) is a duplicate, written once. The same id with a different type or data is a conflict, not a retry: ' +
+        'the answer is 409 (event-id-conflict) listing each such event by index (and line), and nothing is written; a corrected event needs a new id. ' +
         'In distributed mode (Kafka ingestion) the answer is 202 once Kafka acknowledged every event: the events are accepted for ingestion, ' +
         'their positions are not known yet, and the kafka-bridge appends them. ' +
         'When Kafka does not acknowledge within the produce deadline the answer is 503 (kafka-unavailable, with Retry-After): nothing was accepted; resend the same batch.',
       body: z.union([SluiceEventSchema, z.array(SluiceEventSchema)]),
-      response: { 200: IngestResponse, 202: QueuedResponse },
+      response: { 200: IngestResponse, 202: QueuedResponse, 409: ConflictProblem },
     },
     // The body schema above documents the API; the handler validates the batch
     // itself so that every bad item is reported with its index and line.
@@ -117,7 +137,11 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         return reply.code(202).send({ status: 'accepted_for_ingestion' as const, accepted: items.length, topic: queue.topic });
       }
       const stopTimer = metrics.appendSeconds.startTimer();
-      const result = await appendTouchpoints(store, validation.events);
+      const result = await appendTouchpoints(store, validation.events).catch((err: unknown) => {
+        if (!(err instanceof TouchpointConflictError)) throw err;
+        metrics.ingestedEvents.inc({ outcome: 'rejected' }, items.length);
+        throw conflictProblem(err, items);
+      });
       stopTimer();
       metrics.ingestBatchSize.observe(items.length);
       metrics.ingestedEvents.inc({ outcome: 'accepted' }, result.accepted);
@@ -126,3 +150,32 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
     },
   });
 };
+
+function conflictProblem(error: TouchpointConflictError, items: readonly RawItem[]): ProblemError {
+  const lineOf = (index: number) => items[index]?.line;
+  const at = (index: number) => {
+    const line = lineOf(index);
+    return line === undefined ? `event ${index}` : `event ${index} (line ${line})`;
+  };
+  const conflicts = error.conflicts.map(({ index, id, earlierIndex }) => {
+    const line = lineOf(index);
+    return {
+      index,
+      ...(line === undefined ? {} : { line }),
+      id,
+      ...(earlierIndex === undefined
+        ? { message: `id ${JSON.stringify(id)} is already stored with a different type or data` }
+        : { earlierIndex, message: `id ${JSON.stringify(id)} is also the id of ${at(earlierIndex)} of this batch, with a different type or data` }),
+    };
+  });
+  const n = conflicts.length;
+  return new ProblemError(
+    409,
+    'event-id-conflict',
+    'Event id conflict',
+    `${n} of ${items.length} event${items.length > 1 ? 's' : ''} reuse${n === 1 ? 's' : ''} an id with a different type or data; nothing was written. ` +
+      'An exact retry (same type and data) is accepted as a duplicate; a corrected event needs an id of its own.',
+    undefined,
+    { conflicts },
+  );
+}
