@@ -7,6 +7,7 @@ import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import type { ApiDeps } from './app.js';
+import { hostOfHeader, isLoopback } from './auth.js';
 import { InsecureBindError, startServer } from './server.js';
 
 let dir: string;
@@ -75,7 +76,7 @@ describe('POST /v1/events', () => {
     ['malformed JSON', '{"id": "x", ', 'application/json', 400, 'malformed-json'],
     ['an empty body', '', 'application/json', 400, 'empty-body'],
     ['an empty array', '[]', 'application/json', 400, 'empty-batch'],
-    ['a JSON number', '42', 'application/json', 400, 'invalid-events'],
+    ['a JSON number', '42', 'application/json', 400, 'invalid-request'],
     ['an unsupported media type', 'id=1', 'application/x-www-form-urlencoded', 415, 'unsupported-media-type'],
   ])('rejects %s with a problem document', async (_label, body, contentType, status, slug) => {
     const res = await post(body, contentType);
@@ -192,6 +193,47 @@ describe('API keys', () => {
 
   it('refuses to listen beyond loopback without keys', async () => {
     await expect(startServer({ store, limits: DEFAULT_LIMITS, apiKeys: [] }, { host: '0.0.0.0', port: 0 }, async () => {})).rejects.toThrow(InsecureBindError);
+    await expect(startServer({ store, limits: DEFAULT_LIMITS, apiKeys: [] }, { host: '127.evil.example', port: 0 }, async () => {})).rejects.toThrow(InsecureBindError);
+  });
+
+  it('answers requests addressed to any host: the keys guard it', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/leads/x/events', headers: { host: 'sluice.example.com', 'x-api-key': keys[1]!.secret } });
+    expect(res.statusCode).toBe(404);
+  });
+});
+
+describe('a keyless server', () => {
+  beforeEach(() => setup());
+  const get = (host: string) => app.inject({ method: 'GET', url: '/healthz', headers: { host } });
+
+  it('answers requests addressed to a loopback name or address, with or without a port', async () => {
+    for (const host of ['localhost', 'localhost:4780', 'LocalHost:4780', 'dash.localhost:4780', '127.0.0.1', '127.0.0.1:4780', '127.45.6.7:80', '[::1]', '[::1]:4780', '[::ffff:127.0.0.1]:4780']) {
+      expect(`${host}: ${(await get(host)).statusCode}`).toBe(`${host}: 200`);
+    }
+  });
+
+  it('answers 421 to any other Host, as a page re-pointing its own name at 127.0.0.1 (DNS rebinding) sends, and writes nothing', async () => {
+    for (const host of ['evil.example', '127.evil.example', '127.0.0.1.evil.example:4780', 'localhost.evil.example', '192.168.1.20:4780', '[::2]:4780', '[::ffff:8.8.8.8]', '127.1', 'localhost:4780:1']) {
+      const res = await get(host);
+      expect(`${host}: ${res.statusCode}`).toBe(`${host}: 421`);
+      expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+    }
+    const write = await app.inject({ method: 'POST', url: '/v1/events', headers: { host: 'rebound.example:4780', 'content-type': 'application/json' }, payload: JSON.stringify(visit('h1')) });
+    expect(write.statusCode).toBe(421);
+    expect(write.json()).toMatchObject({ type: 'https://sluice.dev/problems/misdirected-request', detail: expect.stringContaining('"rebound.example:4780"') });
+    expect(await store.headPosition()).toBe(0);
+  });
+});
+
+describe('isLoopback', () => {
+  it('parses addresses rather than matching a prefix', () => {
+    expect(['localhost', 'a.b.localhost', '127.0.0.1', '127.255.255.254', '::1', '0:0:0:0:0:0:0:1', '::ffff:7f00:1'].filter((h) => !isLoopback(h))).toEqual([]);
+    expect(['127.evil.example', '127.0.0.1.nip.io', '128.0.0.1', '0.0.0.0', '::', '::2', 'localhost.', 'mylocalhost', '127.1'].filter(isLoopback)).toEqual([]);
+  });
+
+  it('reads the host of a Host header', () => {
+    expect(['localhost:80', '[::1]:4780', '[::1]', '127.0.0.1', 'a.localhost:1'].map(hostOfHeader)).toEqual(['localhost', '::1', '::1', '127.0.0.1', 'a.localhost']);
+    expect(['::1', '[::1', 'host:port', ''].map(hostOfHeader)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 

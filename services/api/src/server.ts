@@ -2,14 +2,12 @@ import closeWithGrace from 'close-with-grace';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { ApiDeps } from './app.js';
+import { isLoopback } from './auth.js';
 
 export interface ListenOptions {
   host: string;
   port: number;
 }
-
-const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || host.startsWith('127.');
 
 export class InsecureBindError extends Error {
   constructor(host: string) {

@@ -89,6 +89,7 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
         'their positions are not known yet, and the kafka-bridge appends them. ' +
         'When Kafka does not acknowledge within the produce deadline the answer is 503 (kafka-unavailable, with Retry-After): nothing was accepted; resend the same batch.',
       body: z.union([SluiceEventSchema, z.array(SluiceEventSchema)]),
+      consumes: ['application/json', 'application/x-ndjson'],
       response: { 200: IngestResponse, 202: QueuedResponse, 409: ConflictProblem },
     },
     // The body schema above documents the API; the handler validates the batch
