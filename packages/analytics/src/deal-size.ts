@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { instantMs } from '@sluice/domain';
-import { Currency, StageIdSchema } from '@sluice/schemas';
+import { Currency, Label, StageIdSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { Params } from './funnel-sql.js';
@@ -31,7 +31,7 @@ export const DealSizeQuerySchema = z.strictObject({
   /** Deals: entries into customerStage in [from, to). */
   dateRange: DateRange,
   /** Only deals of this business unit (lead_profile); absent: every unit. */
-  businessUnit: z.string().min(1).max(200).optional(),
+  businessUnit: Label.optional(),
   currency: Currency.optional(),
   revenueWindowDays: z.number().int().min(0).max(3650).default(90),
   timeoutSeconds: TimeoutSeconds,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FunnelAttribution, FunnelSpec } from '@sluice/domain';
 import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_UNORDERED_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, attributionStep, instantMs, scalarText } from '@sluice/domain';
-import { ACTORLESS_TYPES, EVENT_TYPES, OffsetDateTime } from '@sluice/schemas';
+import { ACTORLESS_TYPES, EVENT_TYPES, Label, OffsetDateTime, Text, text } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
 /**
@@ -41,14 +41,13 @@ const WINDOW_UNIT_MS = { seconds: 1000, minutes: 60_000, hours: 3_600_000, days:
 const DAY_MS = WINDOW_UNIT_MS.days;
 
 const KEY_MESSAGE = `must be one of ${ENVELOPE_KEYS.join(', ')} or properties.<path> (e.g. properties.x.utm_term)`;
-export const Key = z
-  .string({ error: KEY_MESSAGE })
+export const Key = text({ error: KEY_MESSAGE })
   .max(200)
   .refine((k) => (ENVELOPE_KEYS as readonly string[]).includes(k) || (k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length), { message: KEY_MESSAGE });
 
 /** Strings as they are; numbers and booleans as their JSON text, matching how properties are flattened. */
 const Value = z
-  .union([z.string().max(FUNNEL_LIMITS.maxValueLength), z.number().finite(), z.boolean()], { error: `must be a string (at most ${FUNNEL_LIMITS.maxValueLength} characters), a number or a boolean` })
+  .union([Text.max(FUNNEL_LIMITS.maxValueLength), z.number().finite(), z.boolean()], { error: `must be a string (at most ${FUNNEL_LIMITS.maxValueLength} characters), a number or a boolean` })
   .transform(scalarText);
 
 const Condition = z.discriminatedUnion(
@@ -73,7 +72,7 @@ const Matcher = {
 
 const Step = z.strictObject({
   ...Matcher,
-  label: z.string().min(1).max(200).optional(),
+  label: Label.optional(),
   /** A chain may skip it (ordered and strict; never step 0): see "Optional steps" in the reference. */
   optional: z.boolean().default(false),
 });
@@ -199,10 +198,10 @@ export const FunnelLeadsQuerySchema = z.strictObject({
   /** reached: leads who got at least to this step; dropped: got to this step and no further. */
   status: z.enum(['reached', 'dropped']).default('reached'),
   /** Only leads counted under this breakdown value. */
-  breakdownValue: z.string().max(FUNNEL_LIMITS.maxValueLength).optional(),
+  breakdownValue: Text.max(FUNNEL_LIMITS.maxValueLength).optional(),
   limit: z.number().int().min(1).max(FUNNEL_LIMITS.maxLeadsPerPage).default(100),
   /** Paging cursor: the `nextAfter` of the previous page. */
-  after: z.string().max(300).optional(),
+  after: Text.max(300).optional(),
   timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(30),
 });
 export type FunnelLeadsQuery = z.output<typeof FunnelLeadsQuerySchema>;

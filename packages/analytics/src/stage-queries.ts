@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_COUNTING_UNITS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
 import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } from '@sluice/domain';
-import { ACTORLESS_TYPES, EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
+import { ACTORLESS_TYPES, EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, Text, TimeZoneSchema, text } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 import type { FieldIssue } from './funnel-definition.js';
 import { parseFields } from './funnel-definition.js';
@@ -73,7 +73,7 @@ export const DateRange = z
   .refine((r) => !(spanMs(r) <= 0), { message: 'from must be before to', path: ['to'] })
   .refine((r) => !(spanMs(r) > STAGE_QUERY_LIMITS.maxDateRangeDays * DAY_MS), { message: `must span at most ${STAGE_QUERY_LIMITS.maxDateRangeDays} days`, path: ['to'] });
 
-export const ConfigVersion = z.string({ error: 'required: the rule configuration version whose transitions to read' }).min(1).max(100);
+export const ConfigVersion = text({ error: 'required: the rule configuration version whose transitions to read' }).min(1).max(100);
 export const TimeoutSeconds = z.number().int().min(1).max(STAGE_QUERY_LIMITS.maxTimeoutSeconds).default(30);
 
 export const SegmentKey = z.enum(SEGMENT_KEYS, { error: `must be one of ${SEGMENT_KEYS.join(', ')}` });
@@ -89,7 +89,7 @@ export const Window = z
 
 /** Only leads whose profile value under each key is one of the values. */
 export const Filters = z
-  .array(z.strictObject({ key: SegmentKey, values: z.array(z.string().max(STAGE_QUERY_LIMITS.maxValueLength)).min(1, { message: 'needs at least one value' }).max(STAGE_QUERY_LIMITS.maxValuesPerFilter) }))
+  .array(z.strictObject({ key: SegmentKey, values: z.array(Text.max(STAGE_QUERY_LIMITS.maxValueLength)).min(1, { message: 'needs at least one value' }).max(STAGE_QUERY_LIMITS.maxValuesPerFilter) }))
   .max(STAGE_QUERY_LIMITS.maxFilters)
   .default([]);
 
@@ -168,9 +168,7 @@ export type StageConversionQuery = z.output<typeof StageConversionQuerySchema>;
 const ACTIVITY_TYPES = EVENT_TYPES.filter((t) => !LEAD_ONLY_TYPES.has(t) && !ACTORLESS_TYPES.has(t));
 
 /** Split each touchpoint type by this property's value: properties.<path>, e.g. properties.pageType. */
-export const ActivityProperty = z
-  .string()
-  .max(200)
+export const ActivityProperty = Text.max(200)
   .refine((k) => k.startsWith(PROPERTY_KEY_PREFIX) && k.length > PROPERTY_KEY_PREFIX.length, { message: 'must be properties.<path>, e.g. properties.pageType' });
 
 /** Only these touchpoint types; by default every touchpoint, not profile facts (identify) or sales decisions, which are outcomes rather than activities. */
