@@ -8,7 +8,10 @@ import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import { DEAD_LETTER_HEADERS, connectKafka, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
 import type { KafkaClient, KafkaProducer, SluiceTopics } from '@sluice/kafka';
+import { parseEvent } from '@sluice/schemas';
+import type { SluiceEvent } from '@sluice/schemas';
 import { resolveKafka } from '@sluice/testkit';
+import { appendTouchpoints } from '@sluice/touchpoint-log';
 import { startBridge } from './bridge.js';
 import type { Bridge } from './bridge.js';
 import { eventually, readTopic } from './test-support.js';
@@ -22,6 +25,13 @@ afterAll(async () => {
 });
 
 const visit = (id: string, subject: Record<string, string>) => ({ id, type: 'visit', occurredAt: '2026-03-01T10:00:00+01:00', ...subject });
+const payment = (id: string, amount: number) => valid({ id, type: 'payment', occurredAt: '2026-03-01T10:00:00+01:00', leadId: 'L1', properties: { amount, currency: 'EUR' } });
+
+function valid(input: unknown): SluiceEvent {
+  const parsed = parseEvent(input);
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.issues));
+  return parsed.event;
+}
 
 describe.skipIf(skip)('kafka-bridge (real broker, SQLite store)', () => {
   let dir: string;
@@ -86,6 +96,35 @@ describe.skipIf(skip)('kafka-bridge (real broker, SQLite store)', () => {
     expect(text).toContain('sluice_bridge_dead_lettered_total{step="validate"} 1');
     expect(text).toContain('sluice_bridge_appended_events_total 3');
     expect(text).toContain('sluice_bridge_consumed_messages_total 5');
+  });
+
+  it('given a stored payment, when a corrected copy and, in one chunk, two messages with one id and different content arrive, then the later ones are dead-lettered as conflicts and the rest is appended', async () => {
+    await appendTouchpoints(store, [payment('pay-1', 100)]);
+    const corrected = Buffer.from(JSON.stringify(payment('pay-1', 120)));
+    const secondCopy = Buffer.from(JSON.stringify(visit('twice', { leadId: 'L1', source: 'linkedin' })));
+    // maxBatchEvents is 2: chunks [good-1, corrected], [twice, secondCopy], [good-2]
+    await producer.send(topics.touchpoints, [
+      { key: 'L1', value: JSON.stringify(visit('good-1', { leadId: 'L1' })) },
+      { key: 'L1', value: corrected },
+      { key: 'L1', value: JSON.stringify(visit('twice', { leadId: 'L1', source: 'google' })) },
+      { key: 'L1', value: secondCopy },
+      { key: 'L1', value: JSON.stringify(visit('good-2', { leadId: 'L1' })) },
+    ]);
+    const { metrics } = await start();
+
+    const ids = await eventually(async () => ((await storedIds()).length === 4 ? storedIds() : undefined));
+    expect(ids).toEqual(['pay-1', 'good-1', 'twice', 'good-2']);
+    const dead = await readTopic(kafka, topics.touchpointsDeadLetter, 2);
+    expect(dead.map((m) => [m.value, m.headers?.[DEAD_LETTER_HEADERS.step], m.headers?.[DEAD_LETTER_HEADERS.offset], m.headers?.[DEAD_LETTER_HEADERS.reason]])).toEqual([
+      [corrected, 'conflict', '1', 'event id conflict: "pay-1" is already stored with a different type or data'],
+      [secondCopy, 'conflict', '3', 'event id conflict: "twice" is also the id of offset 2, appended before it, with a different type or data'],
+    ]);
+    const stored = await store.readAll();
+    expect(stored.find((e) => e.id === 'pay-1')!.data).toMatchObject({ properties: { amount: 100 } });
+    expect(stored.find((e) => e.id === 'twice')!.data).toMatchObject({ source: 'google' });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('sluice_bridge_dead_lettered_total{step="conflict"} 2');
+    expect(text).toContain('sluice_bridge_appended_events_total 3');
   });
 
   it('given the API in Kafka mode, then a bad batch is a 400 with nothing produced, a good one a 202 once Kafka has it, and a resent batch is appended once', async () => {

@@ -2,7 +2,7 @@ import type { EventStore } from '@sluice/event-store';
 import { DEAD_LETTER_HEADERS } from '@sluice/kafka';
 import type { BatchConsumer, ConsumedBatch, ConsumedMessage, KafkaClient, OutgoingMessage, SluiceTopics } from '@sluice/kafka';
 import type { SluiceEvent } from '@sluice/schemas';
-import { appendTouchpoints } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints } from '@sluice/touchpoint-log';
 import { InFlightLimit } from './in-flight.js';
 import type { BridgeMetrics } from './metrics.js';
 import { createBridgeMetrics } from './metrics.js';
@@ -37,7 +37,10 @@ export interface Bridge {
  * event store through touchpoint-log. Offsets are committed only after the
  * append (and any dead-letter send) is acknowledged, so a crash redelivers
  * at most what was not yet committed, and the event ids (idempotency keys)
- * make that redelivery write nothing twice.
+ * make that redelivery write nothing twice. A message whose id the store
+ * holds with other content (or an earlier message of its chunk carries with
+ * other content) is dead-lettered as a conflict rather than retried for ever:
+ * no retry can make it fit, and the partition would stop behind it.
  */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const metrics = options.metrics ?? createBridgeMetrics();
@@ -45,22 +48,54 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const deadLetters = await options.kafka.producer();
 
   const appendChunk = async (batch: ConsumedBatch, chunk: readonly ConsumedMessage[]) => {
-    const events: SluiceEvent[] = [];
+    const decodedEvents: DecodedEvent[] = [];
     const refused: OutgoingMessage[] = [];
     for (const message of chunk) {
       const decoded = decodeTouchpoint(message);
-      if (decoded.ok) events.push(decoded.event);
+      if (decoded.ok) decodedEvents.push({ event: decoded.event, message });
       else {
         metrics.deadLettered.inc({ step: decoded.step });
         refused.push(deadLetter(batch, message, decoded.step, decoded.reason));
       }
     }
-    // Both must be acknowledged before the offset moves. A failing dead-letter
+    // All must be acknowledged before the offset moves. A failing dead-letter
     // send is retried with the batch (kafkajs redelivers it) instead of being
     // skipped: skipping would lose the message, and the retried append is a no-op.
-    const [result] = await Promise.all([appendTouchpoints(options.store, events), deadLetters.send(options.topics.touchpointsDeadLetter, refused)]);
+    const [{ result, conflicting }] = await Promise.all([appendAllButConflicts(decodedEvents), deadLetters.send(options.topics.touchpointsDeadLetter, refused)]);
     metrics.appended.inc(result.accepted);
     metrics.duplicates.inc(result.duplicates);
+    if (conflicting.length === 0) return;
+    metrics.deadLettered.inc({ step: 'conflict' }, conflicting.length);
+    await deadLetters.send(options.topics.touchpointsDeadLetter, conflicting.map(({ message, reason }) => deadLetter(batch, message, 'conflict', reason)));
+  };
+
+  /**
+   * Appends the events, leaving out each one the store refuses as a conflict
+   * and trying the rest again (a retry can meet a new conflict: another
+   * partition may have stored one of the ids meanwhile; each round leaves at
+   * least one event out, so it ends). The events that go in are appended
+   * exactly once either way, and a redelivered chunk meets the same conflicts.
+   */
+  const appendAllButConflicts = async (decoded: readonly DecodedEvent[]) => {
+    let pending = decoded;
+    const conflicting: Array<{ message: ConsumedMessage; reason: string }> = [];
+    for (;;) {
+      try {
+        const result = await appendTouchpoints(options.store, pending.map(({ event }) => event));
+        return { result, conflicting };
+      } catch (err) {
+        if (!(err instanceof TouchpointConflictError)) throw err;
+        for (const { index, id, earlierIndex } of err.conflicts) {
+          const reason =
+            earlierIndex === undefined
+              ? `event id conflict: ${JSON.stringify(id)} is already stored with a different type or data`
+              : `event id conflict: ${JSON.stringify(id)} is also the id of offset ${pending[earlierIndex]!.message.offset}, appended before it, with a different type or data`;
+          conflicting.push({ message: pending[index]!.message, reason });
+        }
+        const left = new Set(err.conflicts.map(({ index }) => index));
+        pending = pending.filter((_, i) => !left.has(i));
+      }
+    }
   };
 
   const handle = async (batch: ConsumedBatch) => {
@@ -108,6 +143,11 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       await deadLetters.disconnect();
     },
   };
+}
+
+interface DecodedEvent {
+  event: SluiceEvent;
+  message: ConsumedMessage;
 }
 
 /** The original key and bytes, and where they came from and why they were refused in headers. */
