@@ -2,7 +2,10 @@ export { buildPlan, planReverseFunnel } from './plan.js';
 export type { PlanOutcome } from './plan.js';
 export {
   parsePlanInput,
+  planRequestIssues,
   planInputSchema,
+  planRequestSchema,
+  PLAN_LIMITS,
   planningChain,
   rateInputSchema,
   lagInputSchema,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanInputIssue, PlanInputRaw } from './plan-input.js';
-import { parsePlanInput, planningChain } from './plan-input.js';
+import { PLAN_LIMITS, parsePlanInput, planRequestIssues, planningChain } from './plan-input.js';
 import { CLASSIC_STAGES, classicInput, classicUnit, withTransition } from './test-fixtures.js';
 
 /** Issues of an input that must be rejected. */
@@ -200,5 +200,68 @@ describe('given a bad stage model or references to it', () => {
       { path: ['businessUnits', 1, 'id'], message: "business unit 'emea' is declared twice" },
       { path: ['sla', 'salesStage'], message: "SLA stage 'opportunity' is not in the planning chain (visitor, lead, mql, sql, customer)" },
     ]);
+  });
+});
+
+describe('given a plan past its bounds (each keeps one plan to seconds of work)', () => {
+  const months = (n: number) => Array.from({ length: n }, (_, i) => `${2027 + Math.floor(i / 12)}-${String((i % 12) + 1).padStart(2, '0')}`);
+  const monthlyTargets = (n: number) => months(n).map((period) => ({ businessUnit: 'emea', period, revenue: 1 }));
+  const paths = (raw: unknown) => issuesOf(raw).map((issue) => issue.path.join('.'));
+
+  it('when it has more targets, business units or stages than its limits, then each is named', () => {
+    expect(parsePlanInput(classicInput({ targets: monthlyTargets(PLAN_LIMITS.maxTargets) })).ok).toBe(true);
+    expect(issuesOf(classicInput({ targets: monthlyTargets(PLAN_LIMITS.maxTargets + 1) }))).toEqual([{ path: ['targets'], message: 'a plan has at most 120 targets' }]);
+    const units = Array.from({ length: PLAN_LIMITS.maxBusinessUnits + 1 }, (_, i) => classicUnit(`unit-${i}`));
+    expect(paths(classicInput({ businessUnits: units, targets: [{ businessUnit: 'unit-0', period: '2027-Q1', revenue: 1 }] }))).toEqual(['businessUnits']);
+    const stages = Array.from({ length: PLAN_LIMITS.maxStages + 1 }, (_, i) => `s${i}`);
+    expect(paths(classicInput({ stageModel: { stages }, businessUnits: [{ id: 'emea', dealSize: { given: 1 } }] }))).toEqual(['stageModel.stages']);
+  });
+
+  it('when draws x (targets + business units) x stages passes 10,000,000, then draws is named with the most it could be', () => {
+    // 100,000 draws x (19 + 1) x 5 stages = 10,000,000: at the bound
+    expect(parsePlanInput(classicInput({ targets: monthlyTargets(19), uncertainty: { draws: 100_000 } })).ok).toBe(true);
+    expect(issuesOf(classicInput({ targets: monthlyTargets(20), uncertainty: { draws: 100_000 } }))).toEqual([
+      {
+        path: ['uncertainty', 'draws'],
+        message: 'draws x (targets + business units) x stages is at most 10,000,000: with 20 targets, 1 business units and 5 stages, draws can be at most 95238',
+      },
+    ]);
+    // the default 10,000 draws over 5 stages: 200 targets and business units together would be 10,000,000
+    expect(parsePlanInput(classicInput({ targets: monthlyTargets(PLAN_LIMITS.maxTargets), uncertainty: undefined })).ok).toBe(true);
+  });
+
+  it("when a unit's lags along the chain, each at its longest, add up to more than 3650 days, then its transitions are named", () => {
+    const lags = [
+      { kind: 'given', days: 1000 },
+      { kind: 'samples', days: [1, 1200, 3] },
+      { kind: 'histogram', buckets: [{ days: 900, count: 2 }, { days: 3000, count: 0 }] },
+      { kind: 'quantiles', p10: 1, p50: 2, p90: 551 },
+    ] as const;
+    const unit = classicUnit();
+    const lagged = { ...unit, transitions: unit.transitions!.map((transition, i) => ({ ...transition, lag: lags[i] })) };
+    // 1000 + 1200 + 900 (the 3000-day bucket holds nothing) + 551 = 3651
+    expect(issuesOf(classicInput({ businessUnits: [lagged] }))).toEqual([
+      { path: ['businessUnits', 0, 'transitions'], message: 'the lags along the planning chain add up to at most 3650 days (each step at its longest); these add up to 3651' },
+    ]);
+    const shorter = { ...lagged, transitions: lagged.transitions.map((transition, i) => (i === 3 ? { ...transition, lag: { kind: 'quantiles' as const, p10: 1, p50: 2, p90: 550 } } : transition)) };
+    expect(parsePlanInput(classicInput({ businessUnits: [shorter] })).ok).toBe(true);
+  });
+});
+
+describe('given a plan request, before history is measured for it', () => {
+  it('when rates and the deal size are left to the measurement, then it passes, though as a plan it would not', () => {
+    const unmeasured = { id: 'emea', transitions: [{ from: 'visitor', to: 'lead', rate: {} }] };
+    expect(planRequestIssues(classicInput({ businessUnits: [unmeasured] }))).toEqual([]);
+    expect(issuesOf(classicInput({ businessUnits: [unmeasured] })).map((issue) => issue.path.join('.'))).toEqual(['businessUnits.0.dealSize', 'businessUnits.0.transitions.0.rate']);
+  });
+
+  it('when what the measurement reads is bad (the zone, asOf, the currency) or it is past a bound, then each is named', () => {
+    const raw = classicInput({
+      timeZone: 'Mars/Olympus',
+      asOf: 'yesterday',
+      businessUnits: [{ id: 'emea', dealSize: { currency: 'eur' } }],
+      targets: Array.from({ length: PLAN_LIMITS.maxTargets + 1 }, (_, i) => ({ businessUnit: 'emea', period: `${2027 + i}-01`, revenue: 1 })),
+    });
+    expect(planRequestIssues(raw).map((issue) => issue.path.join('.'))).toEqual(['asOf', 'timeZone', 'businessUnits.0.dealSize.currency', 'targets']);
   });
 });

@@ -125,3 +125,24 @@ describe('POST /v1/plans/reverse counting accounts', () => {
     expect(res.json().errors).toEqual([{ field: 'unit', message: expect.stringContaining('counting accounts needs ClickHouse') }]);
   });
 });
+
+describe('POST /v1/plans/reverse checks the body before it reads anything', () => {
+  const fieldsOf = async (payload: object) => {
+    const res = await app.inject({ method: 'POST', url: '/v1/plans/reverse', payload });
+    expect(res.statusCode).toBe(400);
+    expect(res.headers['content-type']).toMatch(/problem\+json/);
+    return (res.json().errors as Array<{ field: string }>).map((e) => e.field);
+  };
+
+  it('given a bad time zone, asOf or deal-size currency (which measuring reads), then a 400 names each, not a 500', async () => {
+    expect(await fieldsOf({ ...plan(), timeZone: 'Mars/Olympus' })).toEqual(['timeZone']);
+    expect(await fieldsOf({ ...plan(), asOf: 'next tuesday' })).toEqual(['asOf']);
+    expect(await fieldsOf({ ...plan(), businessUnits: [{ id: 'all', dealSize: { currency: 'euro' } }] })).toEqual(['businessUnits.0.dealSize.currency']);
+  });
+
+  it('given 200 targets, or 30 targets at 100,000 draws (seconds of Monte Carlo), then a 400 names the bound', async () => {
+    const targets = (n: number) => Array.from({ length: n }, (_, i) => ({ businessUnit: 'all', period: `${2027 + i}-01`, revenue: 100_000 }));
+    expect(await fieldsOf({ ...plan(), targets: targets(200) })).toEqual(['targets']);
+    expect(await fieldsOf({ ...plan(), targets: targets(30), uncertainty: { seed: 1, draws: 100_000 } })).toEqual(['uncertainty.draws']);
+  });
+});

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AmbiguousCurrencyError, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
-import { historyRequestsOf, lookbackRange, planInputSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
-import type { HistoryRequest, HistoryStep, MeasuredDealSize, UnitHistory } from '@sluice/planner';
+import { PLAN_LIMITS, historyRequestsOf, lookbackRange, planRequestIssues, planRequestSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
+import type { HistoryRequest, HistoryStep, MeasuredDealSize, PlanInputIssue, UnitHistory } from '@sluice/planner';
 import { heldPipeline, measureFunnel, sumSteps } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import { ProblemError } from '../problem.js';
@@ -114,6 +114,16 @@ function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Ma
   };
 }
 
+function invalidPlanInput(issues: readonly PlanInputIssue[]): ProblemError {
+  return new ProblemError(
+    400,
+    'invalid-plan-input',
+    'Invalid plan input',
+    `${issues.length} problem${issues.length > 1 ? 's' : ''} in the plan input`,
+    issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+  );
+}
+
 /** Counting accounts reads ClickHouse's stage tables under the live rules; a server without them says so, naming the field. */
 function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined): void {
   const asked = typeof body === 'object' && body !== null && (body as { unit?: unknown }).unit === 'accounts';
@@ -138,12 +148,19 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         'dealSize.currency or the one currency they were paid in; a given deal size overrides it. Business unit "all" measures across units. ' +
         'With unit "accounts" every volume counts accounts: steps are measured by account from ClickHouse\'s stage tables (an account ' +
         'enters a stage when its first lead does; a lead without an account counts as one) and the pipeline counts each open account at ' +
-        'the furthest stage its leads hold; a server without ClickHouse answers 400 naming unit. The plan says what it counts in unit.',
-      body: planInputSchema,
+        'the furthest stage its leads hold; a server without ClickHouse answers 400 naming unit. The plan says what it counts in unit. ' +
+        `Bounds (a 400 names the field): at most ${PLAN_LIMITS.maxStages} stages, ${PLAN_LIMITS.maxBusinessUnits} business units and ${PLAN_LIMITS.maxTargets} targets; ` +
+        `uncertainty.draws from 100 to ${PLAN_LIMITS.maxDraws.toLocaleString('en')}, and draws x (targets + business units) x stages of the planning chain at most ` +
+        `${PLAN_LIMITS.maxDrawWork.toLocaleString('en')}; each business unit's lags, each step at its longest, add up to at most ${PLAN_LIMITS.maxChainLagDays} days along the chain. ` +
+        'The body is checked before anything is measured.',
+      body: planRequestSchema,
     },
     // the planner validates the body itself so each issue names its field path
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
+      // nothing is read for a body that cannot be planned, or past the bounds (the zone and asOf measuring reads included)
+      const issues = planRequestIssues(request.body);
+      if (issues.length > 0) throw invalidPlanInput(issues);
       accountsNeedClickHouse(request.body, analytics);
       if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
       // an SLA section takes the live rules' marketing stage and commitment, the targets the SLA report checks
@@ -153,15 +170,7 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
       const measured = projections !== undefined || dealSizes.size > 0 || accountSteps.size > 0;
       const body = measured ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes, accountSteps)) : requested;
       const outcome = planReverseFunnel(body);
-      if (!outcome.ok) {
-        throw new ProblemError(
-          400,
-          'invalid-plan-input',
-          'Invalid plan input',
-          `${outcome.issues.length} problem${outcome.issues.length > 1 ? 's' : ''} in the plan input`,
-          outcome.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
-        );
-      }
+      if (!outcome.ok) throw invalidPlanInput(outcome.issues);
       return outcome.plan;
     },
   });
