@@ -4,7 +4,6 @@ import { ATTRIBUTION_MODELS, COHORT_PERIODS, COST_COUNT_OF, COST_GROUP_KEYS, COS
 import { BusinessUnitsSchema, CurrenciesSchema, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
-import type { FieldIssue } from './funnel-definition.js';
 import { Params } from './funnel-sql.js';
 import type { Parsed } from './stage-queries.js';
 import { ConfigVersion, DateRange, STAGE_QUERY_LIMITS, TimeoutSeconds, parseWith } from './stage-queries.js';
@@ -14,7 +13,8 @@ import { profileJoinSql, stageFactsSql } from './stage-sql.js';
  * The cost report: spend and return per source, channel, campaign or
  * business unit and period. Semantics in @sluice/domain reference/cost.ts,
  * which the tests hold this SQL to. ClickHouse sums per currency; prices and
- * ratios are computed by the reference's own priceCost, so both share them.
+ * ratios (and what is left out unconverted) are computed by the reference's
+ * own priceCost, so both share them.
  *
  * Example body (POST /v1/reports/cost; configVersion, stages, timeZone,
  * businessUnits and currencies default to the server's rules):
@@ -80,14 +80,6 @@ export function costSpecOf(q: CostReportQuery): CostSpec {
   };
 }
 
-/** A report that cannot be priced: currencies without a rate. A 400 at the API, naming the config key. */
-export class CostCurrencyError extends Error {
-  constructor(readonly issues: readonly FieldIssue[]) {
-    super(issues.map((i) => `${i.field}: ${i.message}`).join('; '));
-    this.name = 'CostCurrencyError';
-  }
-}
-
 export interface CostReportResult extends PricedCost {
   /** the validated query (attribution stated with it) */
   query: CostReportQuery;
@@ -98,7 +90,8 @@ interface SqlRow {
   segment: string;
   measure: string;
   currency: string;
-  amount: number;
+  /** null: a sum that overflowed (ClickHouse writes inf as null in JSON) */
+  amount: number | null;
   n: number | string;
 }
 
@@ -111,7 +104,7 @@ const TOUCH_FIELD = { source: 3, channel: 4, campaign: 5 } as const;
  * How: the periods are cut in TypeScript (costPeriods: the zone's calendar)
  * and bound as arrays of start and end instants, so SQL only compares
  * milliseconds. Spend rows meet every period (arrayJoin) and keep their
- * overlapping share; stage entries and revenue events fall in the period
+ * overlapping share, counted as an event in the first period they meet; stage entries and revenue events fall in the period
  * whose start is the last one at or before them. For last touch each lead
  * carries its sourced touches sorted by (time, position), and arrayLast picks
  * the latest one at or before the instant counted. One UNION ALL returns
@@ -157,11 +150,12 @@ export function costReportSql(q: CostReportQuery, periods: readonly CostPeriod[]
   const stageIds = COST_STAGE_ROLES.map((role) => q.stages[role]);
 
   return `
-    SELECT period_index, segment, 'spend' AS measure, currency, sum(share) AS amount, toUInt64(0) AS n
+    SELECT period_index, segment, 'spend' AS measure, currency, sum(share) AS amount, countIf(period_index = first_index) AS n
     FROM (
       SELECT arrayJoin(arrayEnumerate(${starts})) AS period_index, segment, currency,
         greatest(0, least(end_ms, arrayElement(${ends}, period_index)) - greatest(start_ms, arrayElement(${starts}, period_index))) AS overlap,
-        amount * toFloat64(overlap) / toFloat64(end_ms - start_ms) AS share
+        amount * toFloat64(overlap) / toFloat64(end_ms - start_ms) AS share,
+        ${periodOf(`greatest(start_ms, ${from})`)} AS first_index
       FROM (
         SELECT ${spendSegment} AS segment, props['currency'] AS currency, toFloat64(props['amount']) AS amount,
           toUnixTimestamp64Milli(parseDateTime64BestEffort(props['periodStart'], 3, 'UTC')) AS start_ms,
@@ -180,7 +174,7 @@ export function costReportSql(q: CostReportQuery, periods: readonly CostPeriod[]
     WHERE ${inRange('f.ms')}
     GROUP BY period_index, segment, measure
     UNION ALL
-    SELECT ${periodOf('r.ms')} AS period_index, ${leadSegment('r.ms')} AS segment, 'revenue' AS measure, r.currency AS currency, sum(r.amount) AS amount, toUInt64(0) AS n
+    SELECT ${periodOf('r.ms')} AS period_index, ${leadSegment('r.ms')} AS segment, 'revenue' AS measure, r.currency AS currency, sum(r.amount) AS amount, count() AS n
     FROM (
       SELECT lead_id, toUnixTimestamp64Milli(occurred_at) AS ms, props['currency'] AS currency, toFloat64(props['amount']) AS amount
       FROM touchpoints_resolved
@@ -198,8 +192,11 @@ function talliesOf(rows: readonly SqlRow[], periods: readonly CostPeriod[], q: C
   const book = new CostTallyBook();
   for (const r of rows) {
     const t = book.at(periods[Number(r.period_index) - 1]!, r.segment);
-    if (r.measure === 'spend' || r.measure === 'revenue') addAmount(t[r.measure], r.currency, Number(r.amount));
-    else t[COST_COUNT_OF[roleOf.get(r.measure)!]] += Number(r.n);
+    if (r.measure === 'spend' || r.measure === 'revenue') {
+      addAmount(t[r.measure], r.currency, r.amount === null ? Number.POSITIVE_INFINITY : Number(r.amount));
+      // a spend row's later periods carry its amount and no event
+      if (Number(r.n) > 0) addAmount(t.events[r.measure], r.currency, Number(r.n));
+    } else t[COST_COUNT_OF[roleOf.get(r.measure)!]] += Number(r.n);
   }
   return book.sorted();
 }
@@ -212,10 +209,8 @@ export async function costReportTallies(client: AnalyticsClient, q: CostReportQu
   return talliesOf(await client.rows<SqlRow>(costReportSql(q, periods, p), p.values), periods, q);
 }
 
-/** Runs the cost report; throws CostCurrencyError when amounts cannot be put in one currency. */
+/** Runs the cost report; amounts it cannot convert are listed in `excluded`, never a reason to fail. */
 export async function runCostReport(client: AnalyticsClient, input: CostReportQuery | CostReportQueryInput): Promise<CostReportResult> {
   const q = CostReportQuerySchema.parse(input);
-  const priced = priceCost(await costReportTallies(client, q), q.currencies);
-  if (!priced.ok) throw new CostCurrencyError(priced.issues);
-  return { query: q, ...priced.priced };
+  return { query: q, ...priceCost(await costReportTallies(client, q), q.currencies) };
 }

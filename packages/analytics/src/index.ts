@@ -62,4 +62,4 @@ export type { RetentionCohortsQuery, RetentionCohortsQueryInput, RetentionCohort
 export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePlanDealSize, parseDealSizeQuery } from './deal-size.js';
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
 export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './cost-report.js';
-export { CostCurrencyError, CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';
+export { CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';

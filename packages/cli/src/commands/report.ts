@@ -1,5 +1,5 @@
-import { CostCurrencyError, parseCostReportQuery, runCostReport } from '@sluice/analytics';
-import type { AnalyticsClient, CostReportQuery, CostReportResult } from '@sluice/analytics';
+import { parseCostReportQuery, runCostReport } from '@sluice/analytics';
+import type { CostReportResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
 import { SlaReportQuerySchema } from '@sluice/schemas';
@@ -45,6 +45,15 @@ const money = (n: number) => n.toLocaleString('en-US', { minimumFractionDigits: 
 const moneyOrDash = (n: number | null) => (n === null ? '-' : money(n));
 const ratio = (n: number | null) => (n === null ? '-' : n.toFixed(2));
 
+const EVENT_NAMES = { spend: ['spend row', 'spend rows'], revenue: ['revenue event', 'revenue events'] } as const;
+
+/** What the report left out, one line each, for the text output (--json has the same as `excluded`). */
+function formatExcluded(excluded: CostReportResult['excluded']): string {
+  if (excluded.length === 0) return '';
+  const lines = excluded.map((e) => `  ${e.events} ${EVENT_NAMES[e.measure][e.events === 1 ? 0 : 1]} in ${e.currency}${e.amount === null ? '' : ` (${money(e.amount)} ${e.currency})`}: ${e.reason}`);
+  return `left out of every row and the total:\n${lines.join('\n')}\n`;
+}
+
 export function formatCost(result: CostReportResult): string {
   const q = result.query;
   const rates = Object.entries(result.currency.ratesUsed).map(([c, r]) => `1 ${c} = ${r} ${result.currency.report ?? ''}`);
@@ -66,19 +75,11 @@ export function formatCost(result: CostReportResult): string {
     ratio(r.paybackPeriods),
   ];
   out += formatTable(['period', q.groupBy, 'spend', 'leads', 'MQLs', 'SQLs', 'customers', 'revenue', 'per lead', 'per MQL', 'per customer', 'ROI', 'payback'], [...result.rows.map(row), ['total', '', ...row(result.total).slice(2)]]);
-  return out + `(-: nothing to divide by; payback = spend / revenue, in periods; --json gives the reason for each)\n`;
+  out += `(-: nothing to divide by; payback = spend / revenue, in periods; --json gives the reason for each)\n`;
+  return out + formatExcluded(result.excluded);
 }
 
-async function runCost(client: AnalyticsClient, q: CostReportQuery): Promise<CostReportResult> {
-  try {
-    return await runCostReport(client, q);
-  } catch (err) {
-    if (err instanceof CostCurrencyError) throw invalidQueryError('cost report', err.issues);
-    throw err;
-  }
-}
-
-export const reportCost = stageCommand({ kind: 'cost', path: '/v1/reports/cost', what: 'cost report', bodyOf: costBodyOf, parse: parseCostReportQuery, run: runCost, format: formatCost });
+export const reportCost = stageCommand({ kind: 'cost', path: '/v1/reports/cost', what: 'cost report', bodyOf: costBodyOf, parse: parseCostReportQuery, run: runCostReport, format: formatCost });
 
 const minutes = (m: number | null) => (m === null ? '-' : m < 120 ? `${m.toFixed(1)} min` : `${(m / 60).toFixed(1)} h`);
 

@@ -30,6 +30,8 @@ import { ANONYMOUS_ACTOR_PREFIX, type FunnelTouchpoint } from './touchpoint.js';
  *   under either model.
  * - Prices (see priceCost): per currency sums are converted with the
  *   configured rates; ratios whose denominator is 0 are null with a reason.
+ *   Amounts that cannot be converted are left out and listed with the reason,
+ *   so one payment in an unexpected currency never takes the report down.
  */
 
 export const ATTRIBUTION_MODELS = ['first_touch', 'last_touch'] as const;
@@ -93,6 +95,10 @@ export function costPeriods(fromMs: number, toMs: number, period: CohortPeriod, 
   return out;
 }
 
+/** The two kinds of amount a cost report sums. */
+export const COST_MEASURES = ['spend', 'revenue'] as const;
+export type CostMeasure = (typeof COST_MEASURES)[number];
+
 /** Sums per (period, segment) before prices: amounts stay in their currencies. */
 export interface CostTally {
   period: string;
@@ -100,6 +106,8 @@ export interface CostTally {
   segment: string;
   spend: Record<string, number>;
   revenue: Record<string, number>;
+  /** events behind the amounts, per currency: a spend row in the first period it meets, a revenue event in its own */
+  events: Record<CostMeasure, Record<string, number>>;
   leads: number;
   mqls: number;
   sqls: number;
@@ -118,7 +126,7 @@ const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 /** The tally field each stage role counts into. */
 export const COST_COUNT_OF = { lead: 'leads', mql: 'mqls', sql: 'sqls', customer: 'customers' } as const;
 
-const emptyTally = (period: string, label: string, segment: string): CostTally => ({ period, label, segment, spend: {}, revenue: {}, leads: 0, mqls: 0, sqls: 0, customers: 0 });
+const emptyTally = (period: string, label: string, segment: string): CostTally => ({ period, label, segment, spend: {}, revenue: {}, events: { spend: {}, revenue: {} }, leads: 0, mqls: 0, sqls: 0, customers: 0 });
 export const addAmount = (amounts: Record<string, number>, currency: string, amount: number): void => {
   amounts[currency] = (amounts[currency] ?? 0) + amount;
 };
@@ -166,10 +174,14 @@ export function costTallies(input: CostInput, spec: CostSpec): CostTally[] {
   };
 
   for (const s of input.spend) {
+    let counted = false;
     for (const p of periods) {
       const overlap = Math.min(s.endMs, p.endMs) - Math.max(s.startMs, p.startMs);
       if (overlap <= 0) continue;
-      addAmount(tally(p, s[spec.groupBy]).spend, s.currency, (s.amount * overlap) / (s.endMs - s.startMs));
+      const t = tally(p, s[spec.groupBy]);
+      addAmount(t.spend, s.currency, (s.amount * overlap) / (s.endMs - s.startMs));
+      if (!counted) addAmount(t.events.spend, s.currency, 1);
+      counted = true;
     }
   }
   for (const role of COST_STAGE_ROLES) {
@@ -181,7 +193,9 @@ export function costTallies(input: CostInput, spec: CostSpec): CostTally[] {
   for (const t of input.touchpoints) {
     const p = spec.revenueTypes.includes(t.type) && !t.actorId.startsWith(ANONYMOUS_ACTOR_PREFIX) ? periodAt(t.occurredAtMs) : undefined;
     if (p === undefined) continue;
-    addAmount(tally(p, segmentOf(t.actorId, t.occurredAtMs)).revenue, t.properties.currency ?? '', Number(t.properties.amount));
+    const into = tally(p, segmentOf(t.actorId, t.occurredAtMs));
+    addAmount(into.revenue, t.properties.currency ?? '', Number(t.properties.amount));
+    addAmount(into.events.revenue, t.properties.currency ?? '', 1);
   }
   return book.sorted();
 }
@@ -213,60 +227,88 @@ export interface CostRow {
   reasons: Partial<Record<CostRatio, string>>;
 }
 
+/** Amounts the report left out, per kind and currency, and why. */
+export interface CostExclusion {
+  measure: CostMeasure;
+  currency: string;
+  /** spend rows or revenue events left out */
+  events: number;
+  /** their sum in `currency` (spend: its share in the date range); null when the sum is too large to be a number */
+  amount: number | null;
+  reason: string;
+}
+
 export interface PricedCost {
   /** the currency every amount is in (null: no amounts at all), and the rates applied (only those used) */
   currency: { report: string | null; ratesUsed: Record<string, number> };
   rows: CostRow[];
   total: CostRow;
+  /** what the rows and the total leave out, by currency then kind */
+  excluded: CostExclusion[];
 }
-
-export type PriceResult = { ok: true; priced: PricedCost } | { ok: false; issues: Array<{ field: string; message: string }> };
-
-const list = (items: readonly string[]) => (items.length === 1 ? items[0]! : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`);
 
 /**
  * Converts the tallies into the report currency and derives the ratios. A
- * currency other than the report's needs a rate; without a rate table, more
- * than one currency is an error: amounts are never summed across currencies
- * as if they were one.
+ * currency other than the report's needs a rate: amounts are never summed
+ * across currencies as if they were one. Without a rate table the report is
+ * in the currency most amounts are in (spend rows and revenue events; ties:
+ * the first code). What cannot be converted (no rate, or a sum too large for a
+ * number, which only amounts stored before they were bounded can reach) is
+ * left out of every row and listed in `excluded`, and the rest is answered.
  */
-export function priceCost(tallies: readonly CostTally[], currencies: CurrencyRules | undefined): PriceResult {
-  const seen = new Set<string>();
-  for (const t of tallies) for (const c of [...Object.keys(t.spend), ...Object.keys(t.revenue)]) seen.add(c);
-  const found = [...seen].sort();
-  let report: string | null;
-  if (currencies === undefined) {
-    if (found.length > 1) {
-      return { ok: false, issues: [{ field: 'currencies', message: `amounts in ${list(found)} and no rate table: set currencies.report and currencies.rates in the configuration` }] };
-    }
-    report = found[0] ?? null;
-  } else {
-    report = currencies.report;
-    const missing = found.filter((c) => c !== currencies.report && currencies.rates[c] === undefined);
-    if (missing.length > 0) {
-      return { ok: false, issues: missing.map((c) => ({ field: `currencies.rates.${c}`, message: `amounts in ${c} need a rate to ${currencies.report}; none is configured` })) };
-    }
-  }
-  const ratesUsed: Record<string, number> = {};
-  for (const c of found) if (c !== report) ratesUsed[c] = currencies!.rates[c]!;
-  const convert = (amounts: Record<string, number>) => Object.entries(amounts).reduce((sum, [c, amount]) => sum + amount * (c === report ? 1 : ratesUsed[c]!), 0);
-
+export function priceCost(tallies: readonly CostTally[], currencies: CurrencyRules | undefined): PricedCost {
   const total = emptyTally('', 'all', '');
   for (const t of tallies) {
-    for (const [c, a] of Object.entries(t.spend)) addAmount(total.spend, c, a);
-    for (const [c, a] of Object.entries(t.revenue)) addAmount(total.revenue, c, a);
+    for (const m of COST_MEASURES) {
+      for (const [c, a] of Object.entries(t[m])) addAmount(total[m], c, a);
+      for (const [c, n] of Object.entries(t.events[m])) addAmount(total.events[m], c, n);
+    }
     total.leads += t.leads;
     total.mqls += t.mqls;
     total.sqls += t.sqls;
     total.customers += t.customers;
   }
+  const found = [...new Set([...Object.keys(total.spend), ...Object.keys(total.revenue)])].sort();
+  const eventsIn = (c: string) => (total.events.spend[c] ?? 0) + (total.events.revenue[c] ?? 0);
+  const report = currencies?.report ?? found.reduce<string | null>((best, c) => (best === null || eventsIn(c) > eventsIn(best) ? c : best), null);
+
+  const rateOf = (c: string): number | undefined => (c === report ? 1 : currencies?.rates[c]);
+  const ratesUsed: Record<string, number> = {};
+  const excluded: CostExclusion[] = [];
+  const left = new Set<string>();
+  for (const c of found) {
+    for (const measure of COST_MEASURES) {
+      const amount = total[measure][c];
+      if (amount === undefined) continue;
+      const rate = rateOf(c);
+      const reason =
+        rate === undefined
+          ? currencies === undefined
+            ? `no rate table to convert ${c} to ${report}: set currencies.report and currencies.rates in the configuration`
+            : `no rate from ${c} to ${report} in currencies.rates`
+          : Number.isFinite(amount * rate)
+            ? undefined
+            : 'the amounts add up to more than a number holds';
+      if (reason === undefined) {
+        if (c !== report) ratesUsed[c] = rate!;
+        continue;
+      }
+      left.add(`${measure} ${c}`);
+      excluded.push({ measure, currency: c, events: total.events[measure][c] ?? 0, amount: Number.isFinite(amount) ? amount : null, reason });
+    }
+  }
+  const convert = (amounts: Record<string, number>, measure: CostMeasure) =>
+    Object.entries(amounts).reduce((sum, [c, amount]) => (left.has(`${measure} ${c}`) ? sum : sum + amount * rateOf(c)!), 0);
+
   const row = (t: CostTally): CostRow => {
-    const spend = convert(t.spend);
-    const revenue = convert(t.revenue);
+    const spend = convert(t.spend, 'spend');
+    const revenue = convert(t.revenue, 'revenue');
     const reasons: CostRow['reasons'] = {};
     const ratio = (name: CostRatio, numerator: number, denominator: number, reason: string): number | null => {
-      if (denominator !== 0) return numerator / denominator;
-      reasons[name] = reason;
+      const value = numerator / denominator;
+      if (denominator !== 0 && Number.isFinite(value)) return value;
+      // JSON writes Infinity as null: a ratio too large to be a number says so too
+      reasons[name] = denominator === 0 ? reason : 'too large to be a number';
       return null;
     };
     return {
@@ -288,5 +330,5 @@ export function priceCost(tallies: readonly CostTally[], currencies: CurrencyRul
       reasons,
     };
   };
-  return { ok: true, priced: { currency: { report, ratesUsed }, rows: tallies.map(row), total: row(total) } };
+  return { currency: { report, ratesUsed }, rows: tallies.map(row), total: row(total), excluded };
 }

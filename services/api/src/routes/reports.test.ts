@@ -56,11 +56,16 @@ afterAll(async () => {
 });
 
 describe('POST /v1/reports/cost', () => {
-  it('given EUR spend and a USD payment and no rate table, then it answers 400 naming the missing setting instead of summing them', async () => {
+  it('given EUR spend and a USD payment and no rate table, then it answers for the EUR amounts and lists the payment it left out instead of failing or summing them', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/reports/cost', payload: { dateRange: RANGE } });
-    expect(res.statusCode).toBe(400);
-    expect(res.headers['content-type']).toContain('application/problem+json');
-    expect(res.json().errors).toEqual([{ field: 'currencies', message: 'amounts in EUR and USD and no rate table: set currencies.report and currencies.rates in the configuration' }]);
+    expect(res.statusCode).toBe(200);
+    const body = res.json();
+    // one EUR spend row, one USD payment: the tie goes to the first code
+    expect(body.currency).toEqual({ report: 'EUR', ratesUsed: {} });
+    expect(body.excluded).toEqual([
+      { measure: 'revenue', currency: 'USD', events: 1, amount: 400, reason: 'no rate table to convert USD to EUR: set currencies.report and currencies.rates in the configuration' },
+    ]);
+    expect(body.total).toMatchObject({ spend: 100, revenue: 0, customers: 1, paybackPeriods: null, reasons: { paybackPeriods: 'no revenue' } });
   });
 
   it('given the rates in config, then it converts, says which rates it used and states the attribution', async () => {
@@ -69,6 +74,7 @@ describe('POST /v1/reports/cost', () => {
     const body = res.json();
     expect(body.query).toMatchObject({ attribution: 'last_touch', groupBy: 'source', stages: { lead: 'lead', mql: 'mql', sql: 'sql', customer: 'customer' } });
     expect(body.currency).toEqual({ report: 'EUR', ratesUsed: { USD: 0.5 } });
+    expect(body.excluded).toEqual([]);
     expect(body.rows).toEqual([
       // the payment made a customer, the SQL passed through on the way
       expect.objectContaining({ label: '2026-03', segment: 'google', spend: 100, leads: 1, mqls: 1, sqls: 1, customers: 1, revenue: 200, costPerAcquisition: 100, roi: 1, paybackPeriods: 0.5, reasons: {} }),

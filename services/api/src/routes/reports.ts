@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { CostCurrencyError, CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
+import { CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
 import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
@@ -28,7 +28,9 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
           'Spend (spread over the period each spend row covers), leads, MQLs, SQLs, customers (stage entries) and revenue (payments) per ' +
           'period in the business time zone and group; cost per lead, MQL, SQL and acquisition, ROI and payback (spend / revenue, in periods). ' +
           'Leads are attributed to a source by first touch (default) or last touch (`attribution`), stated in the answer. Amounts are ' +
-          'converted to the configured report currency with the configured rates, which the answer lists; a currency without a rate is a 400. ' +
+          'converted to the configured report currency with the configured rates, which the answer lists (without a rate table: the currency ' +
+          'most amounts are in). Amounts it cannot convert (a currency without a rate) are left out of every row and listed in `excluded` ' +
+          '(measure, currency, events, amount, reason); the rest is answered. ' +
           'A ratio over zero is null with its reason. configVersion, stages, timeZone, businessUnits and currencies default to the live rules.',
         body: CostReportQuerySchema,
       },
@@ -37,12 +39,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
         const parsed = parseCostReportQuery(withRuleDefaults('cost', request.body, analytics.rules));
         if (!parsed.ok) throw invalidQuery('invalid-cost-report', 'cost report', parsed.issues);
         await freshEnough(analytics.sink, analytics.stageSink);
-        try {
-          return await runCostReport(analytics.client, parsed.query);
-        } catch (err) {
-          if (err instanceof CostCurrencyError) throw invalidQuery('unconvertible-currency', 'cost report', err.issues);
-          throw err;
-        }
+        return runCostReport(analytics.client, parsed.query);
       },
     });
   }
