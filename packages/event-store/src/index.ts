@@ -6,5 +6,7 @@
 export * from './port.js';
 export { openSqliteEventStore } from './sqlite/sqlite-event-store.js';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
+export { SqliteFileError, openSluiceSqliteFile } from './sqlite/connection.js';
+export type { SluiceSqliteFile, SqliteFileProblem } from './sqlite/connection.js';
 export { openConfiguredEventStore } from './open.js';
 export type { StoreChoice } from './open.js';

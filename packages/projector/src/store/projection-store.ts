@@ -1,7 +1,9 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ruleFingerprint } from '@sluice/config';
+import { openSluiceSqliteFile } from '@sluice/event-store';
+import type { SluiceSqliteFile } from '@sluice/event-store';
 import type { RuleConfig } from '@sluice/schemas';
-import { LISTING_INDEXES, READ_MODEL_TABLES, migrate } from './schema.js';
+import { LISTING_INDEXES, READ_MODEL_TABLES, SCHEMA_VERSION, migrate } from './schema.js';
 
 /**
  * The read models' own SQLite file (e.g. `<dataDir>/projections.sqlite`),
@@ -39,19 +41,24 @@ interface StateRow {
   stages: string | null;
 }
 
+// the read models are derived: whatever is wrong with their file, building them again from the log mends it
+const PROJECTIONS_FILE: SluiceSqliteFile = {
+  what: 'a Sluice read-model file',
+  markerTable: 'projection_state',
+  schemaVersion: SCHEMA_VERSION,
+  unusable: 'the read models are derived from the log, so delete it (with its -wal and -shm files, if any) and run `sluice rebuild`',
+  newer: 'upgrade Sluice, or delete it (with its -wal and -shm files, if any) and run `sluice rebuild` to build the read models again with this one',
+};
+
+/** Opens (creating if needed) the read models' file; one that cannot be used is refused with a SqliteFileError saying what to do. */
 export function openProjectionStore(path: string, options: { busyTimeoutMs?: number } = {}): ProjectionStore {
-  const db = new Database(path);
-  try {
+  const db = openSluiceSqliteFile(path, PROJECTIONS_FILE, { timeout: options.busyTimeoutMs ?? 5000 }, (db) => {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
     // 64 MiB of page cache (the default is 2 MiB): flushes touch rows all over the lead table
     db.pragma('cache_size = -65536');
     migrate(db);
-  } catch (err) {
-    db.close();
-    throw err;
-  }
+  });
   const readState = db.prepare<[], StateRow>('SELECT position, build, config_version, config_fingerprint, time_zone, stages FROM projection_state WHERE id = 1');
   return {
     path,
