@@ -1,14 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { liveConversion, openProjectionStore } from '@sluice/projector';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const main = join(root, 'packages', 'cli', 'src', 'main.ts');
+import { runSluice } from './test-support.js';
 
 let dir: string;
 beforeEach(() => {
@@ -16,11 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs the real CLI in its own process, as a user would. */
-function sluice(...args: string[]) {
-  const r = spawnSync(tsx, [main, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env: { ...process.env, SLUICE_API_KEYS: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const sluice = (...args: string[]) => runSluice([...args, '--data-dir', join(dir, 'data')]);
 
 const line = (id: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ id, type: 'visit', occurredAt: '2026-03-01T10:00:00+01:00', anonymousId: 'anon-1', ...extra });
@@ -103,6 +94,24 @@ describe('sluice plan', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('targets.0.period');
     expect(r.stderr).toContain('targets.0.revenue');
+  });
+});
+
+describe('sluice plan straight after sluice demo', () => {
+  it('catches the read models up with the log first, so the measured rates make the plan feasible', () => {
+    const demo = sluice('demo', '--events', '20000', '--start', '2026-01-01', '--months', '6', '--json');
+    expect(demo.code, demo.stderr).toBe(0);
+    // nothing has read the log since the demo wrote it: no read models yet
+    const r = sluice('plan', '--revenue', '1200000', '--deal-size', '24000', '--period', '2026-Q4', '--as-of', '2026-07-01T00:00:00Z', '--json');
+    expect(r.code, r.stdout).toBe(0);
+    const unit = JSON.parse(r.stdout).businessUnits[0];
+    expect(unit.targets.map((t: { status: string }) => t.status)).toEqual(['planned']);
+    expect(unit.rates.map((x: { from: string; source: string }) => [x.from, x.source])).toEqual([
+      ['visitor', 'measured'],
+      ['lead', 'measured'],
+      ['mql', 'measured'],
+      ['sql', 'measured'],
+    ]);
   });
 });
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { DateTime } from 'luxon';
-import { openConfiguredEventStore } from '@sluice/event-store';
+import { SqliteFileError, openConfiguredEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import type { DemoOptions } from './commands/demo.js';
 // commands load lazily: `sluice events` should not pay for fastify's start-up
@@ -15,6 +15,7 @@ const commands = {
   importSpend: () => import('./commands/import-spend.js'),
   report: () => import('./commands/report.js'),
   plan: () => import('./commands/plan.js'),
+  measuredRates: () => import('./commands/measured-rates.js'),
   queryFunnel: () => import('./commands/query-funnel.js'),
   queryStages: () => import('./commands/query-stages.js'),
   queryTime: () => import('./commands/query-time.js'),
@@ -24,7 +25,7 @@ const commands = {
   project: () => import('@sluice/projector-service'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
-import { resolveSettings } from './settings.js';
+import { ensureDataDir, resolveSettings } from './settings.js';
 import type { Settings } from './settings.js';
 
 const HELP = `sluice: event-sourced funnel analytics
@@ -89,7 +90,8 @@ usage:
                                                   replay the log under candidate rules beside the live ones; nothing live changes
   sluice plan   --revenue N --period 2027-Q1|2027-03 [--deal-size N] [--currency EUR] [--unit U] [--count leads|accounts]
                 [--rate from:to=0.25 ...] [--lag from:to=DAYS ...] [--lookback MONTHS] [--stages a,b,c] [--as-of ISO] [--seed N] [--json]
-                rates and lags are measured from the read models, the deal size from the payments of the deals won;
+                rates and lags are measured from the read models (caught up with the log first), the deal size from the
+                payments of the deals won;
                 --rate/--lag/--deal-size override them; --count accounts counts buying groups (steps from the stage tables)
                 or: sluice plan --input plan.json [--json]
                                                   plan backward from a revenue target
@@ -122,7 +124,8 @@ function integerFlag(name: string, value: string | undefined, fallback: number, 
   return n;
 }
 
-function openStore(settings: Settings): Promise<EventStore> {
+async function openStore(settings: Settings): Promise<EventStore> {
+  if (settings.config.server.eventStore.adapter === 'sqlite') ensureDataDir(settings.dataDir);
   return openConfiguredEventStore(settings.config.server.eventStore, settings.dataDir);
 }
 
@@ -177,14 +180,22 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parse(rest, { ...demoFlags, demo: { type: 'boolean', default: false }, host: { type: 'string' }, port: { type: 'string' } });
       if (values.help) return void process.stdout.write(HELP);
       let settings = resolveSettings(values, process.env);
-      if (values.demo) settings = await adoptDemoRules(values, settings);
-      const store = await openStore(settings);
-      if (values.demo) {
-        const { writeDemo } = await commands.demo();
-        const summary = await writeDemo(store, demoOptionsFrom(values, settings));
-        console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
+      const { reservePort, serve } = await commands.serve();
+      // first: a port in use must not cost the wait for the demo, nor leave its events behind
+      const port = await reservePort(settings.host, settings.port);
+      try {
+        if (values.demo) settings = await adoptDemoRules(values, settings);
+        const store = await openStore(settings);
+        if (values.demo) {
+          const { writeDemo } = await commands.demo();
+          const summary = await writeDemo(store, demoOptionsFrom(values, settings));
+          console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
+        }
+        await serve(store, settings, port);
+      } catch (err) {
+        await port.release();
+        throw err;
       }
-      await (await commands.serve()).serve(store, settings);
       return;
     }
     case 'bridge': {
@@ -427,12 +438,14 @@ async function run(argv: string[]): Promise<void> {
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { planInputFromFlags, runPlan, measureDealSizesFromDataDir, measureAccountStepsFromDataDir } = await commands.plan();
+      const { withMeasuredProjections } = await commands.measuredRates();
       // the composition root reads the clock; the planner takes "now" as input
       const input = await planInputFromFlags(
         values,
-        { asOf: new Date().toISOString(), timeZone: settings.timeZone, dataDir: settings.dataDir },
+        { asOf: new Date().toISOString(), timeZone: settings.timeZone },
         (raw, months) => measureDealSizesFromDataDir(raw, months, () => openStore(settings), settings),
         (raw, months) => measureAccountStepsFromDataDir(raw, months, () => openStore(settings), settings),
+        (read) => withMeasuredProjections(() => openStore(settings), settings, read),
       );
       runPlan((await import('@sluice/planner')).withRuleSlaTargets(input, settings.config.sla), values.json);
       return;
@@ -449,9 +462,10 @@ async function run(argv: string[]): Promise<void> {
 }
 
 run(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof CliError) {
+  // a data file this Sluice cannot use is the user's to fix too: its message names the file and what to do
+  if (err instanceof CliError || err instanceof SqliteFileError) {
     console.error(`sluice: ${err.message}`);
-    process.exitCode = err.exitCode;
+    process.exitCode = err instanceof CliError ? err.exitCode : 1;
   } else {
     console.error('sluice: unexpected error:', err);
     process.exitCode = 1;

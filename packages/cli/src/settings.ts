@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ApiKey, ApiLimits } from '@sluice/api';
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from '@sluice/config';
@@ -56,4 +56,18 @@ export function resolveSettings(flags: Flags, env: NodeJS.ProcessEnv): Settings 
     timeZone: config.timeZone,
     clickhouseUrl: env.CLICKHOUSE_URL === '' ? undefined : env.CLICKHOUSE_URL,
   };
+}
+
+/**
+ * Creates the data directory if needed and checks Sluice can write there:
+ * every command writes in it (the log, the read models, ClickHouse), so one
+ * that cannot is refused before any file in it is opened.
+ */
+export function ensureDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true });
+    accessSync(dataDir, constants.W_OK);
+  } catch (err) {
+    throw new CliError(`cannot use ${dataDir} as the data directory (${(err as Error).message}): Sluice creates and writes files there; point --data-dir at a directory it can write`);
+  }
 }

@@ -5,6 +5,7 @@ import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/a
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { CliError, printJson } from '../output.js';
+import { Progress } from '../progress.js';
 import type { Settings } from '../settings.js';
 import { invalidQueryError } from './query-flags.js';
 
@@ -92,13 +93,19 @@ export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventS
   });
 }
 
-/** The data directory's read models, caught up with the log under the live rules, for the duration of `work`. */
+/**
+ * The data directory's read models, caught up with the log under the live
+ * rules (with progress: after a large import or the demo this takes a while),
+ * for the duration of `work`.
+ */
 export async function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>): Promise<T> {
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
   try {
+    const from = projections.state().position;
+    const progress = new Progress('catching the read models up with the log', (await store.headPosition()) - from, 'events');
     let projector;
     try {
-      projector = startProjector({ store, projections, config: settings.config, onError: () => undefined });
+      projector = startProjector({ store, projections, config: settings.config, onError: () => undefined, onProgress: (p) => progress.update(p.applied - from) });
     } catch (err) {
       if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
       throw err;
@@ -107,6 +114,7 @@ export async function withCaughtUpProjections<T>(store: EventStore, settings: Se
       await projector.caughtUp();
     } finally {
       await projector.stop();
+      progress.done();
     }
     return await work(projections);
   } finally {

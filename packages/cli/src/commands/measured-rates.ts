@@ -1,16 +1,22 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { openProjectionStore } from '@sluice/projector';
+import type { EventStore } from '@sluice/event-store';
 import type { ProjectionStore } from '@sluice/projector';
+import type { Settings } from '../settings.js';
+import { withCaughtUpProjections } from './analytics-engine.js';
 
-/** Reads the data directory's read models, when `sluice serve` or `sluice rebuild` has built them; undefined otherwise. */
-export function withDataDirProjections<T>(dataDir: string, read: (projections: ProjectionStore) => T): T | undefined {
-  const path = join(dataDir, 'projections.sqlite');
-  if (!existsSync(path)) return undefined;
-  const projections = openProjectionStore(path);
+/** False for a SQLite data directory without an events file: nothing to measure, and nothing should be created to find that out. */
+export function holdsLog(settings: Settings): boolean {
+  return settings.config.server.eventStore.adapter !== 'sqlite' || existsSync(join(settings.dataDir, 'events.sqlite'));
+}
+
+/** `read` on the read models caught up with the log first (a plan straight after an import measures all of it); on undefined without a log. */
+export async function withMeasuredProjections<T>(openStore: () => Promise<EventStore>, settings: Settings, read: (projections: ProjectionStore | undefined) => T): Promise<T> {
+  if (!holdsLog(settings)) return read(undefined);
+  const store = await openStore();
   try {
-    return read(projections);
+    return await withCaughtUpProjections(store, settings, async (projections) => read(projections));
   } finally {
-    projections.close();
+    await store.close();
   }
 }

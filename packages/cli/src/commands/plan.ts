@@ -1,13 +1,13 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { funnelHistory, measuredAccountSteps, measuredDealSizes } from '@sluice/api';
 import type { EventStore } from '@sluice/event-store';
+import type { ProjectionStore } from '@sluice/projector';
 import { PLAN_COUNTING_UNITS, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
 import type { HistoryStep, MeasuredDealSize, PlanCountingUnit, PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
 import { withEmbeddedStageTables } from './analytics-engine.js';
-import { withDataDirProjections } from './measured-rates.js';
+import { holdsLog } from './measured-rates.js';
 
 export interface PlanFlags {
   revenue?: string | undefined;
@@ -50,6 +50,8 @@ function stepValues(flag: string, entries: readonly string[] | undefined): Map<s
 export type DealSizeMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, MeasuredDealSize>>;
 /** Steps counted by account, by business unit, measured for a plan input (from the data directory's stage tables). */
 export type AccountStepsMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, HistoryStep[]>>;
+/** Runs `read` on the data directory's read models, caught up with its log; on undefined when there is no log. */
+export type ProjectionsReader = <T>(read: (projections: ProjectionStore | undefined) => T) => Promise<T>;
 
 function countingUnit(text: string | undefined): PlanCountingUnit {
   const unit = PLAN_COUNTING_UNITS.find((u) => u === (text ?? 'leads'));
@@ -59,7 +61,7 @@ function countingUnit(text: string | undefined): PlanCountingUnit {
 
 /**
  * The planner's input from flags: rates and lags measured from the read models
- * (when the data directory has them), given ones from --rate/--lag overriding
+ * (caught up with the data directory's log), given ones from --rate/--lag overriding
  * them; without --deal-size, the deal size measured from the payments of the
  * deals won in the lookback (in --currency, or the one currency they were paid
  * in); with --count accounts, the steps counted by account from the stage
@@ -67,9 +69,10 @@ function countingUnit(text: string | undefined): PlanCountingUnit {
  */
 export async function planInputFromFlags(
   flags: PlanFlags,
-  defaults: { asOf: string; timeZone: string; dataDir: string },
+  defaults: { asOf: string; timeZone: string },
   measureDealSizes: DealSizeMeasure,
   measureAccountSteps: AccountStepsMeasure,
+  readProjections: ProjectionsReader,
 ): Promise<unknown> {
   if (flags.input !== undefined) {
     try {
@@ -108,12 +111,14 @@ export async function planInputFromFlags(
   const dealSizes = flags['deal-size'] === undefined ? await measureDealSizes(input, lookbackMonths) : new Map<string, MeasuredDealSize>();
   const accountSteps = counting === 'accounts' ? await measureAccountSteps(input, lookbackMonths) : new Map<string, HistoryStep[]>();
   // 'all' plans over every business unit's history
-  return withMeasuredHistory(input, (request) => {
-    const funnel = withDataDirProjections(defaults.dataDir, (projections) => funnelHistory(projections, request, accountSteps, lookbackMonths));
-    const size = dealSizes.get(request.businessUnit);
-    if (funnel === undefined && size === undefined) return undefined;
-    return { ...(funnel ?? { steps: [], pipeline: {} }), ...(size === undefined ? {} : { dealSize: size }) };
-  });
+  return readProjections((projections) =>
+    withMeasuredHistory(input, (request) => {
+      const funnel = projections === undefined ? undefined : funnelHistory(projections, request, accountSteps, lookbackMonths);
+      const size = dealSizes.get(request.businessUnit);
+      if (funnel === undefined && size === undefined) return undefined;
+      return { ...(funnel ?? { steps: [], pipeline: {} }), ...(size === undefined ? {} : { dealSize: size }) };
+    }),
+  );
 }
 
 function formatTarget(plan: ReversePlan, target: TargetPlan): string {
@@ -173,7 +178,7 @@ export function runPlan(raw: unknown, json: boolean): void {
 
 /** Steps counted by account from the data directory's stage tables (its embedded engine, caught up first); refused when it holds no events. */
 export async function measureAccountStepsFromDataDir(input: unknown, lookbackMonths: number, openStore: () => Promise<EventStore>, settings: Settings): Promise<Map<string, HistoryStep[]>> {
-  if (!existsSync(join(settings.dataDir, 'events.sqlite'))) {
+  if (!holdsLog(settings)) {
     throw new CliError(`--count accounts (the plan's unit) measures accounts from the stage tables of the embedded ClickHouse, and ${settings.dataDir} holds no events: import some, give --input plan.json, or plan by leads`);
   }
   return withEmbeddedStageTables(openStore, settings, (client) => measuredAccountSteps(input, { client, rules: settings.config }, lookbackMonths));
@@ -181,7 +186,7 @@ export async function measureAccountStepsFromDataDir(input: unknown, lookbackMon
 
 /** Deal sizes from the data directory's payments (its embedded engine, caught up first); an empty map when it holds no events. */
 export async function measureDealSizesFromDataDir(input: unknown, lookbackMonths: number, openStore: () => Promise<EventStore>, settings: Settings): Promise<Map<string, MeasuredDealSize>> {
-  if (!existsSync(join(settings.dataDir, 'events.sqlite'))) return new Map();
+  if (!holdsLog(settings)) return new Map();
   return withEmbeddedStageTables(openStore, settings, (client) =>
     measuredDealSizes(input, { client, rules: settings.config }, (_unit, err) => {
       throw new CliError(`${err.message} (--currency EUR, say, or --deal-size N)`);

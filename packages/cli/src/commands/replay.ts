@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAnalyticsClient, migrate } from '@sluice/analytics';
 import type { StageSyncResult } from '@sluice/analytics';
@@ -10,6 +10,7 @@ import type { ProjectionStore, WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
 import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { Progress } from '../progress.js';
+import { ensureDataDir } from '../settings.js';
 import type { Settings } from '../settings.js';
 import { syncStageTablesFrom } from './analytics-engine.js';
 
@@ -20,7 +21,7 @@ import { syncStageTablesFrom } from './analytics-engine.js';
  * subject again; other rule versions' rows stay).
  */
 export async function rebuildReadModels(store: EventStore, settings: Settings, json: boolean): Promise<void> {
-  mkdirSync(settings.dataDir, { recursive: true });
+  ensureDataDir(settings.dataDir);
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
   const progress = new Progress('rebuilding', await store.headPosition(), 'events', !json && process.stderr.isTTY === true);
   try {

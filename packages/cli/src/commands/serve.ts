@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
@@ -10,6 +10,7 @@ import type { IngestQueue } from '@sluice/api';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
 import type { KafkaConfig } from '@sluice/schemas';
 import { CliError } from '../output.js';
+import { ensureDataDir } from '../settings.js';
 import type { Settings } from '../settings.js';
 
 /**
@@ -26,10 +27,16 @@ import type { Settings } from '../settings.js';
  * process appends), and the projector's derived changes are published to
  * sluice.lead-changes with a durable cursor in the data directory.
  */
-export async function serve(store: EventStore, settings: Settings): Promise<void> {
-  // the read models live here whichever store holds the log
-  mkdirSync(settings.dataDir, { recursive: true });
-  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+export async function serve(store: EventStore, settings: Settings, port: PortReservation): Promise<void> {
+  let projections;
+  try {
+    // the read models live here whichever store holds the log
+    ensureDataDir(settings.dataDir);
+    projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   let projector;
   try {
     projector = startProjector({ store, projections, config: settings.config, onError: (err) => console.error('sluice: the projector stopped:', err) });
@@ -61,6 +68,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       await store.close();
     };
     const dashboard = await dashboardAssets();
+    await port.release();
     await startServer(
       {
         store,
@@ -78,7 +86,7 @@ export async function serve(store: EventStore, settings: Settings): Promise<void
       await stopFollowers();
       throw err;
     });
-    const address = `http://${settings.host.includes(':') ? `[${settings.host}]` : settings.host}:${settings.port}`;
+    const address = `http://${hostPort(settings.host, settings.port)}`;
     const ingestion = kafka ? `ingest to Kafka at ${settings.config.server.kafka!.brokers.join(',')}` : `data in ${settings.dataDir}`;
     console.error(`Sluice is listening on ${address} (${ingestion}, analytics on ${client.backend}); API docs at ${address}/docs`);
     if (dashboard) console.error(`Dashboard: ${address}/`);
@@ -123,3 +131,36 @@ async function dashboardAssets(): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** host:port bound until released: a port in use fails the start at once, before anything is written (the demo's events, say). */
+export interface PortReservation {
+  release(): Promise<void>;
+}
+
+export async function reservePort(host: string, port: number): Promise<PortReservation> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, resolve);
+  }).catch((err: NodeJS.ErrnoException) => {
+    throw new CliError(cannotListen(hostPort(host, port), err));
+  });
+  let released: Promise<void> | undefined;
+  return { release: () => (released ??= new Promise((resolve) => server.close(() => resolve()))) };
+}
+
+function cannotListen(at: string, err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return `cannot listen on ${at}: the port is in use (another \`sluice serve\`?); stop what holds it, or pick another port with --port`;
+    case 'EACCES':
+      return `cannot listen on ${at}: permission denied (ports below 1024 need privileges); pick another port with --port`;
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return `cannot listen on ${at}: this machine has no such address; check --host`;
+    default:
+      return `cannot listen on ${at}: ${err.message}`;
+  }
+}
+
+const hostPort = (host: string, port: number) => `${host.includes(':') ? `[${host}]` : host}:${port}`;
