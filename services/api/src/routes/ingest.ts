@@ -62,7 +62,7 @@ const ConflictProblem = z
 
 const QueuedResponse = z.object({
   status: z.literal('accepted_for_ingestion'),
-  accepted: z.number().int().describe('events Kafka acknowledged; the kafka-bridge appends them, and an id already stored is written once'),
+  accepted: z.number().int().describe('events Kafka acknowledged; the kafka-bridge appends them: an id already stored with the same type and data is written once, one with other content is dead-lettered (step conflict)'),
   topic: z.string().describe('the topic holding them'),
 });
 
