@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { PlanInputIssue, PlanInputRaw } from './plan-input.js';
+import type { LagInput, PlanInputIssue, PlanInputRaw } from './plan-input.js';
 import { PLAN_LIMITS, parsePlanInput, planRequestIssues, planningChain } from './plan-input.js';
 import { CLASSIC_STAGES, classicInput, classicUnit, withTransition } from './test-fixtures.js';
 
@@ -231,12 +231,12 @@ describe('given a plan past its bounds (each keeps one plan to seconds of work)'
   });
 
   it("when a unit's lags along the chain, each at its longest, add up to more than 3650 days, then its transitions are named", () => {
-    const lags = [
+    const lags: LagInput[] = [
       { kind: 'given', days: 1000 },
       { kind: 'samples', days: [1, 1200, 3] },
       { kind: 'histogram', buckets: [{ days: 900, count: 2 }, { days: 3000, count: 0 }] },
       { kind: 'quantiles', p10: 1, p50: 2, p90: 551 },
-    ] as const;
+    ];
     const unit = classicUnit();
     const lagged = { ...unit, transitions: unit.transitions!.map((transition, i) => ({ ...transition, lag: lags[i] })) };
     // 1000 + 1200 + 900 (the 3000-day bucket holds nothing) + 551 = 3651
@@ -251,8 +251,9 @@ describe('given a plan past its bounds (each keeps one plan to seconds of work)'
 describe('given a plan request, before history is measured for it', () => {
   it('when rates and the deal size are left to the measurement, then it passes, though as a plan it would not', () => {
     const unmeasured = { id: 'emea', transitions: [{ from: 'visitor', to: 'lead', rate: {} }] };
-    expect(planRequestIssues(classicInput({ businessUnits: [unmeasured] }))).toEqual([]);
-    expect(issuesOf(classicInput({ businessUnits: [unmeasured] })).map((issue) => issue.path.join('.'))).toEqual(['businessUnits.0.dealSize', 'businessUnits.0.transitions.0.rate']);
+    const raw = { ...classicInput(), businessUnits: [unmeasured] };
+    expect(planRequestIssues(raw)).toEqual([]);
+    expect(issuesOf(raw).map((issue) => issue.path.join('.'))).toEqual(['businessUnits.0.dealSize', 'businessUnits.0.transitions.0.rate']);
   });
 
   it('when what the measurement reads is bad (the zone, asOf, the currency) or it is past a bound, then each is named', () => {
