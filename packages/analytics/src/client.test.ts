@@ -47,6 +47,13 @@ for (const backend of testBackends()) {
       const rows = await client.rows<{ v: number | string }>("SELECT getSetting('max_execution_time') AS v");
       expect(Number(rows[0]!.v)).toBe(0);
     });
+
+    it("rejects a query still running when its request's timeout runs out, whatever the query's own max_execution_time", async () => {
+      // three seconds of sleep, one block per second; the engine would let it run for 30
+      const slow = client.withTimeout(1).rows(`SELECT sum(sleepEachRow(1)) AS z FROM numbers(3) ${settingsClause({ max_execution_time: 30 })}, max_block_size = 1`);
+      await expect(slow).rejects.toBeInstanceOf(QueryTimeoutError);
+      await expect(slow).rejects.toThrow("took longer than its timeout (the request's 1 s ran out: its queries together, waiting their turn included)");
+    });
   });
 }
 

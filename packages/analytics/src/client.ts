@@ -43,6 +43,15 @@ export interface AnalyticsClient {
   rows<T>(query: string, params?: QueryParams): Promise<T[]>;
   /** Inserts rows (JSONEachRow) into one of this package's tables. */
   insert(table: AnalyticsTable, rows: readonly object[]): Promise<void>;
+  /**
+   * The same connection for one request's queries, all of which must answer
+   * within `timeoutSeconds` from now, together: a query still running then
+   * (or waiting its turn: chDB runs parameterized queries one at a time) is
+   * rejected with QueryTimeoutError at that moment. Each query's own
+   * max_execution_time stays, to stop the engine's work: ClickHouse checks it
+   * between blocks of rows, so one costly block can outlast it.
+   */
+  withTimeout(timeoutSeconds: number): AnalyticsClient;
   close(): Promise<void>;
 }
 
@@ -54,6 +63,8 @@ export type AnalyticsTable = (typeof ANALYTICS_TABLES)[number];
 
 /** Seconds a query may run at most; the HTTP request waits a little longer so the server's own error arrives first. */
 export const MAX_QUERY_TIMEOUT_SECONDS = 300;
+/** A query's timeout unless its caller sets one. */
+export const DEFAULT_QUERY_TIMEOUT_SECONDS = 30;
 
 // libchdb binds one data directory per process and refuses a second while the
 // first is open: keep track here so the error names both paths.
@@ -88,7 +99,7 @@ export function createAnalyticsClient(options: AnalyticsClientOptions): Analytic
   });
 }
 
-/** A query ran past its max_execution_time: the caller asked for more than its timeout allows (an API answers 504, not 500). */
+/** A query ran past its max_execution_time or its request's timeout: the caller asked for more than its timeout allows (an API answers 504, not 500). */
 export class QueryTimeoutError extends Error {
   constructor(readonly detail: string) {
     super(`the query took longer than its timeout (${detail}): narrow the date range or the breakdown, or raise timeoutSeconds (at most ${MAX_QUERY_TIMEOUT_SECONDS})`);
@@ -102,27 +113,46 @@ function typedError(err: unknown): unknown {
   return err;
 }
 
-function wrap(backend: AnalyticsBackend, ch: ClickHouseClient, close: () => Promise<void>): AnalyticsClient {
+/** When a request's queries must have answered by, and the timeout it came from. */
+interface Deadline {
+  atMs: number;
+  seconds: number;
+}
+
+/** Runs one query, under the deadline when there is one. */
+async function underDeadline<T>(deadline: Deadline | undefined, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  const remainingMs = deadline === undefined ? undefined : deadline.atMs - Date.now();
+  const timedOut = () => new QueryTimeoutError(`the request's ${deadline!.seconds} s ran out: its queries together, waiting their turn included`);
+  if (remainingMs !== undefined && remainingMs <= 0) throw timedOut();
+  const signal = remainingMs === undefined ? undefined : AbortSignal.timeout(remainingMs);
+  try {
+    return await run(signal);
+  } catch (err) {
+    throw signal?.aborted ? timedOut() : typedError(err);
+  }
+}
+
+function wrap(backend: AnalyticsBackend, ch: ClickHouseClient, close: () => Promise<void>, deadline?: Deadline): AnalyticsClient {
+  const signalled = (signal: AbortSignal | undefined) => (signal === undefined ? {} : { abort_signal: signal });
   return {
     backend,
     ch,
     async command(query, params) {
-      await ch.command({ query, ...(params ? { query_params: params } : {}) }).catch((err: unknown) => {
-        throw typedError(err);
-      });
+      await underDeadline(deadline, (signal) => ch.command({ query, ...(params ? { query_params: params } : {}), ...signalled(signal) }));
     },
     async rows<T>(query: string, params?: QueryParams) {
-      try {
-        const rs = await ch.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
-        return await rs.json<T>();
-      } catch (err) {
-        throw typedError(err);
-      }
+      return underDeadline(deadline, async (signal) => {
+        const rs = await ch.query({ query, format: 'JSONEachRow', ...(params ? { query_params: params } : {}), ...signalled(signal) });
+        return rs.json<T>();
+      });
     },
     async insert(table, rows) {
       if (!(ANALYTICS_TABLES as readonly string[]).includes(table)) throw new Error(`not an analytics table: ${table}`);
       if (rows.length === 0) return;
       await ch.insert({ table, values: rows as object[], format: 'JSONEachRow' });
+    },
+    withTimeout(timeoutSeconds) {
+      return wrap(backend, ch, close, { atMs: Date.now() + timeoutSeconds * 1000, seconds: timeoutSeconds });
     },
     close,
   };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FunnelAttribution, FunnelSpec } from '@sluice/domain';
 import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_UNORDERED_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, attributionStep, instantMs, scalarText } from '@sluice/domain';
 import { ACTORLESS_TYPES, EVENT_TYPES, Label, OffsetDateTime, Text, text } from '@sluice/schemas';
-import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
+import { DEFAULT_QUERY_TIMEOUT_SECONDS, MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
 /**
  * What an API caller sends to ask for a funnel, validated at the edge. The
@@ -23,6 +23,13 @@ import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 export const FUNNEL_LIMITS = {
   maxSteps: MAX_FUNNEL_STEPS,
   maxUnorderedSteps: MAX_UNORDERED_FUNNEL_STEPS,
+  /**
+   * Steps of one event type in an unordered funnel: an event may take any of
+   * them, and the sets of steps an attempt can have taken grow with their
+   * binomial count (over one actor's 1,000 such events, 6 steps took 1.4 s
+   * here, 7 steps 7.5 s).
+   */
+  maxUnorderedStepsPerType: 6,
   maxExclusions: MAX_FUNNEL_EXCLUSIONS,
   maxConditionsPerStep: 10,
   maxHoldConstantKeys: 5,
@@ -155,6 +162,20 @@ export const FunnelDefinitionSchema = z
     if (def.order === 'unordered' && def.steps.length > FUNNEL_LIMITS.maxUnorderedSteps) {
       ctx.addIssue({ code: 'custom', path: ['steps'], message: `an unordered funnel has at most ${FUNNEL_LIMITS.maxUnorderedSteps} steps (its exact count keeps every set of steps taken)` });
     }
+    if (def.order === 'unordered') {
+      const ofType = new Map<string, number>();
+      def.steps.forEach((step, k) => {
+        const count = (ofType.get(step.type) ?? 0) + 1;
+        ofType.set(step.type, count);
+        if (count === FUNNEL_LIMITS.maxUnorderedStepsPerType + 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['steps', k, 'type'],
+            message: `an unordered funnel has at most ${FUNNEL_LIMITS.maxUnorderedStepsPerType} steps of one event type (an event may take any of them, and the sets of steps taken grow combinatorially)`,
+          });
+        }
+      });
+    }
     if (def.order === 'unordered' && def.windowAnchor === 'per_step') {
       ctx.addIssue({ code: 'custom', path: ['windowAnchor'], message: 'per_step needs an order ("ordered" or "strict"): an unordered funnel has no previous step' });
     }
@@ -185,8 +206,8 @@ export type FunnelDefinitionInput = z.input<typeof FunnelDefinitionSchema>;
 export type FunnelDefinition = z.output<typeof FunnelDefinitionSchema>;
 
 export const FunnelQueryOptionsSchema = z.strictObject({
-  /** The query is cancelled after this long (ClickHouse max_execution_time). */
-  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(30),
+  /** The request answers 504 after this long, its queries together (each also stops at ClickHouse's max_execution_time). */
+  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS),
   /** Breakdown groups returned (largest first); the totals still count everyone. */
   breakdownLimit: z.number().int().min(1).max(FUNNEL_LIMITS.maxBreakdownGroups).default(50),
 });
@@ -202,7 +223,7 @@ export const FunnelLeadsQuerySchema = z.strictObject({
   limit: z.number().int().min(1).max(FUNNEL_LIMITS.maxLeadsPerPage).default(100),
   /** Paging cursor: the `nextAfter` of the previous page. */
   after: Text.max(300).optional(),
-  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(30),
+  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS),
 });
 export type FunnelLeadsQuery = z.output<typeof FunnelLeadsQuerySchema>;
 

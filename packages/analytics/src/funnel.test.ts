@@ -81,19 +81,22 @@ for (const backend of testBackends()) {
       expect(pairs[0]!.total.histogram[bucket]).toBe(2);
     });
 
-    it('counts funnels of up to 32 steps (the step mask is 32 bits; unordered 8), and refuses more', async () => {
-      // L1 visits 32 times a minute apart, L2 20 times and L3 5 times: with n visit steps in a 60-minute window each reaches min(n, its visits)
+    it('counts funnels of up to 32 steps (the step mask is 32 bits; unordered 8, at most 6 of one event type), and refuses more', async () => {
+      // L1 visits 32 times a minute apart, then submits a form and holds a demo; L2 visits 20 times and L3 5 times:
+      // with n visit steps in a 60-minute window each reaches min(n, its visits)
       const visits = (lead: string, k: number): LogLine[] => Array.from({ length: k }, (_, i) => ({ type: 'visit', at: min(i), lead }));
-      const lines = [...visits('L1', 32), ...visits('L2', 20), ...visits('L3', 5)];
+      const lines = [...visits('L1', 32), { type: 'form_submit', at: min(32), lead: 'L1' }, { type: 'demo_held', at: min(33), lead: 'L1' }, ...visits('L2', 20), ...visits('L3', 5)];
       const steps = (n: number) => Array.from({ length: n }, () => ({ type: 'visit' as const }));
       const expected = (n: number) => Array.from({ length: n }, (_, k) => [32, 20, 5].filter((v) => v > k).length);
       await applyTouchpointBatch(client, recordedLog(lines));
-      for (const [order, n] of [['ordered', 32], ['strict', 32], ['unordered', 8]] as const) {
-        const result = await runFunnel(client, FunnelDefinitionSchema.parse({ ...base, steps: steps(n), order, window: { value: 60, unit: 'minutes' } }));
-        expect(leadsAt(result)).toEqual(expected(n));
-      }
+      const leadsOf = async (order: string, funnelSteps: ReadonlyArray<{ type: string }>) =>
+        leadsAt(await runFunnel(client, FunnelDefinitionSchema.parse({ ...base, steps: funnelSteps, order, window: { value: 60, unit: 'minutes' } })));
+      for (const order of ['ordered', 'strict']) expect(await leadsOf(order, steps(32))).toEqual(expected(32));
+      // unordered: L1 takes all 8 steps, L2 the 6 visit steps, L3 5 of them
+      expect(await leadsOf('unordered', [...steps(6), { type: 'form_submit' }, { type: 'demo_held' }])).toEqual([3, 3, 3, 3, 3, 2, 1, 1]);
       expect(parseFunnelDefinition({ ...base, steps: steps(33) })).toMatchObject({ ok: false, issues: [{ field: 'steps', message: 'a funnel has at most 32 steps' }] });
-      expect(parseFunnelDefinition({ ...base, steps: steps(9), order: 'unordered' })).toMatchObject({ ok: false, issues: [{ field: 'steps' }] });
+      expect(parseFunnelDefinition({ ...base, steps: [...steps(6), { type: 'form_submit' }, { type: 'demo_held' }, { type: 'meeting' }], order: 'unordered' })).toMatchObject({ ok: false, issues: [{ field: 'steps' }] });
+      expect(parseFunnelDefinition({ ...base, steps: steps(7), order: 'unordered' })).toMatchObject({ ok: false, issues: [{ field: 'steps.6.type' }] });
     });
 
     it('counts leads, not events, and a step exactly at the end of the window is in', async () => {

@@ -1,6 +1,6 @@
 // @sluice/analytics: ClickHouse (embedded chDB or a server) schema, the
 // touchpoint sink from the event store, and funnel queries.
-export { createAnalyticsClient, ANALYTICS_TABLES, MAX_QUERY_TIMEOUT_SECONDS, QueryTimeoutError } from './client.js';
+export { createAnalyticsClient, ANALYTICS_TABLES, DEFAULT_QUERY_TIMEOUT_SECONDS, MAX_QUERY_TIMEOUT_SECONDS, QueryTimeoutError } from './client.js';
 export type { AnalyticsBackend, AnalyticsClient, AnalyticsClientOptions, AnalyticsTable, QueryParams } from './client.js';
 export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';

@@ -114,6 +114,19 @@ describe('POST /v1/funnels', () => {
   });
 });
 
+describe('bounded work', () => {
+  it('given an unordered funnel with 7 steps of one event type (combinatorial: any of them may take each event), then 400 names the 7th; 6 are counted', async () => {
+    const visits = (n: number) => Array.from({ length: n }, () => ({ type: 'visit' }));
+    const bad = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, order: 'unordered', steps: [...visits(7), { type: 'form_submit' }] } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().errors).toEqual([{ field: 'steps.6.type', message: expect.stringContaining('at most 6 steps of one event type') }]);
+    const ok = await app.inject({ method: 'POST', url: '/v1/funnels', payload: { ...funnel, order: 'unordered', steps: [...visits(6), { type: 'form_submit' }] } });
+    expect(ok.statusCode).toBe(200);
+    // every visitor visited once: each reaches step 0 only
+    expect(ok.json().steps.map((s: { leads: number }) => s.leads)).toEqual([3, 0, 0, 0, 0, 0, 0]);
+  });
+});
+
 describe('POST /v1/funnels/leads', () => {
   it('lists the leads who reached a step and those who dropped after it', async () => {
     const reached = await app.inject({ method: 'POST', url: '/v1/funnels/leads?stepIndex=1', payload: funnel });

@@ -51,8 +51,9 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
     handler: async (request) => {
       const definition = definitionOf(request.body);
       const options = checkedQueryString(FunnelQueryOptionsSchema, definedOnly(checkedQueryString(FunnelQuery, request.query)));
+      const timed = client.withTimeout(options.timeoutSeconds);
       await freshEnough(sink);
-      return runFunnel(client, definition, options);
+      return runFunnel(timed, definition, options);
     },
   });
   routes.post('/v1/funnels/leads', {
@@ -72,8 +73,9 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
           { field: 'querystring.stepIndex', message: `must be below ${definition.steps.length}` },
         ]);
       }
+      const timed = client.withTimeout(query.timeoutSeconds);
       await freshEnough(sink);
-      return listFunnelLeads(client, definition, query);
+      return listFunnelLeads(timed, definition, query);
     },
   });
 };

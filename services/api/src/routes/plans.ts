@@ -1,6 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AmbiguousCurrencyError, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
+import { AmbiguousCurrencyError, DEFAULT_QUERY_TIMEOUT_SECONDS, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
 import { PLAN_LIMITS, historyRequestsOf, lookbackRange, planRequestIssues, planRequestSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
 import type { HistoryRequest, HistoryStep, MeasuredDealSize, PlanInputIssue, UnitHistory } from '@sluice/planner';
 import { heldPipeline, measureFunnel, sumSteps } from '@sluice/projector';
@@ -152,7 +152,7 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         `Bounds (a 400 names the field): at most ${PLAN_LIMITS.maxStages} stages, ${PLAN_LIMITS.maxBusinessUnits} business units and ${PLAN_LIMITS.maxTargets} targets; ` +
         `uncertainty.draws from 100 to ${PLAN_LIMITS.maxDraws.toLocaleString('en')}, and draws x (targets + business units) x stages of the planning chain at most ` +
         `${PLAN_LIMITS.maxDrawWork.toLocaleString('en')}; each business unit's lags, each step at its longest, add up to at most ${PLAN_LIMITS.maxChainLagDays} days along the chain. ` +
-        'The body is checked before anything is measured.',
+        `The body is checked before anything is measured; measuring answers within ${DEFAULT_QUERY_TIMEOUT_SECONDS} s (504 query-timeout past it).`,
       body: planRequestSchema,
     },
     // the planner validates the body itself so each issue names its field path
@@ -162,11 +162,13 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
       const issues = planRequestIssues(request.body);
       if (issues.length > 0) throw invalidPlanInput(issues);
       accountsNeedClickHouse(request.body, analytics);
+      // every measuring query of the plan answers within one query timeout, together
+      const measuring = analytics ? { ...analytics, client: analytics.client.withTimeout(DEFAULT_QUERY_TIMEOUT_SECONDS) } : undefined;
       if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
       // an SLA section takes the live rules' marketing stage and commitment, the targets the SLA report checks
       const requested = withRuleSlaTargets(request.body, analytics?.rules?.sla);
-      const dealSizes = analytics ? await measuredDealSizes(requested, analytics, currencyProblem) : new Map<string, MeasuredDealSize>();
-      const accountSteps = analytics ? await measuredAccountSteps(requested, analytics) : new Map<string, HistoryStep[]>();
+      const dealSizes = measuring ? await measuredDealSizes(requested, measuring, currencyProblem) : new Map<string, MeasuredDealSize>();
+      const accountSteps = measuring ? await measuredAccountSteps(requested, measuring) : new Map<string, HistoryStep[]>();
       const measured = projections !== undefined || dealSizes.size > 0 || accountSteps.size > 0;
       const body = measured ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes, accountSteps)) : requested;
       const outcome = planReverseFunnel(body);

@@ -38,8 +38,9 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
       handler: async (request) => {
         const parsed = parseCostReportQuery(withRuleDefaults('cost', request.body, analytics.rules));
         if (!parsed.ok) throw invalidQuery('invalid-cost-report', 'cost report', parsed.issues);
+        const timed = analytics.client.withTimeout(parsed.query.timeoutSeconds);
         await freshEnough(analytics.sink, analytics.stageSink);
-        return runCostReport(analytics.client, parsed.query);
+        return runCostReport(timed, parsed.query);
       },
     });
   }

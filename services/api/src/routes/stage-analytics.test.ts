@@ -347,3 +347,30 @@ describe('hostile strings in every field of the stage queries', () => {
     expect(byKey(again.json().rows)).toEqual({ 'lead>mql all': [3, 3] });
   });
 });
+
+describe('request timeouts', () => {
+  it('given the engine held by a slow query, when every query route is asked with a 1-second timeout, then each answers 504 query-timeout in time', async () => {
+    // chDB runs parameterized queries one at a time: three seconds of sleep hold back every query behind them
+    const holding = client.rows('SELECT sum(sleepEachRow({seconds:Float64})) AS z FROM numbers(3) SETTINGS max_block_size = 1', { seconds: 1 });
+    const funnel = { steps: [{ type: 'form_submit' }, { type: 'demo_held' }], window: { value: 30, unit: 'days' }, dateRange: spring };
+    const asks: Array<[string, object]> = [
+      ['/v1/funnels?timeoutSeconds=1', funnel],
+      ['/v1/funnels/leads?stepIndex=0&timeoutSeconds=1', funnel],
+      ['/v1/conversion', { dateRange: spring, timeoutSeconds: 1 }],
+      ['/v1/close-rates', { dateRange: spring, timeoutSeconds: 1 }],
+      ['/v1/conversion-drivers', { dateRange: spring, timeoutSeconds: 1 }],
+      ['/v1/time-to-convert', { dateRange: spring, from: 'lead', to: 'customer', timeoutSeconds: 1 }],
+      ['/v1/cohorts', { dateRange: spring, timeoutSeconds: 1 }],
+      ['/v1/reports/cost', { dateRange: spring, timeoutSeconds: 1 }],
+    ];
+    // asked before the sleep is over, each answers at its own timeout: the sleep would have let them all through (200) after it
+    const answers = await Promise.all(
+      asks.map(async ([url, payload]) => {
+        const res = await app.inject({ method: 'POST', url, payload });
+        return `${url}: ${res.statusCode} ${res.json().type}`;
+      }),
+    );
+    await holding;
+    expect(answers).toEqual(asks.map(([url]) => `${url}: 504 https://sluice.dev/problems/query-timeout`));
+  });
+});

@@ -34,10 +34,11 @@ interface StageRoute<Q, R> {
   description: string;
   body: z.ZodType;
   parse(input: unknown): { ok: true; query: Q } | { ok: false; issues: FieldIssue[] };
-  run(client: AnalyticsClient, query: Q): Promise<R>;
+  // Q is what parse gives; a runner taking more (its raw input too) must not widen it
+  run(client: AnalyticsClient, query: NoInfer<Q>): Promise<R>;
 }
 
-function register<Q, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules }: Analytics): void {
+function register<Q extends { timeoutSeconds: number }, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules }: Analytics): void {
   app.withTypeProvider<ZodTypeProvider>().post(route.path, {
     config: { scope: 'read' },
     schema: { summary: route.summary, description: route.description, body: route.body },
@@ -46,8 +47,9 @@ function register<Q, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client,
     handler: async (request) => {
       const parsed = route.parse(withRuleDefaults(route.kind, request.body, rules));
       if (!parsed.ok) throw invalidQuery(route.slug, route.what, parsed.issues);
+      const timed = client.withTimeout(parsed.query.timeoutSeconds);
       await freshEnough(sink, stageSink);
-      return route.run(client, parsed.query);
+      return route.run(timed, parsed.query);
     },
   });
 }
