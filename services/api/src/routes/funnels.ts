@@ -1,7 +1,16 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { FunnelDefinitionSchema, FunnelLeadsQuerySchema, FunnelQueryOptionsSchema, listFunnelLeads, parseFunnelDefinition, runFunnel } from '@sluice/analytics';
+import {
+  DEFAULT_QUERY_TIMEOUT_SECONDS,
+  FUNNEL_LIMITS,
+  FunnelDefinitionSchema,
+  FunnelLeadsQuerySchema,
+  FunnelQueryOptionsSchema,
+  listFunnelLeads,
+  parseFunnelDefinition,
+  runFunnel,
+} from '@sluice/analytics';
 import type { FunnelDefinition } from '@sluice/analytics';
 import { ProblemError } from '../problem.js';
 import { definedOnly } from '../query-string.js';
@@ -15,8 +24,9 @@ function definitionOf(body: unknown): FunnelDefinition {
 }
 
 // query strings arrive as text: coerce the numeric options before the package's own schemas check them
+const TIMEOUT_DESCRIPTION = `1 to ${FUNNEL_LIMITS.maxTimeoutSeconds} (default ${DEFAULT_QUERY_TIMEOUT_SECONDS}): the request's queries answer within it together, else 504 query-timeout`;
 const FunnelQuery = z.object({
-  timeoutSeconds: z.coerce.number().optional(),
+  timeoutSeconds: z.coerce.number().optional().describe(TIMEOUT_DESCRIPTION),
   breakdownLimit: z.coerce.number().optional(),
 });
 const LeadsQuery = z.object({
@@ -25,7 +35,7 @@ const LeadsQuery = z.object({
   breakdownValue: z.string().optional(),
   limit: z.coerce.number().optional(),
   after: z.string().optional(),
-  timeoutSeconds: z.coerce.number().optional(),
+  timeoutSeconds: z.coerce.number().optional().describe(TIMEOUT_DESCRIPTION),
 });
 
 export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink }) => {
@@ -42,7 +52,9 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
         'anonymous visitors not yet identified counting as themselves | accounts | totals: every attempt) and attribution (first_touch | ' +
         'last_touch | step:N | all_values). holdConstant keeps keys equal along a chain; compareTo adds the same funnel over the previous ' +
         'period or another range; timeToConvert adds the time between steps (mean, median, p90, histogram). A step marked optional may be skipped ' +
-        '(ordered and strict): it counts the units that took it, and rates run from the previous required step. Each step reports the units reaching it, conversion from the previous and the first step, and drop-off.',
+        '(ordered and strict): it counts the units that took it, and rates run from the previous required step. Each step reports the units reaching it, conversion from the previous and the first step, and drop-off. ' +
+        `Bounds: at most ${FUNNEL_LIMITS.maxSteps} steps; unordered at most ${FUNNEL_LIMITS.maxUnorderedSteps}, of which at most ${FUNNEL_LIMITS.maxUnorderedStepsPerType} of one event type ` +
+        '(any of them may take an event, and the sets of steps taken grow combinatorially); timeoutSeconds bounds the whole request.',
       body: FunnelDefinitionSchema,
       querystring: FunnelQuery,
     },

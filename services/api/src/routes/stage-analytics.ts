@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import {
   ActivityCloseRatesQuerySchema,
   ConversionDriversQuerySchema,
+  DEFAULT_QUERY_TIMEOUT_SECONDS,
+  MAX_QUERY_TIMEOUT_SECONDS,
   RetentionCohortsQuerySchema,
   StageConversionQuerySchema,
   TimeToConvertQuerySchema,
@@ -38,10 +40,12 @@ interface StageRoute<Q, R> {
   run(client: AnalyticsClient, query: NoInfer<Q>): Promise<R>;
 }
 
+const TIMEOUT_NOTE = `timeoutSeconds (1 to ${MAX_QUERY_TIMEOUT_SECONDS}, default ${DEFAULT_QUERY_TIMEOUT_SECONDS}) bounds the whole request: its queries answer within it together, else 504 query-timeout.`;
+
 function register<Q extends { timeoutSeconds: number }, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules }: Analytics): void {
   app.withTypeProvider<ZodTypeProvider>().post(route.path, {
     config: { scope: 'read' },
-    schema: { summary: route.summary, description: route.description, body: route.body },
+    schema: { summary: route.summary, description: `${route.description} ${TIMEOUT_NOTE}`, body: route.body },
     // the body is checked in the handler, after the live defaults, so every issue names its field
     validatorCompiler: () => (value) => ({ value }),
     handler: async (request) => {
