@@ -186,7 +186,11 @@ async function run(argv: string[]): Promise<void> {
       try {
         if (values.demo) settings = await adoptDemoRules(values, settings);
         const store = await openStore(settings);
-        if (values.demo) {
+        const held = values.demo ? await store.headPosition() : 0;
+        if (held > 0) {
+          // a demo written now would end at another instant than the one already there: its events would conflict with them
+          console.error(`demo data: ${settings.dataDir} already holds ${formatCount(held)} log positions, served as they are (a fresh --data-dir gets a new demo)`);
+        } else if (values.demo) {
           const { writeDemo } = await commands.demo();
           const summary = await writeDemo(store, demoOptionsFrom(values, settings));
           console.error(`demo data: ${formatCount(summary.accepted)} events written, ${formatCount(summary.duplicates)} already there (${formatDuration(summary.elapsedMs)})`);
@@ -276,7 +280,7 @@ async function run(argv: string[]): Promise<void> {
       if (values.json) printJson(summary);
       else
         console.log(
-          `demo data set (seed ${summary.options.seed}, ${summary.options.months} months from ${summary.options.start}, ${summary.options.timeZone}): ` +
+          `demo data set (seed ${summary.options.seed}, ${summary.options.months} months from ${summary.options.start} up to ${summary.options.end}, ${summary.options.timeZone}): ` +
             `${formatCount(summary.events)} events, ${formatCount(summary.accepted)} written, ${formatCount(summary.duplicates)} already stored, ${formatDuration(summary.elapsedMs)}`,
         );
       return;

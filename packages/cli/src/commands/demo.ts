@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { EventStore } from '@sluice/event-store';
 import type { SluiceEvent } from '@sluice/schemas';
 import { demoConfig, describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/testkit';
-import { appendTouchpoints } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints } from '@sluice/touchpoint-log';
+import { CliError } from '../output.js';
 import { Progress } from '../progress.js';
 import { DATA_DIR_CONFIG, configFileOf, resolveSettings } from '../settings.js';
 import type { Settings } from '../settings.js';
@@ -44,7 +45,11 @@ export async function writeDemo(store: EventStore, options: DemoOptions, showPro
   const summary: DemoSummary = { options, events: 0, accepted: 0, duplicates: 0, elapsedMs: 0 };
   let batch: SluiceEvent[] = [];
   const flush = async () => {
-    const result = await appendTouchpoints(store, batch);
+    const result = await appendTouchpoints(store, batch).catch((err: unknown) => {
+      if (!(err instanceof TouchpointConflictError)) throw err;
+      // same seed, same ids: a demo with another end (or size) holds other events under them
+      throw new CliError(`the event store already holds a demo data set that differs from this one (${err.conflicts.length} event ids with other content, e.g. ${err.conflicts[0]?.id}): give the first demo's --end again (and its --seed, --events, --months), or write to a fresh --data-dir`);
+    });
     summary.accepted += result.accepted;
     summary.duplicates += result.duplicates;
     summary.events += batch.length;
