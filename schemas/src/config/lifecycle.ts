@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CURRENCY_MESSAGE, Currency, Label, isCurrencyCode } from '../events/primitives.js';
+import { CURRENCY_MESSAGE, Currency, Label } from '../events/primitives.js';
 import { type Matcher, MatcherSchema } from './matchers.js';
 import { type BuiltinModelName, RuleIdSchema, StageIdSchema } from './stage-models.js';
 
@@ -124,10 +124,8 @@ export const MODEL_DEFAULTS: Record<BuiltinModelName, { pool: PoolRules; sla: Sl
  */
 export const CurrenciesSchema = z.strictObject({
   report: Currency,
-  // keyed by a refined string, not the enum: a record keyed by an enum would require every code
-  rates: z
-    .record(z.string().refine(isCurrencyCode), z.number().positive().finite(), { error: (issue) => (issue.code === 'invalid_key' ? CURRENCY_MESSAGE : undefined) })
-    .default({}),
+  // a bad key is reported as "Invalid key in record" unless the record names it
+  rates: z.record(Currency, z.number().positive().finite(), { error: (issue) => (issue.code === 'invalid_key' ? CURRENCY_MESSAGE : undefined) }).default({}),
 });
 export type CurrencyRules = z.output<typeof CurrenciesSchema>;
 

@@ -117,8 +117,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): EventIssue {
     const hint = where === 'properties' ? ' (custom data goes under properties.x)' : '';
     return { field: issue.keys.map((k) => (where ? `${where}.${k}` : k)).join(', '), message: `unknown propert${issue.keys.length > 1 ? 'ies' : 'y'}${hint}` };
   }
-  // an enum (a currency) reports a missing value as invalid_value, a type as invalid_type: both are "required"
-  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && isMissing(input, issue.path)) {
+  if (issue.code === 'invalid_type' && isMissing(input, issue.path)) {
     return { field: pathOf(issue.path), message: 'required' };
   }
   return { field: pathOf(issue.path), message: issue.message };

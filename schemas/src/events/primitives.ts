@@ -80,9 +80,15 @@ export const Url = Text.min(1).max(2048);
 
 export const CURRENCY_MESSAGE = 'must be an ISO 4217 code such as EUR or USD';
 const CURRENCY_CODES: ReadonlySet<string> = new Set(ISO_4217_CODES);
-export const isCurrencyCode = (code: string): boolean => CURRENCY_CODES.has(code);
-/** ISO 4217 code; amounts always travel with their currency. */
-export const Currency = z.enum(ISO_4217_CODES, { error: CURRENCY_MESSAGE });
+/**
+ * ISO 4217 code; amounts always travel with their currency. Typed as a
+ * string, not the codes' union, so code that reads currencies from data
+ * needs no casts; JSON Schema readers get the list.
+ */
+export const Currency = z
+  .string()
+  .refine((code) => CURRENCY_CODES.has(code), { message: CURRENCY_MESSAGE })
+  .meta({ enum: [...ISO_4217_CODES] });
 /**
  * The largest amount one event carries: above any real invoice in any
  * currency (10^15 dong is some 40 billion dollars), whole units stay exact in
