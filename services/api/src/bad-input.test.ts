@@ -54,6 +54,7 @@ describe('a bad instant anywhere is a 400 naming the field, never a 500 or anoth
     ['cost report dateRange.from', '/v1/reports/cost', { dateRange: { ...range, from: instant } }, 'dateRange.from'],
     ['SLA report dateRange.to', '/v1/reports/sla', { dateRange: { ...range, to: instant } }, 'dateRange.to'],
     ['SLA report asOf', '/v1/reports/sla', { dateRange: range, asOf: instant }, 'asOf'],
+    ['what-if window.from (checked by fastify: body.)', '/v1/whatif', { candidate: { version: 'bad-input-2' }, window: { from: instant, to: range.to } }, 'body.window.from'],
   ];
   describe.each(badInstants)('%s (%s)', (_label, instant) => {
     it.each(bodies(instant))('in the %s', async (_where, url, payload, field) => {
