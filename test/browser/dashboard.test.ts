@@ -15,6 +15,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * process and data directory, with API keys, and the real page in headless
  * Chromium. Every view's numbers are compared with the API's answer to the
  * same question, asked by this test.
+ *
+ * "Now" is an instant this test picks, never the wall clock: the demo's
+ * history ends at it (--end), the page's clock is fixed at it, and the events
+ * the test writes happen at it. The whole suite runs at two instants 13 months
+ * apart, so what it checks cannot depend on the day it runs.
  */
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,12 +29,15 @@ if (skipReason) console.warn(`dashboard browser tests skipped: ${skipReason}`);
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const screenshots = join(repoRoot, 'test-results', 'screenshots');
 const READ_KEY = 'dashboard-read-key-0123456789';
+/** mid-month, so the page's current month holds two weeks of history */
+const INSTANTS = ['2026-06-15T11:00:00Z', '2027-07-15T11:00:00Z'];
 const INGEST_KEY = 'dashboard-ingest-key-0123456789';
 // modest by default so CI stays fast; DASHBOARD_DEMO_EVENTS=1000000 measures the first view on a large log
 const DEMO_EVENTS = Number(process.env.DASHBOARD_DEMO_EVENTS ?? 30_000);
 // closed network: without the background-networking flags Chromium's own connections are refused and it stalls
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+let now: number;
 let dir: string;
 let server: ChildProcess | undefined;
 let serverLog = '';
@@ -47,17 +55,18 @@ function freePort(): Promise<number> {
 }
 
 /** `sluice serve --demo` as the README runs it, until it prints the dashboard's address. */
-function startServe(port: number): Promise<string> {
+function startServe(port: number, end: string): Promise<string> {
   const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_API_KEYS: `dash:read:${READ_KEY},tracker:ingest:${INGEST_KEY}` };
   delete env.CLICKHOUSE_URL; // the embedded default
   delete env.SLUICE_CONFIG;
   delete env.SLUICE_TIME_ZONE; // the months this test reads off the page are UTC months
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'packages', 'cli', 'src', 'main.ts'), 'serve', '--demo', '--events', String(DEMO_EVENTS), '--data-dir', join(dir, 'data'), '--port', String(port)],
+    ['--import', 'tsx', join(repoRoot, 'packages', 'cli', 'src', 'main.ts'), 'serve', '--demo', '--events', String(DEMO_EVENTS), '--end', end, '--data-dir', join(dir, 'data'), '--port', String(port)],
     { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   server = child;
+  serverLog = '';
   return new Promise((resolve, reject) => {
     const onOutput = (chunk: Buffer) => {
       serverLog += chunk.toString();
@@ -91,7 +100,7 @@ async function caughtUp(): Promise<void> {
   const metrics = async () => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ_KEY}` } })).text();
   while (!/^sluice_projection_lag_events 0$/m.test(await metrics())) await sleep(500);
   const day = 86_400_000;
-  const dateRange = { from: new Date(Date.now() - 400 * day).toISOString(), to: new Date(Date.now() + 31 * day).toISOString() };
+  const dateRange = { from: new Date(now - 400 * day).toISOString(), to: new Date(now + 31 * day).toISOString() };
   const answer = async () => JSON.stringify(await api('POST', '/v1/conversion', { dateRange, period: 'month', pairs: 'step_to_step' }));
   for (let previous = '', now = await answer(); now !== previous; previous = now, now = await answer()) await sleep(1000);
 }
@@ -101,7 +110,7 @@ const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"]
 async function snap(name: string): Promise<void> {
   await page.waitForTimeout(0); // let the charts initialise on the next frame
   await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(screenshots, new Date(now).toISOString().slice(0, 10), `${name}.png`), fullPage: true });
 }
 
 /** `data-value` of one field in every row of a table, keyed by a row attribute. */
@@ -155,13 +164,30 @@ async function heatmapCells(attribute: 'data-value' | 'data-entered'): Promise<R
 const byCell = (rows: ConversionRow[], pick: (r: ConversionRow) => number | null) => Object.fromEntries(rows.filter((r) => r.rate !== null).map((r) => [`${r.periodLabel} ${r.from}:${r.to}`, pick(r)]));
 
 // a page, a server and a replay share two cores with the rest of the suite: generous limits, no timing asserted
-describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, () => {
+describe.skipIf(skipReason).each(INSTANTS)('the dashboard in a browser, now being %s', { timeout: 180_000 }, (instant) => {
   beforeAll(async () => {
+    now = Date.parse(instant);
     dir = mkdtempSync(join(tmpdir(), 'sluice-dashboard-'));
-    mkdirSync(screenshots, { recursive: true });
-    base = await startServe(await freePort());
+    mkdirSync(join(screenshots, instant.slice(0, 10)), { recursive: true });
+    base = await startServe(await freePort(), instant);
     await caughtUp();
     context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1366, height: 860 } });
+    // the page's "now" (its default months, the planner's quarter and asOf) is the instant the demo ends at, and runs on from
+    // there; only Date moves (a fake clock would stop the performance marks the first-view timing reads)
+    await context.addInitScript((instantMs: number) => {
+      const RealDate = Date;
+      const shift = instantMs - RealDate.now();
+      class ShiftedDate extends RealDate {
+        constructor(...args: unknown[]) {
+          if (args.length === 0) super(RealDate.now() + shift);
+          else super(...(args as [string]));
+        }
+        static override now(): number {
+          return RealDate.now() + shift;
+        }
+      }
+      globalThis.Date = ShiftedDate as DateConstructor;
+    }, now);
     page = context.pages()[0] ?? (await context.newPage());
     page.on('pageerror', (err) => console.error('page error:', err.message));
   }, 900_000);
@@ -174,6 +200,14 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
       await exited;
     }
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('given the demo written at now, then its history reaches up to now and holds nothing after it', async () => {
+    const day = 86_400_000;
+    const visits = async (from: number, to: number) =>
+      (await api<{ steps: Array<{ leads: number }> }>('POST', '/v1/funnels', { steps: [{ type: 'visit' }], window: { value: 1, unit: 'days' }, dateRange: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } })).steps[0]!.leads;
+    expect(await visits(now - 7 * day, now)).toBeGreaterThan(0);
+    expect(await visits(now, now + 60 * day)).toBe(0);
   });
 
   it('given a server with API keys, then the page asks for a key, a wrong one is refused, and a read key opens the funnel', async () => {
@@ -277,11 +311,10 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     const accountsBefore = funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', funnelBody('account')));
     // each demo account has one lead at the default size, where the units agree: two leads of one new account visit and
     // send the contact form now (visitor, then lead), two leads but one account more, so the difference grows by one
-    const account = `browser-account-${Date.now()}`;
-    const now = Date.now();
+    const account = 'browser-account';
     await api('POST', '/v1/events', ['a', 'b'].flatMap((who) => [
-      { id: `${account}-${who}-visit`, type: 'visit', occurredAt: new Date(now).toISOString(), leadId: `${account}-${who}`, accountId: account },
-      { id: `${account}-${who}-form`, type: 'form_submit', occurredAt: new Date(now + 60_000).toISOString(), leadId: `${account}-${who}`, accountId: account, properties: { formId: 'contact' } },
+      { id: `${account}-${who}-visit`, type: 'visit', occurredAt: new Date(now - 60_000).toISOString(), leadId: `${account}-${who}`, accountId: account },
+      { id: `${account}-${who}-form`, type: 'form_submit', occurredAt: new Date(now).toISOString(), leadId: `${account}-${who}`, accountId: account, properties: { formId: 'contact' } },
     ]), INGEST_KEY);
     await expect.poll(async () => funnelCounts(await api<{ rows: ConversionRow[] }>('POST', '/v1/conversion', funnelBody('lead'))).lead, { timeout: 30_000 }).toBe(leadsBefore.lead! + 2);
 
@@ -343,7 +376,7 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
       'POST',
       '/v1/plans/reverse',
       {
-        asOf: new Date().toISOString(),
+        asOf: new Date(now).toISOString(),
         timeZone: rules.timeZone,
         stageModel: { stages: rules.stages },
         businessUnits: [{ id: 'all', dealSize: { given: 40_000 }, transitions: rules.stages.slice(1).map((to, i) => ({ from: rules.stages[i], to })) }],
@@ -371,11 +404,11 @@ describe.skipIf(skipReason)('the dashboard in a browser', { timeout: 180_000 }, 
     expect(await page.locator('[data-testid=lead-table] tr.breached').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lead')))).toEqual(hot.items.filter((l) => l.sla?.breached).map((l) => l.id));
 
     // a demo request (40 points) and a trial (30) put engagement over the hot line of the default rules (60)
-    const leadId = `browser-hot-${Date.now()}`;
-    const now = new Date().toISOString();
+    const leadId = 'browser-hot';
+    const at = new Date(now).toISOString();
     await api('POST', '/v1/events', [
-      { id: `${leadId}-demo`, type: 'demo_requested', occurredAt: now, leadId, properties: { formId: 'demo' } },
-      { id: `${leadId}-trial`, type: 'trial_started', occurredAt: now, leadId },
+      { id: `${leadId}-demo`, type: 'demo_requested', occurredAt: at, leadId, properties: { formId: 'demo' } },
+      { id: `${leadId}-trial`, type: 'trial_started', occurredAt: at, leadId },
     ], INGEST_KEY);
     await page.waitForSelector(`[data-testid=lead-table] tr[data-lead="${leadId}"]`, { timeout: 30_000 });
     await page.waitForSelector(`.feed li[data-event="lead_hot"] a[href="#/leads/${leadId}"]`);

@@ -11,7 +11,7 @@ import type { View } from '../view.js';
 
 type Volume = PlannedTarget['volumes'][number];
 
-const form = { revenue: '1000000', dealSize: '25000', period: '', unit: 'all' };
+const form = { revenue: '1000000', dealSize: '25000', currency: '', period: '', unit: 'all' };
 
 /**
  * The reverse plan: a revenue target, a deal size, a period and a business
@@ -27,15 +27,13 @@ export const plannerView: View = async (root, ctx) => {
   const revenue = h('input', { type: 'number', name: 'revenue', min: 0, step: 'any', required: true, value: form.revenue });
   const dealSize = h('input', { type: 'number', name: 'dealSize', min: 0, step: 'any', required: true, value: form.dealSize });
   const period = h('input', { type: 'text', name: 'period', required: true, pattern: '\\d{4}-(Q[1-4]|\\d{2})', value: form.period, title: 'a month like 2027-03 or a quarter like 2027-Q1' });
+  // optional: the money of the deal size and the target; named, the server also measures the deal size in it and shows it beside the given one
+  const currency = h('input', { type: 'text', name: 'currency', pattern: '[A-Z]{3}', maxlength: 3, size: 4, placeholder: 'any', value: form.currency, title: 'ISO 4217 code such as EUR (optional)' });
   const unit = select('unit', [['all', 'All units']], form.unit);
-  ctx.shown
-    .then(() => segmentValues(ctx.rules, 'businessUnit', filterState(ctx.rules).range, ctx.signal))
-    .then((units) => unit.append(...units.map((u) => h('option', { value: u, selected: u === form.unit }, u))))
-    .catch(() => undefined); // "all" still plans; the plan itself reports errors
-  const planForm = h('form', { class: 'filters' }, field('Revenue target', revenue), field('Deal size', dealSize), field('Period', period), field('Business unit', unit), h('button', { type: 'submit' }, 'Plan'));
+  const planForm = h('form', { class: 'filters' }, field('Revenue target', revenue), field('Deal size', dealSize), field('Currency', currency), field('Period', period), field('Business unit', unit), h('button', { type: 'submit' }, 'Plan'));
 
   const plan = reloader(ctx, body, 'the plan', async () => {
-    Object.assign(form, { revenue: revenue.value, dealSize: dealSize.value, period: period.value.trim(), unit: unit.value });
+    Object.assign(form, { revenue: revenue.value, dealSize: dealSize.value, currency: currency.value.trim().toUpperCase(), period: period.value.trim(), unit: unit.value });
     const transitions = stages.slice(1).map((to, i) => ({ from: stages[i]!, to }));
     const result = await post<ReversePlan>(
       '/v1/plans/reverse',
@@ -43,7 +41,7 @@ export const plannerView: View = async (root, ctx) => {
         asOf: nowIso(timeZone),
         timeZone,
         stageModel: { stages },
-        businessUnits: [{ id: form.unit, dealSize: { given: Number(form.dealSize) }, transitions }],
+        businessUnits: [{ id: form.unit, dealSize: { given: Number(form.dealSize), ...(form.currency ? { currency: form.currency } : {}) }, transitions }],
         targets: [{ businessUnit: form.unit, period: form.period, revenue: Number(form.revenue) }],
       },
       ctx.signal,
@@ -152,4 +150,8 @@ export const plannerView: View = async (root, ctx) => {
   });
   show(root, h('h1', {}, 'Planner'), planForm, body);
   await plan();
+  // after the first plan, answered or refused, so the menu never waits on a plan that failed and never delays the first numbers
+  segmentValues(ctx.rules, 'businessUnit', filterState(ctx.rules).range, ctx.signal)
+    .then((units) => unit.append(...units.map((u) => h('option', { value: u, selected: u === form.unit }, u))))
+    .catch(() => undefined); // "all" still plans; the plan itself reports errors
 };
