@@ -87,6 +87,18 @@ describe('given a bad clock or calendar', () => {
   it('when asOf is not an ISO date, then it is rejected', () => {
     expect(issuesOf(classicInput({ asOf: 'next Tuesday' }))[0]?.path).toEqual(['asOf']);
   });
+
+  it('when asOf has an offset no zone has or a year outside 1900..2299, then it is rejected; a day or a real instant is taken', () => {
+    for (const asOf of ['2027-01-15T09:00:00+24:00', '2027-01-15T09:00:00+99:99', '0000-01-01T00:00:00Z', '9999-12-31', '2027-02-30']) {
+      expect(issuesOf(classicInput({ asOf })).map((i) => i.path), asOf).toEqual([['asOf']]);
+    }
+    for (const asOf of ['2027-01-15', '2027-01-15T09:00:00+14:00', '2027-01-15T09:00:00Z']) expect(parsePlanInput(classicInput({ asOf })).ok, asOf).toBe(true);
+  });
+
+  it('when the deal size names a currency that is not ISO 4217, then it is rejected', () => {
+    const unit = classicUnit();
+    expect(issuesOf(classicInput({ businessUnits: [{ ...unit, dealSize: { ...unit.dealSize, currency: 'QQQ' } }] })).map((i) => i.path.join('.'))).toEqual(['businessUnits.0.dealSize.currency']);
+  });
 });
 
 describe('given bad rates and lags', () => {

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { Currency, OffsetDateTime } from '@sluice/schemas';
 
 /**
  * The reverse planner's input, validated at the edge (API body, CLI file) and
@@ -68,7 +69,7 @@ const dealSizeFields = z.object({
     })
     .optional(),
   /** the money of the deal size and the revenue targets (ISO 4217); a measured size counts payments in it only */
-  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR').optional(),
+  currency: Currency.optional(),
 });
 export const dealSizeInputSchema = dealSizeFields.refine(hasGivenOrMeasured, givenOrMeasured('a deal size'));
 
@@ -78,8 +79,11 @@ export const targetInputSchema = z.object({
   revenue: z.number().nonnegative('a revenue target cannot be negative'),
 });
 
-const isoInstant = z.string().refine((s) => DateTime.fromISO(s, { setZone: true }).isValid, {
-  error: 'asOf must be an ISO-8601 date or date-time, e.g. 2027-01-15T09:00:00+01:00',
+const LOCAL_DATE = /^(19\d\d|2[0-2]\d\d)-\d{2}-\d{2}$/;
+/** A day (read in the plan's timeZone) or an instant under the one rule every instant Sluice takes follows (real offsets, 1900..2299). */
+const asOfInput = z.string().superRefine((s, ctx) => {
+  if (LOCAL_DATE.test(s) ? DateTime.fromISO(s).isValid : OffsetDateTime.safeParse(s).success) return;
+  ctx.addIssue({ code: 'custom', message: 'asOf must be a day like 2027-01-15 or an ISO 8601 instant with an offset (-12:00 to +14:00) or Z, e.g. 2027-01-15T09:00:00+01:00, from 1900 to 2299' });
 });
 
 const timeZone = z.string().refine((zone) => IANAZone.isValidZone(zone), {
@@ -126,7 +130,7 @@ function planSchemaWith<Rate extends z.ZodType, DealSize extends z.ZodType>(rate
   const plan = z
     .object({
       /** "now": decides which periods are past and what is already overdue; a date without offset is read in `timeZone` */
-      asOf: isoInstant,
+      asOf: asOfInput,
       /**
        * What every volume, measured rate and pipeline count counts: leads (the default), or accounts, where an
        * account enters a stage when its first lead does and a lead without an account counts as one (stage
