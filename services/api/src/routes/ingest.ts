@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStore } from '@sluice/event-store';
 import { SluiceEventSchema } from '@sluice/schemas';
-import { TouchpointConflictError, appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints, validateBatch } from '@sluice/touchpoint-log';
 import type { RawItem } from '@sluice/touchpoint-log';
 import type { SluiceEvent } from '@sluice/schemas';
 import { NdjsonBody } from '../body-parsers.js';
@@ -70,7 +70,6 @@ function itemsOf(body: unknown): RawItem[] {
   if (body instanceof NdjsonBody) return body.items;
   if (Array.isArray(body)) return body.map((value) => ({ value }));
   if (typeof body === 'object' && body !== null) return [{ value: body }];
-  if (typeof body === 'string') return [parseJsonItem(body)];
   throw new ProblemError(400, 'invalid-events', 'Invalid events', 'send one event object, a JSON array of events, or NDJSON (application/x-ndjson)');
 }
 
