@@ -138,7 +138,8 @@ export interface PortReservation {
 }
 
 export async function reservePort(host: string, port: number): Promise<PortReservation> {
-  const server = createServer();
+  // a client that connects meanwhile is turned away at once: a connection held open would keep close() from finishing
+  const server = createServer((socket) => socket.destroy());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port }, resolve);
