@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Session } from 'chdb';
-import type { AnalyticsClient, FunnelDefinitionInput, FunnelResult, StageConversionQueryInput, StageConversionResult, TouchpointSink } from '@sluice/analytics';
+import type { AnalyticsClient, FunnelDefinitionInput, FunnelResult, StageConversionQueryInput, StageConversionResult } from '@sluice/analytics';
+import type { Follower } from '@sluice/follower';
 import { MAX_QUERY_TIMEOUT_SECONDS, createAnalyticsClient, migrate, runStageConversion, runTouchpointSink } from '@sluice/analytics';
 import { DEFAULT_LIMITS, buildApp } from '@sluice/api';
 import { openSqliteEventStore } from '@sluice/event-store';
@@ -249,7 +250,7 @@ export async function run(args: string[]): Promise<void> {
   const raw = new Session(join(dir, 'clickhouse'));
   const store = await openSqliteEventStore({ path: join(dir, 'events.sqlite') });
   let app: ApiApp | undefined;
-  let sink: TouchpointSink | undefined;
+  let sink: Follower | undefined;
   try {
     await migrate(client);
     sink = await runTouchpointSink(store, client);

@@ -58,7 +58,7 @@ export interface AnalyticsClient {
 export type QueryParams = Record<string, unknown>;
 
 /** Tables this package writes; inserts name no other table. */
-export const ANALYTICS_TABLES = ['schema_migrations', 'touchpoints', 'identity_links', 'sink_checkpoints', 'stage_transitions', 'lead_profile'] as const;
+export const ANALYTICS_TABLES = ['schema_migrations', 'touchpoints', 'identity_links', 'sink_checkpoints', 'stage_transitions', 'lead_profile', 'parked_events'] as const;
 export type AnalyticsTable = (typeof ANALYTICS_TABLES)[number];
 
 /** Seconds a query may run at most; the HTTP request waits a little longer so the server's own error arrives first. */

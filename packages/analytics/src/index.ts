@@ -4,7 +4,9 @@ export { createAnalyticsClient, ANALYTICS_TABLES, DEFAULT_QUERY_TIMEOUT_SECONDS,
 export type { AnalyticsBackend, AnalyticsClient, AnalyticsClientOptions, AnalyticsTable, QueryParams } from './client.js';
 export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';
-export type { TouchpointSink, TouchpointSinkOptions } from './sink.js';
+export type { TouchpointSinkOptions } from './sink.js';
+export { parkedInClickHouse } from './parked.js';
+export type { ParkedRow } from './parked.js';
 export {
   FUNNEL_LIMITS,
   FunnelDefinitionSchema,

@@ -185,6 +185,28 @@ const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE lead_profile ADD COLUMN IF NOT EXISTS side_since DateTime64(3, 'UTC') DEFAULT 0`,
     ],
   },
+  {
+    version: 4,
+    name: 'parked events',
+    statements: [
+      /*
+       * What a ClickHouse follower could not apply (an event whose row the
+       * server refuses, a subject whose state it cannot write), kept with the
+       * reason so that the follower goes on past it and `sluice parked` can
+       * list it. Keyed by follower and position: parking the same item again
+       * (a replay) collapses. A rebuild retries them (followers start over).
+       */
+      `CREATE TABLE IF NOT EXISTS parked_events (
+        follower LowCardinality(String),
+        position UInt64,
+        item_id String,
+        item_type LowCardinality(String),
+        reason String,
+        parked_at DateTime64(3, 'UTC') DEFAULT now64(3)
+      ) ENGINE = ReplacingMergeTree(parked_at)
+      ORDER BY (follower, position, item_id)`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

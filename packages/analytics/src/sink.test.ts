@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { AnalyticsClient } from './client.js';
 import { FunnelDefinitionSchema, funnelSpecOf } from './funnel-definition.js';
 import { listFunnelLeads, runFunnel } from './funnel.js';
-import { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints } from './sink.js';
+import { parkedInClickHouse } from './parked.js';
+import { DEFAULT_SINK_NAME, applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints } from './sink.js';
 import { testBackends } from './test-backends.js';
 import type { LogLine } from './test-log.js';
 import { recordedLog } from './test-log.js';
@@ -68,9 +69,9 @@ for (const backend of testBackends()) {
     it('applies the log up to the head, then moves the checkpoint there', async () => {
       await append(store, [...journey('L1', 'b1', 'ads', 0), ...journey('L2', 'b2', 'seo', 5).slice(0, 2)], 'a');
       const head = await store.headPosition();
-      expect(await syncTouchpoints(store, client, { batchSize: 3 })).toEqual({ from: 0, to: head, events: head });
+      expect(await syncTouchpoints(store, client, { batchSize: 3 })).toEqual({ from: 0, to: head });
       expect(await readSinkCheckpoint(client)).toBe(head);
-      expect(await syncTouchpoints(store, client)).toEqual({ from: head, to: head, events: 0 });
+      expect(await syncTouchpoints(store, client)).toEqual({ from: head, to: head });
       const { counts, reference } = await answers();
       expect(counts.steps.map((s) => s.leads)).toEqual([2, 1, 1]);
       expect(counts.steps.map(({ type: _t, ...s }) => s)).toEqual(reference.steps);
@@ -140,16 +141,30 @@ for (const backend of testBackends()) {
       }
     });
 
-    it('stops at an event it cannot read, applying nothing of its batch and keeping the checkpoint', async () => {
+    it('given events it cannot write (no occurredAt, an offset no zone has, a lone surrogate) put into the log past the API, then each is parked with its reason and every event after them still reaches ClickHouse', async () => {
       await append(store, journey('L1', 'b1', 'ads', 0), 'a');
       await syncTouchpoints(store, client);
-      const checkpoint = await readSinkCheckpoint(client);
-      await store.append({ streamId: anonymousStream('b9'), events: [{ id: 'ok-1', type: 'visit', data: { occurredAt: new Date(min(50)).toISOString(), anonymousId: 'b9' } }] });
-      await store.append({ streamId: anonymousStream('b9'), events: [{ id: 'bad-1', type: 'visit', data: { anonymousId: 'b9' } }] });
-      await expect(syncTouchpoints(store, client)).rejects.toThrow(/bad-1\) has no occurredAt/);
-      expect(await readSinkCheckpoint(client)).toBe(checkpoint);
-      const rows = await client.rows<{ n: number | string }>('SELECT count() AS n FROM touchpoints FINAL WHERE anonymous_id = {anon:String}', { anon: 'b9' });
-      expect(Number(rows[0]!.n)).toBe(0);
+      const visit = (id: string, data: Record<string, unknown>) => store.append({ streamId: anonymousStream('b9'), events: [{ id, type: 'visit', data: { occurredAt: new Date(min(50)).toISOString(), anonymousId: 'b9', ...data } }] });
+      await visit('ok-1', {});
+      await visit('bad-1', { occurredAt: undefined });
+      await visit('bad-2', { occurredAt: '2026-03-01T10:00:00+24:00' });
+      await visit('bad-3', { source: 'ads\ud800x' });
+      await visit('ok-2', {});
+      const parked: string[] = [];
+      const sink = await runTouchpointSink(store, client, { batchSize: 10, onParked: (p) => parked.push(p.item.id) });
+      try {
+        await sink.caughtUp();
+        expect(sink.position).toBe(await store.headPosition());
+      } finally {
+        await sink.stop();
+      }
+      const rows = await client.rows<{ event_id: string }>('SELECT event_id FROM touchpoints FINAL WHERE anonymous_id = {anon:String} ORDER BY event_id', { anon: 'b9' });
+      expect(rows.map((r) => r.event_id)).toEqual(['ok-1', 'ok-2']);
+      const listed = await parkedInClickHouse(client, DEFAULT_SINK_NAME);
+      expect(listed.map((p) => p.itemId)).toEqual(['bad-1', 'bad-2', 'bad-3']);
+      expect(parked).toEqual(['bad-1', 'bad-2', 'bad-3']);
+      expect(listed.map((p) => p.reason)).toEqual([expect.stringMatching(/has no occurredAt/), expect.stringMatching(/not an ISO 8601 instant/), expect.stringMatching(/surrogate/)]);
+      expect(await readSinkCheckpoint(client)).toBe(await store.headPosition());
     });
   });
 }

@@ -1,7 +1,11 @@
-import type { EventStore, RecordedEvent, Subscription } from '@sluice/event-store';
+import { logSource } from '@sluice/event-store';
+import type { EventStore, RecordedEvent } from '@sluice/event-store';
+import { startFollower } from '@sluice/follower';
+import type { Follower, FollowerOptions } from '@sluice/follower';
 import { flattenProperties, instantMs } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { clickhouseDateTime } from './client.js';
+import { parkInClickHouse } from './parked.js';
 
 /**
  * The touchpoint sink: the event store's global log into ClickHouse.
@@ -38,7 +42,7 @@ interface EnvelopeData {
 function occurredAtOf(e: RecordedEvent): string {
   const d = e.data as EnvelopeData | null;
   if (typeof d !== 'object' || d === null || typeof d.occurredAt !== 'string') {
-    throw new Error(`event at position ${e.position} (${e.type} ${e.id}) has no occurredAt: the sink stops here rather than skip it`);
+    throw new Error(`event at position ${e.position} (${e.type} ${e.id}) has no occurredAt`);
   }
   return clickhouseDateTime(instantMs(d.occurredAt));
 }
@@ -104,54 +108,52 @@ async function applyAndCheckpoint(client: AnalyticsClient, name: string, events:
   await writeSinkCheckpoint(client, name, events[events.length - 1]!.position);
 }
 
-/** One catch-up pass: applies everything after the checkpoint up to the head, batch by batch. */
-export async function syncTouchpoints(store: EventStore, client: AnalyticsClient, options: TouchpointSinkOptions = {}): Promise<{ from: number; to: number; events: number }> {
-  const name = options.name ?? DEFAULT_SINK_NAME;
-  const maxCount = options.batchSize ?? DEFAULT_BATCH_SIZE;
-  const from = await readSinkCheckpoint(client, name);
-  let after = from;
-  let count = 0;
-  for (;;) {
-    const batch = await store.readAll({ after, maxCount });
-    if (batch.length === 0) break;
-    await applyAndCheckpoint(client, name, batch);
-    after = batch[batch.length - 1]!.position;
-    count += batch.length;
+/**
+ * One catch-up: follows the log from the checkpoint to the head as of the
+ * call, then stops (the CLI's one-shot commands). Same follower, same
+ * policy as the live sink: a bad event is parked, a transient failure waited out.
+ */
+export async function syncTouchpoints(store: EventStore, client: AnalyticsClient, options: Parameters<typeof runTouchpointSink>[2] = {}): Promise<{ from: number; to: number }> {
+  const from = await readSinkCheckpoint(client, options.name ?? DEFAULT_SINK_NAME);
+  const sink = await runTouchpointSink(store, client, options);
+  try {
+    await sink.caughtUp();
+  } finally {
+    await sink.stop();
   }
-  return { from, to: after, events: count };
-}
-
-export interface TouchpointSink {
-  /** Last position applied and checkpointed. */
-  readonly position: number;
-  /** Resolves once everything up to the store's head (as of the call) is applied. */
-  caughtUp(): Promise<void>;
-  stop(): Promise<void>;
+  return { from, to: sink.position };
 }
 
 /**
- * The live sink: catches up from its checkpoint, then follows the log. A batch
- * that fails stops the sink at the last applied position (never skipping) and
- * is reported to `onError`; restarting resumes from the checkpoint.
+ * The live sink, a follower of the log (@sluice/follower): catches up from
+ * its checkpoint, then follows. An event whose row ClickHouse cannot take is
+ * parked (parked_events, with the reason) and the sink goes on; a transient
+ * failure (server away, disk full) is retried until it clears.
  */
-export async function runTouchpointSink(
-  store: EventStore,
-  client: AnalyticsClient,
-  options: TouchpointSinkOptions & { onError?: (err: unknown) => void } = {},
-): Promise<TouchpointSink> {
+export async function runTouchpointSink(store: EventStore, client: AnalyticsClient, options: TouchpointSinkOptions & Pick<FollowerOptions<RecordedEvent>, 'onParked' | 'onProgress' | 'onRetry' | 'retry'> = {}): Promise<Follower> {
   const name = options.name ?? DEFAULT_SINK_NAME;
-  const after = await readSinkCheckpoint(client, name);
-  const subscription: Subscription = store.subscribe({
-    after,
+  const { onParked, onProgress, onRetry, retry } = options;
+  return startFollower<RecordedEvent>({
+    name,
+    source: logSource(store),
     batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-    onBatch: (events) => applyAndCheckpoint(client, name, events),
-    ...(options.onError ? { onError: options.onError } : {}),
-  });
-  return {
-    get position() {
-      return subscription.position;
+    ...(onParked ? { onParked } : {}),
+    ...(onProgress ? { onProgress } : {}),
+    ...(onRetry ? { onRetry } : {}),
+    ...(retry ? { retry } : {}),
+    target: {
+      // an insert of the same events again changes no answer, so the engine may retry them one by one to find a bad one
+      unattributed: 'isolate',
+      checkpoint: () => readSinkCheckpoint(client, name),
+      apply: async (events) => {
+        await applyAndCheckpoint(client, name, events);
+        return events[events.length - 1]!.position;
+      },
+      park: async (event, reason) => {
+        await parkInClickHouse(client, { follower: name, position: event.position, itemId: event.id, itemType: event.type, reason });
+        await writeSinkCheckpoint(client, name, event.position);
+        return event.position;
+      },
     },
-    caughtUp: () => subscription.caughtUp(),
-    stop: () => subscription.stop(),
-  };
+  });
 }

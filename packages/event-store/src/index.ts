@@ -4,6 +4,7 @@
 // port never loads a driver. The contract suite imports vitest, so it lives at
 // `@sluice/event-store/contract`, never here.
 export * from './port.js';
+export { logSource } from './log-source.js';
 export { openSqliteEventStore } from './sqlite/sqlite-event-store.js';
 export type { SqliteEventStoreOptions } from './sqlite/sqlite-event-store.js';
 export { SqliteFileError, openSluiceSqliteFile } from './sqlite/connection.js';

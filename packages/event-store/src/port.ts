@@ -136,6 +136,12 @@ export interface EventStore {
    * batch; the subscription never skips and never redelivers an event.
    */
   subscribe(options: SubscribeOptions): Subscription;
+  /**
+   * Calls `listener` after appends commit (this process's, and where the
+   * adapter hears of them, other processes'), so a follower wakes at once;
+   * without it followers poll. Returns the unsubscribe function.
+   */
+  onAppend?(listener: () => void): () => void;
   /** Stops every subscription, then releases the store. */
   close(): Promise<void>;
 }

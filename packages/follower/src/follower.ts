@@ -341,3 +341,13 @@ export function startFollower<Item>(options: FollowerOptions<Item>): Follower {
     },
   };
 }
+
+/** What a process tells its operator about a follower: each parked item, and a retry when it starts and every tenth attempt after. */
+export function reportToConsole<Item>(label: string): Pick<FollowerOptions<Item>, 'onParked' | 'onRetry'> {
+  return {
+    onParked: (parked) => console.warn(`sluice: ${label} parked position ${parked.position} (sluice parked lists it): ${parked.reason}`),
+    onRetry: (failure) => {
+      if (failure.attempts === 1 || failure.attempts % 10 === 0) console.warn(`sluice: ${label} is retrying (attempt ${failure.attempts}, failing since ${failure.since}): ${failure.reason}`);
+    },
+  };
+}

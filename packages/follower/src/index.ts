@@ -1,3 +1,3 @@
-export { startFollower } from './follower.js';
+export { reportToConsole, startFollower } from './follower.js';
 export type { Follower, FollowerFailure, FollowerOptions, FollowerSource, FollowerState, FollowerStatus, FollowerTarget, ParkedItem } from './follower.js';
 export { ItemFailed, TransientFailure, isTransient, messageOf } from './failures.js';

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAnalyticsClient, migrate, runTouchpointSink, syncStageTables } from '@sluice/analytics';
-import type { AnalyticsClient, TouchpointSink } from '@sluice/analytics';
+import type { AnalyticsClient } from '@sluice/analytics';
+import type { Follower } from '@sluice/follower';
 import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import { openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
@@ -22,7 +23,7 @@ export interface TestStack {
   dir: string;
   store: EventStore;
   client: AnalyticsClient;
-  sink: TouchpointSink;
+  sink: Follower;
   /** Set when opened with rules: the read models as buildApp takes them. */
   read?: Projections;
   /** Waits for the projector to take in the log, then writes its stages to ClickHouse's stage tables. */

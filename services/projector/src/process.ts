@@ -3,8 +3,10 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { reportToConsole } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
-import type { StageTableSink, TouchpointSink } from '@sluice/analytics';
+import type { StageTableSink } from '@sluice/analytics';
+import type { Follower } from '@sluice/follower';
 import { openConfiguredEventStore } from '@sluice/event-store';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
 import { openProjectionStore, projectionMetrics, stageStateSource, startProjector } from '@sluice/projector';
@@ -73,9 +75,9 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
     const client = createAnalyticsClient({ url: options.clickhouseUrl, dataPath: dataDir });
     cleanups.push(() => client.close());
     await migrate(client);
-    let sink: TouchpointSink | undefined;
+    let sink: Follower | undefined;
     if (slot === undefined || slot.index === 0) {
-      sink = await runTouchpointSink(store, client, { onError: (err) => fail('the ClickHouse touchpoint sink stopped', err) });
+      sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
       cleanups.push(() => sink!.stop());
     }
     const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => fail('the ClickHouse stage-table sink stopped', err) });

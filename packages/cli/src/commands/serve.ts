@@ -1,5 +1,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { reportToConsole } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { Projector } from '@sluice/projector';
@@ -52,7 +53,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
     // first: an unreachable broker fails the start before any follower runs
     if (settings.config.server.kafka !== undefined) kafka = await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
     await migrate(client);
-    const sink = await runTouchpointSink(store, client, { onError: (err) => console.error('sluice: the ClickHouse sink stopped:', err) });
+    const sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
     const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => console.error('sluice: the ClickHouse stage-table sink stopped:', err) });
     const kafkaSide = kafka;
     const stopFollowers = async () => {

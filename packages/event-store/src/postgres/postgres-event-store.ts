@@ -191,6 +191,11 @@ class PostgresEventStore implements EventStore {
     return head === null ? 0 : toSafeNumber(head);
   }
 
+  onAppend(listener: () => void): () => void {
+    this.#listener.start();
+    return this.#notifier.listen(listener);
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     if (this.#closed) throw new Error('event store is closed');
     this.#listener.start();

@@ -260,6 +260,10 @@ class SqliteEventStore implements EventStore {
     return this.#head.get() ?? 0;
   }
 
+  onAppend(listener: () => void): () => void {
+    return this.#notifier.listen(listener);
+  }
+
   subscribe(options: SubscribeOptions): Subscription {
     if (this.#closed) throw new Error('event store is closed');
     const subscription = new PollingSubscription(this, this.#notifier, options, this.#pollIntervalMs);
