@@ -18,7 +18,7 @@ export {
 export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
 export { listFunnelLeads, runFunnel } from './funnel.js';
 export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
-export { applyLeadProfiles, applyStageTransitionChanges, dropSubjectTransitions, leadProfileOf, netTransitionChanges, replaceActorTransitions } from './stage-tables.js';
+export { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, replaceActorTransitions } from './stage-tables.js';
 export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
 export { applyStageStates, runStageTableSink, stageSinkName, syncStageTables } from './stage-sink.js';
 export type { StageSinkOptions, StageSyncResult, StageTableSink } from './stage-sink.js';

@@ -5,7 +5,7 @@ import type { EventType, SluiceEvent } from '@sluice/schemas';
 import { RuleConfigSchema, parseEvent } from '@sluice/schemas';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
-import { applyLeadProfiles, applyStageTransitionChanges, dropSubjectTransitions, leadProfileOf, netTransitionChanges } from './stage-tables.js';
+import { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf } from './stage-tables.js';
 import { testBackends } from './test-backends.js';
 
 /*
@@ -119,33 +119,6 @@ for (const backend of testBackends()) {
       expect(await visible(client, cv)).toEqual(expected([a]));
     });
 
-    it('drops a merged anonymous subject’s transitions, idempotently, never undoing a newer write', async () => {
-      const cv = 'tables-drop';
-      const anon = { leadId: undefined, anonymousId: 'b1' };
-      const visitor = transition(cv, 'x', 'visitor', T0, anon);
-      const lead = transition(cv, 'L1', 'lead', T0);
-      await applyStageTransitionChanges(client, { upserts: [visitor, transition(cv, 'x', 'lead', T0 + 1, anon), lead], removals: [], version: 1 });
-      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
-      expect(await visible(client, cv)).toEqual(expected([lead]));
-      // the drop and the first batch delivered again
-      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
-      await applyStageTransitionChanges(client, { upserts: [visitor], removals: [], version: 1 });
-      expect(await visible(client, cv)).toEqual(expected([lead]));
-      // a newer write survives a replayed drop
-      await applyStageTransitionChanges(client, { upserts: [visitor], removals: [], version: 3 });
-      await dropSubjectTransitions(client, { configVersion: cv, subjects: [anon], version: 2 });
-      expect(await visible(client, cv)).toEqual(expected([visitor, lead]));
-      await dropSubjectTransitions(client, { configVersion: cv, subjects: [], version: 4 });
-    });
-
-    it('nets changes in order: the last change of a key wins', () => {
-      const cv = 'net';
-      const a = transition(cv, 'L1', 'mql', T0);
-      const b = transition(cv, 'L1', 'mql', T0 + 1);
-      expect(netTransitionChanges([{ upserts: [a], removals: [] }, { upserts: [], removals: [a] }])).toEqual({ upserts: [], removals: [a] });
-      expect(netTransitionChanges([{ upserts: [], removals: [a] }, { upserts: [b], removals: [] }])).toEqual({ upserts: [b], removals: [] });
-    });
-
     it('given generated batches delivered at least once in any order, then each key shows its highest-version change', async () => {
       const leads = ['L1', 'L2', 'L3'];
       const stages = ['lead', 'mql', 'sql'];
@@ -211,11 +184,6 @@ for (const backend of testBackends()) {
       // everything delivered again, in order
       for (const [i, c] of perEvent.entries()) await applyStageTransitionChanges(client, { ...c, version: i + 1 });
       expect(await visible(client, 'tables-domain')).toEqual(expected(final));
-      // one netted batch for the whole log under another config name gives the same
-      const net = netTransitionChanges(perEvent);
-      const renamed = (ts: readonly StageTransition[]) => ts.map((t) => ({ ...t, configVersion: 'tables-domain-net' }));
-      await applyStageTransitionChanges(client, { upserts: renamed(net.upserts), removals: renamed(net.removals), version: arrivals.length });
-      expect(await visible(client, 'tables-domain-net')).toEqual(expected(final));
 
       // and its profile row
       const snapshot = leadStateAsOf(state, h(6), config);

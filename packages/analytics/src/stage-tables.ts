@@ -64,7 +64,7 @@ function transitionRow(t: StageTransition, version: number, deleted: boolean): S
  * A key ((config, lead, stage)) may appear once per batch: twice with different
  * content (or as both upsert and removal) has no defined winner at one
  * version, so it is refused; pass the net change (transitionChanges between
- * the batch's first and last state, or {@link netTransitionChanges}).
+ * the batch's first and last state).
  */
 export async function applyStageTransitionChanges(client: AnalyticsClient, changes: StageTransitionChanges): Promise<void> {
   checkVersion(changes.version);
@@ -80,27 +80,6 @@ export async function applyStageTransitionChanges(client: AnalyticsClient, chang
   for (const t of changes.upserts) add(transitionRow(t, changes.version, false));
   for (const t of changes.removals) add(transitionRow(t, changes.version, true));
   await client.insert('stage_transitions', [...rows.values()]);
-}
-
-/**
- * Removes every current transition of the given subjects under a config, at a
- * version: for an anonymous history merged into a lead (the lead now carries
- * its stages, so the visitor must not count twice). Idempotent: keys already
- * removed are not touched again, and keys written at this version or later
- * are left alone, so a replayed drop never undoes a newer write.
- */
-export async function dropSubjectTransitions(
-  client: AnalyticsClient,
-  drop: { configVersion: string; subjects: ReadonlyArray<{ leadId?: string | undefined; anonymousId?: string | undefined }>; version: number },
-): Promise<void> {
-  checkVersion(drop.version);
-  await removeTransitionsExcept(client, {
-    configVersion: drop.configVersion,
-    actors: drop.subjects.map((s) => actorIdFor(s.leadId, s.anonymousId)),
-    keep: [],
-    version: drop.version,
-    sameVersionToo: false,
-  });
 }
 
 /**
@@ -133,19 +112,18 @@ export async function replaceActorTransitions(
     actors: replace.actors.map((a) => actorIdFor(a.leadId, a.anonymousId)),
     keep: upserts.map((t) => [actorIdFor(t.leadId, t.anonymousId), t.to]),
     version: replace.version,
-    sameVersionToo: true,
   });
 }
 
 /**
  * Writes a removal at `version` for every current key of the actors written
- * at an older version (or the same one, with `sameVersionToo`), except the
+ * at that version or an older one, except the
  * (actor, stage) pairs in `keep`. One INSERT ... SELECT, so nothing travels
  * through this process.
  */
 async function removeTransitionsExcept(
   client: AnalyticsClient,
-  remove: { configVersion: string; actors: readonly string[]; keep: ReadonlyArray<readonly [string, string]>; version: number; sameVersionToo: boolean },
+  remove: { configVersion: string; actors: readonly string[]; keep: ReadonlyArray<readonly [string, string]>; version: number },
 ): Promise<void> {
   if (remove.actors.length === 0) return;
   await client.command(
@@ -156,31 +134,13 @@ async function removeTransitionsExcept(
        AND NOT has(arrayZip({keep_actors:Array(String)}, {keep_stages:Array(String)}), (lead_id, toString(stage)))`,
     {
       version: remove.version,
-      below: remove.sameVersionToo ? remove.version + 1 : remove.version,
+      below: remove.version + 1,
       config_version: remove.configVersion,
       actors: remove.actors,
       keep_actors: remove.keep.map(([actor]) => actor),
       keep_stages: remove.keep.map(([, stage]) => stage),
     },
   );
-}
-
-/**
- * The net effect of changes in the order they happened (e.g. one
- * transitionChanges per event of a batch): per (config, lead, stage), the last
- * change wins, so a removal followed by an upsert is an upsert and the other
- * way round a removal.
- */
-export function netTransitionChanges(changes: ReadonlyArray<Pick<StageTransitionChanges, 'upserts' | 'removals'>>): Pick<StageTransitionChanges, 'upserts' | 'removals'> {
-  const last = new Map<string, { t: StageTransition; removed: boolean }>();
-  const keyOf = (t: StageTransition) => JSON.stringify([t.configVersion, actorIdFor(t.leadId, t.anonymousId), t.to]);
-  for (const c of changes) {
-    // within one change a key is either upserted or removed, never both
-    for (const t of c.upserts) last.set(keyOf(t), { t, removed: false });
-    for (const t of c.removals) last.set(keyOf(t), { t, removed: true });
-  }
-  const net = [...last.values()];
-  return { upserts: net.filter((c) => !c.removed).map((c) => c.t), removals: net.filter((c) => c.removed).map((c) => c.t) };
 }
 
 /** A lead's profile row: the segments of stage-level queries, and what account-level counting and side-state rates read. */
