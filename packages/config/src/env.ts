@@ -18,7 +18,7 @@ export interface EnvOverride {
 }
 
 /** Variables that become config values. SLUICE_CONFIG (the file) is read by loadConfig. */
-export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_KAFKA_PRODUCE_DEADLINE_MS', 'SLUICE_POSTGRES_URL'] as const;
+export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_KAFKA_PRODUCE_DEADLINE_MS', 'SLUICE_POSTGRES_URL', 'SLUICE_FRESHNESS_WAIT_MS'] as const;
 
 export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: ConfigIssue[] } {
   const overrides: EnvOverride[] = [];
@@ -42,6 +42,7 @@ export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: Conf
     else issues.push({ path: `${path.join('.')} (from ${variable})`, message: `expected an integer, got ${JSON.stringify(value.slice(0, 40))}` });
   };
   integer('SLUICE_PORT', ['server', 'port']);
+  integer('SLUICE_FRESHNESS_WAIT_MS', ['server', 'freshnessWaitMs']);
   const keys = text('SLUICE_API_KEYS');
   if (keys !== undefined) {
     const parsed = parseApiKeys(keys);

@@ -143,6 +143,16 @@ describe('loadConfig', () => {
     expect(issuesOf(() => loadConfig({ env: { SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '2500' } }))).toEqual(['server.kafka.brokers: required']);
   });
 
+  it('given server.freshnessWaitMs in the file or SLUICE_FRESHNESS_WAIT_MS, when loaded, then the environment wins, the default is 2000 and a value past 60000 names its source', () => {
+    expect(loadConfig({ env: {} }).server.freshnessWaitMs).toBe(2000);
+    const file = fileWith({ version: 'v1', server: { freshnessWaitMs: 500 } });
+    expect(loadConfig({ file, env: {} }).server.freshnessWaitMs).toBe(500);
+    expect(loadConfig({ file, env: { SLUICE_FRESHNESS_WAIT_MS: '0' } }).server.freshnessWaitMs).toBe(0);
+    expect(issuesOf(() => loadConfig({ env: { SLUICE_FRESHNESS_WAIT_MS: '90000' } }))).toEqual([
+      'server.freshnessWaitMs (from SLUICE_FRESHNESS_WAIT_MS): Too big: expected number to be <=60000',
+    ]);
+  });
+
   it('uses SLUICE_CONFIG when no file is given', () => {
     expect(loadConfig({ env: { SLUICE_CONFIG: EXAMPLE } }).version).toBe('acme-2026-03');
   });

@@ -81,6 +81,13 @@ export const ProjectorServiceSchema = z.strictObject({
 });
 export type ProjectorServiceConfig = z.output<typeof ProjectorServiceSchema>;
 
+/**
+ * How long an answer from the read models or ClickHouse waits for the
+ * followers it reads to reach the log's head as of the request, before it
+ * answers from what they hold, marked caughtUp: false.
+ */
+export const DEFAULT_FRESHNESS_WAIT_MS = 2_000;
+
 export const ServerSchema = z
   .strictObject({
     host: z.string().min(1).default('127.0.0.1'),
@@ -110,6 +117,8 @@ export const ServerSchema = z
     /** absent: the embedded mode (the API appends to the store itself) */
     kafka: KafkaSchema.optional(),
     projector: ProjectorServiceSchema.prefault({}),
+    /** 0 answers at once; the wait counts against a query's timeoutSeconds */
+    freshnessWaitMs: z.number().int().min(0).max(60_000).default(DEFAULT_FRESHNESS_WAIT_MS),
   })
   .prefault({});
 export type ServerConfig = z.output<typeof ServerSchema>;
