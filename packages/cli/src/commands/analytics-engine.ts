@@ -33,6 +33,15 @@ export async function postQuery<T>(url: string, path: string, body: unknown, set
   return answer;
 }
 
+/** The data directory's ClickHouse (chDB, or the server at CLICKHOUSE_URL); chDB held by a running server is refused pointing at --url. */
+export function openAnalytics(settings: Settings): AnalyticsClient {
+  try {
+    return createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\n(if \`sluice serve\` is running on this data directory, ask it with --url http://${settings.host}:${settings.port})`);
+  }
+}
+
 /**
  * Opens the data directory's ClickHouse (chDB, or the server at
  * CLICKHOUSE_URL), copies the log's new touchpoints into it, runs the work
@@ -46,10 +55,10 @@ export async function withEmbeddedAnalytics<T>(
   const store = await openStore();
   let client: AnalyticsClient;
   try {
-    client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+    client = openAnalytics(settings);
   } catch (err) {
     await store.close();
-    throw new CliError(`${(err as Error).message}\n(if \`sluice serve\` is running on this data directory, query it with --url http://${settings.host}:${settings.port})`);
+    throw err;
   }
   try {
     await migrate(client);
