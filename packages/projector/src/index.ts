@@ -7,6 +7,7 @@ export { ProjectionError } from './engine/projection.js';
 export { CheckpointMovedError } from './engine/writer.js';
 export { type RebuildOptions, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
 export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';
+export { type WhatIfInWorkerOptions, WhatIfOutOfMemoryError, type WhatIfStoreDescription, runWhatIfInWorker } from './what-if-worker.js';
 export { contentHash } from './hash.js';
 export { type ChangeFeedItem, type ChangesLost, type DerivedChange, type LeadHot, type StageChanged, lastChangeSeq, readChanges } from './changes.js';
 export { type MetricSample, projectionMetrics } from './metrics.js';

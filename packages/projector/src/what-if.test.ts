@@ -1,7 +1,8 @@
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import type { EventStore } from '@sluice/event-store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contentHash, openProjectionStore, rebuild, whatIf } from './index.js';
+import type { ReplayProgress } from './index.js';
+import { WhatIfOutOfMemoryError, contentHash, openProjectionStore, rebuild, runWhatIfInWorker, whatIf } from './index.js';
 import { type TempDir, appendAll, demoEvents, demoRules, openEventStore, tempDir } from './test-support.js';
 
 const live = demoRules('live-1');
@@ -77,5 +78,53 @@ describe('what-if', () => {
     expect(february.live.actors).toBeGreaterThan(0);
     expect(february.live.actors).toBeLessThan(all.live.actors);
     expect(february.live.stages).toEqual(february.candidate.stages);
+  });
+
+  describe('in a worker thread', () => {
+    const inWorker = { store: { choice: { adapter: 'sqlite' as const }, dataDir: '' }, live, candidate: strict };
+    beforeAll(() => {
+      // the worker opens <dataDir>/events.sqlite: the store above
+      inWorker.store.dataDir = tmp.dir;
+    });
+    const scratchLeft = () => readdirSync(tmp.dir).filter((f) => f.startsWith('sluice-whatif-'));
+
+    it('given the same log and rules, then the worker answers what whatIf() answers in-process, with progress on the way', async () => {
+      const progress: ReplayProgress[] = [];
+      const fromWorker = await runWhatIfInWorker({ ...inWorker, onProgress: (p) => progress.push(p) });
+      const inProcess = await whatIf({ store, live, candidate: strict });
+      expect({ ...fromWorker, seconds: 0 }).toEqual({ ...inProcess, seconds: 0 });
+      expect(fromWorker.differences.count).toBeGreaterThan(0);
+      const head = await store.headPosition();
+      expect(progress.at(-1)).toEqual({ position: head, until: head, events: fromWorker.events });
+      expect(scratchLeft()).toEqual([]);
+    });
+
+    it('given a signal aborted mid-replay, then the worker is stopped, the call rejects with the reason and no scratch is left', async () => {
+      const abort = new AbortController();
+      const reason = new Error('the client went away');
+      const run = runWhatIfInWorker({ ...inWorker, signal: abort.signal, onProgress: () => abort.abort(reason) });
+      await expect(run).rejects.toBe(reason);
+      expect(scratchLeft()).toEqual([]);
+    });
+
+    it('given a heap bound the worker outgrows, then it dies alone and the call fails with WhatIfOutOfMemoryError', async () => {
+      const run = runWhatIfInWorker({ ...inWorker, maxHeapMb: 4 });
+      await expect(run).rejects.toThrow(WhatIfOutOfMemoryError);
+      await expect(run).rejects.toMatchObject({ maxHeapMb: 4 });
+      expect(scratchLeft()).toEqual([]);
+    });
+
+    it('given a store the worker cannot open, then the call fails with its error', async () => {
+      const elsewhere = tempDir();
+      try {
+        mkdirSync(elsewhere.path('events.sqlite'));
+        await expect(runWhatIfInWorker({ ...inWorker, store: { choice: { adapter: 'sqlite' }, dataDir: elsewhere.dir } })).rejects.toMatchObject({
+          message: expect.stringContaining(`cannot open ${elsewhere.path('events.sqlite')}`),
+          code: 'SQLITE_FILE_UNUSABLE',
+        });
+      } finally {
+        elsewhere.remove();
+      }
+    });
   });
 });

@@ -22,6 +22,7 @@ import { reportRoutes } from './routes/reports.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections } from './routes/projections.js';
 import { whatIfRoutes } from './routes/whatif.js';
+import type { WhatIfWorker } from './routes/whatif.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import type { DashboardOptions } from './routes/dashboard.js';
 
@@ -46,6 +47,8 @@ export interface ApiDeps {
   ingestQueue?: IngestQueue;
   /** the web dashboard's built assets, served at `/`; without it there is no dashboard */
   dashboard?: DashboardOptions;
+  /** how a what-if's worker thread opens the event store; without it POST /v1/whatif answers 503 */
+  whatIf?: WhatIfWorker;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 };
@@ -110,7 +113,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (deps.projections) {
     await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
     await registerProjectionGauges(metrics, deps.projections.projector);
-    await app.register(whatIfRoutes, { store: deps.store, live: deps.projections.config });
+    await app.register(whatIfRoutes, { live: deps.projections.config, worker: deps.whatIf });
   }
   if (deps.dashboard) await app.register(dashboardRoutes, deps.dashboard);
   return app;

@@ -75,6 +75,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
         store,
         analytics: { client, sink, stageSink, rules: settings.config },
         projections: { projector, projections, config: settings.config },
+        whatIf: { store: { choice: settings.config.server.eventStore, dataDir: settings.dataDir } },
         limits: settings.limits,
         apiKeys: settings.apiKeys,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },

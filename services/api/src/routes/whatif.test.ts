@@ -1,13 +1,22 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuleConfig } from '@sluice/config';
-import { openSqliteEventStore } from '@sluice/event-store';
-import type { EventStore } from '@sluice/event-store';
+import { openConfiguredEventStore } from '@sluice/event-store';
+import type { EventStore, StoreChoice } from '@sluice/event-store';
 import { openProjectionStore, startProjector } from '@sluice/projector';
+import type { SluiceEvent } from '@sluice/schemas';
+import { generateDemoEvents } from '@sluice/testkit';
+import { appendTouchpoints } from '@sluice/touchpoint-log';
 import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
+import type { ApiDeps } from '../app.js';
 import { WHATIF_BODY_LIMIT_BYTES } from './whatif.js';
 
+const sqlite: StoreChoice = { adapter: 'sqlite' };
+let dataDir: string;
 let store: EventStore;
 let projections: ProjectionStore;
 let projector: Projector;
@@ -20,10 +29,11 @@ const candidate = {
 };
 
 beforeAll(async () => {
-  store = await openSqliteEventStore({ path: ':memory:' });
+  dataDir = mkdtempSync(join(tmpdir(), 'sluice-whatif-route-'));
+  store = await openConfiguredEventStore(sqlite, dataDir);
   projections = openProjectionStore(':memory:');
   projector = startProjector({ store, projections, config });
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config } });
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config }, whatIf: { store: { choice: sqlite, dataDir } } });
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events',
@@ -41,9 +51,13 @@ afterAll(async () => {
   await projector.stop();
   projections.close();
   await store.close();
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
-const whatif = (payload: unknown) => app.inject({ method: 'POST', url: '/v1/whatif', payload: payload as object });
+const whatif = (payload: unknown, on = app) => on.inject({ method: 'POST', url: '/v1/whatif', payload: payload as object });
+/** Another app over the same store and read models, its what-if worker configured otherwise. */
+const appWith = (whatIf: ApiDeps['whatIf']) => buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config }, ...(whatIf ? { whatIf } : {}) });
+const problemType = (res: { json(): unknown }) => (res.json() as { type: string }).type.split('/').at(-1);
 const reached = (side: { stages: Array<{ stage: string; reached: number }> }, stage: string) => side.stages.find((s) => s.stage === stage)?.reached;
 
 describe('POST /v1/whatif', () => {
@@ -80,5 +94,107 @@ describe('POST /v1/whatif', () => {
   it('given a body over the what-if limit, then a 413', async () => {
     const res = await whatif({ candidate: { version: 'x', padding: 'x'.repeat(WHATIF_BODY_LIMIT_BYTES) } });
     expect(res.statusCode).toBe(413);
+  });
+});
+
+describe('a what-if worker that fails', () => {
+  it('given a store the worker cannot open, then a 500 problem, and the server answers afterwards and lets the next what-if run', async () => {
+    const broken = mkdtempSync(join(tmpdir(), 'sluice-whatif-broken-'));
+    mkdirSync(join(broken, 'events.sqlite'));
+    const failing = await appWith({ store: { choice: sqlite, dataDir: broken } });
+    try {
+      const res = await whatif({ candidate }, failing);
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect((await failing.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+      // the failed one no longer counts as running: not a 429
+      expect((await whatif({ candidate }, failing)).statusCode).toBe(500);
+    } finally {
+      await failing.close();
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+
+  it('given a heap bound the worker outgrows, then a 503 whatif-out-of-memory, and the server answers afterwards', async () => {
+    const cramped = await appWith({ store: { choice: sqlite, dataDir }, maxHeapMb: 4 });
+    try {
+      const res = await whatif({ candidate }, cramped);
+      expect([res.statusCode, res.headers['content-type'], problemType(res)]).toEqual([503, 'application/problem+json; charset=utf-8', 'whatif-out-of-memory']);
+      expect(res.json().detail).toContain('4 MiB');
+      expect((await cramped.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await cramped.close();
+    }
+  });
+
+  it('given a server started without a way for the worker to open the store, then a 503 rather than a replay on the server thread', async () => {
+    const unwired = await appWith(undefined);
+    try {
+      const res = await whatif({ candidate }, unwired);
+      expect([res.statusCode, problemType(res)]).toEqual([503, 'whatif-unavailable']);
+    } finally {
+      await unwired.close();
+    }
+  });
+});
+
+describe('a what-if on a long log', () => {
+  // long enough that the replay takes seconds: what answers meanwhile shows the server's loop stayed free
+  const LOG_EVENTS = 150_000;
+  let longDir: string;
+  let longStore: EventStore;
+  let longProjections: ProjectionStore;
+  let longProjector: Projector;
+  let longApp: FastifyInstance;
+  beforeAll(async () => {
+    longDir = mkdtempSync(join(tmpdir(), 'sluice-whatif-long-'));
+    longStore = await openConfiguredEventStore(sqlite, longDir);
+    let batch: SluiceEvent[] = [];
+    for (const event of generateDemoEvents({ seed: 15, targetEvents: LOG_EVENTS, start: '2026-01-01', months: 6, timeZone: 'Europe/Berlin' })) {
+      batch.push(event);
+      if (batch.length === 5000) {
+        await appendTouchpoints(longStore, batch);
+        batch = [];
+      }
+    }
+    await appendTouchpoints(longStore, batch);
+    longProjections = openProjectionStore(join(longDir, 'projections.sqlite'));
+    longProjector = startProjector({ store: longStore, projections: longProjections, config });
+    await longProjector.caughtUp();
+    longApp = await buildApp({
+      store: longStore,
+      limits: DEFAULT_LIMITS,
+      apiKeys: [],
+      projections: { projector: longProjector, projections: longProjections, config },
+      whatIf: { store: { choice: sqlite, dataDir: longDir } },
+    });
+  });
+  afterAll(async () => {
+    await longApp.close();
+    await longProjector.stop();
+    longProjections.close();
+    await longStore.close();
+    rmSync(longDir, { recursive: true, force: true });
+  });
+
+  it('given a what-if replaying, then a second gets 429 at once, and /healthz and an ingest answer before the replay does', async () => {
+    const logged = await longStore.headPosition();
+    const answered: string[] = [];
+    const track = <T extends { statusCode: number }>(name: string, request: Promise<T>) =>
+      request.then((res) => {
+        answered.push(`${name} ${res.statusCode}`);
+        return res;
+      });
+    const both = [track('whatif', whatif({ candidate }, longApp)), track('whatif', whatif({ candidate }, longApp))];
+    const busy = await Promise.race(both);
+    expect(busy.statusCode).toBe(429);
+    expect(problemType(busy)).toBe('whatif-busy');
+    expect(Number(busy.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    await track('healthz', longApp.inject({ method: 'GET', url: '/healthz' }));
+    await track('ingest', longApp.inject({ method: 'POST', url: '/v1/events', payload: [{ id: 'during-whatif', type: 'visit', occurredAt: '2026-06-01T09:00:00Z', anonymousId: 'anon-during' }] }));
+    const replayed = (await Promise.all(both)).find((res) => res.statusCode === 200)!;
+    expect(answered).toEqual(['whatif 429', 'healthz 200', 'ingest 200', 'whatif 200']);
+    expect(replayed.json().events).toBeGreaterThanOrEqual(logged);
+    expect(replayed.json().live.actors).toBeGreaterThan(0);
   });
 });

@@ -2,16 +2,20 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ConfigError, parseRuleConfig } from '@sluice/config';
-import type { EventStore } from '@sluice/event-store';
-import { whatIf } from '@sluice/projector';
+import { WhatIfOutOfMemoryError, runWhatIfInWorker } from '@sluice/projector';
+import type { ReplayProgress, WhatIfInWorkerOptions } from '@sluice/projector';
 import { OffsetDateTime } from '@sluice/schemas';
 import type { RuleConfig } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 
+/** How a what-if worker opens the log and how much heap it may take. */
+export type WhatIfWorker = Pick<WhatIfInWorkerOptions, 'store' | 'maxHeapMb'>;
+
 export interface WhatIfRouteOptions {
-  store: EventStore;
   /** the rules the live read models run under: the left side of the comparison */
   live: RuleConfig;
+  /** without it the route answers 503: a replay never runs on the server's own thread */
+  worker: WhatIfWorker | undefined;
 }
 
 /** A rule file is a few kilobytes; the limit keeps a replay request from carrying the 16 MiB an event batch may. */
@@ -27,11 +31,12 @@ const WhatIfBody = z.strictObject({
 /**
  * What-if over HTTP: replays the log under candidate rules into scratch
  * models beside the live rules (as `sluice whatif` does). Read scope: nothing
- * live is read or written. A replay takes a core for as long as the log is
- * long, so one runs at a time and a second request is told to come back.
+ * live is read or written. The replay runs in a worker thread, so the server
+ * goes on answering meanwhile; it takes a core for as long as the log is
+ * long, so one runs at a time and a second request is told when to come back.
  */
-export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, { store, live }) => {
-  let running = false;
+export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, { live, worker }) => {
+  let running: Run | undefined;
   app.withTypeProvider<ZodTypeProvider>().post('/v1/whatif', {
     config: { scope: 'read' },
     bodyLimit: WHATIF_BODY_LIMIT_BYTES,
@@ -40,10 +45,11 @@ export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, 
       description:
         'Replays the log once under the live rules and once under the candidate rules (`candidate`: a rule configuration, as in a config file) ' +
         'into scratch models and returns both sides: stage counts and conversion, and the leads whose stage would differ (at most 1,000 listed, ' +
-        'all counted). `window` keeps actors first seen in [from, to). Nothing live changes. One what-if runs at a time (429 while one does).',
+        'all counted). `window` keeps actors first seen in [from, to). Nothing live changes. The replay runs beside the server in a worker whose ' +
+        'memory is bounded (503 whatif-out-of-memory past it); one runs at a time (429 with Retry-After while one does).',
       body: WhatIfBody,
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       let candidate: RuleConfig;
       try {
         candidate = parseRuleConfig(request.body.candidate, 'candidate');
@@ -57,14 +63,42 @@ export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, 
           err.issues.map((i) => ({ field: i.path === '' ? 'candidate' : `candidate.${i.path}`, message: i.message })),
         );
       }
-      if (running) throw new ProblemError(429, 'whatif-busy', 'A what-if is running', 'another what-if is replaying the log; try again when it has answered');
-      running = true;
+      if (worker === undefined) throw new ProblemError(503, 'whatif-unavailable', 'What-if unavailable', 'this server was started without a way for a what-if worker to open the event store');
+      if (running) {
+        void reply.header('retry-after', String(secondsLeft(running)));
+        throw new ProblemError(429, 'whatif-busy', 'A what-if is running', 'another what-if is replaying the log; try again when it has answered');
+      }
+      const run: Run = { started: performance.now() };
+      running = run;
+      // a client that went away stops its replay: the next what-if need not wait for an answer nobody reads
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       try {
         const { window } = request.body;
-        return await whatIf({ store, live, candidate, ...(window ? { window } : {}) });
+        return await runWhatIfInWorker({ ...worker, live, candidate, ...(window ? { window } : {}), signal: gone.signal, onProgress: (p) => (run.progress = p) });
+      } catch (err) {
+        // nginx's 499: nobody reads it, but the request's metrics say why it ended
+        if (gone.signal.aborted) throw new ProblemError(499, 'client-closed-request', 'Client closed request', 'the client went away; its what-if was stopped');
+        if (!(err instanceof WhatIfOutOfMemoryError)) throw err;
+        throw new ProblemError(503, 'whatif-out-of-memory', 'What-if out of memory', `${err.message}; nothing live changed`);
       } finally {
-        running = false;
+        running = undefined;
       }
     },
   });
 };
+
+interface Run {
+  started: number;
+  progress?: ReplayProgress;
+}
+
+/** Retry-After for a second what-if: the running one's remaining events at its rate so far (the replay is most of its time). */
+function secondsLeft(run: Run): number {
+  const p = run.progress;
+  if (p === undefined || p.events === 0) return 1;
+  const elapsed = (performance.now() - run.started) / 1000;
+  return Math.max(1, Math.ceil(((p.until - p.position) * elapsed) / p.events));
+}
