@@ -46,13 +46,32 @@ export function loginRequired(): LoginRequired {
   return new LoginRequired();
 }
 
+/** Where an answer from the read models or ClickHouse stands on the log: every event up to position is in it, head is the log's head when asked. */
+export interface Freshness {
+  position: number;
+  head: number;
+  caughtUp: boolean;
+}
+
+type BehindListener = (freshness: Freshness, signal: AbortSignal | undefined) => void;
+const behindListeners = new Set<BehindListener>();
+
+/** Hears of every answer that was behind the log, with the signal it was asked under (a view's); returns the unsubscribe. */
+export function onBehind(listener: BehindListener): () => void {
+  behindListeners.add(listener);
+  return () => behindListeners.delete(listener);
+}
+
 async function request<T>(method: 'GET' | 'POST', path: string, body: unknown, signal: AbortSignal | undefined): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
   if (body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(path, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }), ...(signal ? { signal } : {}) });
   if (res.status === 401) throw loginRequired();
   if (!res.ok) throw new ApiError(res.status, (await res.json().catch(() => undefined)) as Problem | undefined);
-  return (await res.json()) as T;
+  const answer = (await res.json()) as T;
+  const freshness = (answer as { freshness?: Freshness } | null)?.freshness;
+  if (freshness?.caughtUp === false) for (const listener of behindListeners) listener(freshness, signal);
+  return answer;
 }
 
 export const get = <T>(path: string, signal?: AbortSignal) => request<T>('GET', path, undefined, signal);

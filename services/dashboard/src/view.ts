@@ -1,4 +1,7 @@
-import { errorBox, loading, show } from './dom.js';
+import { onBehind } from './api.js';
+import type { Freshness } from './api.js';
+import { errorBox, h, loading, show } from './dom.js';
+import { formatCount } from './format.js';
 import type { LiveRules } from './rules.js';
 
 export interface ViewContext {
@@ -19,24 +22,42 @@ export type View = (root: HTMLElement, ctx: ViewContext) => Promise<void>;
 
 type Content = Node | string | null;
 
+/** How long a view showing numbers that are behind the log waits before asking again (the server itself waits a while for them). */
+const REASK_BEHIND_MS = 1000;
+
+const catchingUp = (f: Freshness) =>
+  h('p', { class: 'note catching-up', role: 'status', 'data-testid': 'catching-up', 'data-position': f.position, 'data-head': f.head }, `catching up: ${formatCount(f.position)} of ${formatCount(f.head)} events`);
+
 /**
  * A region of a view that is asked again whenever its inputs change: it shows
  * loading, then what `produce` made of the answer, or the error. A newer ask
- * wins over an older one still in flight, whose answer is dropped.
+ * wins over an older one still in flight, whose answer is dropped. An answer
+ * that was behind the log (freshness.caughtUp false) is shown with "catching
+ * up: N of M events", and asked again, quietly, until the numbers are whole.
  */
 export function reloader(ctx: ViewContext, region: HTMLElement, what: string, produce: () => Promise<Content | Content[]>): () => Promise<void> {
   let generation = 0;
-  return async () => {
+  const load = async (quiet: boolean): Promise<void> => {
     const mine = ++generation;
-    ctx.busy();
-    show(region, loading(what));
+    if (!quiet) {
+      ctx.busy();
+      show(region, loading(what));
+    }
+    let behind: Freshness | undefined;
+    const stopListening = onBehind((freshness, signal) => {
+      if (signal === ctx.signal && (behind === undefined || freshness.position < behind.position)) behind = freshness;
+    });
     try {
       const content = await produce();
       if (mine !== generation) return;
-      show(region, content);
+      show(region, behind ? catchingUp(behind) : null, content);
       ctx.ready();
+      if (behind) setTimeout(() => void (mine === generation && !ctx.signal.aborted && load(true)), REASK_BEHIND_MS);
     } catch (err) {
       if (mine === generation && !ctx.signal.aborted) show(region, errorBox(err));
+    } finally {
+      stopListening();
     }
   };
+  return () => load(false);
 }
