@@ -21,7 +21,7 @@ export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
 export { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, replaceActorTransitions } from './stage-tables.js';
 export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
 export { applyStageStates, runStageTableSink, stageSinkName, syncStageTables } from './stage-sink.js';
-export type { StageSinkOptions, StageSyncResult, StageTableSink } from './stage-sink.js';
+export type { StageSinkItem, StageSinkOptions, StageSyncResult } from './stage-sink.js';
 export {
   ActivityCloseRatesQuerySchema,
   STAGE_QUERY_LIMITS,

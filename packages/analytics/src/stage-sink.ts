@@ -1,11 +1,16 @@
+import { actorIdFor } from '@sluice/domain';
 import type { StageStateCursor, StageStateHead, StageStateSource, SubjectStageState } from '@sluice/domain';
+import { TransientFailure, messageOf, startFollower } from '@sluice/follower';
+import type { Follower, FollowerOptions, FollowerStatus } from '@sluice/follower';
 import type { AnalyticsClient } from './client.js';
+import { parkInClickHouse } from './parked.js';
 import { readSinkCheckpoint, writeSinkCheckpoint } from './sink.js';
 import { applyLeadProfiles, leadProfileOf, replaceActorTransitions } from './stage-tables.js';
 
 /**
  * The stage-table sink: keeps ClickHouse's stage_transitions and lead_profile
- * of the live config equal to the projector's read models.
+ * of the live config equal to the projector's read models, as a follower of
+ * the engine (@sluice/follower: retries, parking, caughtUp, status).
  *
  * Why a port: the read models belong to @sluice/projector, which must not
  * depend on ClickHouse, and this package must not depend on the projector
@@ -26,30 +31,49 @@ import { applyLeadProfiles, leadProfileOf, replaceActorTransitions } from './sta
  * counted twice. A subject that changes during a pass gets a mark above P'
  * and is written again by the next one.
  *
+ * As the engine sees it: a pass is a run of items at position P' (the
+ * subjects, page by page, then a `passed` item), and only applying `passed`
+ * moves the checkpoint, so the engine's durable position is always one whose
+ * subjects are all written. The engine reads after the last position it
+ * handed over: P' while a pass is under way (the source goes on from its
+ * page cursor), the durable position after a retry (a new pass from there).
+ * A subject ClickHouse refuses is parked (parked_events, follower
+ * `stage_tables`, at the version it was read at) and the pass goes on; its
+ * rows stay as an earlier pass left them, or half of a failed write.
+ *
  * Builds: the checkpoint is kept per rule version and build of the read
- * models, so a rebuild starts a new, complete pass. The rows of an older
- * build of the same rule version carry versions up to its last checkpoint,
- * which a rebuild of the same log reaches again: a first pass waits until the
- * projector has got there, so its rows win (at equal versions the later
- * insert does).
+ * models, so a rebuild starts a new, complete pass: one engine follower per
+ * build, the next started when the projector's head names another. The rows
+ * of an older build of the same rule version carry versions up to its last
+ * checkpoint, which a rebuild of the same log reaches again: a first pass
+ * waits (retrying, with the reason) until the projector has got there, so its
+ * rows win (at equal versions the later insert does).
  */
 
 export interface StageSyncResult {
   /** the checkpoint's key (undefined while the read models were never built) */
   readonly name: string | undefined;
-  /** the sink's checkpoint before and after the pass (equal when there was nothing to do or it had to wait) */
+  /** the sink's checkpoint before and after the catch-up (equal when there was nothing to do or it had to wait) */
   readonly from: number;
   readonly to: number;
+  /** subjects written (a retried pass counts the ones it writes again) */
   readonly subjects: number;
   /** a first pass for a build waits until the projector reaches the newest version ClickHouse holds for the rules */
   readonly waitingFor?: number;
 }
 
-export interface StageSinkOptions {
+/** What the engine carries: a subject's whole state as read at `version`, or the end of the pass to `position`. */
+export type StageSinkItem =
+  | { readonly kind: 'subject'; readonly state: SubjectStageState; readonly version: number; readonly position: number }
+  | { readonly kind: 'passed'; readonly position: number };
+
+export interface StageSinkOptions extends Pick<FollowerOptions<StageSinkItem>, 'onParked' | 'onProgress' | 'onRetry' | 'retry' | 'pollIntervalMs'> {
   /** subjects per read and insert (default 2,000) */
   pageSize?: number;
   /** called after each page is written, before the checkpoint moves (progress; tests use it to kill mid-pass) */
   onPage?: (page: { position: number; subjects: number }) => void;
+  /** a first pass of a build waits for the projector to reach `newest`, the newest version ClickHouse holds for its rules (told each time it looks) */
+  onWaiting?: (newest: number) => void;
 }
 
 const DEFAULT_PAGE_SIZE = 2000;
@@ -59,6 +83,9 @@ const SINK_NAME_PREFIX = 'stage_tables';
 export function stageSinkName(head: Pick<StageStateHead, 'build'> & { configVersion: string }): string {
   return `${SINK_NAME_PREFIX}/${head.configVersion}/${head.build}`;
 }
+
+/** The key of the build the head names; undefined before the first build. */
+const keyOf = (head: StageStateHead) => (head.configVersion === undefined ? undefined : stageSinkName({ build: head.build, configVersion: head.configVersion }));
 
 /** Writes subjects' whole state at a version (idempotent; see the module comment). */
 export async function applyStageStates(client: AnalyticsClient, configVersion: string, subjects: readonly SubjectStageState[], version: number): Promise<void> {
@@ -77,136 +104,204 @@ async function newestStageVersion(client: AnalyticsClient, configVersion: string
 }
 
 /**
- * One pass: everything the projector has committed (as of the call) that the
- * sink has not, then the checkpoint. `known` spares the checkpoint read when
- * the caller already knows it (the live sink is its only writer).
+ * One catch-up (the CLI's one-shot commands): follows the read models until
+ * ClickHouse holds everything the projector had committed at the call, then
+ * stops. Same follower, same policy as the live sink. A first pass that must
+ * wait for the projector returns at once with `waitingFor`.
  */
-export async function syncStageTables(source: StageStateSource, client: AnalyticsClient, options: StageSinkOptions & { known?: { name: string; position: number } } = {}): Promise<StageSyncResult> {
+export async function syncStageTables(source: StageStateSource, client: AnalyticsClient, options: StageSinkOptions = {}): Promise<StageSyncResult> {
   const head = await source.head();
-  if (head.configVersion === undefined) return { name: undefined, from: 0, to: 0, subjects: 0 };
-  const name = stageSinkName({ build: head.build, configVersion: head.configVersion });
-  const from = options.known?.name === name ? options.known.position : await readSinkCheckpoint(client, name);
-  if (from >= head.position) return { name, from, to: from, subjects: 0 };
-  if (from === 0) {
-    const newest = await newestStageVersion(client, head.configVersion);
-    if (head.position < newest) return { name, from, to: from, subjects: 0, waitingFor: newest };
-  }
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  let cursor: StageStateCursor | undefined;
+  const name = keyOf(head);
+  if (name === undefined) return { name, from: 0, to: 0, subjects: 0 };
+  const from = await readSinkCheckpoint(client, name);
   let subjects = 0;
-  do {
-    const page = await source.read({ after: from, until: head.position, limit, cursor });
-    // rebuilt meanwhile: the next pass starts over under the new build
-    if (page.build !== head.build) return { name, from, to: from, subjects };
-    await applyStageStates(client, head.configVersion, page.subjects, page.position);
-    subjects += page.subjects.length;
-    options.onPage?.({ position: page.position, subjects: page.subjects.length });
-    cursor = page.next;
-  } while (cursor !== undefined);
-  await writeSinkCheckpoint(client, name, head.position);
-  return { name, from, to: head.position, subjects };
-}
-
-export interface StageTableSink {
-  /** the projector checkpoint the stage tables last caught up with (the sink's own checkpoint) */
-  readonly position: number;
-  /**
-   * Resolves once ClickHouse's stage tables hold everything the projector
-   * had committed at the time of the call; rejects if the sink stops first.
-   */
-  caughtUp(): Promise<void>;
-  /** finishes the pass under way and stops */
-  stop(): Promise<void>;
-}
-
-interface Waiter {
-  name: string | undefined;
-  target: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+  let waitingFor: number | undefined;
+  let waited!: () => void;
+  const waiting = new Promise<void>((resolve) => (waited = resolve));
+  const sink = runStageTableSink(source, client, {
+    ...options,
+    onPage: (page) => {
+      subjects += page.subjects;
+      options.onPage?.(page);
+    },
+    onWaiting: (newest) => {
+      waitingFor = newest;
+      waited();
+      options.onWaiting?.(newest);
+    },
+    // the wait is this call's answer, not a failure to report
+    onRetry: (failure) => {
+      if (waitingFor === undefined) options.onRetry?.(failure);
+    },
+  });
+  try {
+    const caughtUp = sink.caughtUp(head.position);
+    // when the wait wins, stopping the sink rejects this one
+    caughtUp.catch(() => undefined);
+    await Promise.race([caughtUp, waiting]);
+  } finally {
+    await sink.stop();
+  }
+  return { name, from, to: sink.position, subjects, ...(waitingFor === undefined ? {} : { waitingFor }) };
 }
 
 /**
- * The live stage-table sink: a pass, then a sleep until `pollIntervalMs`
- * passes or `caughtUp()` asks, and so on. Polling rather than a callback from
- * the projector, so the projector may run in another process. A pass that
- * fails stops the sink (reported to `onError`, waiters rejected) at its last
- * checkpoint; restarting resumes from there.
+ * The live stage-table sink: a follower of the read models (polled, so the
+ * projector may run in another process) for each build in turn. An item it
+ * cannot write is parked and passed; a transient failure (server away, disk
+ * full) is retried until it clears. `caughtUp()` resolves once ClickHouse's
+ * stage tables hold everything the projector had committed at the time of the
+ * call; `position` is the sink's checkpoint within the current build.
  */
-export function runStageTableSink(
-  source: StageStateSource,
-  client: AnalyticsClient,
-  options: StageSinkOptions & { pollIntervalMs?: number; onPass?: (result: StageSyncResult) => void; onError?: (err: unknown) => void } = {},
-): StageTableSink {
-  const pollIntervalMs = options.pollIntervalMs ?? 250;
-  let known: { name: string; position: number } | undefined;
+export function runStageTableSink(source: StageStateSource, client: AnalyticsClient, options: StageSinkOptions = {}): Follower {
+  // until its first look at the head, a follower of no build, which finds the real one
+  let current = { name: undefined as string | undefined, follower: followBuild(source, client, { build: '', configVersion: undefined, position: 0 }, options, (head) => void follow(head)) };
+  let parkedBefore = 0;
   let stopping = false;
-  let failure: { err: unknown } | undefined;
-  let waiters: Waiter[] = [];
-  let woken = false;
-  let endSleep: (() => void) | undefined;
+  let switching = Promise.resolve();
 
-  const wake = () => {
-    woken = true;
-    endSleep?.();
-  };
-  const settle = (synced: StageSyncResult) => {
-    waiters = waiters.filter((w) => {
-      if (w.name !== synced.name || synced.to < w.target) return true;
-      w.resolve();
-      return false;
-    });
-  };
-
-  const loop = async () => {
-    while (!stopping) {
-      woken = false;
+  /** Makes the follower of the head's build the current one (the one before stops first). */
+  function follow(head: StageStateHead): Promise<void> {
+    switching = switching.then(async () => {
+      const name = keyOf(head);
+      if (stopping || current.name === name) return;
+      const before = current.follower;
       try {
-        const result = await syncStageTables(source, client, { ...options, ...(known ? { known } : {}) });
-        if (result.name !== undefined) known = { name: result.name, position: result.to };
-        options.onPass?.(result);
-        settle(result);
-      } catch (err) {
-        failure = { err };
-        if (options.onError) options.onError(err);
-        else console.error(`sluice stage-table sink stopped at position ${known?.position ?? 0}:`, err);
-        break;
+        await before.stop();
+      } finally {
+        parkedBefore += before.status().parkedSinceStart;
+        current = { name, follower: followBuild(source, client, head, options, (next) => void follow(next)) };
       }
-      if (woken || stopping) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollIntervalMs);
-        endSleep = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      endSleep = undefined;
-    }
-    const reason = failure?.err ?? new Error(`stage-table sink stopped at position ${known?.position ?? 0}`);
-    for (const w of waiters) w.reject(reason);
-    waiters = [];
-  };
-  const done = loop();
+    });
+    return switching;
+  }
 
   return {
+    name: SINK_NAME_PREFIX,
     get position() {
-      return known?.position ?? 0;
+      return current.follower.position;
     },
-    async caughtUp() {
-      const head = await source.head();
-      if (head.configVersion === undefined) return;
-      const name = stageSinkName({ build: head.build, configVersion: head.configVersion });
-      if (known?.name === name && known.position >= head.position) return;
-      if (failure) throw failure.err;
-      if (stopping) throw new Error(`stage-table sink stopped at position ${known?.position ?? 0}`);
-      const waiting = new Promise<void>((resolve, reject) => waiters.push({ name, target: head.position, resolve, reject }));
-      wake();
-      return waiting;
+    status(): FollowerStatus {
+      const status = current.follower.status();
+      return { ...status, parkedSinceStart: parkedBefore + status.parkedSinceStart };
+    },
+    async caughtUp(at?: number) {
+      for (;;) {
+        const head = await source.head();
+        if (head.configVersion === undefined) return;
+        await follow(head);
+        const generation = current;
+        try {
+          return await generation.follower.caughtUp(at ?? head.position);
+        } catch (err) {
+          // rebuilt meanwhile: wait for the new build's follower instead
+          if (stopping || generation === current) throw err;
+        }
+      }
     },
     async stop() {
       stopping = true;
-      wake();
-      await done;
+      await switching;
+      await current.follower.stop();
     },
   };
+}
+
+/** The engine follower of one build of the read models (see the module comment); tells `onOtherBuild` when the head names another. */
+function followBuild(source: StageStateSource, client: AnalyticsClient, built: StageStateHead, options: StageSinkOptions, onOtherBuild: (head: StageStateHead) => void): Follower {
+  const { pageSize, onPage, onWaiting, ...engine } = options;
+  const name = keyOf(built);
+  const configVersion = built.configVersion;
+  let head = built.position;
+  let durable = 0;
+  /** the pass under way: subjects changed after `from` up to `until`, read up to `cursor`; `read` once its last page was */
+  let pass: { from: number; until: number; cursor: StageStateCursor | undefined; read: boolean } | undefined;
+
+  /** the projector's head while it is this build's; undefined (and the switch asked for) once another build took over */
+  const thisBuild = async (): Promise<StageStateHead | undefined> => {
+    const now = await source.head();
+    if (keyOf(now) !== name) {
+      onOtherBuild(now);
+      return undefined;
+    }
+    head = now.position;
+    return now;
+  };
+
+  const startPass = async (from: number, until: number) => {
+    if (from === 0 && configVersion !== undefined) {
+      const newest = await newestStageVersion(client, configVersion);
+      if (until < newest) {
+        onWaiting?.(newest);
+        throw new Error(`waiting for the read models to reach position ${newest} (they are at ${until}): ClickHouse holds stage rows of rules ${configVersion} up to it from an earlier build, which win until then`);
+      }
+    }
+    pass = { from, until, cursor: undefined, read: false };
+    return pass;
+  };
+
+  return startFollower<StageSinkItem>({
+    ...engine,
+    name: SINK_NAME_PREFIX,
+    batchSize: pageSize ?? DEFAULT_PAGE_SIZE,
+    source: {
+      head: async () => {
+        await thisBuild();
+        return head;
+      },
+      positionOf: (item) => item.position,
+      read: async (after, max) => {
+        const now = await thisBuild();
+        if (now === undefined || configVersion === undefined) return [];
+        const continuing = pass !== undefined && !pass.read && after === pass.until;
+        if (!continuing && after >= now.position) return [];
+        const reading = continuing ? pass! : await startPass(after, now.position);
+        const page = await source.read({ after: reading.from, until: reading.until, limit: max, cursor: reading.cursor });
+        // rebuilt between the head and the page: the next look at the head switches builds
+        if (page.build !== built.build) return [];
+        reading.cursor = page.next;
+        const items: StageSinkItem[] = page.subjects.map((state) => ({ kind: 'subject', state, version: page.position, position: reading.until }));
+        if (page.next === undefined) {
+          reading.read = true;
+          items.push({ kind: 'passed', position: reading.until });
+        }
+        return items;
+      },
+    },
+    target: {
+      // writing a subject's whole state again at the same version changes nothing, so the engine may retry a page subject by subject to find a bad one
+      unattributed: 'isolate',
+      checkpoint: async () => (durable = name === undefined ? 0 : await readSinkCheckpoint(client, name)),
+      apply: async (items) => {
+        const byVersion = new Map<number, SubjectStageState[]>();
+        let passed: number | undefined;
+        for (const item of items) {
+          if (item.kind === 'passed') passed = item.position;
+          else {
+            const states = byVersion.get(item.version);
+            if (states === undefined) byVersion.set(item.version, [item.state]);
+            else states.push(item.state);
+          }
+        }
+        for (const [version, states] of byVersion) {
+          await applyStageStates(client, configVersion!, states, version);
+          onPage?.({ position: version, subjects: states.length });
+        }
+        if (passed !== undefined) {
+          // a checkpoint ClickHouse will not take is its trouble, not an item's: retried, never parked
+          await writeSinkCheckpoint(client, name!, passed).catch((err: unknown) => {
+            throw new TransientFailure(`the stage-table checkpoint could not be written: ${messageOf(err)}`, { cause: err });
+          });
+          durable = passed;
+        }
+        return durable;
+      },
+      park: async (item, reason) => {
+        if (item.kind === 'subject') {
+          await parkInClickHouse(client, { follower: SINK_NAME_PREFIX, position: item.version, itemId: actorIdFor(item.state.leadId, item.state.anonymousId), itemType: 'subject', reason });
+        }
+        return durable;
+      },
+    },
+  });
 }

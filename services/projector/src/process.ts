@@ -5,7 +5,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { reportToConsole } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
-import type { StageTableSink } from '@sluice/analytics';
 import type { Follower } from '@sluice/follower';
 import { openConfiguredEventStore } from '@sluice/event-store';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
@@ -80,7 +79,7 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
       cleanups.push(() => sink!.stop());
     }
-    const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => fail('the ClickHouse stage-table sink stopped', err) });
+    const stageSink = runStageTableSink(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
     cleanups.push(() => stageSink.stop());
     // started after the sinks so it stops before them: its last flush is what they finish on
     const projector = startProjector({
@@ -153,7 +152,7 @@ async function holdSlot(leases: LeaseTable, slot: PartitionSlot, seconds: number
   });
 }
 
-function serveHealth(host: string, port: number, health: () => Promise<ProjectorHealth>, projector: Projector, stageSink: StageTableSink): Promise<Server> {
+function serveHealth(host: string, port: number, health: () => Promise<ProjectorHealth>, projector: Projector, stageSink: Follower): Promise<Server> {
   const server = createServer((request, response) => {
     const answer = request.url === '/healthz' ? health().then((h) => ({ type: 'application/json', body: JSON.stringify(h) })) : request.url === '/metrics' ? metricsText(projector, stageSink).then((body) => ({ type: 'text/plain; version=0.0.4', body })) : undefined;
     if (answer === undefined) return void response.writeHead(404).end();
@@ -169,11 +168,10 @@ function serveHealth(host: string, port: number, health: () => Promise<Projector
 }
 
 /** Prometheus text: the projection's lag gauges and the stage tables' checkpoint. */
-async function metricsText(projector: Projector, stageSink: StageTableSink): Promise<string> {
+async function metricsText(projector: Projector, stageSink: Follower): Promise<string> {
   const samples = [
     ...(await projectionMetrics(projector)),
     { name: 'sluice_stage_tables_position', help: 'Projector checkpoint the ClickHouse stage tables hold', value: stageSink.position },
   ];
   return samples.map((s) => `# HELP ${s.name} ${s.help}\n# TYPE ${s.name} gauge\n${s.name} ${s.value}\n`).join('');
 }
-

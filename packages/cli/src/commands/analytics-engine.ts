@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { reportToConsole } from '@sluice/follower';
 import { QueryTimeoutError, createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
@@ -75,12 +76,14 @@ export async function withEmbeddedAnalytics<T>(
 }
 
 /**
- * One pass of the stage-table sink from the read models into ClickHouse.
- * ClickHouse rows of these rules beyond the read models' position were built
- * from another log: that stops the command rather than write older state.
+ * The stage-table sink from the read models into ClickHouse, until it has
+ * caught up (a subject it cannot write is parked, a server away or a full
+ * disk waited out, both told on stderr). ClickHouse rows of these rules
+ * beyond the read models' position were built from another log: that stops
+ * the command rather than write older state.
  */
 export async function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings): Promise<StageSyncResult> {
-  const synced = await syncStageTables(stageStateSource(projections), client);
+  const synced = await syncStageTables(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
   if (synced.waitingFor !== undefined) {
     throw new CliError(
       `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond the read models' position (${projections.state().position}): ` +

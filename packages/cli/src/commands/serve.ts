@@ -54,7 +54,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
     if (settings.config.server.kafka !== undefined) kafka = await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
     await migrate(client);
     const sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
-    const stageSink = runStageTableSink(stageStateSource(projections), client, { onError: (err) => console.error('sluice: the ClickHouse stage-table sink stopped:', err) });
+    const stageSink = runStageTableSink(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
     const kafkaSide = kafka;
     const stopFollowers = async () => {
       await kafkaSide?.stop();
