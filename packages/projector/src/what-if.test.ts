@@ -81,16 +81,13 @@ describe('what-if', () => {
   });
 
   describe('in a worker thread', () => {
-    const inWorker = { store: { choice: { adapter: 'sqlite' as const }, dataDir: '' }, live, candidate: strict };
-    beforeAll(() => {
-      // the worker opens <dataDir>/events.sqlite: the store above
-      inWorker.store.dataDir = tmp.dir;
-    });
+    // the worker opens <dataDir>/events.sqlite: the store above
+    const inWorker = () => ({ store: { choice: { adapter: 'sqlite' as const }, dataDir: tmp.dir }, live, candidate: strict });
     const scratchLeft = () => readdirSync(tmp.dir).filter((f) => f.startsWith('sluice-whatif-'));
 
     it('given the same log and rules, then the worker answers what whatIf() answers in-process, with progress on the way', async () => {
       const progress: ReplayProgress[] = [];
-      const fromWorker = await runWhatIfInWorker({ ...inWorker, onProgress: (p) => progress.push(p) });
+      const fromWorker = await runWhatIfInWorker({ ...inWorker(), onProgress: (p) => progress.push(p) });
       const inProcess = await whatIf({ store, live, candidate: strict });
       expect({ ...fromWorker, seconds: 0 }).toEqual({ ...inProcess, seconds: 0 });
       expect(fromWorker.differences.count).toBeGreaterThan(0);
@@ -102,13 +99,13 @@ describe('what-if', () => {
     it('given a signal aborted mid-replay, then the worker is stopped, the call rejects with the reason and no scratch is left', async () => {
       const abort = new AbortController();
       const reason = new Error('the client went away');
-      const run = runWhatIfInWorker({ ...inWorker, signal: abort.signal, onProgress: () => abort.abort(reason) });
+      const run = runWhatIfInWorker({ ...inWorker(), signal: abort.signal, onProgress: () => abort.abort(reason) });
       await expect(run).rejects.toBe(reason);
       expect(scratchLeft()).toEqual([]);
     });
 
     it('given a heap bound the worker outgrows, then it dies alone and the call fails with WhatIfOutOfMemoryError', async () => {
-      const run = runWhatIfInWorker({ ...inWorker, maxHeapMb: 4 });
+      const run = runWhatIfInWorker({ ...inWorker(), maxHeapMb: 4 });
       await expect(run).rejects.toThrow(WhatIfOutOfMemoryError);
       await expect(run).rejects.toMatchObject({ maxHeapMb: 4 });
       expect(scratchLeft()).toEqual([]);
@@ -118,7 +115,7 @@ describe('what-if', () => {
       const elsewhere = tempDir();
       try {
         mkdirSync(elsewhere.path('events.sqlite'));
-        await expect(runWhatIfInWorker({ ...inWorker, store: { choice: { adapter: 'sqlite' }, dataDir: elsewhere.dir } })).rejects.toMatchObject({
+        await expect(runWhatIfInWorker({ ...inWorker(), store: { choice: { adapter: 'sqlite' }, dataDir: elsewhere.dir } })).rejects.toMatchObject({
           message: expect.stringContaining(`cannot open ${elsewhere.path('events.sqlite')}`),
           code: 'SQLITE_FILE_UNUSABLE',
         });
