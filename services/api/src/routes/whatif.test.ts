@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -196,5 +196,17 @@ describe('a what-if on a long log', () => {
     expect(answered).toEqual(['whatif 429', 'healthz 200', 'ingest 200', 'whatif 200']);
     expect(replayed.json().events).toBeGreaterThanOrEqual(logged);
     expect(replayed.json().live.actors).toBeGreaterThan(0);
+  });
+
+  // last here: it closes the app
+  it('given the server closing while a what-if replays, then the replay is stopped and answered 503, and close() does not wait for it', async () => {
+    // which of two reaches the handler first is not the client's to choose: the refused one shows the other replays
+    const both = [whatif({ candidate }, longApp), whatif({ candidate }, longApp)];
+    expect((await Promise.race(both)).statusCode).toBe(429);
+    await longApp.close();
+    const answers = await Promise.all(both);
+    expect(answers.map((res) => res.statusCode).sort()).toEqual([429, 503]);
+    expect(problemType(answers.find((res) => res.statusCode === 503)!)).toBe('shutting-down');
+    expect(readdirSync(longDir).filter((f) => f.startsWith('sluice-whatif-'))).toEqual([]);
   });
 });

@@ -37,6 +37,9 @@ const WhatIfBody = z.strictObject({
  */
 export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, { live, worker }) => {
   let running: Run | undefined;
+  // a replay runs for as long as the log is long: close() stops it rather than wait for it
+  const closing = new AbortController();
+  app.addHook('preClose', async () => closing.abort());
   app.withTypeProvider<ZodTypeProvider>().post('/v1/whatif', {
     config: { scope: 'read' },
     bodyLimit: WHATIF_BODY_LIMIT_BYTES,
@@ -77,8 +80,10 @@ export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, 
       });
       try {
         const { window } = request.body;
-        return await runWhatIfInWorker({ ...worker, live, candidate, ...(window ? { window } : {}), signal: gone.signal, onProgress: (p) => (run.progress = p) });
+        const signal = AbortSignal.any([gone.signal, closing.signal]);
+        return await runWhatIfInWorker({ ...worker, live, candidate, ...(window ? { window } : {}), signal, onProgress: (p) => (run.progress = p) });
       } catch (err) {
+        if (closing.signal.aborted) throw new ProblemError(503, 'shutting-down', 'Shutting down', 'the server is shutting down; its what-if was stopped: ask again once it is back');
         // nginx's 499: nobody reads it, but the request's metrics say why it ended
         if (gone.signal.aborted) throw new ProblemError(499, 'client-closed-request', 'Client closed request', 'the client went away; its what-if was stopped');
         if (!(err instanceof WhatIfOutOfMemoryError)) throw err;
