@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
 import type { LostChanges } from '@sluice/kafka';
-import { lastChangeSeq, openProjectionStore, readChanges, startProjector } from '@sluice/projector';
+import { changeFeedSource, lastChangeSeq, openProjectionStore, readChanges, startProjector } from '@sluice/projector';
 import type { ChangeFeedItem, DerivedChange } from '@sluice/projector';
 import { resolveKafka } from '@sluice/testkit';
 import { appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../../packages/projector/src/test-support.js';
@@ -63,7 +63,7 @@ describe.skipIf(skip)('lead changes to Kafka', () => {
         await projector.caughtUp();
       }
     };
-    const publish = () => publishLeadChanges({ changes: (after) => projector.changes(after), producer, topic, cursor, maxBatch: 3 });
+    const publish = () => publishLeadChanges({ feed: changeFeedSource(projections, () => projector.changes()), producer, topic, cursor, maxBatch: 3 });
     try {
       await feed(events.slice(0, 2000));
       const firstHead = lastChangeSeq(projections);
@@ -90,14 +90,14 @@ describe.skipIf(skip)('lead changes to Kafka', () => {
   });
 
   it('given a feed that kept only changes 4..8 of 1..8 (retention 5) before the publisher first ran, when it publishes, then a changes_lost marker for 1..3 is first on each of the 3 partitions, the 5 changes follow, the cursor moves past all, and the loss is reported', async () => {
-    const { store, projector, kafka, topic, producer, cursor, close } = await openRig(5);
+    const { store, projections, projector, kafka, topic, producer, cursor, close } = await openRig(5);
     const reported: LostChanges[] = [];
     try {
       // each lead's first visit is one change (null -> visitor): L1..L8 are changes 1..8
       const leads = ['L1', 'L2', 'L3', 'L4', 'L5', 'L6', 'L7', 'L8'];
       await appendAll(store, leads.map((lead) => eventsFor({ leadId: lead }, lead)('visit', isoAt(0))));
       await projector.caughtUp();
-      const publisher = publishLeadChanges({ changes: (after) => projector.changes(after), producer, topic, cursor, onChangesLost: (lost) => reported.push(lost) });
+      const publisher = publishLeadChanges({ feed: changeFeedSource(projections, () => projector.changes()), producer, topic, cursor, onChangesLost: (lost) => reported.push(lost) });
       await eventually(async () => (cursor.read() === 8 ? true : undefined));
       await publisher.stop();
 

@@ -5,4 +5,4 @@ export type { SluiceTopics } from './topics.js';
 export { touchpointMessage, touchpointPublisher } from './touchpoints.js';
 export { FileCursor } from './cursor.js';
 export { publishLeadChanges } from './lead-changes.js';
-export type { LeadChange, LeadChangePublisher, LeadChangePublisherOptions, LostChanges, SequencedChange } from './lead-changes.js';
+export type { LeadChange, LeadChangeFeed, LeadChangePublisherOptions, LostChanges, SequencedChange } from './lead-changes.js';

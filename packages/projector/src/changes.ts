@@ -96,8 +96,9 @@ export function lastChangeSeq(projections: ProjectionStore): number {
 }
 
 /**
- * The next read of a follower at `afterSeq`: up to 1,000 held changes after
- * it, preceded by a ChangesLost when the first of them is not `afterSeq + 1`.
+ * The next read of a follower at `afterSeq`: up to `limit` held changes
+ * after it, preceded by a ChangesLost when the first of them is not
+ * `afterSeq + 1`.
  *
  * Why a hole means a loss: sequence numbers are contiguous. They are
  * AUTOINCREMENT rowids given out inside the flush's one IMMEDIATE transaction
@@ -114,10 +115,10 @@ export function lastChangeSeq(projections: ProjectionStore): number {
  * another projections file, e.g. one swapped in after a rebuild elsewhere)
  * waits silently until the new numbering passes it.
  */
-function readFollowing(projections: ProjectionStore, afterSeq: number): ChangeFeedItem[] {
+function readFollowing(projections: ProjectionStore, afterSeq: number, limit = 1000): ChangeFeedItem[] {
   const s = statementsOf(projections.db);
   return s.snapshot(() => {
-    const held = s.after.all(afterSeq, 1000).map(parse);
+    const held = s.after.all(afterSeq, limit).map(parse);
     const firstHeld = held[0]?.seq ?? (s.last.get() ?? 0) + 1;
     if (firstHeld <= afterSeq + 1) return held;
     return [{ seq: firstHeld - 1, type: 'changes_lost', fromSeq: afterSeq + 1, toSeq: firstHeld - 1 } satisfies ChangesLost, ...held];
@@ -197,4 +198,35 @@ export function followChanges(projections: ProjectionStore, signal: ChangeSignal
     [Symbol.asyncIterator]: () => follower,
   };
   return follower;
+}
+
+/** The feed read in batches after a sequence number, as a follower on @sluice/follower reads its source (the lead-changes publisher). */
+export interface ChangeFeedSource {
+  /** the last number given out (0 when none was): a follower that has passed it has everything */
+  head(): number;
+  /** up to `max` changes after `afterSeq`, with a ChangesLost first where changes after it are gone (readFollowing) */
+  read(afterSeq: number, max: number): ChangeFeedItem[];
+  /** calls `wake` as changes are flushed, so the follower need not poll for them */
+  listen(wake: () => void): () => void;
+}
+
+/**
+ * The change feed as a pull source. Waking rides on `live`, the projector's
+ * own `changes()` (its flush signal is not exposed): a reader of new changes
+ * only, which wakes the follower for each. Should it fail, the follower still
+ * polls.
+ */
+export function changeFeedSource(projections: ProjectionStore, live: () => AsyncGenerator<ChangeFeedItem, void, undefined>): ChangeFeedSource {
+  return {
+    head: () => lastChangeSeq(projections),
+    read: (afterSeq, max) => readFollowing(projections, afterSeq, max),
+    listen(wake) {
+      const changes = live();
+      const wakeOnEach = async () => {
+        while (!(await changes.next()).done) wake();
+      };
+      wakeOnEach().catch(() => undefined);
+      return () => void changes.return();
+    },
+  };
 }

@@ -9,7 +9,7 @@ export { type RebuildOptions, type ReplayOptions, type ReplayProgress, type Repl
 export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';
 export { type WhatIfInWorkerOptions, WhatIfOutOfMemoryError, type WhatIfStoreDescription, runWhatIfInWorker } from './what-if-worker.js';
 export { contentHash } from './hash.js';
-export { type ChangeFeedItem, type ChangesLost, type DerivedChange, type LeadHot, type StageChanged, lastChangeSeq, readChanges } from './changes.js';
+export { type ChangeFeedItem, type ChangeFeedSource, type ChangesLost, type DerivedChange, type LeadHot, type StageChanged, changeFeedSource, lastChangeSeq, readChanges } from './changes.js';
 export { type MetricSample, projectionMetrics } from './metrics.js';
 export {
   InvalidCursorError,

@@ -8,7 +8,7 @@ import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } 
 import type { Follower } from '@sluice/follower';
 import { openConfiguredEventStore } from '@sluice/event-store';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
-import { openProjectionStore, projectionMetrics, stageStateSource, startProjector } from '@sluice/projector';
+import { changeFeedSource, openProjectionStore, projectionMetrics, stageStateSource, startProjector } from '@sluice/projector';
 import type { Projector } from '@sluice/projector';
 import type { SluiceConfig } from '@sluice/schemas';
 import { type HeldLease, type LeaseTable, holdLease, openLeaseTable } from './leases.js';
@@ -97,10 +97,10 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       cleanups.push(() => producer.disconnect());
       const publisher = publishLeadChanges({
         topic: topicNames(kafkaConfig.topicPrefix).leadChanges,
-        changes: (afterSeq) => projector.changes(afterSeq),
+        feed: changeFeedSource(projections, () => projector.changes()),
         producer,
         cursor: new FileCursor(join(dataDir, `lead-changes${suffix}.cursor`)),
-        onError: (err) => fail('publishing lead changes to Kafka stopped', err),
+        ...reportToConsole('the lead-changes publisher'),
       });
       cleanups.push(() => publisher.stop());
     }

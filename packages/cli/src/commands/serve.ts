@@ -2,8 +2,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { reportToConsole } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
-import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { Projector } from '@sluice/projector';
+import { ProjectionConfigMismatchError, changeFeedSource, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
+import type { ChangeFeedSource } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { startServer } from '@sluice/api';
 import { ensureDashboardBuilt } from '@sluice/dashboard';
@@ -51,7 +51,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
   let kafka: Awaited<ReturnType<typeof startKafkaSide>> | undefined;
   try {
     // first: an unreachable broker fails the start before any follower runs
-    if (settings.config.server.kafka !== undefined) kafka = await startKafkaSide(settings.config.server.kafka, projector, settings.dataDir);
+    if (settings.config.server.kafka !== undefined) kafka = await startKafkaSide(settings.config.server.kafka, changeFeedSource(projections, () => projector.changes()), settings.dataDir);
     await migrate(client);
     const sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
     const stageSink = runStageTableSink(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
@@ -103,17 +103,17 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
 }
 
 /** The Kafka side of a distributed API process: topics, the ingest producer, the lead-change publisher. */
-async function startKafkaSide(config: KafkaConfig, projector: Pick<Projector, 'changes'>, dataDir: string): Promise<{ ingestQueue: IngestQueue; stop(): Promise<void> }> {
+async function startKafkaSide(config: KafkaConfig, feed: ChangeFeedSource, dataDir: string): Promise<{ ingestQueue: IngestQueue; stop(): Promise<void> }> {
   const kafka = connectKafka({ brokers: config.brokers, clientId: config.clientId });
   await kafka.ensureTopics(sluiceTopics(config));
   const producer = await kafka.producer();
   const topics = topicNames(config.topicPrefix);
   const publisher = publishLeadChanges({
     topic: topics.leadChanges,
-    changes: (afterSeq) => projector.changes(afterSeq),
+    feed,
     producer,
     cursor: new FileCursor(join(dataDir, 'lead-changes.cursor')),
-    onError: (err) => console.error('sluice: publishing lead changes to Kafka stopped:', err),
+    ...reportToConsole('the lead-changes publisher'),
   });
   return {
     ingestQueue: touchpointPublisher(producer, topics.touchpoints, config.produceDeadlineMs),
