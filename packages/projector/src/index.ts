@@ -3,9 +3,9 @@
 // own SQLite file; the live runner, rebuild, what-if, content hash and queries.
 export { type ProjectionState, type ProjectionStore, ProjectionConfigMismatchError, openProjectionStore } from './store/projection-store.js';
 export { type ProjectionLag, type Projector, type ProjectorOptions, type ProjectorProgress, startProjector } from './projector.js';
-export { ProjectionError } from './engine/projection.js';
+export { type ParkedEvent, parkedInProjections } from './store/parked.js';
 export { CheckpointMovedError } from './engine/writer.js';
-export { type RebuildOptions, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
+export { type RebuildOptions, type RebuildResult, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
 export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';
 export { type WhatIfInWorkerOptions, WhatIfOutOfMemoryError, type WhatIfStoreDescription, runWhatIfInWorker } from './what-if-worker.js';
 export { contentHash } from './hash.js';

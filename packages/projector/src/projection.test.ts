@@ -1,5 +1,6 @@
 import type { EventStore } from '@sluice/event-store';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FollowerFailure } from '@sluice/follower';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Projection } from './engine/projection.js';
 import { contentHash, getLead, leadTransitions, liveConversion, listLeads, openProjectionStore, rebuild, startProjector } from './index.js';
 import { type ProjectionStore, bindConfig } from './store/projection-store.js';
@@ -147,11 +148,12 @@ describe('projection', () => {
     const otherDir = tempDir();
     try {
       const emptyLog = await openEventStore(otherDir.path('events.sqlite'));
-      const errors: unknown[] = [];
-      const stray = startProjector({ store: emptyLog, projections: p, config: changed, onError: (err) => errors.push(err) });
+      const retries: FollowerFailure[] = [];
+      const stray = startProjector({ store: emptyLog, projections: p, config: changed, onRetry: (failure) => retries.push(failure) });
       await expect(stray.caughtUp()).rejects.toThrow(/built from another log/);
+      await vi.waitFor(() => expect(stray.status()).toMatchObject({ state: 'retrying', failure: { reason: expect.stringMatching(/built from another log/) } }));
       await stray.stop();
-      expect(errors).toHaveLength(1);
+      expect(retries[0]!.reason).toMatch(/built from another log/);
       await emptyLog.close();
     } finally {
       otherDir.remove();

@@ -1,15 +1,18 @@
-import type { EventStore, Subscription } from '@sluice/event-store';
+import { type EventStore, type RecordedEvent, logSource } from '@sluice/event-store';
+import { type Follower, type FollowerOptions, startFollower } from '@sluice/follower';
 import type { RuleConfig } from '@sluice/schemas';
 import { type ChangeFeedItem, ChangeSignal, followChanges } from './changes.js';
 import { Projection } from './engine/projection.js';
 import { type ProjectionStore, bindConfig } from './store/projection-store.js';
 
-export interface ProjectorOptions {
+export interface ProjectorOptions extends Pick<FollowerOptions<RecordedEvent>, 'onParked' | 'onRetry' | 'retry'> {
   /** the event store: catch-up from the checkpoint, then the live tail */
   store: EventStore;
   projections: ProjectionStore;
   /** the live rules; a store built under other rules is refused (ProjectionConfigMismatchError, thrown): rebuild it */
   config: RuleConfig;
+  /** the follower's name in its status and in parked_events (default 'projector') */
+  name?: string;
   /** events per read (default 2,000) */
   batchSize?: number;
   /** flush at least every this many positions while catching up (default 20,000); a caught-up projector flushes every batch */
@@ -20,9 +23,8 @@ export interface ProjectorOptions {
   changeRetention?: number;
   /** scale-out: the leads this instance projects (default all); see ProjectionOptions.ownsLead */
   ownsLead?: (leadId: string) => boolean;
+  /** after every batch applied in memory and every flush (a progress bar's events; status() has the rest) */
   onProgress?: (progress: ProjectorProgress) => void;
-  /** the projector stopped on an error (it never skips an event), or found read models ahead of the log; restart it to resume from the checkpoint */
-  onError?: (err: unknown) => void;
 }
 
 export interface ProjectorProgress {
@@ -30,8 +32,6 @@ export interface ProjectorProgress {
   readonly applied: number;
   /** last position whose effect is committed */
   readonly position: number;
-  /** the log's head when the batch was handled */
-  readonly head: number;
   readonly flushed: boolean;
 }
 
@@ -42,13 +42,12 @@ export interface ProjectionLag {
   readonly seconds: number;
 }
 
-export interface Projector {
-  /** last position whose effect is committed */
-  readonly position: number;
-  /** resolves once everything in the log at the time of the call is projected and committed */
-  caughtUp(): Promise<void>;
-  /** stops following the log and commits what was applied; resolves when done */
-  stop(): Promise<void>;
+/**
+ * The projector is a follower of the log (status(), caughtUp(), stop(), the
+ * committed `position`); caughtUp() also rejects when the read models are
+ * ahead of the log (built from another one).
+ */
+export interface Projector extends Follower {
   lag(): Promise<ProjectionLag>;
   /**
    * derived changes after `afterSeq` (default: from now on), then live ones, until the projector stops (SSE ids are the seq);
@@ -57,102 +56,115 @@ export interface Projector {
   changes(afterSeq?: number): AsyncGenerator<ChangeFeedItem, void, undefined>;
 }
 
-interface Waiter {
-  target: number;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
- * Runs the projector in this process: the subscription delivers batches after
- * the checkpoint, the projection applies them in memory and flushes (read
- * models + checkpoint in one transaction) every `flushEvery` positions and
- * whenever it reaches the head. The subscription's own position is not the
- * checkpoint: after a crash the projector resumes from the committed one, and
- * replays the rest to the same result.
+ * Runs the projector in this process, a follower of the log
+ * (@sluice/follower): the projection applies batches in memory and flushes
+ * (read models + checkpoint in one transaction) every `flushEvery` positions
+ * and whenever the follower reaches the head. An event it cannot apply is
+ * parked (parked_events in the read models' file, with the reason) and
+ * passed; a failure of the file itself (disk full) is retried from the
+ * committed checkpoint with a fresh projection, since memory then no longer
+ * matches the file. After a crash it resumes from the committed checkpoint
+ * and replays the rest to the same result.
  */
 export function startProjector(options: ProjectorOptions): Projector {
   const { store, projections, config } = options;
   bindConfig(projections, config);
-  const batchSize = options.batchSize ?? 2000;
+  const name = options.name ?? 'projector';
   const flushEvery = options.flushEvery ?? 20_000;
-  const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: true, ...(options.changeRetention !== undefined ? { changeRetention: options.changeRetention } : {}), ...(options.ownsLead ? { ownsLead: options.ownsLead } : {}) });
-  const signal = new ChangeSignal();
-  let waiters: Waiter[] = [];
-  let ended: { err: unknown } | undefined;
-
-  const settle = () => {
-    waiters = waiters.filter((w) => {
-      if (projection.durablePosition < w.target) return true;
-      w.resolve();
-      return false;
+  const newProjection = () =>
+    new Projection({
+      projections,
+      store,
+      config,
+      follower: name,
+      cacheSize: options.cacheSize ?? 100_000,
+      recordChanges: true,
+      ...(options.changeRetention !== undefined ? { changeRetention: options.changeRetention } : {}),
+      ...(options.ownsLead ? { ownsLead: options.ownsLead } : {}),
     });
-  };
-  const end = (err: unknown) => {
-    ended ??= { err };
-    for (const w of waiters) w.reject(ended.err);
-    waiters = [];
-    signal.close();
-  };
-  const report = (err: unknown) => {
-    if (options.onError) options.onError(err);
-    else console.error(`sluice projector stopped at position ${projection.durablePosition}:`, err);
+  /** undefined after a failed flush, until a new one is built from the checkpoint (which may fail too while the file does) */
+  let projection: Projection | undefined;
+  const current = () => (projection ??= newProjection());
+  const signal = new ChangeSignal();
+  const progress = (p: Projection, flushed: boolean) => options.onProgress?.({ applied: p.position, position: p.durablePosition, flushed });
+  const flush = (p: Projection) => {
+    try {
+      p.flush();
+    } catch (err) {
+      projection = undefined;
+      throw err;
+    }
+    signal.notify();
+    progress(p, true);
+    return p.durablePosition;
   };
 
-  const subscription: Subscription = store.subscribe({
-    after: projection.durablePosition,
-    batchSize,
-    onBatch: async (events) => {
-      await projection.apply(events);
-      const head = await store.headPosition();
-      const flushed = projection.pending >= flushEvery || projection.position >= head;
-      if (flushed) {
-        projection.flush();
-        signal.notify();
-        settle();
-      }
-      options.onProgress?.({ applied: projection.position, position: projection.durablePosition, head, flushed });
-    },
-    onError: (err) => {
-      end(err);
-      report(err);
-    },
-  });
+  // read models ahead of the log were built from another one: never followed, and caughtUp() says why
+  let checked: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+  const verified = new Promise<void>((resolve, reject) => (checked = { resolve, reject }));
+  verified.catch(() => undefined);
+  let refusal: Error | undefined;
 
-  // Read models ahead of the log were built from another one: stop rather than serve them as current.
-  const checkpoint = projection.durablePosition;
-  const checked = store.headPosition().then((head) => {
-    if (checkpoint > head) throw new Error(`the read models are at log position ${checkpoint} but the event store ends at ${head}: they were built from another log; rebuild them`);
-  });
-  checked.catch(async (err: unknown) => {
-    await subscription.stop();
-    end(err);
-    report(err);
+  const follower = startFollower<RecordedEvent>({
+    name,
+    source: logSource(store),
+    batchSize: options.batchSize ?? 2000,
+    ...(options.onParked ? { onParked: options.onParked } : {}),
+    ...(options.onRetry ? { onRetry: options.onRetry } : {}),
+    ...(options.retry ? { retry: options.retry } : {}),
+    target: {
+      // apply names the event it cannot take (ItemFailed); anything else is the file's or the store's trouble
+      unattributed: 'reported',
+      checkpoint: async () => {
+        const position = current().durablePosition;
+        const head = await store.headPosition();
+        if (position > head) refusal ??= new Error(`the read models are at log position ${position} but the event store ends at ${head}: they were built from another log; rebuild them`);
+        if (refusal) {
+          checked?.reject(refusal);
+          throw refusal;
+        }
+        checked?.resolve();
+        return position;
+      },
+      apply: async (events) => {
+        const p = current();
+        await p.apply(events);
+        if (p.pending >= flushEvery) return flush(p);
+        progress(p, false);
+        return p.durablePosition;
+      },
+      flush: async () => flush(current()),
+      reset: async () => {
+        projection = undefined;
+        return current().durablePosition;
+      },
+      park: async (event, reason) => {
+        const p = current();
+        p.park(event, reason);
+        return p.durablePosition;
+      },
+    },
   });
 
   return {
+    name,
     get position() {
-      return projection.durablePosition;
+      return follower.position;
     },
-    async caughtUp() {
-      await checked;
-      const target = await store.headPosition();
-      if (projection.durablePosition >= target) return;
-      if (ended) throw ended.err;
-      await new Promise<void>((resolve, reject) => waiters.push({ target, resolve, reject }));
+    status: () => follower.status(),
+    async caughtUp(target?: number) {
+      await verified;
+      return follower.caughtUp(target);
     },
     async stop() {
-      await subscription.stop();
-      if (!ended) {
-        projection.flush();
-        signal.notify();
-        settle();
-      }
-      end(new Error(`projector stopped at position ${projection.durablePosition}`));
+      await follower.stop();
+      checked?.reject(new Error(`projector ${name} stopped before it started`));
+      signal.close();
     },
     async lag() {
       const head = await store.headPosition();
-      const position = projection.durablePosition;
+      const position = follower.position;
       if (head <= position) return { events: 0, seconds: 0 };
       const [oldest] = await store.readAll({ after: position, maxCount: 1 });
       const seconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000);

@@ -1,4 +1,5 @@
-import type { EventStore } from '@sluice/event-store';
+import type { EventStore, RecordedEvent } from '@sluice/event-store';
+import { ItemFailed, isTransient, messageOf } from '@sluice/follower';
 import type { RuleConfig } from '@sluice/schemas';
 import { Projection } from './engine/projection.js';
 import { type ProjectionStore, bindConfig, clearProjections, createListingIndexes } from './store/projection-store.js';
@@ -32,7 +33,9 @@ export interface ReplayResult {
 
 /**
  * Reads the log once, from the projections' checkpoint (all at the same one)
- * to the head as of the start, and feeds every batch to each projection.
+ * to the head as of the start, and feeds every batch to each projection. An
+ * event a projection cannot apply is parked in its store and passed, as the
+ * live projector does; a failure of a store ends the replay.
  */
 export async function replayLog(store: EventStore, projections: readonly Projection[], options: ReplayOptions = {}): Promise<ReplayResult> {
   const started = performance.now();
@@ -46,7 +49,7 @@ export async function replayLog(store: EventStore, projections: readonly Project
     if (batch.length === 0) break;
     const upTo = batch.at(-1)!.position <= until ? batch : batch.filter((e) => e.position <= until);
     for (const p of projections) {
-      await p.apply(upTo);
+      await applyParking(p, upTo);
       if (p.pending >= flushEvery) p.flush();
     }
     events += upTo.length;
@@ -58,6 +61,21 @@ export async function replayLog(store: EventStore, projections: readonly Project
   return { position: after, events, seconds: (performance.now() - started) / 1000 };
 }
 
+/** Applies a batch to a projection, parking each event it cannot take (the follower's per-event path, without its retries). */
+async function applyParking(projection: Projection, events: readonly RecordedEvent[]): Promise<void> {
+  for (let rest = events; rest.length > 0; ) {
+    try {
+      await projection.apply(rest);
+      return;
+    } catch (err) {
+      if (!(err instanceof ItemFailed)) throw err;
+      if (isTransient(err.cause)) throw err.cause;
+      projection.park(rest[err.index]!, messageOf(err.cause));
+      rest = rest.slice(err.index + 1);
+    }
+  }
+}
+
 export interface RebuildOptions extends ReplayOptions {
   store: EventStore;
   /** emptied, then rebuilt; to keep serving the old models meanwhile, rebuild into a new file and swap */
@@ -65,19 +83,25 @@ export interface RebuildOptions extends ReplayOptions {
   config: RuleConfig;
 }
 
+export interface RebuildResult extends ReplayResult {
+  /** events parked in this build (parkedInProjections lists them) */
+  readonly parked: number;
+}
+
 /**
- * Rebuilds every read model from the log under `config`: empties the store,
- * replays the log up to its head as of the start, commits. Deterministic: the
- * same log and rules give the same `contentHash`. A projector started
- * afterwards picks up from there.
+ * Rebuilds every read model from the log under `config`: empties the store
+ * (parked events included: they are tried again), replays the log up to its
+ * head as of the start, commits. Deterministic: the same log and rules give
+ * the same `contentHash`. A projector started afterwards picks up from there.
  */
-export async function rebuild(options: RebuildOptions): Promise<ReplayResult> {
+export async function rebuild(options: RebuildOptions): Promise<RebuildResult> {
   const { store, projections, config } = options;
   clearProjections(projections, true);
   bindConfig(projections, config);
   const projection = new Projection({ projections, store, config, cacheSize: options.cacheSize ?? 100_000, recordChanges: false });
   try {
-    return await replayLog(store, [projection], options);
+    const replayed = await replayLog(store, [projection], options);
+    return { ...replayed, parked: projections.db.prepare<[], number>('SELECT COUNT(*) FROM parked_events').pluck().get()! };
   } finally {
     // also after a failure: what was committed is a consistent prefix a projector can continue from
     createListingIndexes(projections);

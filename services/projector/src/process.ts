@@ -87,7 +87,7 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       projections,
       config,
       ...(slot !== undefined ? { ownsLead: ownsLeadIn(slot) } : {}),
-      onError: (err) => fail('the projector stopped', err),
+      ...reportToConsole('the projector'),
     });
     cleanups.push(() => projector.stop());
     if (kafkaConfig !== undefined) {

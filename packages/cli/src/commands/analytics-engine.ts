@@ -117,7 +117,7 @@ export async function withCaughtUpProjections<T>(store: EventStore, settings: Se
     const progress = new Progress('catching the read models up with the log', (await store.headPosition()) - from, 'events');
     let projector;
     try {
-      projector = startProjector({ store, projections, config: settings.config, onError: () => undefined, onProgress: (p) => progress.update(p.applied - from) });
+      projector = startProjector({ store, projections, config: settings.config, ...reportToConsole('the projector'), onProgress: (p) => progress.update(p.applied - from) });
     } catch (err) {
       if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
       throw err;

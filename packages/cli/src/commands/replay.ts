@@ -35,7 +35,8 @@ export async function rebuildReadModels(store: EventStore, settings: Settings, j
       console.log(
         `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
           `in ${formatDuration(result.seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(result.seconds, 1e-9)))} events/s); content hash ${hash}; ` +
-          `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written`,
+          `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written` +
+          (result.parked > 0 ? `\n${formatCount(result.parked)} event(s) could not be projected and were parked (\`sluice parked\` lists them with the reason)` : ''),
       );
   } finally {
     projections.close();

@@ -40,7 +40,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
   }
   let projector;
   try {
-    projector = startProjector({ store, projections, config: settings.config, onError: (err) => console.error('sluice: the projector stopped:', err) });
+    projector = startProjector({ store, projections, config: settings.config, ...reportToConsole('the projector') });
   } catch (err) {
     projections.close();
     await store.close();

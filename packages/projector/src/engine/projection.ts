@@ -15,8 +15,10 @@ import {
   touchpointsOf,
   transitionChanges,
 } from '@sluice/domain';
+import { ItemFailed } from '@sluice/follower';
 import type { Grade, IdentityLinked, RuleConfig } from '@sluice/schemas';
 import type { DerivedChangeBody } from '../changes.js';
+import { parkedPositions, recordParked } from '../store/parked.js';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { type Contribution, CounterDeltas, NO_CONTRIBUTION, sameContribution } from './contribution.js';
 import { foldSubjectFromLog } from './loader.js';
@@ -51,18 +53,6 @@ export interface FlushResult {
   readonly lastChangeSeq: number | undefined;
 }
 
-export class ProjectionError extends Error {
-  readonly code = 'PROJECTION_FAILED';
-  constructor(
-    readonly position: number,
-    readonly eventId: string,
-    cause: unknown,
-  ) {
-    super(`projecting event ${eventId} at position ${position} failed: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = 'ProjectionError';
-  }
-}
-
 export interface ProjectionOptions {
   projections: ProjectionStore;
   /** read when a subject is not in memory: its stream (and owned anonymous streams) are folded again */
@@ -80,6 +70,8 @@ export interface ProjectionOptions {
    * the link whichever instance the visitor would hash to.
    */
   ownsLead?: (leadId: string) => boolean;
+  /** the follower its parked events are kept under (default 'projector') */
+  follower?: string;
 }
 
 /**
@@ -92,6 +84,10 @@ export interface ProjectionOptions {
  * the anonymous subject until its first identity_linked, which merges its
  * history into the lead it names (absorbAnonymousHistory); after that they go
  * to the lead. The order of the global log decides "first", so replays agree.
+ *
+ * An event that cannot be applied leaves every subject as it was (apply
+ * throws ItemFailed naming it); `park` keeps it with the reason and passes
+ * it, and every later fold of a subject from the log passes it too.
  */
 export class Projection {
   readonly rules: CompiledRules;
@@ -113,6 +109,10 @@ export class Projection {
    */
   #evicted: Set<string> | undefined;
   readonly #ownsLead: ((leadId: string) => boolean) | undefined;
+  readonly #db: Database.Database;
+  readonly #follower: string;
+  /** positions of the parked events: passed by apply and by every fold from the log */
+  readonly #parked: Set<number>;
   #position: number;
   #durablePosition: number;
   readonly #readRow: Database.Statement<[string], StoredSubjectRow>;
@@ -128,6 +128,9 @@ export class Projection {
     this.#ownsLead = options.ownsLead;
     this.#position = this.#durablePosition = options.projections.state().position;
     const db = options.projections.db;
+    this.#db = db;
+    this.#follower = options.follower ?? 'projector';
+    this.#parked = parkedPositions(db);
     this.#evicted = db.prepare('SELECT EXISTS (SELECT 1 FROM leads)').pluck().get() === 1 ? undefined : new Set();
     this.#readRow = db.prepare('SELECT merged_into, business_unit, source, stages, stage, grade FROM leads WHERE subject = ?');
     this.#readLinks = db.prepare<[string], string>('SELECT anonymous_id FROM identity_links WHERE lead_id = ?').pluck();
@@ -148,18 +151,37 @@ export class Projection {
     return this.#position - this.#durablePosition;
   }
 
-  /** Applies a batch of the global log in position order; positions already applied are skipped (redelivery). */
+  /**
+   * Applies a batch of the global log in position order; positions already
+   * applied (redelivery) or parked are passed. Throws ItemFailed(index) for an
+   * event that cannot be applied, with the events before it applied and no
+   * subject changed by it.
+   */
   async apply(events: readonly RecordedEvent[]): Promise<void> {
-    for (const e of events) {
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
       if (e.position <= this.#position) continue;
-      try {
-        const done = this.#applyEvent(e);
-        if (done !== undefined) await done;
-      } catch (err) {
-        throw new ProjectionError(e.position, e.id, err);
+      if (!this.#parked.has(e.position)) {
+        try {
+          const done = this.#applyEvent(e);
+          if (done !== undefined) await done;
+        } catch (err) {
+          throw new ItemFailed(i, err);
+        }
       }
       this.#position = e.position;
     }
+  }
+
+  /**
+   * Keeps an event apply could not take (parked_events, in its own
+   * transaction) and passes it: the position moves past it, so the next
+   * flush's checkpoint covers it.
+   */
+  park(event: RecordedEvent, reason: string): void {
+    recordParked(this.#db, this.#follower, event, reason);
+    this.#parked.add(event.position);
+    this.#position = Math.max(this.#position, event.position);
   }
 
   /** Entry of a subject: from memory, else new, else folded again from the log (the only async case). */
@@ -178,7 +200,7 @@ export class Projection {
     }
     const written = { contribution: contributionOfRow(row), stage: row.stage ?? undefined, grade: (row.grade as Grade | null) ?? undefined };
     if (row.merged_into !== null) return this.#remember({ subject: ref, state: undefined, mergedInto: row.merged_into, written: { ...written, state: undefined }, dirty: false, used: 0 });
-    return foldSubjectFromLog(this.#store, ref, position, this.rules, () => this.#readLinks.all(ref.id)).then((state) => {
+    return foldSubjectFromLog(this.#store, ref, position, this.rules, () => this.#readLinks.all(ref.id), this.#parked).then((state) => {
       // another event of the batch cannot have loaded it meanwhile: apply awaits each event
       return this.#remember({ subject: ref, state, mergedInto: undefined, written: { ...written, state }, dirty: false, used: 0 });
     });
@@ -230,24 +252,36 @@ export class Projection {
     }
     const link = e.data as IdentityLinked;
     const merged = evolve(entry.state!, link, this.rules);
-    if (merged.mergedInto === undefined) throw new Error(`identity_linked ${e.id} in stream ${e.streamId} names anonymous id ${link.anonymousId}`);
-    entry.state = merged;
-    entry.mergedInto = merged.mergedInto;
-    this.#markDirty(entry);
-    this.#links.push({ anonymousId: entry.subject.id, leadId: merged.mergedInto, eventId: e.id });
-    return this.#toLead(merged.mergedInto, e.position, (lead) => {
-      lead.state = absorbAnonymousHistory(lead.state!, merged, this.rules);
+    const leadId = merged.mergedInto;
+    if (leadId === undefined) throw new Error(`identity_linked ${e.id} in stream ${e.streamId} names anonymous id ${link.anonymousId}`);
+    // both sides are worked out before either changes: a lead side that fails leaves the anonymous one unlinked, as a fold that passes the parked link does
+    const merge = (lead: Entry | undefined) => {
+      const absorbed = lead && absorbAnonymousHistory(lead.state!, merged, this.rules);
+      entry.state = merged;
+      entry.mergedInto = leadId;
+      this.#markDirty(entry);
+      this.#links.push({ anonymousId: entry.subject.id, leadId, eventId: e.id });
+      if (lead === undefined) return;
+      lead.state = absorbed;
       this.#markDirty(lead);
-    });
+    };
+    const lead = this.#owned(leadId, e.position);
+    if (lead instanceof Promise) return lead.then(merge);
+    merge(lead);
+    return undefined;
   }
 
   #toLead(leadId: string, position: number, apply: (lead: Entry) => void): Promise<void> | undefined {
-    // the anonymous side of a link is kept everywhere; the lead's side only by its owner
-    if (this.#ownsLead !== undefined && !this.#ownsLead(leadId)) return undefined;
-    const lead = this.#entry(leadStream(leadId), position);
+    const lead = this.#owned(leadId, position);
     if (lead instanceof Promise) return lead.then(apply);
-    apply(lead);
+    if (lead !== undefined) apply(lead);
     return undefined;
+  }
+
+  /** The lead's entry, when this instance keeps it: the anonymous side of a link is kept everywhere, the lead's side only by its owner. */
+  #owned(leadId: string, position: number): Entry | Promise<Entry> | undefined {
+    if (this.#ownsLead !== undefined && !this.#ownsLead(leadId)) return undefined;
+    return this.#entry(leadStream(leadId), position);
   }
 
   /**

@@ -63,7 +63,7 @@ const ANONYMOUS_PREFIX = 'anon-';
 export function subjectOfStream(streamId: string): SubjectRef {
   if (streamId.startsWith(LEAD_PREFIX)) return { key: streamId, kind: 'lead', id: streamId.slice(LEAD_PREFIX.length) };
   if (streamId.startsWith(ANONYMOUS_PREFIX)) return { key: streamId, kind: 'anonymous', id: streamId.slice(ANONYMOUS_PREFIX.length) };
-  throw new Error(`stream ${streamId} is neither a lead nor an anonymous stream: the projector stops here rather than skip it`);
+  throw new Error(`stream ${streamId} is neither a lead nor an anonymous stream`);
 }
 
 const orNull = <T>(v: T | undefined): T | null => (v === undefined ? null : v);

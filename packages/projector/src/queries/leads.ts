@@ -3,6 +3,7 @@ import { asInstant, compileRules, leadStateAsOf, scoreBreakdown } from '@sluice/
 import type { ScoreBreakdown } from '@sluice/domain';
 import type { Grade, Quadrant, RuleConfig } from '@sluice/schemas';
 import { foldSubjectFromLog } from '../engine/loader.js';
+import { parkedPositions } from '../store/parked.js';
 import { LEAD_COLUMNS, type StoredStageEntry, leadRow } from '../engine/rows.js';
 import type { ProjectionStore } from '../store/projection-store.js';
 
@@ -128,7 +129,7 @@ export async function getLead(source: LeadSource, leadId: string, asOf?: number 
   const rules = compileRules(config);
   const subject = { key: `lead-${leadId}`, kind: 'lead', id: leadId } as const;
   const links = projections.db.prepare('SELECT anonymous_id FROM identity_links WHERE lead_id = ?').pluck();
-  const state = await foldSubjectFromLog(store, subject, built.position + 1, rules, () => links.all(leadId) as string[]);
+  const state = await foldSubjectFromLog(store, subject, built.position + 1, rules, () => links.all(leadId) as string[], parkedPositions(projections.db));
   const t = asInstant(asOf);
   const values = leadRow(subject, leadStateAsOf(state, t, rules));
   return { ...viewOf(Object.fromEntries(LEAD_COLUMNS.map((c, i) => [c, values[i]!])) as LeadRow, t), scoreBreakdown: scoreBreakdown(state, t, rules) };

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** Bump together with a new entry in MIGRATIONS; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * MIGRATIONS[v] takes a projections file from user_version v to v + 1.
@@ -30,6 +30,10 @@ export const SCHEMA_VERSION = 2;
  *   `projection_state.build` names one build of the read models (a new one
  *   at every rebuild): positions compare only within a build.
  *   Neither is a read model, so neither is hashed.
+ * - `parked_events` (version 3): the events the projector could not apply
+ *   (follower, position, event id and type, why, when), written as each is
+ *   parked; the projection passes them, and so does a subject folded again
+ *   from the log. Not a read model: a rebuild empties it and tries them again.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE projection_state (
@@ -132,6 +136,15 @@ const MIGRATIONS: readonly string[] = [
    ) STRICT, WITHOUT ROWID;
    CREATE INDEX subject_changes_position ON subject_changes (position, subject);
    INSERT INTO subject_changes (subject, position) SELECT subject, (SELECT position FROM projection_state WHERE id = 1) FROM leads;`,
+  `CREATE TABLE parked_events (
+     follower  TEXT NOT NULL,
+     position  INTEGER NOT NULL,
+     event_id  TEXT NOT NULL,
+     type      TEXT NOT NULL,
+     reason    TEXT NOT NULL,
+     parked_at TEXT NOT NULL,
+     PRIMARY KEY (follower, position)
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 /**
