@@ -253,7 +253,7 @@ describe('operations', () => {
 
   it('reports readiness with the head position and serves OpenAPI at /docs', async () => {
     await post(visit('d1'));
-    expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', headPosition: 1 });
+    expect((await app.inject({ method: 'GET', url: '/readyz' })).json()).toEqual({ status: 'ready', headPosition: 1, followers: [] });
     const spec = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/leads/{id}/events']));
     expect((await app.inject({ method: 'GET', url: '/docs/' })).statusCode).toBe(200);

@@ -7,7 +7,9 @@ import type { EventStore } from '@sluice/event-store';
 import { installApiKeys } from './auth.js';
 import type { ApiKey } from './auth.js';
 import { installBodyParsers } from './body-parsers.js';
-import { createMetrics, registerProjectionGauges } from './metrics.js';
+import type { Follower } from '@sluice/follower';
+import { DEFAULT_FRESHNESS_WAIT_MS } from '@sluice/schemas';
+import { createMetrics, registerFollowerGauges, registerProjectionGauges } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
@@ -15,6 +17,7 @@ import { ingestRoutes } from './routes/ingest.js';
 import type { IngestQueue } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
 import { funnelRoutes } from './routes/funnels.js';
+import { freshnessCheck } from './routes/analytics.js';
 import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
 import { stageAnalyticsRoutes } from './routes/stage-analytics.js';
@@ -45,6 +48,13 @@ export interface ApiDeps {
   metrics?: Metrics;
   /** distributed mode: ingest produces to Kafka (the kafka-bridge appends); without it ingest appends to `store` */
   ingestQueue?: IngestQueue;
+  /**
+   * every follower the process runs (the projector, the ClickHouse sinks, the lead-changes publisher), which /readyz and /metrics
+   * report; without it, those of `analytics` and `projections`
+   */
+  followers?: readonly Follower[];
+  /** how long an answer from the read models or ClickHouse waits for the followers it reads (server.freshnessWaitMs) */
+  freshnessWaitMs?: number;
   /** the web dashboard's built assets, served at `/`; without it there is no dashboard */
   dashboard?: DashboardOptions;
   /** how a what-if's worker thread opens the event store; without it POST /v1/whatif answers 503 */
@@ -101,17 +111,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown, queue: deps.ingestQueue });
+  // the followers answers read: their positions are log positions
+  const onLog = new Set([deps.analytics?.sink, deps.analytics?.stageSink, deps.projections?.projector].filter((f): f is Follower => f !== undefined));
+  const followers = deps.followers ?? [...onLog];
+  const fresh = freshnessCheck(() => deps.store.headPosition(), deps.freshnessWaitMs ?? DEFAULT_FRESHNESS_WAIT_MS);
+  registerFollowerGauges(metrics, followers);
+  await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown, queue: deps.ingestQueue, followers, onLog });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
   await app.register(leadRoutes, { store: deps.store });
-  await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}) });
+  await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
   if (deps.analytics) {
-    await app.register(funnelRoutes, deps.analytics);
-    await app.register(stageAnalyticsRoutes, deps.analytics);
+    await app.register(funnelRoutes, { ...deps.analytics, fresh });
+    await app.register(stageAnalyticsRoutes, { ...deps.analytics, fresh });
   }
-  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(deps.projections ? { projections: deps.projections } : {}) });
+  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(deps.projections ? { projections: deps.projections } : {}), fresh });
   if (deps.projections) {
-    await app.register(projectionRoutes, { ...deps.projections, store: deps.store });
+    await app.register(projectionRoutes, { ...deps.projections, store: deps.store, fresh });
     await registerProjectionGauges(metrics, deps.projections.projector);
     await app.register(whatIfRoutes, { live: deps.projections.config, worker: deps.whatIf });
   }

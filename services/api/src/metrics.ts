@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { followerGauges } from '@sluice/follower';
+import type { Follower } from '@sluice/follower';
 import { projectionMetrics } from '@sluice/projector';
 import type { Projector } from '@sluice/projector';
 
@@ -48,6 +50,22 @@ export async function registerProjectionGauges(metrics: Metrics, projector: Proj
       async collect() {
         const sample = (await samples()).find((s) => s.name === name);
         if (sample) this.set(sample.value);
+      },
+    });
+  }
+}
+
+/** Each follower's position, lag, parked items and whether it is retrying (labelled follower="<name>"), read when scraped. */
+export function registerFollowerGauges(metrics: Metrics, followers: readonly Follower[]): void {
+  for (const { name, help } of followerGauges(followers)) {
+    new Gauge({
+      name,
+      help,
+      labelNames: ['follower'] as const,
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const { follower, value } of followerGauges(followers).find((g) => g.name === name)?.values ?? []) this.set({ follower }, value);
       },
     });
   }

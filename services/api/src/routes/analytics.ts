@@ -1,34 +1,80 @@
+import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
 import type { AnalyticsClient } from '@sluice/analytics';
+import type { Follower } from '@sluice/follower';
 import type { RuleConfig } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import type { ProblemItem } from '../problem.js';
 
-/** Something that copies into ClickHouse and can say when it has caught up with its source. */
-export interface Follower {
-  caughtUp(): Promise<void>;
-}
-
 export interface Analytics {
   client: AnalyticsClient;
-  /** the live touchpoint sink; queries wait (briefly) for it to reach the log's head */
+  /** the live touchpoint sink (the log into ClickHouse's touchpoints); its position is a log position */
   sink: Follower;
-  /** the follower writing stage_transitions and lead_profile from the projector's read models; stage queries wait for it too */
+  /**
+   * the follower writing stage_transitions and lead_profile from the projector's read models; its position is the projector
+   * checkpoint it last copied, a log position too (the read models hold every event up to it), so stage answers wait for it
+   */
   stageSink?: Follower;
   /** the live rules: stage queries default their config version, stage model and time zone to them */
   rules?: RuleConfig;
 }
 
-/** How long a query waits for the followers to catch up before answering from what ClickHouse has. */
-const FRESHNESS_WAIT_MS = 2_000;
-
-export async function freshEnough(...followers: ReadonlyArray<Follower | undefined>): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const all = Promise.all(followers.map((f) => f?.caughtUp()));
-  // a follower that stopped shows in its own log and in /metrics; the query answers from what is there
-  await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, FRESHNESS_WAIT_MS)))]).catch(() => undefined);
-  clearTimeout(timer);
+/** Where a derived answer stands on the log. */
+export interface Freshness {
+  /** every event up to this log position is in the answer (later ones may be too) */
+  readonly position: number;
+  /** the log's head when the request arrived */
+  readonly head: number;
+  /** position reached head */
+  readonly caughtUp: boolean;
 }
+
+/**
+ * Waits (up to the server's bound, and at most half of `budgetSeconds`, the
+ * request's timeout, so its queries keep the rest) for the followers an
+ * answer reads to reach the log's head as of the call, then says where they
+ * stand: the least of their positions.
+ */
+export type FreshnessCheck = (followers: ReadonlyArray<Follower | undefined>, budgetSeconds?: number) => Promise<Freshness>;
+
+/** What the query routes take: the analytics engine and how to tell an answer's freshness. */
+export type AnalyticsRoutes = Analytics & { fresh: FreshnessCheck };
+
+export function freshnessCheck(logHead: () => Promise<number>, bound: number): FreshnessCheck {
+  return async (followers, budgetSeconds) => {
+    const head = await logHead();
+    const reading = followers.filter((f): f is Follower => f !== undefined);
+    const waitMs = Math.min(bound, budgetSeconds === undefined ? Infinity : budgetSeconds * 500);
+    if (reading.some((f) => f.position < head) && waitMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      // a follower that stopped rejects: the answer is given from what there is, marked (/readyz says which and why)
+      await Promise.race([Promise.all(reading.map((f) => f.caughtUp(head))), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]).catch(() => undefined);
+      clearTimeout(timer);
+    }
+    const reached = reading.length === 0 ? head : Math.min(...reading.map((f) => f.position));
+    return { position: reached, head, caughtUp: reached >= head };
+  };
+}
+
+export const FRESHNESS_HEADER = 'sluice-freshness';
+
+/** The answer with its freshness: in the body (`freshness`) and in the Sluice-Freshness header. */
+export function marked<T extends object>(reply: FastifyReply, freshness: Freshness, answer: T): T & { freshness: Freshness } {
+  void reply.header(FRESHNESS_HEADER, freshnessHeader(freshness));
+  return { ...answer, freshness };
+}
+
+export function freshnessHeader({ position, head, caughtUp }: Freshness): string {
+  return `position=${position}; head=${head}; caught-up=${caughtUp}`;
+}
+
+/** For route descriptions: what `freshness` says. */
+export const FRESHNESS_NOTE =
+  'The answer carries `freshness` {position, head, caughtUp} (and the header `Sluice-Freshness: position=P; head=H; caught-up=true|false`): ' +
+  'the server waits up to server.freshnessWaitMs (2 s by default) for what the answer reads to reach the log\'s head as it was when the request ' +
+  'arrived (head), then answers; position is the log position up to which every event is in the answer, the least of the followers it reads ' +
+  '(the touchpoint sink\'s; the stage tables\' is the projector checkpoint they were last copied at, itself a log position; the read models\' is ' +
+  "the projector's checkpoint). caughtUp false: the answer leaves out events between position and head; ask again for whole numbers.";
 
 /** A 400 naming every bad field of a query body. */
 export function invalidQuery(slug: string, what: string, issues: readonly ProblemItem[]): ProblemError {

@@ -14,8 +14,8 @@ import {
 import type { FunnelDefinition } from '@sluice/analytics';
 import { ProblemError } from '../problem.js';
 import { definedOnly } from '../query-string.js';
-import { checkedQueryString, freshEnough, invalidQuery } from './analytics.js';
-import type { Analytics } from './analytics.js';
+import { FRESHNESS_NOTE, checkedQueryString, invalidQuery, marked } from './analytics.js';
+import type { AnalyticsRoutes } from './analytics.js';
 
 function definitionOf(body: unknown): FunnelDefinition {
   const parsed = parseFunnelDefinition(body);
@@ -38,7 +38,7 @@ const LeadsQuery = z.object({
   timeoutSeconds: z.coerce.number().optional().describe(TIMEOUT_DESCRIPTION),
 });
 
-export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client, sink }) => {
+export const funnelRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { client, sink, fresh }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   routes.post('/v1/funnels', {
     config: { scope: 'read' },
@@ -54,30 +54,31 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
         'period or another range; timeToConvert adds the time between steps (mean, median, p90, histogram). A step marked optional may be skipped ' +
         '(ordered and strict): it counts the units that took it, and rates run from the previous required step. Each step reports the units reaching it, conversion from the previous and the first step, and drop-off. ' +
         `Bounds: at most ${FUNNEL_LIMITS.maxSteps} steps; unordered at most ${FUNNEL_LIMITS.maxUnorderedSteps}, of which at most ${FUNNEL_LIMITS.maxUnorderedStepsPerType} of one event type ` +
-        '(any of them may take an event, and the sets of steps taken grow combinatorially); timeoutSeconds bounds the whole request.',
+        '(any of them may take an event, and the sets of steps taken grow combinatorially); timeoutSeconds bounds the whole request. ' +
+        FRESHNESS_NOTE,
       body: FunnelDefinitionSchema,
       querystring: FunnelQuery,
     },
     // body and query are checked in the handler, so every issue names its field
     validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const definition = definitionOf(request.body);
       const options = checkedQueryString(FunnelQueryOptionsSchema, definedOnly(checkedQueryString(FunnelQuery, request.query)));
       const timed = client.withTimeout(options.timeoutSeconds);
-      await freshEnough(sink);
-      return runFunnel(timed, definition, options);
+      const freshness = await fresh([sink], options.timeoutSeconds);
+      return marked(reply, freshness, await runFunnel(timed, definition, options));
     },
   });
   routes.post('/v1/funnels/leads', {
     config: { scope: 'read' },
     schema: {
       summary: 'The leads at one step of a funnel',
-      description: 'The body is the funnel definition; the query string picks the step (0-based), reached or dropped, a breakdown value, and the page.',
+      description: `The body is the funnel definition; the query string picks the step (0-based), reached or dropped, a breakdown value, and the page. ${FRESHNESS_NOTE}`,
       body: FunnelDefinitionSchema,
       querystring: LeadsQuery,
     },
     validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const definition = definitionOf(request.body);
       const query = checkedQueryString(FunnelLeadsQuerySchema, definedOnly(checkedQueryString(LeadsQuery, request.query)));
       if (query.stepIndex >= definition.steps.length) {
@@ -86,8 +87,8 @@ export const funnelRoutes: FastifyPluginAsync<Analytics> = async (app, { client,
         ]);
       }
       const timed = client.withTimeout(query.timeoutSeconds);
-      await freshEnough(sink);
-      return listFunnelLeads(timed, definition, query);
+      const freshness = await fresh([sink], query.timeoutSeconds);
+      return marked(reply, freshness, await listFunnelLeads(timed, definition, query));
     },
   });
 };

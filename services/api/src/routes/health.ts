@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { EventStore } from '@sluice/event-store';
+import type { Follower, FollowerFailure, FollowerState } from '@sluice/follower';
 import type { Metrics } from '../metrics.js';
 import type { IngestQueue } from './ingest.js';
 
@@ -9,20 +10,104 @@ export interface HealthRouteOptions {
   isShuttingDown: () => boolean;
   /** distributed mode: not ready while Kafka misses the produce deadline (ingest would answer 503) */
   queue?: Pick<IngestQueue, 'reachable'> | undefined;
+  /** every follower this process runs */
+  followers: readonly Follower[];
+  /** those whose positions are log positions (the projector, the sinks): ready once at the log's head as of start; the others at their own source's */
+  onLog: ReadonlySet<Follower>;
 }
 
-export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { store, metrics, isShuttingDown, queue }) => {
+/** A follower as /readyz lists it. */
+export interface FollowerReadiness {
+  name: string;
+  state: FollowerState;
+  position: number;
+  /** its source's head as of its last look (the log's, or the change feed's for the lead-changes publisher) */
+  head: number;
+  lag: number;
+  /** items parked since this process started (`sluice parked` lists every one kept) */
+  parked: number;
+  /** set while it retries */
+  failure?: FollowerFailure;
+}
+
+/**
+ * Readiness: every follower has reached the head as of the start (the log's
+ * head when the API was built; a follower of another source, its own), and
+ * none is retrying a failure now. Reaching it is remembered: a follower
+ * behind later (a burst of events) leaves the process ready, with freshness
+ * on each answer saying how far behind it is.
+ */
+function readinessOf(followers: readonly Follower[], onLog: ReadonlySet<Follower>, logHead: () => Promise<number>) {
+  const reached = new Set<Follower>();
+  const stopped = new Set<Follower>();
+  let startHead: Promise<number> | undefined;
+  const start = () => {
+    // a store that does not answer at start is asked again by the next /readyz
+    startHead ??= logHead().then(
+      (head) => {
+        for (const f of followers) {
+          f.caughtUp(onLog.has(f) ? head : undefined).then(
+            () => reached.add(f),
+            () => stopped.add(f),
+          );
+        }
+        return head;
+      },
+      (err: unknown) => {
+        startHead = undefined;
+        throw err;
+      },
+    );
+    return startHead;
+  };
+  void start().catch(() => undefined);
+
+  return async () => {
+    const head = await start();
+    const reasons: string[] = [];
+    const listed = followers.map((f): FollowerReadiness => {
+      const s = f.status();
+      if (s.state === 'retrying') reasons.push(`${s.name} is retrying (attempt ${s.failure?.attempts ?? 1}, failing since ${s.failure?.since ?? 'now'}): ${s.failure?.reason ?? 'unknown'}`);
+      else if (stopped.has(f) || s.state === 'stopped') reasons.push(`${s.name} stopped at position ${s.position}`);
+      else if (!reached.has(f)) reasons.push(`${s.name} is catching up: position ${s.position} of ${onLog.has(f) ? `${head}, the log's head at start` : `${s.head}`}`);
+      return { name: s.name, state: s.state, position: s.position, head: s.head, lag: Math.max(0, s.head - s.position), parked: s.parkedSinceStart, ...(s.failure ? { failure: s.failure } : {}) };
+    });
+    return { reasons, followers: listed };
+  };
+}
+
+export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { store, metrics, isShuttingDown, queue, followers, onLog }) => {
+  const readiness = readinessOf(followers, onLog, () => store.headPosition());
   app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: false } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { schema: { summary: 'Readiness: the event store answers (in distributed mode: Kafka acknowledges in time) and the server is not shutting down' } }, async (_request, reply) => {
-    if (isShuttingDown()) return reply.status(503).send({ status: 'shutting down' });
-    if (queue && !queue.reachable()) return reply.status(503).send({ status: 'kafka unavailable' });
-    try {
-      return { status: 'ready', headPosition: await store.headPosition() };
-    } catch (err) {
-      app.log.warn({ err }, 'readiness check failed');
-      return reply.status(503).send({ status: 'event store unavailable' });
-    }
-  });
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Readiness: every follower has reached the head as of start and none is retrying',
+        description:
+          'Ready (200) when the server is not shutting down, the event store answers (in distributed mode: Kafka acknowledges in time), ' +
+          "every follower (the projector, the ClickHouse sinks, the lead-changes publisher) has reached the head of its source as of the server's start " +
+          "(the log's head for all but the publisher) and none is retrying a failure (disk full, a server away). Once reached, a follower behind " +
+          'again leaves the server ready: each answer says how fresh it is. The body lists each follower: name, state, position, head, lag, ' +
+          'parked (since start) and the failure being retried; a 503 adds `reasons`, naming the follower and why.',
+      },
+    },
+    async (_request, reply) => {
+      if (isShuttingDown()) return reply.status(503).send({ status: 'shutting down' });
+      if (queue && !queue.reachable()) return reply.status(503).send({ status: 'kafka unavailable' });
+      let headPosition: number;
+      let ready: Awaited<ReturnType<typeof readiness>>;
+      try {
+        headPosition = await store.headPosition();
+        ready = await readiness();
+      } catch (err) {
+        app.log.warn({ err }, 'readiness check failed');
+        return reply.status(503).send({ status: 'event store unavailable' });
+      }
+      if (ready.reasons.length > 0) return reply.status(503).send({ status: 'not ready', headPosition, reasons: ready.reasons, followers: ready.followers });
+      return { status: 'ready', headPosition, followers: ready.followers };
+    },
+  );
   app.get('/metrics', { config: { scope: 'read' }, schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
     void reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();

@@ -6,14 +6,16 @@ import type { HistoryRequest, HistoryStep, MeasuredDealSize, PlanInputIssue, Uni
 import { heldPipeline, measureFunnel, sumSteps } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
 import { ProblemError } from '../problem.js';
-import { freshEnough } from './analytics.js';
-import type { Analytics } from './analytics.js';
+import { FRESHNESS_NOTE, marked } from './analytics.js';
+import type { Analytics, FreshnessCheck } from './analytics.js';
+import type { Projections } from './projections.js';
 
 export interface PlanRouteOptions {
   /** the read models: when present, steps without a measurement are measured from them, and the pipeline held now is counted */
-  projections?: ProjectionStore;
+  projections?: Pick<Projections, 'projections' | 'projector'>;
   /** ClickHouse under the live rules: when present, each business unit's deal size is measured from its payments, and plans may count accounts */
   analytics?: Analytics;
+  fresh: FreshnessCheck;
 }
 
 /** months of cohorts (and of won deals) behind measured rates and deal sizes */
@@ -132,7 +134,8 @@ function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined)
   throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', message, [{ field: 'unit', message }]);
 }
 
-export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections, analytics }) => {
+export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections: read, analytics, fresh }) => {
+  const projections = read?.projections;
   app.withTypeProvider<ZodTypeProvider>().post('/v1/plans/reverse', {
     config: { scope: 'read' },
     schema: {
@@ -152,19 +155,19 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         `Bounds (a 400 names the field): at most ${PLAN_LIMITS.maxStages} stages, ${PLAN_LIMITS.maxBusinessUnits} business units and ${PLAN_LIMITS.maxTargets} targets; ` +
         `uncertainty.draws from 100 to ${PLAN_LIMITS.maxDraws.toLocaleString('en')}, and draws x (targets + business units) x stages of the planning chain at most ` +
         `${PLAN_LIMITS.maxDrawWork.toLocaleString('en')}; each business unit's lags, each step at its longest, add up to at most ${PLAN_LIMITS.maxChainLagDays} days along the chain. ` +
-        `The body is checked before anything is measured; measuring answers within ${DEFAULT_QUERY_TIMEOUT_SECONDS} s (504 query-timeout past it).`,
+        `The body is checked before anything is measured; measuring answers within ${DEFAULT_QUERY_TIMEOUT_SECONDS} s (504 query-timeout past it). ${FRESHNESS_NOTE}`,
       body: planRequestSchema,
     },
     // the planner validates the body itself so each issue names its field path
     validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       // nothing is read for a body that cannot be planned, or past the bounds (the zone and asOf measuring reads included)
       const issues = planRequestIssues(request.body);
       if (issues.length > 0) throw invalidPlanInput(issues);
       accountsNeedClickHouse(request.body, analytics);
       // every measuring query of the plan answers within one query timeout, together
       const measuring = analytics ? { ...analytics, client: analytics.client.withTimeout(DEFAULT_QUERY_TIMEOUT_SECONDS) } : undefined;
-      if (analytics) await freshEnough(analytics.sink, analytics.stageSink);
+      const freshness = await fresh([read?.projector, analytics?.sink, analytics?.stageSink], DEFAULT_QUERY_TIMEOUT_SECONDS);
       // an SLA section takes the live rules' marketing stage and commitment, the targets the SLA report checks
       const requested = withRuleSlaTargets(request.body, analytics?.rules?.sla);
       const dealSizes = measuring ? await measuredDealSizes(requested, measuring, currencyProblem) : new Map<string, MeasuredDealSize>();
@@ -173,7 +176,7 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
       const body = measured ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes, accountSteps)) : requested;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) throw invalidPlanInput(outcome.issues);
-      return outcome.plan;
+      return marked(reply, freshness, outcome.plan);
     },
   });
 };

@@ -9,6 +9,8 @@ import type { RuleConfig } from '@sluice/schemas';
 import { readLeadHistory } from '@sluice/touchpoint-log';
 import { ProblemError } from '../problem.js';
 import { definedOnly } from '../query-string.js';
+import { FRESHNESS_HEADER, FRESHNESS_NOTE, freshnessHeader, marked } from './analytics.js';
+import type { FreshnessCheck } from './analytics.js';
 
 export interface Projections {
   projector: Projector;
@@ -51,7 +53,7 @@ const ConversionQuery = z.strictObject({
  * Lead state, lists, live conversion and the change stream, all served from
  * the projector's read models (SQLite): instant, no ClickHouse round trip.
  */
-export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventStore }> = async (app, { projector, projections, config, store }) => {
+export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventStore; fresh: FreshnessCheck }> = async (app, { projector, projections, config, store, fresh }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   // open change streams end when the server closes, or close() would wait on them forever
   const openStreams = new Set<() => void>();
@@ -65,19 +67,25 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
       summary: 'One lead: state, scores with the rule behind each point, stage history and touchpoints',
       description:
         'Without asOf: the read model (the lead as of its last event). With asOf: the lead evaluated by the rules at that instant ' +
-        '(score decay, pool recycling, SLA breaches), folded again from the log.',
+        '(score decay, pool recycling, SLA breaches), folded again from the log. A 404 while the read models are catching up says so, and ' +
+        `carries the Sluice-Freshness header. ${FRESHNESS_NOTE}`,
       params: z.object({ id: Id }),
       querystring: z.object({ asOf: OffsetDateTime.optional() }),
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { id } = request.params;
       const source = { projections, store, config };
+      const freshness = await fresh([projector]);
       const stored = await getLead(source, id, request.query.asOf);
-      if (stored === undefined) throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models`);
+      if (stored === undefined) {
+        const behind = freshness.caughtUp ? '' : ` (they are catching up: position ${freshness.position} of ${freshness.head})`;
+        void reply.header(FRESHNESS_HEADER, freshnessHeader(freshness));
+        throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models${behind}`);
+      }
       // the score breakdown comes with an as-of view: without one asked for, take the lead's own last event
       const lead = stored.scoreBreakdown !== undefined || stored.asOf === null ? stored : ((await getLead(source, id, stored.asOf)) ?? stored);
       const history = await readLeadHistory(store, id);
-      return { lead, transitions: leadTransitions(projections, id), touchpoints: history.touchpoints };
+      return marked(reply, freshness, { lead, transitions: leadTransitions(projections, id), touchpoints: history.touchpoints });
     },
   });
 
@@ -85,14 +93,15 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
     config: { scope: 'read' },
     schema: {
       summary: 'List leads by stage, grade, quadrant, owner, business unit or SLA breach',
-      description: 'Cursor pagination: pass nextCursor back as cursor. slaBreached is evaluated now.',
+      description: `Cursor pagination: pass nextCursor back as cursor. slaBreached is evaluated now. ${FRESHNESS_NOTE}`,
       querystring: LeadListQuery,
     },
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const { cursor, limit, ...filter } = request.query;
+      const freshness = await fresh([projector]);
       try {
         // the composition root's clock: "breached" means breached by now
-        return listLeads(projections, { ...definedOnly(filter), asOf: Date.now() }, cursor, limit);
+        return marked(reply, freshness, listLeads(projections, { ...definedOnly(filter), asOf: Date.now() }, cursor, limit));
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned', [{ field: 'querystring.cursor', message: 'invalid cursor' }]);
         throw err;
@@ -107,10 +116,10 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
       description:
         'Per cohort period (the day, ISO week or month in which a lead entered a stage, in the business time zone) and optionally per business ' +
         'unit and source: the leads that entered each stage and how many have reached each later stage so far (skipped stages count as passed ' +
-        'through), with stage velocities. Updated as events arrive.',
+        `through), with stage velocities. Updated as events arrive. ${FRESHNESS_NOTE}`,
       querystring: ConversionQuery,
     },
-    handler: async (request) => liveConversion(projections, definedOnly(request.query)),
+    handler: async (request, reply) => marked(reply, await fresh([projector]), liveConversion(projections, definedOnly(request.query))),
   });
 
   routes.get('/v1/stream', {

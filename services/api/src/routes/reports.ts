@@ -2,22 +2,22 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
 import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
-import type { ProjectionStore } from '@sluice/projector';
-import type { RuleConfig } from '@sluice/schemas';
 import { SlaReportQuerySchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
-import type { Analytics } from './analytics.js';
-import { freshEnough, invalidQuery } from './analytics.js';
+import type { Analytics, FreshnessCheck } from './analytics.js';
+import { FRESHNESS_NOTE, invalidQuery, marked } from './analytics.js';
+import type { Projections } from './projections.js';
 
 export interface ReportRouteOptions {
   /** ClickHouse: the cost report is absent without it */
   analytics?: Analytics;
   /** the read models and their rules: the SLA report is absent without them */
-  projections?: { projections: ProjectionStore; config: RuleConfig };
+  projections?: Projections;
+  fresh: FreshnessCheck;
 }
 
 /** The two reports of issue 8: spend and return (ClickHouse), and the marketing <-> sales SLA (the read models). */
-export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, { analytics, projections }) => {
+export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, { analytics, projections, fresh }) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   if (analytics !== undefined) {
     typed.post('/v1/reports/cost', {
@@ -31,16 +31,17 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
           'converted to the configured report currency with the configured rates, which the answer lists (without a rate table: the currency ' +
           'most amounts are in). Amounts it cannot convert (a currency without a rate) are left out of every row and listed in `excluded` ' +
           '(measure, currency, events, amount, reason); the rest is answered. ' +
-          'A ratio over zero is null with its reason. configVersion, stages, timeZone, businessUnits and currencies default to the live rules.',
+          'A ratio over zero is null with its reason. configVersion, stages, timeZone, businessUnits and currencies default to the live rules. ' +
+          FRESHNESS_NOTE,
         body: CostReportQuerySchema,
       },
       validatorCompiler: () => (value) => ({ value }),
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const parsed = parseCostReportQuery(withRuleDefaults('cost', request.body, analytics.rules));
         if (!parsed.ok) throw invalidQuery('invalid-cost-report', 'cost report', parsed.issues);
         const timed = analytics.client.withTimeout(parsed.query.timeoutSeconds);
-        await freshEnough(analytics.sink, analytics.stageSink);
-        return runCostReport(timed, parsed.query);
+        const freshness = await fresh([analytics.sink, analytics.stageSink], parsed.query.timeoutSeconds);
+        return marked(reply, freshness, await runCostReport(timed, parsed.query));
       },
     });
   }
@@ -53,22 +54,24 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
           'For the leads whose SLA clock started in the date range (they entered the SLA start stage, usually MQL): MQLs delivered per ' +
           'business unit against the monthly commitment (sla.mqlsPerMonth); first sales touch within sla.firstTouchWithinMinutes (exactly ' +
           'at the target is met) and the committed attempts in the first week, per owner and business unit, at asOf (default now); the ' +
-          'breaching leads; speed to lead (median, p90) and persistence against conversion to the next stage. Targets come from the live rules.',
+          'breaching leads; speed to lead (median, p90) and persistence against conversion to the next stage. Targets come from the live rules. ' +
+          FRESHNESS_NOTE,
         body: SlaReportQuerySchema,
       },
       validatorCompiler: () => (value) => ({ value }),
-      handler: async (request) => {
+      handler: async (request, reply) => {
         const parsed = SlaReportQuerySchema.safeParse(request.body);
         if (!parsed.success) throw invalidQuery('invalid-sla-report', 'SLA report', parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.message })));
         const q = parsed.data;
+        const freshness = await fresh([projections.projector]);
         try {
-          return slaReport(projections.projections, projections.config, {
+          return marked(reply, freshness, slaReport(projections.projections, projections.config, {
             fromMs: Date.parse(q.dateRange.from),
             toMs: Date.parse(q.dateRange.to),
             // the API is the edge that may read the clock: the report itself takes the instant
             asOfMs: q.asOf === undefined ? Date.now() : Date.parse(q.asOf),
             breachLimit: q.breachLimit,
-          });
+          }));
         } catch (err) {
           if (err instanceof SlaNotConfiguredError) throw new ProblemError(409, 'no-sla', 'No SLA configured', err.message);
           throw err;

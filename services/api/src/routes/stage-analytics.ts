@@ -22,8 +22,8 @@ import {
   withRuleDefaults,
 } from '@sluice/analytics';
 import type { AnalyticsClient, FieldIssue, StageQueryKind } from '@sluice/analytics';
-import { freshEnough, invalidQuery } from './analytics.js';
-import type { Analytics } from './analytics.js';
+import { FRESHNESS_NOTE, invalidQuery, marked } from './analytics.js';
+import type { AnalyticsRoutes } from './analytics.js';
 
 /** One stage-level query as a route: its body schema (for OpenAPI), its parser, its runner. */
 interface StageRoute<Q, R> {
@@ -42,24 +42,25 @@ interface StageRoute<Q, R> {
 
 const TIMEOUT_NOTE = `timeoutSeconds (1 to ${MAX_QUERY_TIMEOUT_SECONDS}, default ${DEFAULT_QUERY_TIMEOUT_SECONDS}) bounds the whole request: its queries answer within it together, else 504 query-timeout.`;
 
-function register<Q extends { timeoutSeconds: number }, R>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules }: Analytics): void {
+function register<Q extends { timeoutSeconds: number }, R extends object>(app: FastifyInstance, route: StageRoute<Q, R>, { client, sink, stageSink, rules, fresh }: AnalyticsRoutes): void {
   app.withTypeProvider<ZodTypeProvider>().post(route.path, {
     config: { scope: 'read' },
-    schema: { summary: route.summary, description: `${route.description} ${TIMEOUT_NOTE}`, body: route.body },
+    schema: { summary: route.summary, description: `${route.description} ${TIMEOUT_NOTE} ${FRESHNESS_NOTE}`, body: route.body },
     // the body is checked in the handler, after the live defaults, so every issue names its field
     validatorCompiler: () => (value) => ({ value }),
-    handler: async (request) => {
+    handler: async (request, reply) => {
       const parsed = route.parse(withRuleDefaults(route.kind, request.body, rules));
       if (!parsed.ok) throw invalidQuery(route.slug, route.what, parsed.issues);
       const timed = client.withTimeout(parsed.query.timeoutSeconds);
-      await freshEnough(sink, stageSink);
-      return route.run(timed, parsed.query);
+      // retention and close rates read the touchpoints too
+      const freshness = await fresh([sink, stageSink], parsed.query.timeoutSeconds);
+      return marked(reply, freshness, await route.run(timed, parsed.query));
     },
   });
 }
 
 /** Stage-level analytics in ClickHouse over the stage tables the projector writes (and, for retention, the touchpoints). */
-export const stageAnalyticsRoutes: FastifyPluginAsync<Analytics> = async (app, analytics) => {
+export const stageAnalyticsRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, analytics) => {
   register(
     app,
     {
