@@ -44,6 +44,15 @@ describe.skipIf(skip)('the projector process', () => {
         return settled(h) ? h : undefined;
       });
       expect(before.head).toBe(await store.headPosition());
+      // each follower's gauges, as the API serves them
+      const metrics = await first.metrics();
+      expect(metrics).toContain(`sluice_follower_position{follower="projector"} ${before.projector}\n`);
+      expect(metrics).toContain(`sluice_follower_position{follower="touchpoints"} ${before.touchpoints}\n`);
+      expect(metrics).toContain(`sluice_follower_position{follower="stage_tables"} ${before.stageTables}\n`);
+      for (const follower of ['projector', 'touchpoints', 'stage_tables']) {
+        expect(metrics).toContain(`sluice_follower_parked_total{follower="${follower}"} 0\n`);
+        expect(metrics).toContain(`sluice_follower_retrying{follower="${follower}"} 0\n`);
+      }
       expect(await stopProcess(first.child, 'SIGTERM')).toBe(0);
       expect(first.output()).toContain('projector: SIGTERM: stopping');
 

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { reportToConsole } from '@sluice/follower';
+import { followerGauges, prometheusText, reportToConsole } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import type { Follower } from '@sluice/follower';
 import { openConfiguredEventStore } from '@sluice/event-store';
@@ -90,6 +90,7 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       ...reportToConsole('the projector'),
     });
     cleanups.push(() => projector.stop());
+    const followers: Follower[] = [projector, ...(sink ? [sink] : []), stageSink];
     if (kafkaConfig !== undefined) {
       const kafka = connectKafka({ brokers: kafkaConfig.brokers, clientId: `${kafkaConfig.clientId}-projector` });
       await kafka.ensureTopics(sluiceTopics(kafkaConfig));
@@ -103,6 +104,7 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
         ...reportToConsole('the lead-changes publisher'),
       });
       cleanups.push(() => publisher.stop());
+      followers.push(publisher);
     }
     const health = async (): Promise<ProjectorHealth> => ({
       head: await store.headPosition(),
@@ -111,7 +113,7 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       stageTables: stageSink.position,
       partition: slot === undefined ? undefined : leaseKey(slot),
     });
-    const server = await serveHealth(host, port, health, projector, stageSink);
+    const server = await serveHealth(host, port, health, () => metricsText(projector, stageSink, followers));
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const address = server.address();
     const bound = typeof address === 'object' && address !== null ? address.port : port;
@@ -152,9 +154,9 @@ async function holdSlot(leases: LeaseTable, slot: PartitionSlot, seconds: number
   });
 }
 
-function serveHealth(host: string, port: number, health: () => Promise<ProjectorHealth>, projector: Projector, stageSink: Follower): Promise<Server> {
+function serveHealth(host: string, port: number, health: () => Promise<ProjectorHealth>, metrics: () => Promise<string>): Promise<Server> {
   const server = createServer((request, response) => {
-    const answer = request.url === '/healthz' ? health().then((h) => ({ type: 'application/json', body: JSON.stringify(h) })) : request.url === '/metrics' ? metricsText(projector, stageSink).then((body) => ({ type: 'text/plain; version=0.0.4', body })) : undefined;
+    const answer = request.url === '/healthz' ? health().then((h) => ({ type: 'application/json', body: JSON.stringify(h) })) : request.url === '/metrics' ? metrics().then((body) => ({ type: 'text/plain; version=0.0.4', body })) : undefined;
     if (answer === undefined) return void response.writeHead(404).end();
     answer.then(
       ({ type, body }) => response.writeHead(200, { 'content-type': type }).end(body),
@@ -167,11 +169,11 @@ function serveHealth(host: string, port: number, health: () => Promise<Projector
   });
 }
 
-/** Prometheus text: the projection's lag gauges and the stage tables' checkpoint. */
-async function metricsText(projector: Projector, stageSink: Follower): Promise<string> {
+/** Prometheus text: the projection's lag gauges, the stage tables' checkpoint, and each follower's gauges as the API serves them. */
+async function metricsText(projector: Projector, stageSink: Follower, followers: readonly Follower[]): Promise<string> {
   const samples = [
     ...(await projectionMetrics(projector)),
     { name: 'sluice_stage_tables_position', help: 'Projector checkpoint the ClickHouse stage tables hold', value: stageSink.position },
   ];
-  return samples.map((s) => `# HELP ${s.name} ${s.help}\n# TYPE ${s.name} gauge\n${s.name} ${s.value}\n`).join('');
+  return samples.map((s) => `# HELP ${s.name} ${s.help}\n# TYPE ${s.name} gauge\n${s.name} ${s.value}\n`).join('') + prometheusText(followerGauges(followers));
 }

@@ -13,6 +13,8 @@ const main = fileURLToPath(new URL('./main.ts', import.meta.url));
 export interface Running {
   child: ChildProcess;
   health(): Promise<ProjectorHealth>;
+  /** its /metrics, as Prometheus text */
+  metrics(): Promise<string>;
   output(): string;
 }
 
@@ -22,7 +24,12 @@ export function spawnProjectorProcess(configFile: string, args: readonly string[
   let output = '';
   let url = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const running: Running = { child, health: async () => (await (await fetch(url)).json()) as ProjectorHealth, output: () => output };
+  const running: Running = {
+    child,
+    health: async () => (await (await fetch(url)).json()) as ProjectorHealth,
+    metrics: async () => (await fetch(url.replace(/\/healthz$/, '/metrics'))).text(),
+    output: () => output,
+  };
   const ready = new Promise<Running>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { reportToConsole } from '@sluice/follower';
+import type { Follower } from '@sluice/follower';
 import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, changeFeedSource, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { ChangeFeedSource } from '@sluice/projector';
@@ -76,6 +77,8 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
         analytics: { client, sink, stageSink, rules: settings.config },
         projections: { projector, projections, config: settings.config },
         whatIf: { store: { choice: settings.config.server.eventStore, dataDir: settings.dataDir } },
+        followers: [projector, sink, stageSink, ...(kafka ? [kafka.publisher] : [])],
+        freshnessWaitMs: settings.config.server.freshnessWaitMs,
         limits: settings.limits,
         apiKeys: settings.apiKeys,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
@@ -103,7 +106,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
 }
 
 /** The Kafka side of a distributed API process: topics, the ingest producer, the lead-change publisher. */
-async function startKafkaSide(config: KafkaConfig, feed: ChangeFeedSource, dataDir: string): Promise<{ ingestQueue: IngestQueue; stop(): Promise<void> }> {
+async function startKafkaSide(config: KafkaConfig, feed: ChangeFeedSource, dataDir: string): Promise<{ ingestQueue: IngestQueue; publisher: Follower; stop(): Promise<void> }> {
   const kafka = connectKafka({ brokers: config.brokers, clientId: config.clientId });
   await kafka.ensureTopics(sluiceTopics(config));
   const producer = await kafka.producer();
@@ -117,6 +120,7 @@ async function startKafkaSide(config: KafkaConfig, feed: ChangeFeedSource, dataD
   });
   return {
     ingestQueue: touchpointPublisher(producer, topics.touchpoints, config.produceDeadlineMs),
+    publisher,
     stop: async () => {
       await publisher.stop();
       await producer.disconnect();
