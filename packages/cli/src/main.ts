@@ -21,6 +21,7 @@ const commands = {
   queryTime: () => import('./commands/query-time.js'),
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
+  status: () => import('./commands/status.js'),
   bridge: () => import('@sluice/kafka-bridge'),
   project: () => import('@sluice/projector-service'),
 };
@@ -86,6 +87,10 @@ usage:
                 dates are local midnight in the business time zone; without --url, queries run on the data directory's
                 engine after catching it up with the log
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
+  sluice status [--url URL] [--json]              each follower (projector, ClickHouse sinks): position, head, lag, state and
+                                                  parked items, from the data directory as it is (nothing is caught up first);
+                                                  --url: a running server's, from its /readyz
+  sluice parked [--follower NAME] [--json]        the events the followers could not apply and parked, with the reason
   sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
                                                   replay the log under candidate rules beside the live ones; nothing live changes
   sluice plan   --revenue N --period 2027-Q1|2027-03 [--deal-size N] [--currency EUR] [--unit U] [--count leads|accounts]
@@ -413,6 +418,20 @@ async function run(argv: string[]): Promise<void> {
       const settings = resolveSettings(values, process.env);
       const { rebuildReadModels } = await commands.replay();
       await withStore(settings, (store) => rebuildReadModels(store, settings, values.json));
+      return;
+    }
+    case 'status': {
+      const { values } = parse(rest, { url: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      await (await commands.status()).showStatus(() => openStore(settings), settings, values.url, values.json);
+      return;
+    }
+    case 'parked': {
+      const { values } = parse(rest, { follower: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      await (await commands.status()).showParked(settings, values.follower, values.json);
       return;
     }
     case 'whatif': {
