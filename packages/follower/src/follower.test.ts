@@ -155,6 +155,24 @@ describe('the follower engine', () => {
     await follower.stop();
   });
 
+  it('given a bad item, when parking it fails because the target is full, then the follower retries instead of dying, and parks it once space returns', async () => {
+    let full = true;
+    const { target, parked, stored } = insertTarget((item) => (item.value === 'bad' ? new Error('Cannot parse input') : undefined));
+    const park = target.park;
+    target.park = async (item, reason) => {
+      if (full) throw Object.assign(new Error('Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space'), { code: '243' });
+      return park(item, reason);
+    };
+    const follower = startFollower({ name: 't', source: sourceOf(itemsOf('a', 'bad', 'b')), target, ...quick });
+    await expect.poll(() => follower.status().failure?.reason ?? '').toContain('not enough space');
+    expect(parked).toEqual([]);
+    full = false;
+    await follower.caughtUp();
+    expect(parked.map((p) => p.position)).toEqual([2]);
+    expect([...stored.values()]).toEqual(['a', 'b']);
+    await follower.stop();
+  });
+
   it('given a follower retrying, when it is stopped, then stop returns without waiting out the backoff and a caughtUp asked after rejects', async () => {
     const down = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8123'), { code: 'ECONNREFUSED' });
     const { target } = insertTarget(() => down);

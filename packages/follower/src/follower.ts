@@ -210,15 +210,23 @@ export function startFollower<Item>(options: FollowerOptions<Item>): Follower {
     if (!stopping) await pause(Math.min(retry.maxMs, retry.initialMs * 2 ** Math.min(failure.attempts - 1, 20)));
   };
 
-  const park = async (item: Item, err: unknown) => {
+  /** Parks the item; false when parking itself failed (the target's store is away or full), which is waited out like any transient failure. */
+  const park = async (item: Item, err: unknown): Promise<boolean> => {
     const position = source.positionOf(item);
     const reason = messageOf(err);
-    const durableNow = await target.park(item, reason);
+    let durableNow: number;
+    try {
+      durableNow = await target.park(item, reason);
+    } catch (parkErr) {
+      await backOff(parkErr);
+      return false;
+    }
     handed = position;
     parkedSinceStart += 1;
     parkedInARow += 1;
     options.onParked?.({ item, position, reason });
     moveTo(durableNow);
+    return true;
   };
 
   const tooManyParked = (last: unknown) =>
@@ -241,14 +249,15 @@ export function startFollower<Item>(options: FollowerOptions<Item>): Follower {
         if (err instanceof ItemFailed) {
           if (err.index > 0) handed = source.positionOf(rest[err.index - 1]!);
           if (parkedInARow >= maxParkedInARow) return backOff(tooManyParked(cause));
-          await park(rest[err.index]!, cause);
+          if (!(await park(rest[err.index]!, cause))) return;
           rest = rest.slice(err.index + 1);
           continue;
         }
         if (target.unattributed === 'reported') return backOff(err);
         if (rest.length === 1) {
           if (parkedInARow >= maxParkedInARow) return backOff(tooManyParked(err));
-          return park(rest[0]!, err);
+          await park(rest[0]!, err);
+          return;
         }
         // which item? one at a time (the target's apply is idempotent, so what already went in may go in again)
         for (const item of rest) {
