@@ -29,14 +29,18 @@ const SHAPE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\
 export function instantOf(text: string): number {
   if (!SHAPE.test(text)) {
     const ms = Date.parse(text);
-    if (Number.isNaN(ms)) throw new Error(`not an ISO 8601 instant: ${JSON.stringify(text)}`);
+    if (Number.isNaN(ms)) throw notAnInstant(text);
     return ms;
   }
-  const days = daysFromCivil(two(text, 0) * 100 + two(text, 2), two(text, 5), two(text, 8));
-  let ms = days * DAY_MS + two(text, 11) * 3_600_000 + two(text, 14) * MINUTE_MS;
+  const [year, month, day, hour, minute] = [two(text, 0) * 100 + two(text, 2), two(text, 5), two(text, 8), two(text, 11), two(text, 14)];
+  // the fields a calendar has: a month 13 or an hour 24 is no instant (and Date.parse, the reference, refuses them too)
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month) || hour > 23 || minute > 59) throw notAnInstant(text);
+  let ms = daysFromCivil(year, month, day) * DAY_MS + hour * 3_600_000 + minute * MINUTE_MS;
   let i = 16;
   if (text[i] === ':') {
-    ms += two(text, i + 1) * 1000;
+    const second = two(text, i + 1);
+    if (second > 59) throw notAnInstant(text);
+    ms += second * 1000;
     i += 3;
     if (text[i] === '.') {
       let scale = 100;
@@ -48,11 +52,18 @@ export function instantOf(text: string): number {
     }
   }
   if (text[i] !== 'Z') {
-    const offset = (two(text, i + 1) * 60 + two(text, i + 4)) * MINUTE_MS;
-    ms += text[i] === '+' ? -offset : offset;
+    const offsetMinutes = two(text, i + 1) * 60 + two(text, i + 4);
+    // the offsets real zones have, as the event schema takes them: -12:00 to +14:00
+    if (two(text, i + 4) > 59 || offsetMinutes > (text[i] === '+' ? 14 * 60 : 12 * 60)) throw notAnInstant(text);
+    ms += (text[i] === '+' ? -offsetMinutes : offsetMinutes) * MINUTE_MS;
   }
   return ms;
 }
+
+const notAnInstant = (text: string) => new Error(`not an ISO 8601 instant: ${JSON.stringify(text)}`);
+
+const daysInMonth = (year: number, month: number) =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 
 /** An as-of argument: epoch ms or an ISO string. */
 export const asInstant = (t: number | string): number => (typeof t === 'number' ? t : instantOf(t));
