@@ -189,6 +189,28 @@ for (const backend of testBackends()) {
       expect(await clickhouseStageRows(client, rules.version)).toEqual(v1);
     });
 
+    it('given a live sink, when the read models are rebuilt under it (a new build, new rules), then it follows the new build to the rebuilt state', async () => {
+      await appendAll(store, [...stitchedJourney(), ...bystanders()]);
+      const projector = startProjector({ store, projections, config: rules });
+      await projector.caughtUp();
+      await projector.stop();
+      const sink = runStageTableSink(stageStateSource(projections), client, { pageSize: 2, pollIntervalMs: 10 });
+      try {
+        await sink.caughtUp();
+        const v1 = await clickhouseStageRows(client, rules.version);
+        expect(v1).toEqual(projectorStageRows(projections));
+
+        const next = demoRules('demo-rules-2');
+        await rebuild({ store, projections, config: next });
+        await sink.caughtUp();
+        expect(sink.position).toBe(projections.state().position);
+        expect(await clickhouseStageRows(client, next.version)).toEqual(projectorStageRows(projections));
+        expect(await clickhouseStageRows(client, rules.version)).toEqual(v1);
+      } finally {
+        await sink.stop();
+      }
+    });
+
     it('given read models rebuilt while still behind what ClickHouse holds for their rules, when synced, then the sink waits for the projector instead of writing older state', async () => {
       await appendAll(store, stitchedJourney());
       await projectAndSink();

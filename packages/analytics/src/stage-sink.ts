@@ -154,11 +154,11 @@ export async function syncStageTables(source: StageStateSource, client: Analytic
  * call; `position` is the sink's checkpoint within the current build.
  */
 export function runStageTableSink(source: StageStateSource, client: AnalyticsClient, options: StageSinkOptions = {}): Follower {
-  // until its first look at the head, a follower of no build, which finds the real one
-  let current = { name: undefined as string | undefined, follower: followBuild(source, client, { build: '', configVersion: undefined, position: 0 }, options, (head) => void follow(head)) };
   let parkedBefore = 0;
   let stopping = false;
   let switching = Promise.resolve();
+  // until its first look at the head, a follower of no build, which finds the real one
+  let current = { name: undefined as string | undefined, follower: followBuild(source, client, { build: '', configVersion: undefined, position: 0 }, options, (head) => void follow(head)) };
 
   /** Makes the follower of the head's build the current one (the one before stops first). */
   function follow(head: StageStateHead): Promise<void> {
