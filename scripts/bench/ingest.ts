@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import type { SluiceEvent } from '@sluice/schemas';
-import { generateDemoEvents } from '@sluice/testkit';
+import { generateDemoEvents } from '@sluice/demo';
 import { planAppend } from '@sluice/touchpoint-log';
 import { percentile, printFigures } from './report.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type EventStore, openSqliteEventStore } from '@sluice/event-store';
 import { RuleConfigSchema, type SluiceEvent } from '@sluice/schemas';
-import { generateDemoEvents } from '@sluice/testkit';
+import { generateDemoEvents } from '@sluice/demo';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 // the root package does not list @sluice/projector (yet), so the bench reaches it by path
 import { contentHash, openProjectionStore, rebuild } from '@sluice/projector';

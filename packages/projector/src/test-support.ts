@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseRuleConfig } from '@sluice/config';
 import { type EventStore, openSqliteEventStore } from '@sluice/event-store';
 import { type EventType, type RuleConfig, type SluiceEvent, parseEvent } from '@sluice/schemas';
-import { generateDemoEvents } from '@sluice/testkit';
+import { generateDemoEvents } from '@sluice/demo';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 
 /**

@@ -1,4 +1,3 @@
-export * from './demo/index.js';
 export * from './services/kafka.js';
 export * from './services/postgres.js';
 export * from './services/clickhouse.js';

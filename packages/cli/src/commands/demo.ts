@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventStore } from '@sluice/event-store';
 import type { SluiceEvent } from '@sluice/schemas';
-import { demoConfig, describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/testkit';
+import { demoConfig, describeDemo, generateDemoEvents, generateDemoSpend } from '@sluice/demo';
 import { TouchpointConflictError, appendTouchpoints } from '@sluice/touchpoint-log';
 import { CliError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -68,7 +68,7 @@ export async function writeDemo(store: EventStore, options: DemoOptions, showPro
 
 /**
  * A fresh data directory with no configuration takes the demo's rules (its
- * business units, illustrative exchange rates; @sluice/testkit demoConfig),
+ * business units, illustrative exchange rates; @sluice/demo demoConfig),
  * written beside its data so every later command reads the demo under them.
  * An explicit configuration, or a data directory that already holds events
  * or rules, is left as it is. Returns the settings to use and the file written.

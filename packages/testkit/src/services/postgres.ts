@@ -4,8 +4,8 @@
  * when a Docker engine answers, else the local server our machines run, else
  * a skip whose reason the suite prints.
  *
- * pg is imported only inside the probe, so importing `@sluice/testkit` for its
- * data generators does not load a database driver.
+ * pg is imported only inside the probe, so a suite that imports
+ * `@sluice/testkit` for another service (Kafka, ClickHouse) does not load it.
  */
 import { randomBytes } from 'node:crypto';
 import { noDockerEngine, pingDockerEngine, type ResolveServiceOptions } from './docker.js';
@@ -45,7 +45,7 @@ export async function resolvePostgres(options: ResolveServiceOptions = {}): Prom
 
 /**
  * testcontainers is imported here, not at the top, so that importing
- * `@sluice/testkit` (for its data generators, or on a machine without Docker)
+ * `@sluice/testkit` (for another service, or on a machine without Docker)
  * does not load it. The module waits until the server accepts connections.
  */
 async function startPostgresContainer(): Promise<PostgresResolution> {

@@ -8,7 +8,7 @@ import { openConfiguredEventStore } from '@sluice/event-store';
 import type { EventStore, StoreChoice } from '@sluice/event-store';
 import { openProjectionStore, startProjector } from '@sluice/projector';
 import type { SluiceEvent } from '@sluice/schemas';
-import { generateDemoEvents } from '@sluice/testkit';
+import { generateDemoEvents } from '@sluice/demo';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
 import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
