@@ -2,7 +2,7 @@
 // must not share its event loop), in Kafka ingestion mode:
 // kafka-api-server.ts <brokers> <touchpoints topic> <postgres url> <schema>. Prints the port once listening.
 import { buildApp, DEFAULT_LIMITS } from '@sluice/api';
-import { openPostgresEventStore } from '@sluice/event-store/postgres';
+import { openPostgresEventStore } from '@sluice/event-store-postgres';
 import { connectKafka, touchpointPublisher } from '@sluice/kafka';
 
 const [brokers, topic, url, schema] = process.argv.slice(2) as [string, string, string, string];

@@ -8,7 +8,7 @@ import { createAnalyticsClient, FunnelDefinitionSchema, funnelSpecOf, migrate, r
 import { buildApp, DEFAULT_LIMITS } from '@sluice/api';
 import { countFunnel, touchpointsFromLog } from '@sluice/domain';
 import type { EventStore } from '@sluice/event-store';
-import { openPostgresEventStore } from '@sluice/event-store/postgres';
+import { openPostgresEventStore } from '@sluice/event-store-postgres';
 import { connectKafka, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
 import { openProjectionStore, pipelineCounts, startProjector } from '@sluice/projector';
 import type { SluiceEvent } from '@sluice/schemas';

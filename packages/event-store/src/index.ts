@@ -1,8 +1,9 @@
 // The port, plus the embedded SQLite adapter (the default; better-sqlite3 is a
-// hard dependency of this package). Adapters with optional drivers (pg,
-// EventStoreDB) belong behind their own subpath exports so that importing the
-// port never loads a driver. The contract suite imports vitest, so it lives at
-// `@sluice/event-store/contract`, never here.
+// hard dependency of this package). Adapters with other drivers are their own
+// packages with the driver as a peer (`@sluice/event-store-postgres`,
+// `@sluice/event-store-eventstoredb`), built on `@sluice/event-store/support`,
+// so that importing the port never loads a driver. The contract suite imports
+// vitest, so it lives at `@sluice/event-store/contract`, never here.
 export * from './port.js';
 export { logSource } from './log-source.js';
 export { openSqliteEventStore } from './sqlite/sqlite-event-store.js';

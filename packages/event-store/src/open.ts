@@ -8,11 +8,13 @@ export type StoreChoice = { adapter: 'sqlite' } | { adapter: 'postgres'; url: st
 
 /**
  * Opens the configured store: SQLite in the data directory, or a PostgreSQL
- * schema (pg is loaded only then, so the embedded mode never loads it).
+ * schema. The PostgreSQL adapter is an optional package (with pg as its peer),
+ * loaded only then, so the embedded mode needs neither installed and the port
+ * never depends on an adapter.
  */
 export async function openConfiguredEventStore(choice: StoreChoice, dataDir: string): Promise<EventStore> {
   if (choice.adapter === 'postgres') {
-    const { openPostgresEventStore } = await import('./postgres/index.js');
+    const { openPostgresEventStore } = await import('@sluice/event-store-postgres');
     return openPostgresEventStore({ connectionString: choice.url, schema: choice.schema });
   }
   mkdirSync(dataDir, { recursive: true });

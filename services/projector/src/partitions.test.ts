@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EventStore } from '@sluice/event-store';
-import { openPostgresEventStore } from '@sluice/event-store/postgres';
+import { openPostgresEventStore } from '@sluice/event-store-postgres';
 import { loadConfig } from '@sluice/config';
 import { type ProjectionStore, openProjectionStore, rebuild } from '@sluice/projector';
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createAnalyticsClient } from '@sluice/analytics';
 import { loadConfig } from '@sluice/config';
 import type { EventStore } from '@sluice/event-store';
-import { openPostgresEventStore } from '@sluice/event-store/postgres';
+import { openPostgresEventStore } from '@sluice/event-store-postgres';
 import { contentHash, openProjectionStore, rebuild } from '@sluice/projector';
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
 import { appendAll, childSkipReason, demoEvents, tempDir } from '../../../packages/projector/src/test-support.js';

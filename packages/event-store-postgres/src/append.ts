@@ -1,6 +1,6 @@
 import type { ClientBase } from 'pg';
-import { AppendPlanner } from '../append-planner.js';
-import type { AppendRequest, AppendResult } from '../port.js';
+import { AppendPlanner } from '@sluice/event-store/support';
+import type { AppendRequest, AppendResult } from '@sluice/event-store';
 import type { StoreObjects } from './schema.js';
 import { toSafeNumber } from './rows.js';
 

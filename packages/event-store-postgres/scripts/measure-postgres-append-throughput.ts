@@ -1,6 +1,7 @@
 /**
  * Quick local measurement (not a test): appendMany throughput of the
- * PostgreSQL adapter on the workload of measure-append-throughput.ts, next to
+ * PostgreSQL adapter on the workload of
+ * packages/event-store/scripts/measure-append-throughput.ts, next to
  *
  * - the SQLite adapter on a file (WAL, synchronous=FULL): the embedded default
  *   the PostgreSQL adapter should stay in the same league as;
@@ -10,11 +11,11 @@
  *   lock, the idempotency and revision lookups and the port;
  * - several store instances on one schema appending at once, batches dealt
  *   round-robin, as several processes (kafka-bridge consumers) would: the
- *   append lock serialises them (see src/postgres/append.ts), so this shows
+ *   append lock serialises them (see src/append.ts), so this shows
  *   what concurrent writers cost or gain. (Within one instance, concurrent
  *   calls share a group commit instead.)
  *
- *   node --import tsx packages/event-store/scripts/measure-postgres-append-throughput.ts [batches] [batchSize] [instances]
+ *   node --import tsx packages/event-store-postgres/scripts/measure-postgres-append-throughput.ts [batches] [batchSize] [instances]
  *
  * The server comes from the test kit (SLUICE_TEST_POSTGRES_URL / DATABASE_URL,
  * else a container where Docker answers, else the local one); every run uses
@@ -25,11 +26,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
 import pg from 'pg';
-import type { AppendRequest, EventStore } from '../src/port.js';
-import { openPostgresEventStore } from '../src/postgres/postgres-event-store.js';
-import { storeObjects } from '../src/postgres/schema.js';
-import { openSqliteEventStore } from '../src/sqlite/sqlite-event-store.js';
-import { formatRate as fmt, makeRequestBatches, median } from './append-workload.js';
+import { openSqliteEventStore } from '@sluice/event-store';
+import type { AppendRequest, EventStore } from '@sluice/event-store';
+// the workload of the SQLite measurement, so the two compare like for like
+import { formatRate as fmt, makeRequestBatches, median } from '../../event-store/scripts/append-workload.js';
+import { openPostgresEventStore } from '../src/postgres-event-store.js';
+import { storeObjects } from '../src/schema.js';
 
 const [batchesArg, batchSizeArg, instancesArg] = process.argv.slice(2);
 const batches = Number(batchesArg ?? 100);

@@ -1,8 +1,8 @@
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeEventStoreContract } from '../contract/event-store-contract.js';
-import type { AppendResult, RecordedEvent } from '../port.js';
+import { describeEventStoreContract } from '@sluice/event-store/contract';
+import type { AppendResult, RecordedEvent } from '@sluice/event-store';
 import { appendInTransaction } from './append.js';
 import { listenerApplicationName } from './listener.js';
 import { openPostgresEventStore } from './postgres-event-store.js';

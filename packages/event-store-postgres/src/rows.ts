@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '../port.js';
+import type { RecordedEvent } from '@sluice/event-store';
 
 /** An events row as pg returns it: bigint as text, json parsed, timestamptz as a Date. */
 export interface EventRow {

@@ -1,7 +1,5 @@
 import pg from 'pg';
-import { AppendNotifier } from '../append-notifier.js';
-import { PollingSubscription } from '../polling-subscription.js';
-import { LiveSubscriptions } from '../subscription-support.js';
+import { AppendNotifier, LiveSubscriptions, PollingSubscription } from '@sluice/event-store/support';
 import type {
   AppendRequest,
   AppendResult,
@@ -11,7 +9,7 @@ import type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
-} from '../port.js';
+} from '@sluice/event-store';
 import { appendGroup } from './append.js';
 import type { CallOutcome } from './append.js';
 import { AppendListener } from './listener.js';
