@@ -1,6 +1,6 @@
 import type { AllStreamRecordedEvent, AllStreamResolvedEvent, AllStreamSubscription, Position } from '@eventstore/db-client';
-import type { RecordedEvent, SubscribeOptions } from '../port.js';
-import { LoopingSubscription } from '../subscription-support.js';
+import type { RecordedEvent, SubscribeOptions } from '@sluice/event-store';
+import { LoopingSubscription } from '@sluice/event-store/support';
 import { comparePositions, fromPortPosition, isSubscriptionDrop } from './mapping.js';
 
 /** What the subscription needs from the store: the client calls stay in the store. */

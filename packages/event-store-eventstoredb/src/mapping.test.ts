@@ -8,7 +8,7 @@ import {
   WrongExpectedVersionError,
 } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyError } from '../port.js';
+import { ConcurrencyError } from '@sluice/event-store';
 import {
   StreamNames,
   comparePositions,

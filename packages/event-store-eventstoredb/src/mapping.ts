@@ -15,8 +15,8 @@ import {
 } from '@eventstore/db-client';
 import type { AppendExpectedRevision, Position, WrongExpectedVersionError } from '@eventstore/db-client';
 import { z } from 'zod';
-import { ConcurrencyError } from '../port.js';
-import type { ExpectedRevision } from '../port.js';
+import { ConcurrencyError } from '@sluice/event-store';
+import type { ExpectedRevision } from '@sluice/event-store';
 
 /**
  * Stream names of one store. A namespace keeps stores (and tests) sharing a

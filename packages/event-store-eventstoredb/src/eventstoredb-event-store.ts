@@ -22,10 +22,7 @@ import type {
   RecordedEvent as ClientRecordedEvent,
   StreamingRead,
 } from '@eventstore/db-client';
-import { AppendPlanner } from '../append-planner.js';
-import { LiveSubscriptions } from '../subscription-support.js';
-import type { PlannedRow, StoredEvent } from '../append-planner.js';
-import { EventIdConflictError } from '../port.js';
+import { EventIdConflictError } from '@sluice/event-store';
 import type {
   AppendRequest,
   AppendResult,
@@ -36,7 +33,9 @@ import type {
   RecordedEvent,
   SubscribeOptions,
   Subscription,
-} from '../port.js';
+} from '@sluice/event-store';
+import { AppendPlanner, LiveSubscriptions } from '@sluice/event-store/support';
+import type { PlannedRow, StoredEvent } from '@sluice/event-store/support';
 import {
   ID_CLAIM_TYPE,
   StreamNames,

@@ -7,7 +7,7 @@ import { PassThrough } from 'node:stream';
 import { CancelledError, UnavailableError } from '@eventstore/db-client';
 import type { AllStreamRecordedEvent, AllStreamResolvedEvent, AllStreamSubscription, Position } from '@eventstore/db-client';
 import { describe, expect, it } from 'vitest';
-import type { RecordedEvent } from '../port.js';
+import type { RecordedEvent } from '@sluice/event-store';
 import { EventStoreDbSubscription } from './subscription.js';
 import type { LiveSource } from './subscription.js';
 
