@@ -4,7 +4,7 @@ import type { AnalyticsClient } from '@sluice/analytics';
  * A funnel-shaped touchpoint log for `pnpm bench funnel`, generated inside
  * ClickHouse: INSERT ... SELECT over numbers() with cityHash64 of (actor,
  * salt) as the pseudo-randomness. Writing tens of millions of events through
- * the event store, projector and sink (or even shipping the testkit demo's
+ * the event store, projector and sink (or even shipping the demo generator's
  * rows as JSON) takes hours; this writes millions of rows a second, and the
  * same actor number always gives the same journey, so a bigger size is the
  * smaller one plus more actors.
