@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { reportToConsole } from '@sluice/follower';
-import { QueryTimeoutError, createAnalyticsClient, migrate, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
+import { QueryTimeoutError, createAnalyticsClient, migrate, readSinkCheckpoint, stageSinkName, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
 import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
 import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { CliError, printJson } from '../output.js';
-import { Progress } from '../progress.js';
+import { CatchUpProgress } from '../progress.js';
 import type { Settings } from '../settings.js';
 import { invalidQueryError } from './query-flags.js';
 
@@ -45,13 +45,15 @@ export function openAnalytics(settings: Settings): AnalyticsClient {
 
 /**
  * Opens the data directory's ClickHouse (chDB, or the server at
- * CLICKHOUSE_URL), copies the log's new touchpoints into it, runs the work
- * and closes everything.
+ * CLICKHOUSE_URL), copies the log's new touchpoints into it and, with
+ * `stageTables`, catches the read models and the stage tables up beside it
+ * (one progress line for all of them), runs the work and closes everything.
  */
 export async function withEmbeddedAnalytics<T>(
   openStore: () => Promise<EventStore>,
   settings: Settings,
   work: (client: AnalyticsClient, store: EventStore) => Promise<T>,
+  { stageTables = false }: { stageTables?: boolean } = {},
 ): Promise<T> {
   const store = await openStore();
   let client: AnalyticsClient;
@@ -61,18 +63,37 @@ export async function withEmbeddedAnalytics<T>(
     await store.close();
     throw err;
   }
+  const progress = new CatchUpProgress();
   try {
     await migrate(client);
-    await syncTouchpoints(store, client);
+    // every follower on the line before any starts, so the bar only moves forward
+    const head = await store.headPosition();
+    const touchpoints = progress.follow('touchpoints', head);
+    if (stageTables) progress.follow('read models', head);
+    const stages = stageTables ? progress.follow('stage tables', head) : undefined;
+    // the touchpoints and the read models are independent: caught up side by side, the stage tables after the read models
+    await allOf([
+      syncTouchpoints(store, client, { ...reportToConsole('the ClickHouse touchpoint sink'), onProgress: (s) => touchpoints(s.position) }),
+      stageTables ? withCaughtUpProjections(store, settings, (projections) => syncStageTablesFrom(projections, client, settings, stages), progress) : undefined,
+    ]);
+    progress.done();
     return await work(client, store);
   } catch (err) {
     // a query past its timeout is the user's to narrow, not a crash
     if (err instanceof QueryTimeoutError) throw new CliError(err.message);
     throw err;
   } finally {
+    // after a failure: the line cleared, no figure
+    progress.done(false);
     await client.close();
     await store.close();
   }
+}
+
+/** Waits for every one, then fails with the first failure: nothing may still be writing when the stores close. */
+async function allOf(work: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 /**
@@ -82,8 +103,13 @@ export async function withEmbeddedAnalytics<T>(
  * beyond the read models' position were built from another log: that stops
  * the command rather than write older state.
  */
-export async function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings): Promise<StageSyncResult> {
-  const synced = await syncStageTables(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
+export async function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings, moved?: (position: number) => void): Promise<StageSyncResult> {
+  if (moved) {
+    // where this build's stage tables start: the sink's first word is of no build yet
+    const head = await stageStateSource(projections).head();
+    moved(head.configVersion === undefined ? head.position : await readSinkCheckpoint(client, stageSinkName({ build: head.build, configVersion: head.configVersion })));
+  }
+  const synced = await syncStageTables(stageStateSource(projections), client, { ...reportToConsole('the ClickHouse stage-table sink'), ...(moved ? { onProgress: (s) => moved(s.position) } : {}) });
   if (synced.waitingFor !== undefined) {
     throw new CliError(
       `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond the read models' position (${projections.state().position}): ` +
@@ -99,25 +125,23 @@ export async function syncStageTablesFrom(projections: ProjectionStore, client: 
  * sink copies what changed into ClickHouse, as `sluice serve` does live.
  */
 export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventStore>, settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
-  return withEmbeddedAnalytics(openStore, settings, async (client, store) => {
-    await withCaughtUpProjections(store, settings, (projections) => syncStageTablesFrom(projections, client, settings));
-    return work(client);
-  });
+  return withEmbeddedAnalytics(openStore, settings, (client) => work(client), { stageTables: true });
 }
 
 /**
  * The data directory's read models, caught up with the log under the live
- * rules (with progress: after a large import or the demo this takes a while),
- * for the duration of `work`.
+ * rules (with progress: after a large import or the demo this takes a while;
+ * on the caller's line when it catches other followers up too), for the
+ * duration of `work`.
  */
-export async function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>): Promise<T> {
+export async function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>, shared?: CatchUpProgress): Promise<T> {
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
+  const progress = shared ?? new CatchUpProgress();
   try {
-    const from = projections.state().position;
-    const progress = new Progress('catching the read models up with the log', (await store.headPosition()) - from, 'events');
+    const moved = progress.follow('read models', await store.headPosition(), projections.state().position);
     let projector;
     try {
-      projector = startProjector({ store, projections, config: settings.config, ...reportToConsole('the projector'), onProgress: (p) => progress.update(p.applied - from) });
+      projector = startProjector({ store, projections, config: settings.config, ...reportToConsole('the projector'), onProgress: (p) => moved(p.applied) });
     } catch (err) {
       if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
       throw err;
@@ -126,7 +150,7 @@ export async function withCaughtUpProjections<T>(store: EventStore, settings: Se
       await projector.caughtUp();
     } finally {
       await projector.stop();
-      progress.done();
+      if (shared === undefined) progress.done();
     }
     return await work(projections);
   } finally {

@@ -9,7 +9,7 @@ import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/proje
 import type { ProjectionStore, WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
 import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
-import { Progress } from '../progress.js';
+import { CatchUpProgress, Progress } from '../progress.js';
 import { ensureDataDir } from '../settings.js';
 import type { Settings } from '../settings.js';
 import { syncStageTablesFrom } from './analytics-engine.js';
@@ -23,31 +23,38 @@ import { syncStageTablesFrom } from './analytics-engine.js';
 export async function rebuildReadModels(store: EventStore, settings: Settings, json: boolean): Promise<void> {
   ensureDataDir(settings.dataDir);
   const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
-  const progress = new Progress('rebuilding', await store.headPosition(), 'events', !json && process.stderr.isTTY === true);
+  const progress = new CatchUpProgress('rebuilding', !json && process.stderr.isTTY === true);
+  const started = performance.now();
   try {
-    const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => progress.update(p.position) });
-    progress.done();
+    const head = await store.headPosition();
+    const replayed = progress.follow('read models', head, 0);
+    const stages = progress.follow('stage tables', head);
+    const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => replayed(p.position) });
     const hash = contentHash(projections);
-    const stageTables = await syncRebuiltStageTables(projections, settings);
+    const stageTables = await syncRebuiltStageTables(projections, settings, stages);
+    progress.done(false);
+    // what the user waited for: the stage tables' writes included, not the replay alone
+    const seconds = (performance.now() - started) / 1000;
     const summary = { ...result, configVersion: settings.config.version, contentHash: hash, stageTables: { position: stageTables.to, subjects: stageTables.subjects } };
     if (json) printJson(summary);
     else
       console.log(
         `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
-          `in ${formatDuration(result.seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(result.seconds, 1e-9)))} events/s); content hash ${hash}; ` +
+          `in ${formatDuration(seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(seconds, 1e-9)))} events/s, the ClickHouse stage tables included; the replay alone ${formatDuration(result.seconds * 1000)}); content hash ${hash}; ` +
           `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written` +
           (result.parked > 0 ? `\n${formatCount(result.parked)} event(s) could not be projected and were parked (\`sluice parked\` lists them with the reason)` : ''),
       );
   } finally {
+    progress.done(false);
     projections.close();
   }
 }
 
-async function syncRebuiltStageTables(projections: ProjectionStore, settings: Settings): Promise<StageSyncResult> {
+async function syncRebuiltStageTables(projections: ProjectionStore, settings: Settings, moved: (position: number) => void): Promise<StageSyncResult> {
   const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
   try {
     await migrate(client);
-    return await syncStageTablesFrom(projections, client, settings);
+    return await syncStageTablesFrom(projections, client, settings, moved);
   } finally {
     await client.close();
   }
