@@ -5,7 +5,7 @@ import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, s
 import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
-import { CliError, printJson } from '../output.js';
+import { CliError, formatCount, printJson } from '../output.js';
 import { CatchUpProgress } from '../progress.js';
 import type { Settings } from '../settings.js';
 import { invalidQueryError } from './query-flags.js';
@@ -30,6 +30,10 @@ export async function postQuery<T>(url: string, path: string, body: unknown, set
   if (!res.ok) {
     const issues = (answer.errors ?? []).map((e) => `\n  ${e.field || '(query)'}: ${e.message}`).join('');
     throw new CliError(`the server answered ${res.status}: ${answer.detail ?? ''}${issues}`);
+  }
+  const freshness = (answer as { freshness?: { position: number; head: number; caughtUp: boolean } }).freshness;
+  if (freshness?.caughtUp === false) {
+    console.error(`sluice: the server is catching up: this answer counts the log up to position ${formatCount(freshness.position)} of ${formatCount(freshness.head)}; ask again for whole numbers`);
   }
   return answer;
 }

@@ -21,7 +21,7 @@ export interface FollowerStanding {
   /** from the data directory: caught_up or behind; from a server: the running follower's state (live, catching_up, retrying, ...) */
   state: string;
   position: number;
-  /** its source's head: the log's, or for the stage tables the read models' position they copy from */
+  /** the log's head (a running lead-changes publisher's: its change feed's) */
   head: number;
   lag: number;
   /** from the data directory: every item its store keeps parked; from a server: parked since it started */
@@ -81,7 +81,7 @@ export async function dataDirStatus(store: EventStore, settings: Settings): Prom
         const stages = await stageStateSource(projections).head();
         if (stages.configVersion !== undefined) {
           const name = stageSinkName({ build: stages.build, configVersion: stages.configVersion });
-          followers.push(standing(STAGE_TABLES, await readSinkCheckpoint(client, name), stages.position, countOf(parked, STAGE_TABLES)));
+          followers.push(standing(STAGE_TABLES, await readSinkCheckpoint(client, name), headPosition, countOf(parked, STAGE_TABLES)));
         }
       }
       return { from: settings.dataDir, headPosition, followers };

@@ -21,7 +21,7 @@ export interface FollowerReadiness {
   name: string;
   state: FollowerState;
   position: number;
-  /** its source's head as of its last look (the log's, or the change feed's for the lead-changes publisher) */
+  /** the log's head now; for the lead-changes publisher, the change feed's as of its last look */
   head: number;
   lag: number;
   /** items parked since this process started (`sluice parked` lists every one kept) */
@@ -62,15 +62,17 @@ function readinessOf(followers: readonly Follower[], onLog: ReadonlySet<Follower
   };
   void start().catch(() => undefined);
 
-  return async () => {
+  return async (logHeadNow: number) => {
     const head = await start();
     const reasons: string[] = [];
     const listed = followers.map((f): FollowerReadiness => {
       const s = f.status();
+      // a follower of the log is behind the log, whatever it saw last (a stopped one looks no more)
+      const its = onLog.has(f) ? Math.max(logHeadNow, s.head) : s.head;
       if (s.state === 'retrying') reasons.push(`${s.name} is retrying (attempt ${s.failure?.attempts ?? 1}, failing since ${s.failure?.since ?? 'now'}): ${s.failure?.reason ?? 'unknown'}`);
       else if (stopped.has(f) || s.state === 'stopped') reasons.push(`${s.name} stopped at position ${s.position}`);
       else if (!reached.has(f)) reasons.push(`${s.name} is catching up: position ${s.position} of ${onLog.has(f) ? `${head}, the log's head at start` : `${s.head}`}`);
-      return { name: s.name, state: s.state, position: s.position, head: s.head, lag: Math.max(0, s.head - s.position), parked: s.parkedSinceStart, ...(s.failure ? { failure: s.failure } : {}) };
+      return { name: s.name, state: s.state, position: s.position, head: its, lag: Math.max(0, its - s.position), parked: s.parkedSinceStart, ...(s.failure ? { failure: s.failure } : {}) };
     });
     return { reasons, followers: listed };
   };
@@ -99,7 +101,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       let ready: Awaited<ReturnType<typeof readiness>>;
       try {
         headPosition = await store.headPosition();
-        ready = await readiness();
+        ready = await readiness(headPosition);
       } catch (err) {
         app.log.warn({ err }, 'readiness check failed');
         return reply.status(503).send({ status: 'event store unavailable' });
