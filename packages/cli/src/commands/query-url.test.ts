@@ -1,4 +1,3 @@
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp, DEFAULT_LIMITS } from '@sluice/api';
 import type { TestStack } from '../../../../services/api/src/test-stack.js';
@@ -7,7 +6,7 @@ import { runSluiceAsync } from '../test-support.js';
 
 // a server (embedded chDB in this process) whose touchpoint sink is held behind, asked by the real CLI with --url
 let stack: TestStack;
-let app: FastifyInstance;
+let app: Awaited<ReturnType<typeof buildApp>>;
 let url: string;
 
 beforeAll(async () => {
