@@ -6,7 +6,6 @@ export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrati
 export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';
 export type { TouchpointSinkOptions } from './sink.js';
 export { parkedInClickHouse } from './parked.js';
-export type { ParkedRow } from './parked.js';
 export {
   FUNNEL_LIMITS,
   FunnelDefinitionSchema,

@@ -1,23 +1,13 @@
+import type { ParkedRecord } from '@sluice/follower';
 import type { AnalyticsClient } from './client.js';
 
-/** An item a ClickHouse follower could not apply, kept with why (table parked_events). */
-export interface ParkedRow {
-  follower: string;
-  position: number;
-  /** the event id, or the subject for the stage tables */
-  itemId: string;
-  /** the event type, or 'subject' */
-  itemType: string;
-  reason: string;
-  parkedAt: string;
-}
-
-export async function parkInClickHouse(client: AnalyticsClient, row: Omit<ParkedRow, 'parkedAt'>): Promise<void> {
+/** Keeps what a ClickHouse follower could not apply (table parked_events), with why. */
+export async function parkInClickHouse(client: AnalyticsClient, row: Omit<ParkedRecord, 'parkedAt'>): Promise<void> {
   await client.insert('parked_events', [{ follower: row.follower, position: row.position, item_id: row.itemId, item_type: row.itemType, reason: row.reason }]);
 }
 
 /** What the ClickHouse followers parked, oldest position first; one follower's when named. */
-export async function parkedInClickHouse(client: AnalyticsClient, follower?: string): Promise<ParkedRow[]> {
+export async function parkedInClickHouse(client: AnalyticsClient, follower?: string): Promise<ParkedRecord[]> {
   const rows = await client.rows<{ follower: string; position: number | string; item_id: string; item_type: string; reason: string; parked_at: string }>(
     `SELECT follower, position, item_id, item_type, reason, parked_at FROM parked_events FINAL
      WHERE {follower:String} = '' OR follower = {follower:String} ORDER BY follower, position, item_id`,

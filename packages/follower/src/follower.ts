@@ -82,6 +82,19 @@ export interface FollowerStatus {
   readonly failure?: FollowerFailure;
 }
 
+/** A parked item as its follower's store keeps it: every store lists them alike, so `sluice parked` shows them together. */
+export interface ParkedRecord {
+  follower: string;
+  position: number;
+  /** the event id, or the subject for the stage tables */
+  itemId: string;
+  /** the event type, or 'subject' */
+  itemType: string;
+  reason: string;
+  /** when it was first parked */
+  parkedAt: string;
+}
+
 export interface ParkedItem<Item> {
   readonly item: Item;
   readonly position: number;

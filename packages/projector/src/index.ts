@@ -3,7 +3,7 @@
 // own SQLite file; the live runner, rebuild, what-if, content hash and queries.
 export { type ProjectionState, type ProjectionStore, ProjectionConfigMismatchError, openProjectionStore } from './store/projection-store.js';
 export { type ProjectionLag, type Projector, type ProjectorOptions, type ProjectorProgress, startProjector } from './projector.js';
-export { type ParkedEvent, parkedInProjections } from './store/parked.js';
+export { parkedInProjections } from './store/parked.js';
 export { CheckpointMovedError } from './engine/writer.js';
 export { type RebuildOptions, type RebuildResult, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';
 export { type RuleSetOutcome, type StageDifference, type StageOutcome, type WhatIfOptions, type WhatIfResult, whatIf } from './what-if.js';

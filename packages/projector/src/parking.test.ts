@@ -1,8 +1,9 @@
 import type { EventStore } from '@sluice/event-store';
 import type { SluiceEvent } from '@sluice/schemas';
+import type { ParkedRecord } from '@sluice/follower';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Projection } from './engine/projection.js';
-import { type ParkedEvent, type ProjectionStore, contentHash, getLead, openProjectionStore, parkedInProjections, rebuild, startProjector } from './index.js';
+import { type ProjectionStore, contentHash, getLead, openProjectionStore, parkedInProjections, rebuild, startProjector } from './index.js';
 import { bindConfig } from './store/projection-store.js';
 import { type TempDir, appendAll, demoEvents, demoRules, eventsFor, isoAt, openEventStore, stitchedJourney, tempDir } from './test-support.js';
 
@@ -69,7 +70,7 @@ describe('an event the projector cannot apply', () => {
     tmp.remove();
   });
 
-  const expectParked = async (p: ProjectionStore): Promise<ParkedEvent[]> => {
+  const expectParked = async (p: ProjectionStore): Promise<ParkedRecord[]> => {
     const parked = parkedInProjections(p);
     expect(parked.map(({ parkedAt: _, ...row }) => row)).toEqual([
       { follower: 'projector', position: await positionOf(store, 'bad-time'), itemId: 'bad-time', itemType: 'visit', reason: 'not an ISO 8601 instant: "yesterday"' },

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SINK_NAME, migrate, parkedInClickHouse, readSinkCheckpoint, stageSinkName } from '@sluice/analytics';
-import type { AnalyticsClient, ParkedRow } from '@sluice/analytics';
+import type { AnalyticsClient } from '@sluice/analytics';
+import type { ParkedRecord } from '@sluice/follower';
 import type { EventStore } from '@sluice/event-store';
 import { openProjectionStore, parkedInProjections, stageStateSource } from '@sluice/projector';
 import type { ProjectionStore } from '@sluice/projector';
@@ -66,7 +67,7 @@ function standing(name: string, position: number, head: number, parked: number):
   return { name, state: position >= head ? 'caught_up' : 'behind', position, head, lag: Math.max(0, head - position), parked };
 }
 
-const countOf = (rows: readonly ParkedRow[], follower: string) => rows.filter((r) => r.follower === follower).length;
+const countOf = (rows: readonly ParkedRecord[], follower: string) => rows.filter((r) => r.follower === follower).length;
 
 /** Every follower of the data directory: the projector, the touchpoint sink and the stage-table sink, with what their stores keep parked. */
 export async function dataDirStatus(store: EventStore, settings: Settings): Promise<StatusReport> {
@@ -129,7 +130,7 @@ export async function showStatus(openStore: () => Promise<EventStore>, settings:
 }
 
 /** Everything parked in the data directory's stores (ClickHouse's parked_events and the read models'), by follower and position. */
-export async function parkedItems(settings: Settings, follower?: string): Promise<ParkedRow[]> {
+export async function parkedItems(settings: Settings, follower?: string): Promise<ParkedRecord[]> {
   return withProjections(settings, (projections) =>
     withClickHouse(settings, async (client) => {
       const rows = [...(projections ? parkedInProjections(projections, follower) : []), ...(await parkedInClickHouse(client, follower))];
@@ -138,7 +139,7 @@ export async function parkedItems(settings: Settings, follower?: string): Promis
   );
 }
 
-export function formatParked(rows: readonly ParkedRow[], follower?: string): string {
+export function formatParked(rows: readonly ParkedRecord[], follower?: string): string {
   if (rows.length === 0) return `nothing parked${follower === undefined ? '' : ` by ${follower}`}\n`;
   const table = formatTable(
     ['follower', 'position', 'item', 'type', 'parked at', 'reason'],

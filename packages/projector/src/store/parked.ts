@@ -1,23 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { RecordedEvent } from '@sluice/event-store';
+import type { ParkedRecord } from '@sluice/follower';
 import type { ProjectionStore } from './projection-store.js';
-
-/**
- * An event the projector could not apply, kept with why (table
- * parked_events). The fields are those of @sluice/analytics' ParkedRow, so
- * `sluice parked` lists what every follower parked alike.
- */
-export interface ParkedEvent {
-  follower: string;
-  position: number;
-  /** the event id */
-  itemId: string;
-  /** the event type */
-  itemType: string;
-  reason: string;
-  /** ISO instant it was first parked */
-  parkedAt: string;
-}
 
 /**
  * Keeps an event the projection passes, in its own transaction (a park is
@@ -41,7 +25,7 @@ export function parkedPositions(db: Database.Database): Set<number> {
 }
 
 /** What the projector parked in these read models (since their last rebuild), oldest position first; one follower's when named. */
-export function parkedInProjections(projections: ProjectionStore, follower?: string): ParkedEvent[] {
+export function parkedInProjections(projections: ProjectionStore, follower?: string): ParkedRecord[] {
   const rows = projections.db
     .prepare<{ follower: string }, { follower: string; position: number; event_id: string; type: string; reason: string; parked_at: string }>(
       `SELECT follower, position, event_id, type, reason, parked_at FROM parked_events WHERE @follower = '' OR follower = @follower ORDER BY follower, position`,
