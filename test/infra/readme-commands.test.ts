@@ -6,11 +6,11 @@ import { describe, expect, it } from 'vitest';
 
 /*
  * The README's two commands are the first thing a newcomer runs. Their install
- * line brings whatever pnpm 10 is newest, which need not be the one
- * package.json pins; pnpm must then run as it is instead of switching to the
- * pin (the switch checks a registry signature that our machines cannot
- * verify, and refused). And CI must run the README's own line, so that it
- * breaks when the README does.
+ * line brings whatever pnpm 10 is newest; pnpm must then run as it is. A
+ * packageManager pin made a newer pnpm switch to the pinned version, which
+ * checks a registry signature our machines cannot verify, and refused; so
+ * package.json asks only for pnpm >= 10 (engines). And CI must run the
+ * README's own line, so that it breaks when the README does.
  */
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -28,7 +28,8 @@ describe('the README commands', () => {
     expect(serve.replace(/ && pnpm sluice serve --demo$/, '')).toBe(test.replace(/ && pnpm test$/, ''));
   });
 
-  it('given the pnpm on this machine, whatever 10.x it is, then inside the repository it runs as itself instead of switching to the pinned version', () => {
+  it('given the pnpm on this machine, whatever 10.x it is, then inside the repository it runs as itself, switching to no pinned version', () => {
+    expect(JSON.parse(readFileSync(`${repoRoot}package.json`, 'utf8'))).not.toHaveProperty('packageManager');
     const outside = pnpm(tmpdir());
     expect(outside.status, outside.stderr).toBe(0);
     const inside = pnpm(repoRoot);
