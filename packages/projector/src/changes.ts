@@ -115,7 +115,7 @@ export function lastChangeSeq(projections: ProjectionStore): number {
  * another projections file, e.g. one swapped in after a rebuild elsewhere)
  * waits silently until the new numbering passes it.
  */
-function readFollowing(projections: ProjectionStore, afterSeq: number, limit = 1000): ChangeFeedItem[] {
+export function readFollowing(projections: ProjectionStore, afterSeq: number, limit = 1000): ChangeFeedItem[] {
   const s = statementsOf(projections.db);
   return s.snapshot(() => {
     const held = s.after.all(afterSeq, limit).map(parse);

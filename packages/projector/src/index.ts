@@ -28,3 +28,5 @@ export type { PipelineFilter, PipelineUnit } from './queries/pipeline.js';
 export { type SqliteStageStateSource, stageStateSource } from './queries/stage-state.js';
 export { type MeasureOptions, type MeasuredFunnel, type MeasuredStep, type StepRow, heldPipeline, measureFunnel, sumSteps } from './queries/measured.js';
 export { type BreachingLead, type ConversionBucket, type SlaGroupRow, type SlaReport, type SlaReportOptions, SlaNotConfiguredError, slaReport } from './queries/sla-report.js';
+export { type ReadModels, stageFeedOf } from './read-models/port.js';
+export { type SqliteReadModelsOptions, sqliteReadModels } from './read-models/sqlite.js';
