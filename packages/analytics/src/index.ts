@@ -30,9 +30,10 @@ export {
   pairsOf,
   parseActivityCloseRatesQuery,
   parseStageConversionQuery,
+  parseWith,
   stageConversionSpecOf,
 } from './stage-queries.js';
-export type { ActivityCloseRatesQuery, ActivityCloseRatesQueryInput, StageConversionQuery, StageConversionQueryInput } from './stage-queries.js';
+export type { ActivityCloseRatesQuery, ActivityCloseRatesQueryInput, Parsed, StageConversionQuery, StageConversionQueryInput } from './stage-queries.js';
 export { runStageConversion } from './stage-conversion.js';
 export type { StageConversionResult } from './stage-conversion.js';
 export { activityCloseRateCounts, runActivityCloseRates } from './close-rates.js';
@@ -64,3 +65,7 @@ export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePl
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
 export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './cost-report.js';
 export { CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';
+export { STAGE_QUERIES } from './queries/index.js';
+export type { StageQueries } from './queries/index.js';
+export { FreshnessSchema } from './queries/declaration.js';
+export type { AnyStageQuery, QueryOf, ResultOf, StageQueryDeclaration } from './queries/declaration.js';

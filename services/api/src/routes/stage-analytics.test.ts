@@ -108,6 +108,16 @@ interface Row {
 const DAY = 86_400_000;
 const byKey = (rows: Row[]) => Object.fromEntries(rows.map((r) => [`${r.from}>${r.to} ${r.periodLabel}${r.segment ? ` ${r.segment}` : ''}`, [r.converted, r.entered]]));
 
+describe('the stage query routes in the OpenAPI document', () => {
+  it('given the registry of stage queries, then each route documents its answer with its freshness', () => {
+    const paths = (app.swagger() as { paths: Record<string, { post?: { responses?: Record<string, { content?: Record<string, { schema: { properties?: Record<string, unknown> } }> }> } }> }).paths;
+    for (const path of ['/v1/conversion', '/v1/close-rates', '/v1/conversion-drivers', '/v1/time-to-convert', '/v1/cohorts']) {
+      const answer = paths[path]?.post?.responses?.['200']?.content?.['application/json']?.schema;
+      expect({ path, fields: Object.keys(answer?.properties ?? {}) }).toEqual({ path, fields: expect.arrayContaining(['freshness', 'truncated']) });
+    }
+  });
+});
+
 describe('POST /v1/conversion', () => {
   it('counts step-to-step conversion per monthly cohort under the live rules when the body names only the dates', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/conversion', payload: { dateRange: spring } });
