@@ -4,6 +4,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { EventStore } from '@sluice/event-store';
+import { sqliteReadModels } from '@sluice/projector';
 import { installApiKeys } from './auth.js';
 import type { ApiKey } from './auth.js';
 import { installBodyParsers } from './body-parsers.js';
@@ -119,16 +120,22 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown, queue: deps.ingestQueue, followers, onLog });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
   await app.register(leadRoutes, { store: deps.store });
-  await app.register(planRoutes, { ...(deps.projections ? { projections: deps.projections } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
+  // the routes read through the read-model port; only the projector's own engine holds the SQLite handle
+  const read = deps.projections && {
+    projector: deps.projections.projector,
+    config: deps.projections.config,
+    readModels: sqliteReadModels(deps.projections.projections, { store: deps.store, config: deps.projections.config }),
+  };
+  await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
   if (deps.analytics) {
     await app.register(funnelRoutes, { ...deps.analytics, fresh });
     await app.register(stageAnalyticsRoutes, { ...deps.analytics, fresh });
   }
-  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(deps.projections ? { projections: deps.projections } : {}), fresh });
-  if (deps.projections) {
-    await app.register(projectionRoutes, { ...deps.projections, store: deps.store, fresh });
-    await registerProjectionGauges(metrics, deps.projections.projector);
-    await app.register(whatIfRoutes, { live: deps.projections.config, worker: deps.whatIf });
+  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(read ? { projections: read } : {}), fresh });
+  if (read) {
+    await app.register(projectionRoutes, { ...read, store: deps.store, fresh });
+    await registerProjectionGauges(metrics, read.projector);
+    await app.register(whatIfRoutes, { live: read.config, worker: deps.whatIf });
   }
   if (deps.dashboard) await app.register(dashboardRoutes, deps.dashboard);
   return app;

@@ -6,4 +6,4 @@ export { isLoopback } from './auth.js';
 export type { ListenOptions } from './server.js';
 export type { ApiKey, Scope } from './auth.js';
 export type { Problem, ProblemItem } from './problem.js';
-export { funnelHistory, measuredAccountSteps, measuredDealSizes } from './routes/plans.js';
+export { measuredAccountSteps, measuredDealSizes, measuredFunnels } from './routes/plans.js';

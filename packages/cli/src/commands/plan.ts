@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { funnelHistory, measuredAccountSteps, measuredDealSizes } from '@sluice/api';
+import { measuredAccountSteps, measuredDealSizes, measuredFunnels } from '@sluice/api';
 import type { EventStore } from '@sluice/event-store';
-import type { ProjectionStore } from '@sluice/projector';
+import type { ReadModels } from '@sluice/projector';
 import { PLAN_COUNTING_UNITS, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
 import type { HistoryStep, MeasuredDealSize, PlanCountingUnit, PlanInputRaw, ReversePlan, TargetPlan } from '@sluice/planner';
 import { CliError, formatCount, formatPercent, formatTable, printJson, usageError } from '../output.js';
@@ -51,7 +51,7 @@ export type DealSizeMeasure = (input: unknown, lookbackMonths: number) => Promis
 /** Steps counted by account, by business unit, measured for a plan input (from the data directory's stage tables). */
 export type AccountStepsMeasure = (input: unknown, lookbackMonths: number) => Promise<Map<string, HistoryStep[]>>;
 /** Runs `read` on the data directory's read models, caught up with its log; on undefined when there is no log. */
-export type ProjectionsReader = <T>(read: (projections: ProjectionStore | undefined) => T) => Promise<T>;
+export type ProjectionsReader = <T>(read: (readModels: ReadModels | undefined) => Promise<T>) => Promise<T>;
 
 function countingUnit(text: string | undefined): PlanCountingUnit {
   const unit = PLAN_COUNTING_UNITS.find((u) => u === (text ?? 'leads'));
@@ -111,14 +111,15 @@ export async function planInputFromFlags(
   const dealSizes = flags['deal-size'] === undefined ? await measureDealSizes(input, lookbackMonths) : new Map<string, MeasuredDealSize>();
   const accountSteps = counting === 'accounts' ? await measureAccountSteps(input, lookbackMonths) : new Map<string, HistoryStep[]>();
   // 'all' plans over every business unit's history
-  return readProjections((projections) =>
-    withMeasuredHistory(input, (request) => {
-      const funnel = projections === undefined ? undefined : funnelHistory(projections, request, accountSteps, lookbackMonths);
+  return readProjections(async (readModels) => {
+    const funnels = readModels === undefined ? undefined : await measuredFunnels(input, readModels, accountSteps, lookbackMonths);
+    return withMeasuredHistory(input, (request) => {
+      const funnel = funnels?.get(request.businessUnit);
       const size = dealSizes.get(request.businessUnit);
       if (funnel === undefined && size === undefined) return undefined;
       return { ...(funnel ?? { steps: [], pipeline: {} }), ...(size === undefined ? {} : { dealSize: size }) };
-    }),
-  );
+    });
+  });
 }
 
 function formatTarget(plan: ReversePlan, target: TargetPlan): string {

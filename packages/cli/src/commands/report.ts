@@ -1,7 +1,7 @@
 import { parseCostReportQuery, runCostReport } from '@sluice/analytics';
 import type { CostReportResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
+import { SlaNotConfiguredError, sqliteReadModels } from '@sluice/projector';
 import { SlaReportQuerySchema } from '@sluice/schemas';
 import type { ConversionBucket, SlaGroupRow, SlaReport } from '@sluice/projector';
 import { CliError, formatPercent, formatTable, printJson, usageError } from '../output.js';
@@ -129,7 +129,7 @@ export async function reportSla(openStore: () => Promise<EventStore>, settings: 
     try {
       result = await withCaughtUpProjections(store, settings, async (projections) => {
         try {
-          return slaReport(projections, settings.config, { fromMs: Date.parse(q.dateRange.from), toMs: Date.parse(q.dateRange.to), asOfMs: q.asOf === undefined ? nowMs : Date.parse(q.asOf), breachLimit: q.breachLimit });
+          return await sqliteReadModels(projections).slaReport(settings.config, { fromMs: Date.parse(q.dateRange.from), toMs: Date.parse(q.dateRange.to), asOfMs: q.asOf === undefined ? nowMs : Date.parse(q.asOf), breachLimit: q.breachLimit });
         } catch (err) {
           if (err instanceof SlaNotConfiguredError) throw new CliError(err.message);
           throw err;

@@ -4,8 +4,8 @@ import { DEFAULT_SINK_NAME, migrate, parkedInClickHouse, readSinkCheckpoint, sta
 import type { AnalyticsClient } from '@sluice/analytics';
 import type { ParkedRecord } from '@sluice/follower';
 import type { EventStore } from '@sluice/event-store';
-import { openProjectionStore, parkedInProjections, stageStateSource } from '@sluice/projector';
-import type { ProjectionStore } from '@sluice/projector';
+import { openProjectionStore, sqliteReadModels } from '@sluice/projector';
+import type { ReadModels } from '@sluice/projector';
 import { CliError, formatCount, formatTable, printJson } from '../output.js';
 import type { Settings } from '../settings.js';
 import { openAnalytics } from './analytics-engine.js';
@@ -46,11 +46,11 @@ const PROJECTOR = 'projector';
 const STAGE_TABLES = 'stage_tables';
 
 /** The read models of the data directory, when they were ever built; none is created to be looked at. */
-function withProjections<T>(settings: Settings, work: (projections: ProjectionStore | undefined) => Promise<T>): Promise<T> {
+function withReadModels<T>(settings: Settings, work: (readModels: ReadModels | undefined) => Promise<T>): Promise<T> {
   const file = join(settings.dataDir, PROJECTIONS_FILE);
   if (!existsSync(file)) return work(undefined);
   const projections = openProjectionStore(file);
-  return work(projections).finally(() => projections.close());
+  return work(sqliteReadModels(projections)).finally(() => projections.close());
 }
 
 async function withClickHouse<T>(settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
@@ -72,14 +72,14 @@ const countOf = (rows: readonly ParkedRecord[], follower: string) => rows.filter
 /** Every follower of the data directory: the projector, the touchpoint sink and the stage-table sink, with what their stores keep parked. */
 export async function dataDirStatus(store: EventStore, settings: Settings): Promise<StatusReport> {
   const headPosition = await store.headPosition();
-  return withProjections(settings, (projections) =>
+  return withReadModels(settings, (readModels) =>
     withClickHouse(settings, async (client) => {
       const parked = await parkedInClickHouse(client);
+      const stages = await readModels?.head();
       // read models never built are a projector at position 0, which the next query or serve builds
-      const projector = standing(PROJECTOR, projections?.state().position ?? 0, headPosition, projections ? parkedInProjections(projections).length : 0);
+      const projector = standing(PROJECTOR, stages?.position ?? 0, headPosition, (await readModels?.parked())?.length ?? 0);
       const followers = [projector, standing(DEFAULT_SINK_NAME, await readSinkCheckpoint(client), headPosition, countOf(parked, DEFAULT_SINK_NAME))];
-      if (projections !== undefined) {
-        const stages = await stageStateSource(projections).head();
+      if (stages !== undefined) {
         if (stages.configVersion !== undefined) {
           const name = stageSinkName({ build: stages.build, configVersion: stages.configVersion });
           followers.push(standing(STAGE_TABLES, await readSinkCheckpoint(client, name), headPosition, countOf(parked, STAGE_TABLES)));
@@ -131,9 +131,9 @@ export async function showStatus(openStore: () => Promise<EventStore>, settings:
 
 /** Everything parked in the data directory's stores (ClickHouse's parked_events and the read models'), by follower and position. */
 export async function parkedItems(settings: Settings, follower?: string): Promise<ParkedRecord[]> {
-  return withProjections(settings, (projections) =>
+  return withReadModels(settings, (readModels) =>
     withClickHouse(settings, async (client) => {
-      const rows = [...(projections ? parkedInProjections(projections, follower) : []), ...(await parkedInClickHouse(client, follower))];
+      const rows = [...((await readModels?.parked(follower)) ?? []), ...(await parkedInClickHouse(client, follower))];
       return rows.sort((a, b) => a.follower.localeCompare(b.follower) || a.position - b.position);
     }),
   );

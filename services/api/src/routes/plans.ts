@@ -3,16 +3,16 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { AmbiguousCurrencyError, DEFAULT_QUERY_TIMEOUT_SECONDS, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
 import { PLAN_LIMITS, historyRequestsOf, lookbackRange, planRequestIssues, planRequestSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
 import type { HistoryRequest, HistoryStep, MeasuredDealSize, PlanInputIssue, UnitHistory } from '@sluice/planner';
-import { heldPipeline, measureFunnel, sumSteps } from '@sluice/projector';
-import type { ProjectionStore } from '@sluice/projector';
+import { sumSteps } from '@sluice/projector';
+import type { ReadModels } from '@sluice/projector';
 import { ProblemError } from '../problem.js';
 import { FRESHNESS_NOTE, marked } from './analytics.js';
 import type { Analytics, FreshnessCheck } from './analytics.js';
-import type { Projections } from './projections.js';
+import type { ReadSide } from './projections.js';
 
 export interface PlanRouteOptions {
   /** the read models: when present, steps without a measurement are measured from them, and the pipeline held now is counted */
-  projections?: Pick<Projections, 'projections' | 'projector'>;
+  projections?: Pick<ReadSide, 'readModels' | 'projector'>;
   /** ClickHouse under the live rules: when present, each business unit's deal size is measured from its payments, and plans may count accounts */
   analytics?: Analytics;
   fresh: FreshnessCheck;
@@ -97,21 +97,29 @@ export async function measuredAccountSteps(
 }
 
 /**
- * A business unit's funnel history from the read models: by lead, the live
- * counters' steps and the leads held now; by account, the steps ClickHouse
- * measured (measuredAccountSteps) and the accounts held now. 'all' spans every
- * business unit.
+ * Each business unit's funnel history from the read models, keyed by unit id:
+ * by lead, the live counters' steps and the leads held now; by account, the
+ * steps ClickHouse measured (measuredAccountSteps) and the accounts held now.
+ * 'all' spans every business unit. Measured ahead of the planner, which asks
+ * for them synchronously.
  */
-export function funnelHistory(projections: ProjectionStore, request: HistoryRequest, accountSteps: ReadonlyMap<string, HistoryStep[]>, lookbackMonths = LOOKBACK_MONTHS): UnitHistory {
-  const options = { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths };
-  if (request.unit === 'leads') return measureFunnel(projections, options);
-  return { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: heldPipeline(projections, { ...options, unit: 'accounts' }) };
+export async function measuredFunnels(body: unknown, readModels: ReadModels, accountSteps: ReadonlyMap<string, HistoryStep[]>, lookbackMonths = LOOKBACK_MONTHS): Promise<Map<string, UnitHistory>> {
+  const funnels = new Map<string, UnitHistory>();
+  for (const request of historyRequestsOf(body)) {
+    const options = { ...request, businessUnit: request.businessUnit === 'all' ? undefined : request.businessUnit, lookbackMonths };
+    const funnel =
+      request.unit === 'leads'
+        ? await readModels.measureFunnel(options)
+        : { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: await readModels.heldPipeline({ ...options, unit: 'accounts' }) };
+    funnels.set(request.businessUnit, funnel);
+  }
+  return funnels;
 }
 
-function measuredHistory(projections: ProjectionStore | undefined, dealSizes: Map<string, MeasuredDealSize>, accountSteps: Map<string, HistoryStep[]>) {
+function measuredHistory(funnels: Map<string, UnitHistory> | undefined, dealSizes: Map<string, MeasuredDealSize>, accountSteps: Map<string, HistoryStep[]>) {
   return (request: HistoryRequest) => {
     const dealSize = dealSizes.get(request.businessUnit);
-    const funnel = projections ? funnelHistory(projections, request, accountSteps) : { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: {} };
+    const funnel = funnels?.get(request.businessUnit) ?? { steps: accountSteps.get(request.businessUnit) ?? [], pipeline: {} };
     return { ...funnel, ...(dealSize === undefined ? {} : { dealSize }) };
   };
 }
@@ -135,7 +143,7 @@ function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined)
 }
 
 export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections: read, analytics, fresh }) => {
-  const projections = read?.projections;
+  const readModels = read?.readModels;
   app.withTypeProvider<ZodTypeProvider>().post('/v1/plans/reverse', {
     config: { scope: 'read' },
     schema: {
@@ -172,8 +180,9 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
       const requested = withRuleSlaTargets(request.body, analytics?.rules?.sla);
       const dealSizes = measuring ? await measuredDealSizes(requested, measuring, currencyProblem) : new Map<string, MeasuredDealSize>();
       const accountSteps = measuring ? await measuredAccountSteps(requested, measuring) : new Map<string, HistoryStep[]>();
-      const measured = projections !== undefined || dealSizes.size > 0 || accountSteps.size > 0;
-      const body = measured ? withMeasuredHistory(requested, measuredHistory(projections, dealSizes, accountSteps)) : requested;
+      const funnels = readModels ? await measuredFunnels(requested, readModels, accountSteps) : undefined;
+      const measured = funnels !== undefined || dealSizes.size > 0 || accountSteps.size > 0;
+      const body = measured ? withMeasuredHistory(requested, measuredHistory(funnels, dealSizes, accountSteps)) : requested;
       const outcome = planReverseFunnel(body);
       if (!outcome.ok) throw invalidPlanInput(outcome.issues);
       return marked(reply, freshness, outcome.plan);

@@ -2,8 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { EventStore } from '@sluice/event-store';
-import { InvalidCursorError, getLead, leadTransitions, listLeads, liveConversion } from '@sluice/projector';
-import type { ProjectionStore, Projector } from '@sluice/projector';
+import { InvalidCursorError } from '@sluice/projector';
+import type { ProjectionStore, Projector, ReadModels } from '@sluice/projector';
 import { GRADES, Id, OffsetDateTime, QUADRANTS } from '@sluice/schemas';
 import type { RuleConfig } from '@sluice/schemas';
 import { readLeadHistory } from '@sluice/touchpoint-log';
@@ -15,6 +15,14 @@ import type { FreshnessCheck } from './analytics.js';
 export interface Projections {
   projector: Projector;
   projections: ProjectionStore;
+  /** the live rules the read models are built under */
+  config: RuleConfig;
+}
+
+/** What the routes read: the read models through their port (never a database handle), and the projector whose position marks each answer. */
+export interface ReadSide {
+  projector: Projector;
+  readModels: ReadModels;
   /** the live rules the read models are built under */
   config: RuleConfig;
 }
@@ -53,7 +61,7 @@ const ConversionQuery = z.strictObject({
  * Lead state, lists, live conversion and the change stream, all served from
  * the projector's read models (SQLite): instant, no ClickHouse round trip.
  */
-export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventStore; fresh: FreshnessCheck }> = async (app, { projector, projections, config, store, fresh }) => {
+export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore; fresh: FreshnessCheck }> = async (app, { projector, readModels, store, fresh }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   // open change streams end when the server closes, or close() would wait on them forever
   const openStreams = new Set<() => void>();
@@ -74,18 +82,17 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
     },
     handler: async (request, reply) => {
       const { id } = request.params;
-      const source = { projections, store, config };
       const freshness = await fresh([projector]);
-      const stored = await getLead(source, id, request.query.asOf);
+      const stored = await readModels.lead(id, request.query.asOf);
       if (stored === undefined) {
         const behind = freshness.caughtUp ? '' : ` (they are catching up: position ${freshness.position} of ${freshness.head})`;
         void reply.header(FRESHNESS_HEADER, freshnessHeader(freshness));
         throw new ProblemError(404, 'lead-not-found', 'Lead not found', `no lead "${id}" in the read models${behind}`);
       }
       // the score breakdown comes with an as-of view: without one asked for, take the lead's own last event
-      const lead = stored.scoreBreakdown !== undefined || stored.asOf === null ? stored : ((await getLead(source, id, stored.asOf)) ?? stored);
+      const lead = stored.scoreBreakdown !== undefined || stored.asOf === null ? stored : ((await readModels.lead(id, stored.asOf)) ?? stored);
       const history = await readLeadHistory(store, id);
-      return marked(reply, freshness, { lead, transitions: leadTransitions(projections, id), touchpoints: history.touchpoints });
+      return marked(reply, freshness, { lead, transitions: await readModels.leadTransitions(id), touchpoints: history.touchpoints });
     },
   });
 
@@ -101,7 +108,7 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
       const freshness = await fresh([projector]);
       try {
         // the composition root's clock: "breached" means breached by now
-        return marked(reply, freshness, listLeads(projections, { ...definedOnly(filter), asOf: Date.now() }, cursor, limit));
+        return marked(reply, freshness, await readModels.listLeads({ ...definedOnly(filter), asOf: Date.now() }, cursor, limit));
       } catch (err) {
         if (err instanceof InvalidCursorError) throw new ProblemError(400, 'invalid-cursor', 'Invalid cursor', 'the cursor is not one this API returned', [{ field: 'querystring.cursor', message: 'invalid cursor' }]);
         throw err;
@@ -119,7 +126,7 @@ export const projectionRoutes: FastifyPluginAsync<Projections & { store: EventSt
         `through), with stage velocities. Updated as events arrive. ${FRESHNESS_NOTE}`,
       querystring: ConversionQuery,
     },
-    handler: async (request, reply) => marked(reply, await fresh([projector]), liveConversion(projections, definedOnly(request.query))),
+    handler: async (request, reply) => marked(reply, await fresh([projector]), await readModels.liveConversion(definedOnly(request.query))),
   });
 
   routes.get('/v1/stream', {

@@ -1,18 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
-import { SlaNotConfiguredError, slaReport } from '@sluice/projector';
+import { SlaNotConfiguredError } from '@sluice/projector';
 import { SlaReportQuerySchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import type { Analytics, FreshnessCheck } from './analytics.js';
 import { FRESHNESS_NOTE, invalidQuery, marked } from './analytics.js';
-import type { Projections } from './projections.js';
+import type { ReadSide } from './projections.js';
 
 export interface ReportRouteOptions {
   /** ClickHouse: the cost report is absent without it */
   analytics?: Analytics;
   /** the read models and their rules: the SLA report is absent without them */
-  projections?: Projections;
+  projections?: ReadSide;
   fresh: FreshnessCheck;
 }
 
@@ -65,7 +65,7 @@ export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, 
         const q = parsed.data;
         const freshness = await fresh([projections.projector]);
         try {
-          return marked(reply, freshness, slaReport(projections.projections, projections.config, {
+          return marked(reply, freshness, await projections.readModels.slaReport(projections.config, {
             fromMs: Date.parse(q.dateRange.from),
             toMs: Date.parse(q.dateRange.to),
             // the API is the edge that may read the clock: the report itself takes the instant
