@@ -1,6 +1,9 @@
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
+import { parseWith } from '@sluice/analytics';
+import type { StageQueryDeclaration } from '@sluice/analytics';
 import { CliError, usageError } from '../output.js';
+import { stageCommand } from './analytics-engine.js';
 
 /** Flag values shared by the `sluice query` commands. */
 
@@ -58,4 +61,17 @@ export function filterOf(text: string): { key: string; values: string[] } {
   const at = text.indexOf('=');
   if (at <= 0 || at === text.length - 1) throw usageError(`--filter takes key=value[,value...], e.g. businessUnit=emea; got "${text}"`);
   return { key: text.slice(0, at), values: text.slice(at + 1).split(',') };
+}
+
+/**
+ * The `sluice query` command of a declared stage query: its path, its words,
+ * its validation and its runner are the declaration's (as the API's route
+ * is); the command adds how its flags make a body and how its answer reads.
+ */
+export function declaredCommand<F extends QueryRangeFlags, Q extends { timeoutSeconds: number }, R extends object>(
+  query: StageQueryDeclaration<Q, R>,
+  bodyOf: (flags: F, timeZone: string) => unknown,
+  format: (result: R) => string,
+) {
+  return stageCommand({ kind: query.kind, path: query.path, what: query.what, bodyOf, parse: (input) => parseWith(query.request, input), run: (client, valid) => query.run(client, valid), format });
 }

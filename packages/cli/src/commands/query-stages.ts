@@ -1,18 +1,17 @@
-import { parseActivityCloseRatesQuery, parseConversionDriversQuery, parseStageConversionQuery, runActivityCloseRates, runConversionDrivers, runStageConversion } from '@sluice/analytics';
+import { STAGE_QUERIES } from '@sluice/analytics';
 import type { ActivityCloseRatesResult, ConversionDriversResult, StageConversionResult } from '@sluice/analytics';
 import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
-import { stageCommand } from './analytics-engine.js';
-import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
+import { commonBody, declaredCommand, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 import { endsOf } from './query-time.js';
 
 /**
  * `sluice query conversion`, `sluice query close-rates` and `sluice query drivers`: stage-level
  * questions answered by ClickHouse over the stage tables the projector
- * writes. Bodies are the API's (POST /v1/conversion, /v1/close-rates,
- * /v1/conversion-drivers); on the
- * embedded engine the live rules fill what the body leaves out, as the server
- * does.
+ * writes. Each is its declaration in @sluice/analytics (STAGE_QUERIES, the
+ * API's routes are made from the same), plus how its flags make a body and
+ * how its answer reads as a table; on the embedded engine the live rules fill
+ * what the body leaves out, as the server does.
  */
 
 export interface ConversionFlags extends QueryRangeFlags {
@@ -172,8 +171,8 @@ export function formatCloseRates(result: ActivityCloseRatesResult): string {
   return out + `(${note})\n`;
 }
 
-export const queryConversion = stageCommand({ kind: 'conversion', path: '/v1/conversion', what: 'conversion query', bodyOf: conversionBodyOf, parse: parseStageConversionQuery, run: runStageConversion, format: formatConversion });
+export const queryConversion = declaredCommand(STAGE_QUERIES.conversion, conversionBodyOf, formatConversion);
 
-export const queryCloseRates = stageCommand({ kind: 'closeRates', path: '/v1/close-rates', what: 'close-rates query', bodyOf: closeRatesBodyOf, parse: parseActivityCloseRatesQuery, run: runActivityCloseRates, format: formatCloseRates });
+export const queryCloseRates = declaredCommand(STAGE_QUERIES.closeRates, closeRatesBodyOf, formatCloseRates);
 
-export const queryDrivers = stageCommand({ kind: 'drivers', path: '/v1/conversion-drivers', what: 'drivers query', bodyOf: driversBodyOf, parse: parseConversionDriversQuery, run: runConversionDrivers, format: formatDrivers });
+export const queryDrivers = declaredCommand(STAGE_QUERIES.drivers, driversBodyOf, formatDrivers);

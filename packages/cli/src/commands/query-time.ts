@@ -1,8 +1,7 @@
-import { parseRetentionCohortsQuery, parseTimeToConvertQuery, runRetentionCohorts, runTimeToConvert } from '@sluice/analytics';
+import { STAGE_QUERIES } from '@sluice/analytics';
 import type { RetentionCohortsResult, TimeToConvertResult } from '@sluice/analytics';
 import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
-import { stageCommand } from './analytics-engine.js';
-import { commonBody, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
+import { commonBody, declaredCommand, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 
 /**
@@ -151,6 +150,6 @@ export function formatCohorts(result: RetentionCohortsResult): string {
   return out;
 }
 
-export const queryTimeToConvert = stageCommand({ kind: 'timeToConvert', path: '/v1/time-to-convert', what: 'time-to-convert query', bodyOf: timeToConvertBodyOf, parse: parseTimeToConvertQuery, run: runTimeToConvert, format: formatTimeToConvert });
+export const queryTimeToConvert = declaredCommand(STAGE_QUERIES.timeToConvert, timeToConvertBodyOf, formatTimeToConvert);
 
-export const queryCohorts = stageCommand({ kind: 'retention', path: '/v1/cohorts', what: 'cohorts query', bodyOf: cohortsBodyOf, parse: parseRetentionCohortsQuery, run: runRetentionCohorts, format: formatCohorts });
+export const queryCohorts = declaredCommand(STAGE_QUERIES.cohorts, cohortsBodyOf, formatCohorts);
