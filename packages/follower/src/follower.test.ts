@@ -79,6 +79,21 @@ describe('the follower engine', () => {
     await follower.stop();
   });
 
+  it('given one item the target refuses in a large batch, then the engine finds it by halving the batch, in a number of applies that grows with the log of the batch, not with its size', async () => {
+    const { target, stored, parked, attempts } = insertTarget((item) => (item.value === 'bad' ? new Error('Cannot parse input: lone surrogate') : undefined));
+    const values = Array.from({ length: 1024 }, (_, i) => (i === 700 ? 'bad' : `v${i}`));
+    let applies = 0;
+    const counted: FollowerTarget<Item> = { ...target, apply: (items) => (applies++, target.apply(items)) };
+    const follower = startFollower({ name: 't', source: sourceOf(itemsOf(...values)), target: counted, batchSize: 1024, ...quick });
+    await follower.caughtUp();
+    expect(parked.map((p) => p.position)).toEqual([701]);
+    expect(stored.size).toBe(1023);
+    // the whole batch, then two halves at each of log2(1024) = 10 levels
+    expect(applies).toBe(1 + 2 * 10);
+    expect(attempts.get(701)).toBe(11);
+    await follower.stop();
+  });
+
   it('given a disk that is full for a while, then nothing is parked: the follower reports retrying with the reason, and applies everything once space returns', async () => {
     let full = true;
     const diskFull = Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' });

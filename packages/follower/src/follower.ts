@@ -53,7 +53,7 @@ export interface FollowerTarget<Item> {
   park(item: Item, reason: string): Promise<number>;
   /**
    * How to find the item at fault when apply throws something other than
-   * ItemFailed: 'isolate' retries the items one by one (for targets whose
+   * ItemFailed: 'isolate' retries the batch by halves down to the item (for targets whose
    * apply is idempotent, such as keyed inserts); 'reported' treats it as
    * transient (for targets that report their item failures themselves).
    */
@@ -272,10 +272,12 @@ export function startFollower<Item>(options: FollowerOptions<Item>): Follower {
           await park(rest[0]!, err);
           return;
         }
-        // which item? one at a time (the target's apply is idempotent, so what already went in may go in again)
-        for (const item of rest) {
+        // which item? halves, down to the one, so a bad item costs the log of the batch in applies and large batches stay affordable
+        // (the target's apply is idempotent, so what already went in may go in again)
+        const half = Math.ceil(rest.length / 2);
+        for (const part of [rest.slice(0, half), rest.slice(half)]) {
           if (stopping) return;
-          await applyBatch([item]);
+          await applyBatch(part);
           if (state === 'retrying') return;
         }
         return;
