@@ -269,7 +269,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
       },
     },
     target: {
-      // writing a subject's whole state again at the same version changes nothing, so the engine may retry a page subject by subject to find a bad one
+      // writing a subject's whole state again at the same version changes nothing, so the engine may retry parts of a page to find a bad one
       unattributed: 'isolate',
       checkpoint: async () => (durable = name === undefined ? 0 : await readSinkCheckpoint(client, name)),
       apply: async (items) => {
