@@ -6,8 +6,7 @@ import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { isTrue } from './close-rates.js';
 import { Params } from './funnel-sql.js';
-import type { Parsed } from './stage-queries.js';
-import { ActivityProperty, ActivityTypes, Confidence, ConfigVersion, DateRange, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, parseWith, windowMsOf } from './stage-queries.js';
+import { ActivityProperty, ActivityTypes, Confidence, ConfigVersion, DateRange, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, windowMsOf } from './stage-queries.js';
 import { profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
 
 /**
@@ -58,9 +57,6 @@ export const ConversionDriversQuerySchema = z
   );
 export type ConversionDriversQueryInput = z.input<typeof ConversionDriversQuerySchema>;
 export type ConversionDriversQuery = z.output<typeof ConversionDriversQuerySchema>;
-
-/** Validates a conversion-drivers query, naming every bad field. */
-export const parseConversionDriversQuery = (input: unknown): Parsed<ConversionDriversQuery> => parseWith(ConversionDriversQuerySchema, input);
 
 export function driverSpecOf(q: ConversionDriversQuery): DriverSpec {
   return {

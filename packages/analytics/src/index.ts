@@ -43,7 +43,6 @@ export {
   DEFAULT_DRIVER_PROFILE_KEYS,
   conversionDriverCounts,
   driverSpecOf,
-  parseConversionDriversQuery,
   runConversionDrivers,
 } from './conversion-drivers.js';
 export type { ConversionDriversQuery, ConversionDriversQueryInput, ConversionDriversResult } from './conversion-drivers.js';
