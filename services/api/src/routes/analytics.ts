@@ -1,6 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { z } from 'zod';
-import type { AnalyticsClient } from '@sluice/analytics';
+import type { AnalyticsClient, FreshnessSchema } from '@sluice/analytics';
 import type { Follower } from '@sluice/follower';
 import type { RuleConfig } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
@@ -19,15 +19,8 @@ export interface Analytics {
   rules?: RuleConfig;
 }
 
-/** Where a derived answer stands on the log. */
-export interface Freshness {
-  /** every event up to this log position is in the answer (later ones may be too) */
-  readonly position: number;
-  /** the log's head when the request arrived */
-  readonly head: number;
-  /** position reached head */
-  readonly caughtUp: boolean;
-}
+/** Where a derived answer stands on the log (the one schema the query registry's responses carry). */
+export type Freshness = z.infer<typeof FreshnessSchema>;
 
 /**
  * Waits (up to the server's bound, and at most half of `budgetSeconds`, the
