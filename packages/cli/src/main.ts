@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { DateTime } from 'luxon';
+import { OffsetDateTime } from '@sluice/schemas';
 import { SqliteFileError, openConfiguredEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import type { DemoOptions } from './commands/demo.js';
@@ -156,8 +157,8 @@ function demoOptionsFrom(values: Record<string, string | boolean | undefined>, s
   const timeZone = (values['time-zone'] as string | undefined) ?? settings.timeZone;
   // the composition root is the one place that reads the clock: a demo's history ends when it is written, unless --end says otherwise
   const end = (values.end as string | undefined) ?? new Date().toISOString();
+  if (!OffsetDateTime.safeParse(end).success) throw usageError(`--end must be an instant with an offset or Z, like 2026-12-07T12:00:00Z, got "${end}"`);
   const endsAt = DateTime.fromISO(end, { setZone: true });
-  if (!endsAt.isValid || !/(Z|[+-]\d{2}:\d{2})$/.test(end)) throw usageError(`--end must be an instant with an offset or Z, like 2026-12-07T12:00:00Z, got "${end}"`);
   const start = (values.start as string | undefined) ?? firstDayOfWindow(endsAt, months, timeZone);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(start)) throw usageError(`--start must be a date like 2026-01-01, got "${start}"`);
   if (DateTime.fromISO(start, { zone: timeZone }) >= endsAt) throw usageError(`--start (${start}) must come before the demo's end (${end}${values.end === undefined ? ', now' : ''})`);
