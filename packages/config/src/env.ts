@@ -18,7 +18,7 @@ export interface EnvOverride {
 }
 
 /** Variables that become config values. SLUICE_CONFIG (the file) is read by loadConfig. */
-export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_KAFKA_PRODUCE_DEADLINE_MS', 'SLUICE_POSTGRES_URL', 'SLUICE_FRESHNESS_WAIT_MS'] as const;
+export const ENV_VARIABLES = ['SLUICE_TIME_ZONE', 'SLUICE_DATA_DIR', 'SLUICE_HOST', 'SLUICE_PORT', 'SLUICE_API_KEYS', 'SLUICE_KAFKA_BROKERS', 'SLUICE_KAFKA_PRODUCE_DEADLINE_MS', 'SLUICE_POSTGRES_URL', 'SLUICE_READ_MODELS_URL', 'SLUICE_FRESHNESS_WAIT_MS'] as const;
 
 export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: ConfigIssue[] } {
   const overrides: EnvOverride[] = [];
@@ -58,6 +58,12 @@ export function envOverrides(env: Env): { overrides: EnvOverride[]; issues: Conf
   if (postgres !== undefined) {
     overrides.push({ variable: 'SLUICE_POSTGRES_URL', path: ['server', 'eventStore', 'adapter'], value: 'postgres' });
     overrides.push({ variable: 'SLUICE_POSTGRES_URL', path: ['server', 'eventStore', 'url'], value: postgres });
+  }
+  // the schema keeps the file's (or the default) name
+  const readModels = text('SLUICE_READ_MODELS_URL');
+  if (readModels !== undefined) {
+    overrides.push({ variable: 'SLUICE_READ_MODELS_URL', path: ['server', 'readModels', 'adapter'], value: 'postgres' });
+    overrides.push({ variable: 'SLUICE_READ_MODELS_URL', path: ['server', 'readModels', 'url'], value: readModels });
   }
   return { overrides, issues };
 }

@@ -129,6 +129,20 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('given server.readModels in the file or SLUICE_READ_MODELS_URL, when loaded, then PostgreSQL read models take the URL with the file\'s schema kept, SQLite is the default, and a bad URL or schema names its source', () => {
+    expect(loadConfig({ env: {} }).server.readModels).toEqual({ adapter: 'sqlite' });
+    const url = 'postgres://sluice@db:5432/sluice';
+    expect(loadConfig({ env: { SLUICE_READ_MODELS_URL: url } }).server.readModels).toEqual({ adapter: 'postgres', url, schema: 'sluice_read' });
+    const file = fileWith({ version: 'v1', server: { readModels: { adapter: 'postgres', url: 'postgres://file@db/sluice', schema: 'replica_models' } } });
+    expect(loadConfig({ file, env: {} }).server.readModels).toEqual({ adapter: 'postgres', url: 'postgres://file@db/sluice', schema: 'replica_models' });
+    expect(loadConfig({ file, env: { SLUICE_READ_MODELS_URL: url } }).server.readModels).toEqual({ adapter: 'postgres', url, schema: 'replica_models' });
+    // the event store stays where it was: the read models have their own URL
+    expect(loadConfig({ env: { SLUICE_READ_MODELS_URL: url } }).server.eventStore).toEqual({ adapter: 'sqlite' });
+    expect(issuesOf(() => loadConfig({ env: { SLUICE_READ_MODELS_URL: 'mysql://x' } }))).toEqual(['server.readModels.url (from SLUICE_READ_MODELS_URL): must be a postgres:// connection URL']);
+    const badSchema = fileWith({ version: 'v1', server: { readModels: { adapter: 'postgres', url, schema: 'Read-Models' } } });
+    expect(issuesOf(() => loadConfig({ file: badSchema, env: {} }))).toEqual(['server.readModels.schema: must be a lowercase PostgreSQL identifier']);
+  });
+
   it('given SLUICE_KAFKA_PRODUCE_DEADLINE_MS, when loaded, then it sets the produce deadline, and a bad or out-of-range value names the variable', () => {
     const brokers = { SLUICE_KAFKA_BROKERS: 'k1:9092' };
     expect(loadConfig({ env: { ...brokers, SLUICE_KAFKA_PRODUCE_DEADLINE_MS: '2500' } }).server.kafka?.produceDeadlineMs).toBe(2500);

@@ -19,7 +19,7 @@ describe('rule configuration schema', () => {
     expect(c.scoring.engagement.halfLifeDays).toBe(30);
     expect(c.pool.noFollowUp).toEqual({ id: 'pool.no_follow_up', days: 10, stages: ['mql', 'sql'] });
     expect(c.sla).toMatchObject({ startStage: 'mql', firstTouchWithinMinutes: 240, attempts: { atLeast: 6, withinDays: 7 } });
-    expect(c.server).toEqual({ host: '127.0.0.1', port: 4780, dataDir: './.sluice', apiKeys: [], batch: { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 }, eventStore: { adapter: 'sqlite' }, projector: { port: 4782, leaseSeconds: 15 }, freshnessWaitMs: 2000 });
+    expect(c.server).toEqual({ host: '127.0.0.1', port: 4780, dataDir: './.sluice', apiKeys: [], batch: { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 }, eventStore: { adapter: 'sqlite' }, readModels: { adapter: 'sqlite' }, projector: { port: 4782, leaseSeconds: 15 }, freshnessWaitMs: 2000 });
   });
 
   it('requires a version', () => {

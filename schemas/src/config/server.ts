@@ -30,6 +30,22 @@ export const EventStoreSchema = z.discriminatedUnion('adapter', [
 ]);
 export type EventStoreChoice = z.output<typeof EventStoreSchema>;
 
+/**
+ * Where readers find the read models: the projector's SQLite file in the data
+ * directory (the embedded default), or a PostgreSQL schema that `sluice
+ * project` copies them into (@sluice/read-models-postgres), so API replicas
+ * in distributed mode read without projecting.
+ */
+export const ReadModelsSchema = z.discriminatedUnion('adapter', [
+  z.strictObject({ adapter: z.literal('sqlite') }),
+  z.strictObject({
+    adapter: z.literal('postgres'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// connection URL' }),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { message: 'must be a lowercase PostgreSQL identifier' }).default('sluice_read'),
+  }),
+]);
+export type ReadModelsChoice = z.output<typeof ReadModelsSchema>;
+
 /** How long POST /v1/events waits for Kafka's acknowledgement before answering 503 (the events not accepted). */
 export const DEFAULT_PRODUCE_DEADLINE_MS = 10_000;
 
@@ -114,6 +130,7 @@ export const ServerSchema = z
       })
       .prefault({}),
     eventStore: EventStoreSchema.prefault({ adapter: 'sqlite' }),
+    readModels: ReadModelsSchema.prefault({ adapter: 'sqlite' }),
     /** absent: the embedded mode (the API appends to the store itself) */
     kafka: KafkaSchema.optional(),
     projector: ProjectorServiceSchema.prefault({}),
