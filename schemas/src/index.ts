@@ -2,6 +2,7 @@ export * from './events/primitives.js';
 export * from './events/currencies.js';
 export * from './events/extensions.js';
 export * from './events/touchpoints.js';
+export * from './events/opportunities.js';
 export * from './events/envelope.js';
 export * from './events/system.js';
 export * from './config/index.js';

@@ -1,12 +1,13 @@
-import type { IdentityLinked, SluiceEvent } from '@sluice/schemas';
-import { identityLinkIdFor } from '@sluice/schemas';
+import type { EventType, IdentityLinked, SluiceEvent } from '@sluice/schemas';
+import { OPPORTUNITY_TYPES, identityLinkIdFor } from '@sluice/schemas';
 
 /**
  * How the log is keyed (see README "Identity"):
  * - an event carrying a leadId goes to the lead's stream `lead-<leadId>`;
  * - an event carrying only an anonymousId goes to `anon-<anonymousId>`;
  * - an event carrying both also yields an `identity_linked` event for the
- *   anonymous stream, appended atomically with it.
+ *   anonymous stream, appended atomically with it;
+ * - spend goes to `spend-<source>`, an opportunity's events to `opp-<opportunityId>`.
  * The key depends on the event alone (no lookup), so Kafka partitioning,
  * retries and replays all agree on it.
  */
@@ -15,10 +16,23 @@ export const anonymousStream = (anonymousId: string) => `anon-${anonymousId}`;
 
 const SPEND_STREAM_PREFIX = 'spend-';
 export const spendStream = (source: string) => `${SPEND_STREAM_PREFIX}${source}`;
-/** Streams that belong to no lead or visitor: the projector passes over them. */
-export const isActorlessStream = (streamId: string) => streamId.startsWith(SPEND_STREAM_PREFIX);
+const OPPORTUNITY_STREAM_PREFIX = 'opp-';
+/** One stream per opportunity: its events stay in order together, apart from its account's other deals. */
+export const opportunityStream = (opportunityId: string) => `${OPPORTUNITY_STREAM_PREFIX}${opportunityId}`;
+/**
+ * Streams that belong to no lead or visitor (spend, opportunities): the
+ * projector passes over them; the lead read models are about people, and an
+ * opportunity's events reach no contact's state (the revenue fold and
+ * ClickHouse read them instead).
+ */
+export const isActorlessStream = (streamId: string) => streamId.startsWith(SPEND_STREAM_PREFIX) || streamId.startsWith(OPPORTUNITY_STREAM_PREFIX);
 
-export function streamFor(event: Pick<SluiceEvent, 'leadId' | 'anonymousId'> & { type?: string; source?: string | undefined }): string {
+export function streamFor(event: Pick<SluiceEvent, 'leadId' | 'anonymousId'> & { type?: string; source?: string | undefined; properties?: unknown }): string {
+  if (event.type !== undefined && OPPORTUNITY_TYPES.has(event.type as EventType)) {
+    const id = (event.properties as { opportunityId?: unknown } | undefined)?.opportunityId;
+    if (typeof id !== 'string') throw new Error(`${event.type} event without properties.opportunityId (the schema rejects this)`);
+    return opportunityStream(id);
+  }
   if (event.type === 'spend') {
     if (event.source === undefined) throw new Error('spend event without a source (the schema rejects this)');
     return spendStream(event.source);

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { Id, Label, OffsetDateTime } from './primitives.js';
+import { opportunityProperties } from './opportunities.js';
 import { costProperties, decisionProperties, profileProperties, touchpointProperties } from './touchpoints.js';
 
 /** Every event type a producer may send, with the schema of its `properties`. */
-export const eventProperties = { ...touchpointProperties, ...profileProperties, ...decisionProperties, ...costProperties } as const;
+export const eventProperties = { ...touchpointProperties, ...profileProperties, ...decisionProperties, ...costProperties, ...opportunityProperties } as const;
 export type EventType = keyof typeof eventProperties;
 export const EVENT_TYPES = Object.keys(eventProperties).sort() as EventType[];
 
@@ -14,10 +15,17 @@ export const EVENT_TYPES = Object.keys(eventProperties).sort() as EventType[];
 export const LEAD_ONLY_TYPES: ReadonlySet<EventType> = new Set<EventType>(['identify', ...(Object.keys(decisionProperties) as EventType[])]);
 
 /**
- * Types about no person: spend. They carry neither leadId nor anonymousId
- * (nor accountId) and need a `source` instead, which keys their stream.
+ * Types about an account's deals: they need the `accountId` and carry neither
+ * leadId nor anonymousId; `properties.opportunityId` keys their stream.
  */
-export const ACTORLESS_TYPES: ReadonlySet<EventType> = new Set<EventType>(Object.keys(costProperties) as EventType[]);
+export const OPPORTUNITY_TYPES: ReadonlySet<EventType> = new Set<EventType>(Object.keys(opportunityProperties) as EventType[]);
+/** Spend: neither leadId nor anonymousId nor accountId, and a `source` instead, which keys its stream. */
+const COST_TYPES: ReadonlySet<EventType> = new Set<EventType>(Object.keys(costProperties) as EventType[]);
+/**
+ * Types about no person: spend and opportunity events. No funnel step,
+ * cohort or lead's stage can name them (a person never does them).
+ */
+export const ACTORLESS_TYPES: ReadonlySet<EventType> = new Set<EventType>([...COST_TYPES, ...OPPORTUNITY_TYPES]);
 
 const envelopeShape = {
   id: Id,
@@ -91,10 +99,17 @@ export function parseEvent(input: unknown): EventParseResult {
 
 function actorlessIssues(event: SluiceEvent): EventParseResult {
   const issues: EventIssue[] = [];
-  for (const field of ['leadId', 'anonymousId', 'accountId'] as const) {
-    if (event[field] !== undefined) issues.push({ field, message: `not allowed on ${event.type} events: they are about no person` });
+  const forAccount = OPPORTUNITY_TYPES.has(event.type);
+  for (const field of forAccount ? (['leadId', 'anonymousId'] as const) : (['leadId', 'anonymousId', 'accountId'] as const)) {
+    const why = forAccount ? `they are about an account's deal (a contact joins it with opportunity_contact_added's properties.leadId)` : 'they are about no person';
+    if (event[field] !== undefined) issues.push({ field, message: `not allowed on ${event.type} events: ${why}` });
   }
-  if (event.source === undefined) issues.push({ field: 'source', message: `required for ${event.type} events` });
+  if (forAccount) {
+    if (event.accountId === undefined) issues.push({ field: 'accountId', message: `required for ${event.type} events` });
+  } else if (event.source === undefined) issues.push({ field: 'source', message: `required for ${event.type} events` });
+  if (event.type === 'opportunity_won' && (event.properties.amount === undefined) !== (event.properties.currency === undefined)) {
+    issues.push({ field: event.properties.amount === undefined ? 'properties.amount' : 'properties.currency', message: 'amount and currency go together: give both or neither' });
+  }
   if (event.type === 'spend' && Date.parse(event.properties.periodEnd) <= Date.parse(event.properties.periodStart)) {
     issues.push({ field: 'properties.periodEnd', message: 'must be after periodStart' });
   }
