@@ -198,7 +198,7 @@ describe('loadConfig', () => {
 describe('parseRuleConfig and ruleFingerprint', () => {
   it('parses a rules-only candidate and rejects a server section in it', () => {
     expect(parseRuleConfig({ version: 'candidate-1', grades: { hot: 70 } }).grades.hot).toBe(70);
-    expect(issuesOf(() => parseRuleConfig({ version: 'c', server: {} }, 'candidate.json'))).toEqual(['server: unknown key; known keys: version, timeZone, stageModel, scoring, grades, quadrants, pool, sla, lifecycle, businessUnits, currencies']);
+    expect(issuesOf(() => parseRuleConfig({ version: 'c', server: {} }, 'candidate.json'))).toEqual(['server: unknown key; known keys: version, timeZone, stageModel, scoring, grades, quadrants, pool, sla, lifecycle, businessUnits, currencies, opportunities']);
   });
 
   it('gives equal rules the same fingerprint whatever the key order or server, and different rules a different one', () => {
@@ -209,10 +209,17 @@ describe('parseRuleConfig and ruleFingerprint', () => {
     expect(ruleFingerprint(parseConfig({ version: 'v1', grades: { hot: 71, warm: 30 } }))).not.toBe(ruleFingerprint(a));
   });
 
-  it('leaves report settings (currency rates, the monthly MQL commitment) out of the fingerprint: changing them needs no rebuild', () => {
+  it('leaves report settings (currency rates, the monthly MQL commitment, the opportunity stage model) out of the fingerprint: changing them needs no rebuild', () => {
     const units = { default: 'emea', units: [{ id: 'emea', name: 'EMEA' }, { id: 'amer', name: 'Americas' }] };
     const plain = parseConfig({ version: 'v1', businessUnits: units });
-    const reporting = parseConfig({ version: 'v1', businessUnits: units, currencies: { report: 'EUR', rates: { USD: 0.92 } }, sla: { mqlsPerMonth: { emea: 40, amer: 25 } } });
+    const reporting = parseConfig({
+      version: 'v1',
+      businessUnits: units,
+      currencies: { report: 'EUR', rates: { USD: 0.92 } },
+      sla: { mqlsPerMonth: { emea: 40, amer: 25 } },
+      opportunities: { stages: [{ id: 'intro', probability: 0.3, category: 'pipeline' }] },
+    });
+    expect(reporting.opportunities.stages.map((s) => s.id)).toEqual(['intro']);
     expect(reporting.currencies).toEqual({ report: 'EUR', rates: { USD: 0.92 } });
     expect(reporting.sla?.mqlsPerMonth).toEqual({ emea: 40, amer: 25 });
     expect(ruleFingerprint(reporting)).toBe(ruleFingerprint(plain));

@@ -1,4 +1,4 @@
 export { generateDemoEvents, describeDemo, DEFAULT_DEMO_LEADS, type DemoOptions, type DemoEstimate } from './generate.js';
 export { DEMO_FUNNEL_TARGETS } from './funnel.js';
 export { generateDemoSpend, type DemoSpendOptions } from './spend.js';
-export { demoConfig } from './config.js';
+export { DEMO_OPPORTUNITY_STAGES, demoConfig } from './config.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type BusinessUnitRules, BusinessUnitsSchema, CurrenciesSchema, type CurrencyRules, type LifecycleRules, LifecycleSchema, MODEL_DEFAULTS, PoolSchema, type PoolRules, SlaSchema, type SlaRules, TimeZoneSchema } from './lifecycle.js';
 import { type GradeRules, GradesSchema, type QuadrantRules, QuadrantsSchema, type ScoringRules, ScoringSchema } from './scoring.js';
 import { type ServerConfig, ServerSchema } from './server.js';
+import { type OpportunityModel, OpportunityModelSchema } from './opportunities.js';
 import { type StageModel, StageModelSchema, unknownStage } from './stage-models.js';
 
 /**
@@ -22,6 +23,7 @@ const ruleShape = {
   lifecycle: LifecycleSchema,
   businessUnits: BusinessUnitsSchema,
   currencies: CurrenciesSchema.optional(),
+  opportunities: OpportunityModelSchema.prefault({}),
 };
 
 export interface RuleConfig {
@@ -38,6 +40,8 @@ export interface RuleConfig {
   businessUnits: BusinessUnitRules;
   /** report conversion rates (reports only: left out of the rule fingerprint) */
   currencies?: CurrencyRules | undefined;
+  /** the opportunity stage model (the revenue fold and reports only: left out of the rule fingerprint) */
+  opportunities: OpportunityModel;
 }
 export interface SluiceConfig extends RuleConfig {
   server: ServerConfig;
