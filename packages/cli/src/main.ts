@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import { DateTime } from 'luxon';
 import { OffsetDateTime } from '@sluice/schemas';
-import { SqliteFileError, openConfiguredEventStore } from '@sluice/event-store';
+import { openConfiguredEventStore } from '@sluice/app/stores';
+import { SqliteFileError } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import type { DemoOptions } from './commands/demo.js';
 // commands load lazily: `sluice events` should not pay for fastify's start-up
@@ -23,8 +24,8 @@ const commands = {
   replay: () => import('./commands/replay.js'),
   serve: () => import('./commands/serve.js'),
   status: () => import('./commands/status.js'),
-  bridge: () => import('@sluice/kafka-bridge'),
-  project: () => import('@sluice/projector-service'),
+  // the distributed mode's processes are roles of the application layer
+  app: () => import('@sluice/app'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
 import { ensureDataDir, resolveSettings } from './settings.js';
@@ -212,8 +213,8 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parse(rest, {});
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
-      const { BridgeConfigError, runBridgeProcess } = await commands.bridge();
-      await runBridgeProcess(settings.config).catch((err: unknown) => {
+      const { BridgeConfigError, runBridgeProcess } = await commands.app();
+      await runBridgeProcess(settings).catch((err: unknown) => {
         throw err instanceof BridgeConfigError ? new CliError(err.message) : err;
       });
       return;
@@ -222,14 +223,11 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parse(rest, { partitions: { type: 'string' } });
       if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
-      const { PartitionSpecError, ProjectorConfigError, parsePartitionSlot, runProjectorProcess } = await commands.project();
-      const fromService = (err: unknown) => (err instanceof ProjectorConfigError || err instanceof PartitionSpecError ? new CliError(err.message) : err);
+      const { PartitionSpecError, ProjectorConfigError, parsePartitionSlot, runProjectorProcess } = await commands.app();
       try {
-        const slot = values.partitions === undefined ? undefined : parsePartitionSlot(values.partitions);
-        const config = { ...settings.config, server: { ...settings.config.server, dataDir: settings.dataDir } };
-        await runProjectorProcess(config, { clickhouseUrl: settings.clickhouseUrl, slot });
+        await runProjectorProcess(settings, { slot: values.partitions === undefined ? undefined : parsePartitionSlot(values.partitions) });
       } catch (err) {
-        throw fromService(err);
+        throw err instanceof ProjectorConfigError || err instanceof PartitionSpecError ? new CliError(err.message) : err;
       }
       return;
     }

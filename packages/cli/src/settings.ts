@@ -1,8 +1,8 @@
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ApiKey, ApiLimits } from '@sluice/api';
+import type { ApiLimits } from '@sluice/app';
 import { ConfigError, DEFAULT_CONFIG, loadConfig } from '@sluice/config';
-import type { SluiceConfig } from '@sluice/schemas';
+import type { ApiKey, SluiceConfig } from '@sluice/schemas';
 import { CliError, usageError } from './output.js';
 
 /** What the composition root needs to start things: flags over environment over the config file over defaults. */

@@ -1,13 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { StoreChoice } from '@sluice/event-store';
+import type { EventStoreChoice } from '@sluice/schemas';
 import type { ReplayProgress } from './rebuild.js';
 import type { WhatIfOptions, WhatIfResult } from './what-if.js';
 
 /** How a worker opens the event store for itself: a store handle cannot cross threads, this description can. */
 export interface WhatIfStoreDescription {
-  choice: StoreChoice;
+  choice: EventStoreChoice;
+  /**
+   * the URL of the module the worker imports to open it, which exports
+   * `openConfiguredEventStore(choice, dataDir)` (@sluice/app's `storeOpener`):
+   * choosing an adapter is the composition's, not this package's
+   */
+  opener: string;
   /** the data directory: the SQLite log's home, and where the scratch models are made */
   dataDir: string;
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayProgress } from './index.js';
 import { WhatIfOutOfMemoryError, contentHash, openProjectionStore, rebuild, runWhatIfInWorker, whatIf } from './index.js';
 import { type TempDir, appendAll, demoEvents, demoRules, openEventStore, tempDir } from './test-support.js';
+import { sqliteStoreOpener } from './fixtures/sqlite-store-opener.js';
 
 const live = demoRules('live-1');
 /** MQL only on score, and a much higher bar: fewer MQLs, and SQLs reached by skipping MQL */
@@ -82,7 +83,7 @@ describe('what-if', () => {
 
   describe('in a worker thread', () => {
     // the worker opens <dataDir>/events.sqlite: the store above
-    const inWorker = () => ({ store: { choice: { adapter: 'sqlite' as const }, dataDir: tmp.dir }, live, candidate: strict });
+    const inWorker = () => ({ store: { choice: { adapter: 'sqlite' as const }, dataDir: tmp.dir, opener: sqliteStoreOpener }, live, candidate: strict });
     const scratchLeft = () => readdirSync(tmp.dir).filter((f) => f.startsWith('sluice-whatif-'));
 
     it('given the same log and rules, then the worker answers what whatIf() answers in-process, with progress on the way', async () => {
@@ -115,7 +116,7 @@ describe('what-if', () => {
       const elsewhere = tempDir();
       try {
         mkdirSync(elsewhere.path('events.sqlite'));
-        await expect(runWhatIfInWorker({ ...inWorker(), store: { choice: { adapter: 'sqlite' }, dataDir: elsewhere.dir } })).rejects.toMatchObject({
+        await expect(runWhatIfInWorker({ ...inWorker(), store: { choice: { adapter: 'sqlite' }, dataDir: elsewhere.dir, opener: sqliteStoreOpener } })).rejects.toMatchObject({
           message: expect.stringContaining(`cannot open ${elsewhere.path('events.sqlite')}`),
           code: 'SQLITE_FILE_UNUSABLE',
         });

@@ -12,8 +12,8 @@ import { parseEvent } from '@sluice/schemas';
 import type { SluiceEvent } from '@sluice/schemas';
 import { resolveKafka } from '@sluice/testkit';
 import { appendTouchpoints } from '@sluice/touchpoint-log';
-import { startBridge } from './bridge.js';
-import type { Bridge } from './bridge.js';
+import { startBridge } from '@sluice/kafka';
+import type { Bridge } from '@sluice/kafka';
 import { eventually, readTopic } from './test-support.js';
 
 // The run's shared broker; each test gets topics of its own (a fresh prefix).

@@ -7,7 +7,7 @@ import { buildApp, DEFAULT_LIMITS } from '@sluice/api';
 import { openSqliteEventStore } from '@sluice/event-store';
 import { connectKafka, sluiceTopics, topicNames, touchpointPublisher } from '@sluice/kafka';
 import { resolveKafka, restartKafka } from '@sluice/testkit';
-import { startBridge } from './bridge.js';
+import { startBridge } from '@sluice/kafka';
 import { eventually, readTopic } from './test-support.js';
 
 // a broker of this file's own: the test stops it (the run's shared one has other users)

@@ -7,7 +7,7 @@ import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
 import pg from 'pg';
 import { appendAll, childSkipReason, demoEvents, tempDir } from '../../../packages/projector/src/test-support.js';
 import { eventually } from '../../kafka-bridge/src/test-support.js';
-import { leadPartition } from './partitions.js';
+import { leadPartition } from '@sluice/app';
 import { type Running, settled, spawnProjectorProcess, startProjectorProcess, stopProcess, writeProjectorConfig } from './test-support.js';
 
 /*

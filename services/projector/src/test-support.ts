@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { demoRules } from '../../../packages/projector/src/test-support.js';
-import type { ProjectorHealth } from './process.js';
+import type { ProjectorHealth } from '@sluice/app';
 
 /** Test support (imported by *.test.ts only): the projector process as a child, started the way operators start it. */
 

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuleConfig } from '@sluice/config';
-import { openConfiguredEventStore } from '@sluice/event-store';
-import type { EventStore, StoreChoice } from '@sluice/event-store';
+import type { EventStore } from '@sluice/event-store';
 import { openProjectionStore, startProjector } from '@sluice/projector';
 import type { SluiceEvent } from '@sluice/schemas';
 import { generateDemoEvents } from '@sluice/demo';
@@ -14,8 +13,10 @@ import type { ProjectionStore, Projector } from '@sluice/projector';
 import { buildApp, DEFAULT_LIMITS } from '../app.js';
 import type { ApiDeps } from '../app.js';
 import { WHATIF_BODY_LIMIT_BYTES } from './whatif.js';
+// the composition's opener (@sluice/app) is out of this package's reach: the projector's SQLite test opener stands in
+import { openConfiguredEventStore, sqliteStoreOpener } from '../../../../packages/projector/src/fixtures/sqlite-store-opener.js';
 
-const sqlite: StoreChoice = { adapter: 'sqlite' };
+const sqlite = { adapter: 'sqlite' } as const;
 let dataDir: string;
 let store: EventStore;
 let projections: ProjectionStore;
@@ -33,7 +34,7 @@ beforeAll(async () => {
   store = await openConfiguredEventStore(sqlite, dataDir);
   projections = openProjectionStore(':memory:');
   projector = startProjector({ store, projections, config });
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config }, whatIf: { store: { choice: sqlite, dataDir } } });
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], projections: { projector, projections, config }, whatIf: { store: { choice: sqlite, dataDir, opener: sqliteStoreOpener } } });
   const res = await app.inject({
     method: 'POST',
     url: '/v1/events',
@@ -101,7 +102,7 @@ describe('a what-if worker that fails', () => {
   it('given a store the worker cannot open, then a 500 problem, and the server answers afterwards and lets the next what-if run', async () => {
     const broken = mkdtempSync(join(tmpdir(), 'sluice-whatif-broken-'));
     mkdirSync(join(broken, 'events.sqlite'));
-    const failing = await appWith({ store: { choice: sqlite, dataDir: broken } });
+    const failing = await appWith({ store: { choice: sqlite, dataDir: broken, opener: sqliteStoreOpener } });
     try {
       const res = await whatif({ candidate }, failing);
       expect(res.statusCode).toBe(500);
@@ -116,7 +117,7 @@ describe('a what-if worker that fails', () => {
   });
 
   it('given a heap bound the worker outgrows, then a 503 whatif-out-of-memory, and the server answers afterwards', async () => {
-    const cramped = await appWith({ store: { choice: sqlite, dataDir }, maxHeapMb: 4 });
+    const cramped = await appWith({ store: { choice: sqlite, dataDir, opener: sqliteStoreOpener }, maxHeapMb: 4 });
     try {
       const res = await whatif({ candidate }, cramped);
       expect([res.statusCode, res.headers['content-type'], problemType(res)]).toEqual([503, 'application/problem+json; charset=utf-8', 'whatif-out-of-memory']);
@@ -166,7 +167,7 @@ describe('a what-if on a long log', () => {
       limits: DEFAULT_LIMITS,
       apiKeys: [],
       projections: { projector: longProjector, projections: longProjections, config },
-      whatIf: { store: { choice: sqlite, dataDir: longDir } },
+      whatIf: { store: { choice: sqlite, dataDir: longDir, opener: sqliteStoreOpener } },
     });
   });
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import type { EventStore } from '@sluice/event-store';
-import { DEAD_LETTER_HEADERS } from '@sluice/kafka';
-import type { BatchConsumer, ConsumedBatch, ConsumedMessage, KafkaClient, OutgoingMessage, SluiceTopics } from '@sluice/kafka';
+import type { BatchConsumer, ConsumedBatch, ConsumedMessage, KafkaClient, OutgoingMessage } from '../client.js';
+import { DEAD_LETTER_HEADERS } from '../topics.js';
+import type { SluiceTopics } from '../topics.js';
 import type { SluiceEvent } from '@sluice/schemas';
 import { TouchpointConflictError, appendTouchpoints } from '@sluice/touchpoint-log';
 import { InFlightLimit } from './in-flight.js';

@@ -2,23 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
-import { followerGauges, prometheusText, reportToConsole } from '@sluice/follower';
-import { createAnalyticsClient, migrate, runStageTableSink, runTouchpointSink } from '@sluice/analytics';
+import { followerGauges, prometheusText } from '@sluice/follower';
 import type { Follower } from '@sluice/follower';
-import { openConfiguredEventStore } from '@sluice/event-store';
-import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
-import { changeFeedSource, openProjectionStore, projectionMetrics, stageStateSource, startProjector } from '@sluice/projector';
+import { projectionMetrics } from '@sluice/projector';
 import type { Projector } from '@sluice/projector';
-import type { SluiceConfig } from '@sluice/schemas';
+import { Closer } from '../closer.js';
+import { startLogFollowers } from '../followers.js';
+import type { EngineSettings } from '../followers.js';
+import { openConfiguredEventStore } from '../stores.js';
 import { type HeldLease, type LeaseTable, holdLease, openLeaseTable } from './leases.js';
 import { type PartitionSlot, leaseKey, ownsLeadIn } from './partitions.js';
 
 export class ProjectorConfigError extends Error {}
 
 export interface ProjectorProcessOptions {
-  /** ClickHouse server; without it chDB in the data directory */
-  clickhouseUrl?: string | undefined;
   /** scale-out: project only this slot's leads, holding its lease */
   slot?: PartitionSlot | undefined;
 }
@@ -48,64 +45,24 @@ export interface ProjectorHealth {
  * projects only the leads that hash to i; the touchpoint sink, which is per
  * event rather than per lead, runs in partition 0 alone.
  */
-export async function runProjectorProcess(config: SluiceConfig, options: ProjectorProcessOptions = {}): Promise<void> {
-  const { eventStore, dataDir, kafka: kafkaConfig, host } = config.server;
+export async function runProjectorProcess(settings: EngineSettings, options: ProjectorProcessOptions = {}): Promise<void> {
+  const { config, dataDir } = settings;
+  const { eventStore, kafka: kafkaConfig, host } = config.server;
   const { port, leaseSeconds } = config.server.projector;
   const { slot } = options;
   if (slot !== undefined && eventStore.adapter !== 'postgres') throw new ProjectorConfigError('--partitions needs the PostgreSQL event store (server.eventStore or SLUICE_POSTGRES_URL): the leases live there');
   mkdirSync(dataDir, { recursive: true });
-  const store = await openConfiguredEventStore(eventStore, dataDir);
-  const cleanups: (() => Promise<void> | void)[] = [() => store.close()];
-  // undone in reverse: followers stop before the stores they write to close
-  const closeAll = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
-  };
-  try {
+  const closer = new Closer();
+  const store = closer.add(await openConfiguredEventStore(eventStore, dataDir), (s) => s.close());
+  await closer.guard(async () => {
     if (slot !== undefined && eventStore.adapter === 'postgres') {
-      const leases = await openLeaseTable({ connectionString: eventStore.url, schema: eventStore.schema, owner: `${hostname()}:${process.pid}` });
-      cleanups.push(() => leases.close());
-      const lease = await holdSlot(leases, slot, leaseSeconds);
-      cleanups.push(() => lease.stop());
+      const leases = closer.add(await openLeaseTable({ connectionString: eventStore.url, schema: eventStore.schema, owner: `${hostname()}:${process.pid}` }), (l) => l.close());
+      closer.add(await holdSlot(leases, slot, leaseSeconds), (lease) => lease.stop());
     }
     // one file per slot: a data directory reused under another layout starts its own read models
-    const suffix = slot === undefined ? '' : `-p${slot.index}of${slot.count}`;
-    const projections = openProjectionStore(join(dataDir, `projections${suffix}.sqlite`));
-    cleanups.push(() => projections.close());
-    const client = createAnalyticsClient({ url: options.clickhouseUrl, dataPath: dataDir });
-    cleanups.push(() => client.close());
-    await migrate(client);
-    let sink: Follower | undefined;
-    if (slot === undefined || slot.index === 0) {
-      sink = await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink'));
-      cleanups.push(() => sink!.stop());
-    }
-    const stageSink = runStageTableSink(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink'));
-    cleanups.push(() => stageSink.stop());
-    // started after the sinks so it stops before them: its last flush is what they finish on
-    const projector = startProjector({
-      store,
-      projections,
-      config,
-      ...(slot !== undefined ? { ownsLead: ownsLeadIn(slot) } : {}),
-      ...reportToConsole('the projector'),
-    });
-    cleanups.push(() => projector.stop());
-    const followers: Follower[] = [projector, ...(sink ? [sink] : []), stageSink];
-    if (kafkaConfig !== undefined) {
-      const kafka = connectKafka({ brokers: kafkaConfig.brokers, clientId: `${kafkaConfig.clientId}-projector` });
-      await kafka.ensureTopics(sluiceTopics(kafkaConfig));
-      const producer = await kafka.producer();
-      cleanups.push(() => producer.disconnect());
-      const publisher = publishLeadChanges({
-        topic: topicNames(kafkaConfig.topicPrefix).leadChanges,
-        feed: changeFeedSource(projections, () => projector.changes()),
-        producer,
-        cursor: new FileCursor(join(dataDir, `lead-changes${suffix}.cursor`)),
-        ...reportToConsole('the lead-changes publisher'),
-      });
-      cleanups.push(() => publisher.stop());
-      followers.push(publisher);
-    }
+    const share = slot === undefined ? undefined : { ownsLead: ownsLeadIn(slot), fileSuffix: `-p${slot.index}of${slot.count}`, touchpoints: slot.index === 0 };
+    const run = await startLogFollowers(closer, store, settings, { kafkaClientId: `${kafkaConfig?.clientId ?? 'sluice'}-projector`, ...(share ? { share } : {}) });
+    const { projector, sink, stageSink, client } = run;
     const health = async (): Promise<ProjectorHealth> => ({
       head: await store.headPosition(),
       projector: projector.position,
@@ -113,22 +70,18 @@ export async function runProjectorProcess(config: SluiceConfig, options: Project
       stageTables: stageSink.position,
       partition: slot === undefined ? undefined : leaseKey(slot),
     });
-    const server = await serveHealth(host, port, health, () => metricsText(projector, stageSink, followers));
-    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const server = closer.add(await serveHealth(host, port, health, () => metricsText(projector, stageSink, run.all)), (s) => new Promise<void>((resolve) => s.close(() => resolve())));
     const address = server.address();
     const bound = typeof address === 'object' && address !== null ? address.port : port;
-    const share = slot === undefined ? 'every lead' : `the leads of partition ${leaseKey(slot)}`;
-    console.log(`projector: following the ${eventStore.adapter} store for ${share} (analytics on ${client.backend}); health on http://${host}:${bound}/healthz`);
-  } catch (err) {
-    await closeAll();
-    throw err;
-  }
+    const who = slot === undefined ? 'every lead' : `the leads of partition ${leaseKey(slot)}`;
+    console.log(`projector: following the ${eventStore.adapter} store for ${who} (analytics on ${client.backend}); health on http://${host}:${bound}/healthz`);
+  });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     console.log(`projector: ${signal}: stopping`);
-    closeAll().then(
+    closer.close().then(
       () => process.exit(0),
       (err: unknown) => {
         console.error('projector: shutdown failed:', err);

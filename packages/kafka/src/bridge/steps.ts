@@ -1,6 +1,6 @@
 import { parseEvent } from '@sluice/schemas';
 import type { SluiceEvent } from '@sluice/schemas';
-import type { ConsumedMessage } from '@sluice/kafka';
+import type { ConsumedMessage } from '../client.js';
 
 /**
  * What each consumed message turns into, as a value rather than an exception:
