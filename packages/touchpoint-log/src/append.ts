@@ -29,6 +29,13 @@ export interface TouchpointConflict {
   earlierIndex?: number;
 }
 
+/** Why a conflicting event was refused, for a person: `earlier` names the batch's earlier event (its line, its row). */
+export function conflictMessage(conflict: TouchpointConflict, earlier: (index: number) => string): string {
+  return conflict.earlierIndex === undefined
+    ? `${JSON.stringify(conflict.id)} is already stored with a different type or data (an exact re-import is skipped; a corrected event needs an id of its own)`
+    : `${JSON.stringify(conflict.id)} is also the id of ${earlier(conflict.earlierIndex)}, with a different type or data`;
+}
+
 /**
  * The batch reuses event ids with other content (the store's rule: an id names
  * one event for good, so a correction needs an id of its own). Nothing of the

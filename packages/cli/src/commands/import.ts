@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { EventStore } from '@sluice/event-store';
-import { TouchpointConflictError, appendTouchpoints, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
+import { TouchpointConflictError, appendTouchpoints, conflictMessage, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
 import type { BatchIssue, RawItem } from '@sluice/touchpoint-log';
 import { CliError } from '../output.js';
 import { Progress } from '../progress.js';
@@ -117,13 +117,10 @@ export async function importNdjson(store: EventStore, options: ImportOptions): P
 }
 
 function conflictIssues(error: TouchpointConflictError, items: readonly RawItem[]): BatchIssue[] {
-  return error.conflicts.map(({ index, id, earlierIndex }) => ({
-    index,
-    line: items[index]!.line!,
+  return error.conflicts.map((conflict) => ({
+    index: conflict.index,
+    line: items[conflict.index]!.line!,
     field: 'id',
-    message:
-      earlierIndex === undefined
-        ? `${JSON.stringify(id)} is already stored with a different type or data (an exact re-import is skipped; a corrected event needs an id of its own)`
-        : `${JSON.stringify(id)} is also the id of line ${items[earlierIndex]!.line!}, with a different type or data`,
+    message: conflictMessage(conflict, (earlier) => `line ${items[earlier]!.line!}`),
   }));
 }
