@@ -205,25 +205,29 @@ export const FunnelDefinitionSchema = z
 export type FunnelDefinitionInput = z.input<typeof FunnelDefinitionSchema>;
 export type FunnelDefinition = z.output<typeof FunnelDefinitionSchema>;
 
+const TIMEOUT_DESCRIPTION = `1 to ${FUNNEL_LIMITS.maxTimeoutSeconds} (default ${DEFAULT_QUERY_TIMEOUT_SECONDS}): the request's queries answer within it together, else 504 query-timeout`;
+/** A whole number that may arrive as text: the options below travel in the API's query string. */
+const OptionNumber = () => z.coerce.number().int();
+
 export const FunnelQueryOptionsSchema = z.strictObject({
   /** The request answers 504 after this long, its queries together (each also stops at ClickHouse's max_execution_time). */
-  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS),
+  timeoutSeconds: OptionNumber().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS).describe(TIMEOUT_DESCRIPTION),
   /** Breakdown groups returned (largest first); the totals still count everyone. */
-  breakdownLimit: z.number().int().min(1).max(FUNNEL_LIMITS.maxBreakdownGroups).default(50),
+  breakdownLimit: OptionNumber().min(1).max(FUNNEL_LIMITS.maxBreakdownGroups).default(50).describe('breakdown groups returned, largest first; the totals still count everyone'),
 });
 export type FunnelQueryOptions = z.output<typeof FunnelQueryOptionsSchema>;
 
 export const FunnelLeadsQuerySchema = z.strictObject({
   /** 0-based step. */
-  stepIndex: z.number().int().min(0).max(FUNNEL_LIMITS.maxSteps - 1),
+  stepIndex: OptionNumber().min(0).max(FUNNEL_LIMITS.maxSteps - 1).describe('the step, 0-based'),
   /** reached: leads who got at least to this step; dropped: got to this step and no further. */
   status: z.enum(['reached', 'dropped']).default('reached'),
   /** Only leads counted under this breakdown value. */
   breakdownValue: Text.max(FUNNEL_LIMITS.maxValueLength).optional(),
-  limit: z.number().int().min(1).max(FUNNEL_LIMITS.maxLeadsPerPage).default(100),
+  limit: OptionNumber().min(1).max(FUNNEL_LIMITS.maxLeadsPerPage).default(100),
   /** Paging cursor: the `nextAfter` of the previous page. */
-  after: Text.max(300).optional(),
-  timeoutSeconds: z.number().int().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS),
+  after: Text.max(300).optional().describe('paging cursor: the nextAfter of the previous page'),
+  timeoutSeconds: OptionNumber().min(1).max(FUNNEL_LIMITS.maxTimeoutSeconds).default(DEFAULT_QUERY_TIMEOUT_SECONDS).describe(TIMEOUT_DESCRIPTION),
 });
 export type FunnelLeadsQuery = z.output<typeof FunnelLeadsQuerySchema>;
 

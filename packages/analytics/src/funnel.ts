@@ -110,6 +110,13 @@ export interface FunnelLead {
   reachedAt?: Array<string | null>;
 }
 
+/** A page of the leads at a step. */
+export interface FunnelLeadPage {
+  leads: FunnelLead[];
+  /** the paging cursor of the next page; null on the last */
+  nextAfter: string | null;
+}
+
 interface CountRow {
   breakdown: BreakdownCell;
   reached_per_step: Array<number | string>;
@@ -219,7 +226,7 @@ export async function listFunnelLeads(
   client: AnalyticsClient,
   definition: FunnelDefinition,
   query: Partial<FunnelLeadsQuery> & Pick<FunnelLeadsQuery, 'stepIndex'>,
-): Promise<{ leads: FunnelLead[]; nextAfter: string | null }> {
+): Promise<FunnelLeadPage> {
   const q = FunnelLeadsQuerySchema.parse(query);
   if (q.stepIndex >= definition.steps.length) throw new RangeError(`stepIndex ${q.stepIndex} is past the funnel's last step (${definition.steps.length - 1})`);
   const spec = funnelSpecOf(definition);

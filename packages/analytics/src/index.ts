@@ -16,7 +16,7 @@ export {
 } from './funnel-definition.js';
 export type { FieldIssue, FunnelDefinition, FunnelDefinitionInput, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';
 export { listFunnelLeads, runFunnel } from './funnel.js';
-export type { FunnelLead, FunnelResult, FunnelStepResult } from './funnel.js';
+export type { FunnelLead, FunnelLeadPage, FunnelResult, FunnelStepResult } from './funnel.js';
 export { applyLeadProfiles, applyStageTransitionChanges, leadProfileOf, replaceActorTransitions } from './stage-tables.js';
 export type { LeadProfileRow, StageTransitionChanges } from './stage-tables.js';
 export { applyStageStates, runStageTableSink, stageSinkName, syncStageTables } from './stage-sink.js';
@@ -64,7 +64,7 @@ export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePl
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
 export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './cost-report.js';
 export { CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';
-export { STAGE_QUERIES } from './queries/index.js';
-export type { StageQueries } from './queries/index.js';
+export { QUERIES } from './queries/index.js';
+export type { Queries } from './queries/index.js';
 export { FreshnessSchema } from './queries/declaration.js';
-export type { AnyStageQuery, QueryOf, ResultOf, StageQueryDeclaration } from './queries/declaration.js';
+export type { AnyQuery, QueryDeclaration, QueryOf, QueryReads, ResultOf, StageQueryDeclaration } from './queries/declaration.js';

@@ -17,11 +17,10 @@ import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
 import type { IngestQueue } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
-import { funnelRoutes } from './routes/funnels.js';
 import { freshnessCheck } from './routes/analytics.js';
 import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
-import { stageAnalyticsRoutes } from './routes/stage-analytics.js';
+import { queryRoutes } from './routes/queries.js';
 import { reportRoutes } from './routes/reports.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections } from './routes/projections.js';
@@ -127,11 +126,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     readModels: sqliteReadModels(deps.projections.projections, { store: deps.store, config: deps.projections.config }),
   };
   await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
-  if (deps.analytics) {
-    await app.register(funnelRoutes, { ...deps.analytics, fresh });
-    await app.register(stageAnalyticsRoutes, { ...deps.analytics, fresh });
-  }
-  await app.register(reportRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(read ? { projections: read } : {}), fresh });
+  if (deps.analytics) await app.register(queryRoutes, { ...deps.analytics, fresh });
+  await app.register(reportRoutes, { ...(read ? { projections: read } : {}), fresh });
   if (read) {
     await app.register(projectionRoutes, { ...read, store: deps.store, fresh });
     await registerProjectionGauges(metrics, read.projector);

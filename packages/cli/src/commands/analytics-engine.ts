@@ -164,8 +164,11 @@ export async function withCaughtUpProjections<T>(store: EventStore, settings: Se
 
 /** A stage-level query as the CLI runs it: the API route that answers the same body, or the analytics package on the embedded engine. */
 export interface StageQuery<F, Q, R> {
-  kind: StageQueryKind;
+  /** the live-rule defaults it takes, if any */
+  kind: StageQueryKind | undefined;
   path: string;
+  /** whether it reads the stage tables (caught up with the read models first), or the touchpoints alone */
+  stageTables: boolean;
   /** for messages: "conversion query" */
   what: string;
   /** the request body from the command's flags (dates read in the business zone) */
@@ -186,10 +189,10 @@ export function stageCommand<F extends { url?: string | undefined }, Q, R>(query
     if (flags.url !== undefined) result = await postQuery<R>(flags.url, query.path, body, settings);
     else {
       // checked before the engine opens: a typo should not wait for a catch-up
-      const parsed = query.parse(withRuleDefaults(query.kind, body, settings.config));
+      const parsed = query.parse(query.kind === undefined ? body : withRuleDefaults(query.kind, body, settings.config));
       if (!parsed.ok) throw invalidQueryError(query.what, parsed.issues);
       const valid = parsed.query;
-      result = await withEmbeddedStageTables(openStore, settings, (client) => query.run(client, valid));
+      result = await withEmbeddedAnalytics(openStore, settings, (client) => query.run(client, valid), { stageTables: query.stageTables });
     }
     if (json) printJson(result);
     else process.stdout.write(query.format(result));

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import { parseWith } from '@sluice/analytics';
-import type { StageQueryDeclaration } from '@sluice/analytics';
+import type { QueryDeclaration } from '@sluice/analytics';
 import { CliError, usageError } from '../output.js';
 import { stageCommand } from './analytics-engine.js';
 
@@ -64,14 +64,22 @@ export function filterOf(text: string): { key: string; values: string[] } {
 }
 
 /**
- * The `sluice query` command of a declared stage query: its path, its words,
- * its validation and its runner are the declaration's (as the API's route
- * is); the command adds how its flags make a body and how its answer reads.
+ * The command of a declared query: its path, its words, its validation, its
+ * runner and how its answer reads are the declaration's (as the API's route
+ * is); the command adds how its flags make a body. Its query-string options
+ * (a funnel's timeout) keep their defaults.
  */
-export function declaredCommand<F extends QueryRangeFlags, Q extends { timeoutSeconds: number }, R extends object>(
-  query: StageQueryDeclaration<Q, R>,
-  bodyOf: (flags: F, timeZone: string) => unknown,
-  format: (result: R) => string,
-) {
-  return stageCommand({ kind: query.kind, path: query.path, what: query.what, bodyOf, parse: (input) => parseWith(query.request, input), run: (client, valid) => query.run(client, valid), format });
+export function declaredCommand<F extends QueryRangeFlags, Q, R extends object, O>(query: QueryDeclaration<Q, R, O>, bodyOf: (flags: F, timeZone: string) => unknown) {
+  // a query without options declares O undefined
+  const options = (query.options === undefined ? undefined : query.options.parse({})) as O;
+  return stageCommand({
+    kind: query.kind,
+    path: query.path,
+    what: query.what,
+    stageTables: query.reads.includes('stageTables'),
+    bodyOf,
+    parse: (input) => parseWith(query.request, input),
+    run: (client, valid) => query.run(client, valid, options),
+    format: (result) => query.format(result),
+  });
 }

@@ -1,10 +1,6 @@
-import { parseFunnelDefinition, runFunnel } from '@sluice/analytics';
-import type { FunnelDefinition, FunnelResult } from '@sluice/analytics';
-import type { EventStore } from '@sluice/event-store';
-import { formatPercent, formatSpan, formatTable, printJson, usageError } from '../output.js';
-import type { Settings } from '../settings.js';
-import { postQuery, withEmbeddedAnalytics } from './analytics-engine.js';
-import { instantOf, invalidQueryError, readQueryFile, windowOf } from './query-flags.js';
+import { QUERIES } from '@sluice/analytics';
+import { usageError } from '../output.js';
+import { declaredCommand, instantOf, readQueryFile, windowOf } from './query-flags.js';
 
 export interface FunnelFlags {
   file?: string | undefined;
@@ -30,47 +26,40 @@ export interface FunnelFlags {
   url?: string | undefined;
 }
 
-/** A definition from a JSON file, or from flags for the common case. */
-export function funnelFromFlags(flags: FunnelFlags, timeZone: string): FunnelDefinition {
-  let raw: unknown;
-  if (flags.file !== undefined) raw = readQueryFile(flags.file, 'funnel definition');
-  else {
-    if (flags.steps === undefined || flags.from === undefined || flags.to === undefined) {
-      throw usageError('sluice query funnel needs --steps a,b,c --from DATE --to DATE (or --file funnel.json)');
-    }
-    raw = {
-      // a trailing ? marks an optional step: --steps visit,form_submit?,demo_held
-      steps: flags.steps.split(',').map((raw) => {
-        const type = raw.trim();
-        return type.endsWith('?') ? { type: type.slice(0, -1), optional: true } : { type };
-      }),
-      window: windowOf(flags.window ?? '30d'),
-      dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
-      ...(flags.order === undefined ? {} : { order: flags.order }),
-      // several keys at once: --breakdown source,channel
-      ...(flags.breakdown === undefined ? {} : { breakdown: flags.breakdown.includes(',') ? flags.breakdown.split(',').map((k) => k.trim()) : flags.breakdown }),
-      ...(flags.unit === undefined ? {} : { unit: flags.unit }),
-      ...(flags.attribution === undefined ? {} : { attribution: flags.attribution }),
-      ...(flags['window-anchor'] === undefined ? {} : { windowAnchor: flags['window-anchor'] }),
-      ...(flags['date-scope'] === undefined ? {} : { dateScope: flags['date-scope'] }),
-      ...(flags.ties === undefined ? {} : { ties: flags.ties }),
-      // seconds as a number, so a typo reaches the schema and comes back naming tieGraceSeconds
-      ...(flags['tie-grace'] === undefined ? {} : { tieGraceSeconds: Number.isNaN(Number(flags['tie-grace'])) ? flags['tie-grace'] : Number(flags['tie-grace']) }),
-      ...(flags['time-to-convert'] ? { timeToConvert: true } : {}),
-      ...(flags.entry === undefined ? {} : { entry: flags.entry }),
-      // true and false as booleans; anything else reaches the schema as it is, which names reentry
-      ...(flags.reentry === undefined ? {} : { reentry: ({ true: true, false: false } as Record<string, boolean>)[flags.reentry] ?? flags.reentry }),
-      ...(flags['exclusion-effect'] === undefined ? {} : { exclusionEffect: flags['exclusion-effect'] }),
-      ...(flags.exclude === undefined ? {} : { exclusions: flags.exclude.map(exclusionOf) }),
-      ...(flags.hold === undefined ? {} : { holdConstant: flags.hold.split(',').map((k) => k.trim()) }),
-      ...(flags['compare-to'] === undefined ? {} : { compareTo: comparedRangeOf(flags['compare-to'], timeZone) }),
-    };
+/** A definition from a JSON file, or from flags for the common case (validated as the declaration's body). */
+export function funnelBodyOf(flags: FunnelFlags, timeZone: string): unknown {
+  if (flags.file !== undefined) return readQueryFile(flags.file, 'funnel definition');
+  if (flags.steps === undefined || flags.from === undefined || flags.to === undefined) {
+    throw usageError('sluice query funnel needs --steps a,b,c --from DATE --to DATE (or --file funnel.json)');
   }
-  const parsed = parseFunnelDefinition(raw);
-  if (!parsed.ok) throw invalidQueryError('funnel definition', parsed.issues);
-  return parsed.definition;
+  return {
+    // a trailing ? marks an optional step: --steps visit,form_submit?,demo_held
+    steps: flags.steps.split(',').map((raw) => {
+      const type = raw.trim();
+      return type.endsWith('?') ? { type: type.slice(0, -1), optional: true } : { type };
+    }),
+    window: windowOf(flags.window ?? '30d'),
+    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
+    ...(flags.order === undefined ? {} : { order: flags.order }),
+    // several keys at once: --breakdown source,channel
+    ...(flags.breakdown === undefined ? {} : { breakdown: flags.breakdown.includes(',') ? flags.breakdown.split(',').map((k) => k.trim()) : flags.breakdown }),
+    ...(flags.unit === undefined ? {} : { unit: flags.unit }),
+    ...(flags.attribution === undefined ? {} : { attribution: flags.attribution }),
+    ...(flags['window-anchor'] === undefined ? {} : { windowAnchor: flags['window-anchor'] }),
+    ...(flags['date-scope'] === undefined ? {} : { dateScope: flags['date-scope'] }),
+    ...(flags.ties === undefined ? {} : { ties: flags.ties }),
+    // seconds as a number, so a typo reaches the schema and comes back naming tieGraceSeconds
+    ...(flags['tie-grace'] === undefined ? {} : { tieGraceSeconds: Number.isNaN(Number(flags['tie-grace'])) ? flags['tie-grace'] : Number(flags['tie-grace']) }),
+    ...(flags['time-to-convert'] ? { timeToConvert: true } : {}),
+    ...(flags.entry === undefined ? {} : { entry: flags.entry }),
+    // true and false as booleans; anything else reaches the schema as it is, which names reentry
+    ...(flags.reentry === undefined ? {} : { reentry: ({ true: true, false: false } as Record<string, boolean>)[flags.reentry] ?? flags.reentry }),
+    ...(flags['exclusion-effect'] === undefined ? {} : { exclusionEffect: flags['exclusion-effect'] }),
+    ...(flags.exclude === undefined ? {} : { exclusions: flags.exclude.map(exclusionOf) }),
+    ...(flags.hold === undefined ? {} : { holdConstant: flags.hold.split(',').map((k) => k.trim()) }),
+    ...(flags['compare-to'] === undefined ? {} : { compareTo: comparedRangeOf(flags['compare-to'], timeZone) }),
+  };
 }
-
 
 /** --exclude TYPE:A-B: no TYPE event between steps A and B, numbered as the table prints them (from 1). */
 function exclusionOf(text: string): { type: string; afterStep: number; beforeStep: number } {
@@ -87,42 +76,8 @@ function comparedRangeOf(text: string, timeZone: string): unknown {
   return { from: instantOf(from, timeZone), to: instantOf(to, timeZone) };
 }
 
-const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', totals: 'attempts' };
-
-const stepName = (step: FunnelResult['steps'][number]) => `${step.label ?? step.type}${step.optional ? ' (optional)' : ''}`;
-
-export function formatFunnel(result: FunnelResult): string {
-  const table = (steps: FunnelResult['steps'] | NonNullable<FunnelResult['breakdown']>['groups'][number]['steps']) =>
-    formatTable(
-      ['step', 'event', UNIT_HEADERS[result.unit], 'from previous', 'from first', 'dropped'],
-      steps.map((s, i) => [i + 1, stepName(result.steps[i]!), s.leads, formatPercent(s.conversionFromPrevious), formatPercent(s.conversionFromFirst), s.droppedFromPrevious]),
-    );
-  let out = table(result.steps);
-  if (result.comparison) out += `\ncompared with ${result.comparison.dateRange.from} – ${result.comparison.dateRange.to}\n${table(result.comparison.steps)}`;
-  if (result.breakdown) {
-    for (const g of result.breakdown.groups) out += `\n${result.breakdown.key} = ${g.value === '' ? '(none)' : g.value}\n${table(g.steps)}`;
-    if (result.breakdown.truncated) out += '\n(more groups exist; the totals above count them)\n';
-  }
-  if (result.timeToConvert) {
-    const name = (k: number) => `${k + 1} ${result.steps[k]!.label ?? result.steps[k]!.type}`;
-    out += `\ntime to convert\n${formatTable(
-      ['from', 'to', 'converted', 'mean', 'median', 'p90'],
-      result.timeToConvert.pairs.map((x) => [name(x.fromStep), name(x.toStep), x.total.converted, formatSpan(x.total.meanMs), formatSpan(x.total.medianMs), formatSpan(x.total.p90Ms)]),
-    )}`;
-  }
-  return out;
-}
-
 /**
  * Against a running server (--url) through its API, or on the embedded engine
  * of the data directory after bringing its ClickHouse copy up to the log's head.
  */
-export async function queryFunnel(store: () => Promise<EventStore>, settings: Settings, flags: FunnelFlags, json: boolean): Promise<void> {
-  const definition = funnelFromFlags(flags, settings.timeZone);
-  const result =
-    flags.url !== undefined
-      ? await postQuery<FunnelResult>(flags.url, '/v1/funnels', definition, settings)
-      : await withEmbeddedAnalytics(store, settings, (client) => runFunnel(client, definition));
-  if (json) printJson(result);
-  else process.stdout.write(formatFunnel(result));
-}
+export const queryFunnel = declaredCommand(QUERIES.funnel, funnelBodyOf);

@@ -1,6 +1,5 @@
-import { STAGE_QUERIES } from '@sluice/analytics';
-import type { RetentionCohortsResult, TimeToConvertResult } from '@sluice/analytics';
-import { formatCount, formatPercent, formatSpan, formatTable, usageError } from '../output.js';
+import { QUERIES } from '@sluice/analytics';
+import { usageError } from '../output.js';
 import { commonBody, declaredCommand, defined, filterOf, readQueryFile, windowOf } from './query-flags.js';
 import type { QueryRangeFlags } from './query-flags.js';
 
@@ -82,74 +81,6 @@ export function cohortsBodyOf(flags: CohortFlags, timeZone: string): unknown {
   };
 }
 
-const endName = (end: unknown) => (typeof end === 'string' ? end : (end as { type: string }).type);
-const BAR_WIDTH = 30;
+export const queryTimeToConvert = declaredCommand(QUERIES.timeToConvert, timeToConvertBodyOf);
 
-/** ` [value]` after the title, unless the only segment is the empty one (no segment asked). */
-const segmentTag = (segment: string, alone: boolean) => (segment === '' && alone ? '' : ` [${segment === '' ? '(none)' : segment}]`);
-
-const truncation = (result: TimeToConvertResult) => (result.truncated ? `\n(${formatCount(result.segments)} segments had entries; the largest are shown)\n` : '');
-
-export function formatTimeToConvert(result: TimeToConvertResult): string {
-  const title = `${endName(result.query.from)} -> ${endName(result.query.to)}`;
-  if (result.rows.length === 0) return `${title}: nothing entered ${endName(result.query.from)} in the date range\n`;
-  if (result.query.period !== undefined) return formatTrend(result, title, result.query.period);
-  let out = '';
-  for (const row of result.rows) {
-    out += `${out === '' ? '' : '\n'}${title}${segmentTag(row.segment, result.rows.length === 1)}: ${formatCount(row.converted)} of ${formatCount(row.entered)} converted (${formatPercent(row.converted / row.entered)}); `;
-    out += `mean ${formatSpan(row.meanMs)}, median ${formatSpan(row.medianMs)}, p90 ${formatSpan(row.p90Ms)}\n`;
-    if (result.buckets.length === 0) continue;
-    const most = Math.max(1, ...row.histogram);
-    out += formatTable(
-      ['time', 'converted', 'share', ''],
-      result.buckets.map((b, i) => {
-        const n = row.histogram[i] ?? 0;
-        return [b.label, n, formatPercent(row.converted === 0 ? null : n / row.converted), '#'.repeat(Math.round((n / most) * BAR_WIDTH))];
-      }),
-    );
-  }
-  return out + truncation(result);
-}
-
-/**
- * The trend, per segment: a row per period (entered, converted, statistics),
- * then the histogram with a column per period, so periods read across.
- */
-function formatTrend(result: TimeToConvertResult, title: string, period: string): string {
-  const segments = [...new Set(result.rows.map((r) => r.segment))].sort();
-  let out = '';
-  for (const segment of segments) {
-    const rows = result.rows.filter((r) => r.segment === segment);
-    out += `${out === '' ? '' : '\n'}${title}${segmentTag(segment, segments.length === 1)}: by ${period}\n`;
-    out += formatTable(
-      [period, 'entered', 'converted', 'rate', 'mean', 'median', 'p90'],
-      rows.map((r) => [r.periodLabel ?? '', r.entered, r.converted, formatPercent(r.converted / r.entered), formatSpan(r.meanMs), formatSpan(r.medianMs), formatSpan(r.p90Ms)]),
-    );
-    if (result.buckets.length === 0) continue;
-    out += `\nconverted by time taken\n`;
-    out += formatTable(
-      ['time', ...rows.map((r) => r.periodLabel ?? '')],
-      result.buckets.map((b, i) => [b.label, ...rows.map((r) => r.histogram[i] ?? 0)]),
-    );
-  }
-  return out + truncation(result);
-}
-
-export function formatCohorts(result: RetentionCohortsResult): string {
-  if (result.cohorts.length === 0) return 'no first purchase in the date range\n';
-  const segmented = result.cohorts.some((c) => c.segment !== '');
-  const unit = result.query.period === 'quarter' ? 'Q' : 'M';
-  const offsets = Array.from({ length: result.query.offsets + 1 }, (_, k) => `${unit}${k}`);
-  // by account, a customer is an account: say so, as the plan does
-  let out = `${result.query.unit === 'accounts' ? 'accounts' : 'customers'} by first ${result.query.purchaseTypes.join('/')}, share with a ${result.query.retentionTypes.join('/')} in each ${result.query.period} since\n`;
-  out += formatTable(
-    ['cohort', ...(segmented ? ['segment'] : []), 'customers', ...offsets],
-    result.cohorts.map((c) => [c.periodLabel, ...(segmented ? [c.segment === '' ? '(none)' : c.segment] : []), c.customers, ...c.rates.map((r) => formatPercent(r))]),
-  );
-  if (result.truncated) out += `\n(${formatCount(result.segments)} segments had customers; the largest are shown)\n`;
-  return out;
-}
-
-export const queryTimeToConvert = declaredCommand(STAGE_QUERIES.timeToConvert, timeToConvertBodyOf, formatTimeToConvert);
-
-export const queryCohorts = declaredCommand(STAGE_QUERIES.cohorts, cohortsBodyOf, formatCohorts);
+export const queryCohorts = declaredCommand(QUERIES.cohorts, cohortsBodyOf);

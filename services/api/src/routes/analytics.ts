@@ -73,10 +73,3 @@ export const FRESHNESS_NOTE =
 export function invalidQuery(slug: string, what: string, issues: readonly ProblemItem[]): ProblemError {
   return new ProblemError(400, slug, `Invalid ${what}`, `${issues.length} problem${issues.length === 1 ? '' : 's'} in the ${what}`, [...issues]);
 }
-
-/** Parses query-string options, naming each bad one as querystring.<name>. */
-export function checkedQueryString<T>(schema: z.ZodType<T>, value: unknown): T {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  throw new ProblemError(400, 'invalid-request', 'Invalid request', 'the query string is invalid', r.error.issues.map((i) => ({ field: ['querystring', ...i.path.map(String)].join('.'), message: i.message })));
-}

@@ -1,50 +1,21 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { CostReportQuerySchema, parseCostReportQuery, runCostReport, withRuleDefaults } from '@sluice/analytics';
 import { SlaNotConfiguredError } from '@sluice/projector';
 import { SlaReportQuerySchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
-import type { Analytics, FreshnessCheck } from './analytics.js';
+import type { FreshnessCheck } from './analytics.js';
 import { FRESHNESS_NOTE, invalidQuery, marked } from './analytics.js';
 import type { ReadSide } from './projections.js';
 
 export interface ReportRouteOptions {
-  /** ClickHouse: the cost report is absent without it */
-  analytics?: Analytics;
   /** the read models and their rules: the SLA report is absent without them */
   projections?: ReadSide;
   fresh: FreshnessCheck;
 }
 
-/** The two reports of issue 8: spend and return (ClickHouse), and the marketing <-> sales SLA (the read models). */
-export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, { analytics, projections, fresh }) => {
+/** The marketing <-> sales SLA report of issue 8, from the read models (the cost report is a declared ClickHouse query: routes/queries.ts). */
+export const reportRoutes: FastifyPluginAsync<ReportRouteOptions> = async (app, { projections, fresh }) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
-  if (analytics !== undefined) {
-    typed.post('/v1/reports/cost', {
-      config: { scope: 'read' },
-      schema: {
-        summary: 'Spend and return per source, channel, campaign or business unit and period',
-        description:
-          'Spend (spread over the period each spend row covers), leads, MQLs, SQLs, customers (stage entries) and revenue (payments) per ' +
-          'period in the business time zone and group; cost per lead, MQL, SQL and acquisition, ROI and payback (spend / revenue, in periods). ' +
-          'Leads are attributed to a source by first touch (default) or last touch (`attribution`), stated in the answer. Amounts are ' +
-          'converted to the configured report currency with the configured rates, which the answer lists (without a rate table: the currency ' +
-          'most amounts are in). Amounts it cannot convert (a currency without a rate) are left out of every row and listed in `excluded` ' +
-          '(measure, currency, events, amount, reason); the rest is answered. ' +
-          'A ratio over zero is null with its reason. configVersion, stages, timeZone, businessUnits and currencies default to the live rules. ' +
-          FRESHNESS_NOTE,
-        body: CostReportQuerySchema,
-      },
-      validatorCompiler: () => (value) => ({ value }),
-      handler: async (request, reply) => {
-        const parsed = parseCostReportQuery(withRuleDefaults('cost', request.body, analytics.rules));
-        if (!parsed.ok) throw invalidQuery('invalid-cost-report', 'cost report', parsed.issues);
-        const timed = analytics.client.withTimeout(parsed.query.timeoutSeconds);
-        const freshness = await fresh([analytics.sink, analytics.stageSink], parsed.query.timeoutSeconds);
-        return marked(reply, freshness, await runCostReport(timed, parsed.query));
-      },
-    });
-  }
   if (projections !== undefined) {
     typed.post('/v1/reports/sla', {
       config: { scope: 'read' },

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { runActivityCloseRates } from '../../close-rates.js';
 import { ActivityCloseRatesQuerySchema } from '../../stage-queries.js';
+import { bodyTimeout } from '../declaration.js';
+import { formatCloseRates } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { ActivityCloseRatesResult } from '../../close-rates.js';
 import type { ActivityCloseRatesQuery } from '../../stage-queries.js';
@@ -29,5 +31,9 @@ export const closeRates: StageQueryDeclaration<ActivityCloseRatesQuery, Activity
     suggestions: z.looseObject({ mqlRuleCandidates: z.array(z.looseObject({})), scoreWeights: z.array(z.looseObject({})), note: z.string() }),
     truncated: z.boolean(),
   }),
+  // the activities before winning are touchpoints
+  reads: ['touchpoints', 'stageTables'],
+  timeoutSeconds: bodyTimeout,
   run: runActivityCloseRates,
+  format: formatCloseRates,
 };

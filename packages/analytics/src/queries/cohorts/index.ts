@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RetentionCohortsQuerySchema, runRetentionCohorts } from '../../retention-cohorts.js';
-import { EchoedQuery } from '../declaration.js';
+import { EchoedQuery, bodyTimeout } from '../declaration.js';
+import { formatCohorts } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { RetentionCohortsQuery, RetentionCohortsResult } from '../../retention-cohorts.js';
 
@@ -25,5 +26,9 @@ export const cohorts: StageQueryDeclaration<RetentionCohortsQuery, RetentionCoho
     segments: z.number().int(),
     truncated: z.boolean(),
   }),
+  // the purchases and renewals are touchpoints
+  reads: ['touchpoints', 'stageTables'],
+  timeoutSeconds: bodyTimeout,
   run: runRetentionCohorts,
+  format: formatCohorts,
 };

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { runStageConversion } from '../../stage-conversion.js';
 import { StageConversionQuerySchema } from '../../stage-queries.js';
+import { bodyTimeout } from '../declaration.js';
+import { formatConversion } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { StageConversionResult } from '../../stage-conversion.js';
 import type { StageConversionQuery } from '../../stage-queries.js';
@@ -30,5 +32,8 @@ export const conversion: StageQueryDeclaration<StageConversionQuery, StageConver
     segments: z.number().int(),
     truncated: z.boolean(),
   }),
+  reads: ['touchpoints', 'stageTables'],
+  timeoutSeconds: bodyTimeout,
   run: runStageConversion,
+  format: formatConversion,
 };

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { ConversionDriversQuerySchema, runConversionDrivers } from '../../conversion-drivers.js';
+import { bodyTimeout } from '../declaration.js';
+import { formatDrivers } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { ConversionDriversQuery, ConversionDriversResult } from '../../conversion-drivers.js';
 
@@ -27,5 +29,8 @@ export const drivers: StageQueryDeclaration<ConversionDriversQuery, ConversionDr
     note: z.string(),
     truncated: z.boolean(),
   }),
+  reads: ['touchpoints', 'stageTables'],
+  timeoutSeconds: bodyTimeout,
   run: runConversionDrivers,
+  format: formatDrivers,
 };

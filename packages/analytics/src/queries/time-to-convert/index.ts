@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TimeToConvertQuerySchema, runTimeToConvert } from '../../time-to-convert.js';
-import { EchoedQuery } from '../declaration.js';
+import { EchoedQuery, bodyTimeout } from '../declaration.js';
+import { formatTimeToConvert } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { TimeToConvertQuery, TimeToConvertResult } from '../../time-to-convert.js';
 
@@ -27,5 +28,8 @@ export const timeToConvert: StageQueryDeclaration<TimeToConvertQuery, TimeToConv
     segments: z.number().int(),
     truncated: z.boolean(),
   }),
+  reads: ['touchpoints', 'stageTables'],
+  timeoutSeconds: bodyTimeout,
   run: runTimeToConvert,
+  format: formatTimeToConvert,
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CostReportQuerySchema } from '@sluice/analytics';
-import type { CostReportResult } from '@sluice/analytics';
-import { formatCost } from './report.js';
+import { CostReportQuerySchema } from '../../cost-report.js';
+import type { CostReportResult } from '../../cost-report.js';
+import { formatCost } from './format.js';
 
 const query = CostReportQuerySchema.parse({
   configVersion: 'v1',
@@ -29,7 +29,7 @@ const row: CostReportResult['total'] = {
   reasons: { costPerMql: 'no MQLs', costPerSql: 'no SQLs', costPerAcquisition: 'no customers', paybackPeriods: 'no revenue' },
 };
 
-describe('sluice report cost as text', () => {
+describe('the cost report as text (sluice report cost)', () => {
   it('says under the table what the report left out and why, so a total is never read as complete when it is not', () => {
     const result: CostReportResult = {
       query,
