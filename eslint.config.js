@@ -18,8 +18,8 @@ export default tseslint.config(
     },
   },
   {
-    // domain and planner are pure: no clock, no randomness, no I/O
-    files: ['packages/domain/src/**/*.ts', 'packages/planner/src/**/*.ts'],
+    // domain, planner and revenue are pure: no clock, no randomness, no I/O
+    files: ['packages/domain/src/**/*.ts', 'packages/planner/src/**/*.ts', 'packages/revenue/src/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-globals': ['error', 'process', 'fetch', 'setTimeout', 'setInterval'],

@@ -1,0 +1,3 @@
+export * from './opportunity.js';
+export * from './pipeline.js';
+export * from './waterfall.js';
