@@ -22,8 +22,9 @@ import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
 import { queryRoutes } from './routes/queries.js';
 import { reportRoutes } from './routes/reports.js';
+import { revenueRoutes } from './routes/revenue.js';
 import { projectionRoutes } from './routes/projections.js';
-import type { Projections } from './routes/projections.js';
+import type { Projections, ReadSide } from './routes/projections.js';
 import { whatIfRoutes } from './routes/whatif.js';
 import type { WhatIfWorker } from './routes/whatif.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -42,8 +43,12 @@ export interface ApiDeps {
   apiKeys: readonly ApiKey[];
   /** ClickHouse (embedded chDB or a server) and its live sink; without it the query routes are absent */
   analytics?: Analytics;
-  /** the projector and its read models; without it the lead-state, live-conversion and stream routes are absent */
-  projections?: Projections;
+  /**
+   * the read models and the projector whose position marks their answers: the projector's own SQLite store (embedded), or
+   * a ReadModels port over what another process projects (an API replica); without it the lead-state, live-conversion and
+   * stream routes are absent
+   */
+  projections?: Projections | ReadSide;
   logger?: FastifyServerOptions['logger'];
   metrics?: Metrics;
   /** distributed mode: ingest produces to Kafka (the kafka-bridge appends); without it ingest appends to `store` */
@@ -120,13 +125,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
   await app.register(leadRoutes, { store: deps.store });
   // the routes read through the read-model port; only the projector's own engine holds the SQLite handle
-  const read = deps.projections && {
-    projector: deps.projections.projector,
-    config: deps.projections.config,
-    readModels: sqliteReadModels(deps.projections.projections, { store: deps.store, config: deps.projections.config }),
-  };
+  const given = deps.projections;
+  const read: ReadSide | undefined =
+    given === undefined || 'readModels' in given
+      ? given
+      : { projector: given.projector, config: given.config, readModels: sqliteReadModels(given.projections, { store: deps.store, config: given.config }) };
   await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
   if (deps.analytics) await app.register(queryRoutes, { ...deps.analytics, fresh });
+  if (deps.analytics) await app.register(revenueRoutes, { ...deps.analytics, fresh });
   await app.register(reportRoutes, { ...(read ? { projections: read } : {}), fresh });
   if (read) {
     await app.register(projectionRoutes, { ...read, store: deps.store, fresh });
