@@ -54,13 +54,8 @@ export interface ChangesLost {
 /** What a follower of the feed gets: the changes, and a ChangesLost before them where some are gone. */
 export type ChangeFeedItem = DerivedChange | ChangesLost;
 
-interface ChangeRow {
-  seq: number;
-  payload: string;
-}
-
 interface FeedStatements {
-  after: Database.Statement<[number, number], ChangeRow>;
+  after: Database.Statement<[number, number], StoredChange>;
   last: Database.Statement<[], number | undefined>;
   /** reads the held changes and the last number given out from one snapshot (another process may write the file in between) */
   snapshot: <T>(read: () => T) => T;
@@ -73,7 +68,7 @@ function statementsOf(db: Database.Database): FeedStatements {
   if (s === undefined) {
     const transaction = db.transaction((read: () => unknown) => read());
     s = {
-      after: db.prepare<[number, number], ChangeRow>('SELECT seq, payload FROM derived_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
+      after: db.prepare<[number, number], StoredChange>('SELECT seq, payload FROM derived_changes WHERE seq > ? ORDER BY seq LIMIT ?'),
       // AUTOINCREMENT's counter: the last number given out, which a trim or a rebuild (they delete rows) leaves as it was
       last: db.prepare<[], number | undefined>("SELECT seq FROM sqlite_sequence WHERE name = 'derived_changes'").pluck(),
       snapshot: <T>(read: () => T) => transaction(read) as T,
@@ -83,11 +78,17 @@ function statementsOf(db: Database.Database): FeedStatements {
   return s;
 }
 
-const parse = (r: ChangeRow) => ({ seq: r.seq, ...(JSON.parse(r.payload) as DerivedChangeBody) }) as DerivedChange;
+/** A stored change: its number and the JSON payload the writer stored (`derived_changes`). */
+export interface StoredChange {
+  seq: number;
+  payload: string;
+}
+
+export const parseChange = (r: StoredChange): DerivedChange => ({ seq: r.seq, ...(JSON.parse(r.payload) as DerivedChangeBody) }) as DerivedChange;
 
 /** Stored changes after `afterSeq`, oldest first. */
 export function readChanges(projections: ProjectionStore, afterSeq: number, limit = 1000): DerivedChange[] {
-  return statementsOf(projections.db).after.all(afterSeq, limit).map(parse);
+  return statementsOf(projections.db).after.all(afterSeq, limit).map(parseChange);
 }
 
 /** The sequence number of the newest change ever recorded (0 when none was), held or not: where a new client starts. */
@@ -117,12 +118,18 @@ export function lastChangeSeq(projections: ProjectionStore): number {
  */
 export function readFollowing(projections: ProjectionStore, afterSeq: number, limit = 1000): ChangeFeedItem[] {
   const s = statementsOf(projections.db);
-  return s.snapshot(() => {
-    const held = s.after.all(afterSeq, limit).map(parse);
-    const firstHeld = held[0]?.seq ?? (s.last.get() ?? 0) + 1;
-    if (firstHeld <= afterSeq + 1) return held;
-    return [{ seq: firstHeld - 1, type: 'changes_lost', fromSeq: afterSeq + 1, toSeq: firstHeld - 1 } satisfies ChangesLost, ...held];
-  });
+  return s.snapshot(() => followingOf(afterSeq, s.after.all(afterSeq, limit).map(parseChange), s.last.get() ?? 0));
+}
+
+/**
+ * The next read of a follower at `afterSeq` from what one snapshot of a feed
+ * holds after it (`held`, oldest first) and the last number it gave out:
+ * a ChangesLost first where the held ones do not start at `afterSeq + 1`.
+ */
+export function followingOf(afterSeq: number, held: readonly DerivedChange[], lastSeq: number): ChangeFeedItem[] {
+  const firstHeld = held[0]?.seq ?? lastSeq + 1;
+  if (firstHeld <= afterSeq + 1) return [...held];
+  return [{ seq: firstHeld - 1, type: 'changes_lost', fromSeq: afterSeq + 1, toSeq: firstHeld - 1 } satisfies ChangesLost, ...held];
 }
 
 /**

@@ -36,6 +36,9 @@ export class ProjectionWriter {
   readonly #deleteCounter: Database.Statement<[string, string, string, string, string]>;
   readonly #insertLink: Database.Statement<[string, string, string]>;
   readonly #markChanged: Database.Statement<[string, number]>;
+  readonly #markDayChanged: Database.Statement<[string, number]>;
+  /** the cohort days this flush has marked changed already (a flush touches a few days many times) */
+  readonly #daysMarked = new Set<string>();
   readonly #insertChange: Database.Statement<[string, string, string]>;
   readonly #trimChanges: Database.Statement<[number]>;
   readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
@@ -66,6 +69,7 @@ export class ProjectionWriter {
     // first link wins: a stored link is never replaced
     this.#insertLink = db.prepare('INSERT INTO identity_links (anonymous_id, lead_id, event_id) VALUES (?, ?, ?) ON CONFLICT (anonymous_id) DO NOTHING');
     this.#markChanged = db.prepare('INSERT INTO subject_changes (subject, position) VALUES (?, ?) ON CONFLICT (subject) DO UPDATE SET position = excluded.position');
+    this.#markDayChanged = db.prepare('INSERT INTO conversion_day_changes (day, position) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET position = excluded.position');
     this.#insertChange = db.prepare('INSERT INTO derived_changes (type, subject, payload) VALUES (?, ?, ?)');
     this.#trimChanges = db.prepare('DELETE FROM derived_changes WHERE seq <= ?');
     this.#transaction = db.transaction((work: () => unknown) => work());
@@ -76,6 +80,7 @@ export class ProjectionWriter {
     return this.#transaction.immediate(() => {
       if (this.#moveCheckpoint.run(to, from).changes !== 1) throw new CheckpointMovedError(from);
       this.#flushingTo = to;
+      this.#daysMarked.clear();
       return work();
     }) as T;
   }
@@ -96,6 +101,10 @@ export class ProjectionWriter {
   }
 
   addCounter(c: CounterDelta): void {
+    if (!this.#daysMarked.has(c.day)) {
+      this.#markDayChanged.run(c.day, this.#flushingTo);
+      this.#daysMarked.add(c.day);
+    }
     const after = this.#addCounter.get(c.day, c.businessUnit, c.source, c.from, c.to, c.leads, c.skipped, c.velocityMs)!;
     // a counter nobody contributes to is no row at all, so equal models hash equal
     if (after.leads === 0 && after.skipped === 0 && after.velocity_ms === 0) this.#deleteCounter.run(c.day, c.businessUnit, c.source, c.from, c.to);

@@ -1,6 +1,6 @@
 import { type CohortPeriod, type StagePair, type StagePairDefinition, cohortPeriodOf, stagePairs } from '@sluice/domain';
 import { DateTime } from 'luxon';
-import type { ProjectionStore } from '../store/projection-store.js';
+import type { ProjectionState, ProjectionStore } from '../store/projection-store.js';
 
 export interface LiveConversionQuery {
   /** day, ISO week, month, quarter, year (the first day in the business zone), or all (one cohort) */
@@ -76,7 +76,8 @@ const PERIOD_SQL: Record<CohortPeriod, string> = {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-interface CounterRow {
+/** Conversion counters summed per cohort period (its first day), segment and stage pair, as any adapter groups them. */
+export interface ConversionCounterRow {
   period: string;
   business_unit: string;
   source: string;
@@ -106,13 +107,8 @@ function pairsOf(stages: readonly string[], pairs: LiveConversionQuery['pairs'])
  */
 export function liveConversion(projections: ProjectionStore, query: LiveConversionQuery): LiveConversion {
   const { position, config } = projections.state();
-  if (config === undefined) throw new Error('the read models have not been built yet');
-  const periodSql = PERIOD_SQL[query.period];
-  if (periodSql === undefined) throw new RangeError(`period must be one of ${Object.keys(PERIOD_SQL).join(', ')}, got ${String(query.period)}`);
-  for (const d of [query.from, query.to]) if (d !== undefined && !DATE.test(d)) throw new RangeError(`cohort dates are YYYY-MM-DD, got ${d}`);
-  const pairs = pairsOf(config.stages, query.pairs);
-  const byUnit = query.groupBy?.includes('businessUnit') ?? false;
-  const bySource = query.groupBy?.includes('source') ?? false;
+  const periodSql = checkLiveConversion(config, query, PERIOD_SQL);
+  const { byUnit, bySource } = conversionGrouping(query);
 
   const where: string[] = [];
   const params: Record<string, string> = {};
@@ -132,8 +128,39 @@ export function liveConversion(projections: ProjectionStore, query: LiveConversi
        FROM conversion_days ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
        GROUP BY 1, 2, 3, from_stage, to_stage`,
     )
-    .all(params) as CounterRow[];
+    .all(params) as ConversionCounterRow[];
 
+  return liveConversionOf({ position, config: config! }, query, counters);
+}
+
+/**
+ * Checks a live conversion query against the rules the read models were
+ * built under (built at all, a known period, YYYY-MM-DD days, known stages)
+ * and returns the adapter's own expression for the period, from `periods`.
+ */
+export function checkLiveConversion(config: ProjectionState['config'], query: LiveConversionQuery, periods: Readonly<Record<CohortPeriod, string>>): string {
+  if (config === undefined) throw new Error('the read models have not been built yet');
+  const periodSql = periods[query.period];
+  if (periodSql === undefined) throw new RangeError(`period must be one of ${Object.keys(periods).join(', ')}, got ${String(query.period)}`);
+  for (const d of [query.from, query.to]) if (d !== undefined && !DATE.test(d)) throw new RangeError(`cohort dates are YYYY-MM-DD, got ${d}`);
+  pairsOf(config.stages, query.pairs);
+  return periodSql;
+}
+
+/** Which segments a query splits its cohorts by (the others are summed over, as ''). */
+export function conversionGrouping(query: LiveConversionQuery): { byUnit: boolean; bySource: boolean } {
+  return { byUnit: query.groupBy?.includes('businessUnit') ?? false, bySource: query.groupBy?.includes('source') ?? false };
+}
+
+/** The live conversion answer from the counters summed per period and segment, whichever adapter summed them. */
+export function liveConversionOf(
+  state: { readonly position: number; readonly config: NonNullable<ProjectionState['config']> },
+  query: LiveConversionQuery,
+  counters: readonly ConversionCounterRow[],
+): LiveConversion {
+  const { position, config } = state;
+  const pairs = pairsOf(config.stages, query.pairs);
+  const { byUnit, bySource } = conversionGrouping(query);
   const byKey = new Map(counters.map((c) => [`${c.period}\u0000${c.business_unit}\u0000${c.source}\u0000${c.from_stage}\u0000${c.to_stage}`, c]));
   const labels = new Map<string, string>();
   const labelOf = (period: string) => {

@@ -46,12 +46,14 @@ export interface LeadView {
   } | null;
 }
 
-type LeadRow = Record<(typeof LEAD_COLUMNS)[number], string | number | null>;
+/** A `leads` row as any adapter reads it: the columns of LEAD_COLUMNS, times as epoch ms, booleans as 0/1. */
+export type LeadRow = Record<(typeof LEAD_COLUMNS)[number], string | number | null>;
 
 const iso = (ms: number | string | null): string | null => (ms === null ? null : new Date(ms as number).toISOString());
 const str = (v: string | number | null): string | null => (v === null ? null : String(v));
 
-function viewOf(r: LeadRow, asOf: number | undefined): LeadView {
+/** A `leads` row as the API shows it, as of its own last event or of `asOf`. */
+export function leadViewOf(r: LeadRow, asOf: number | undefined): LeadView {
   const touched = (r.touchpoints as number) > 0;
   const at = asOf ?? (touched ? (r.last_touch_at as number) : null);
   return {
@@ -121,18 +123,37 @@ export interface LeadSource {
 export async function getLead(source: LeadSource, leadId: string, asOf?: number | string): Promise<LeadView | undefined> {
   const { projections } = source;
   const row = projections.db.prepare('SELECT * FROM leads WHERE subject = ?').get(`lead-${leadId}`) as LeadRow | undefined;
-  if (row === undefined || asOf === undefined) return row && viewOf(row, undefined);
+  if (row === undefined || asOf === undefined) return row && leadViewOf(row, undefined);
+  const built = projections.state();
+  const links = projections.db.prepare('SELECT anonymous_id FROM identity_links WHERE lead_id = ?').pluck();
+  return leadAsOf(source, { position: built.position, configVersion: built.config?.version }, leadId, asOf, {
+    ownedAnonymousIds: () => links.all(leadId) as string[],
+    parked: parkedPositions(projections.db),
+  });
+}
+
+/**
+ * A known lead folded again from the log up to the read models' checkpoint
+ * (`built`) and evaluated by the domain at `asOf`, with its score breakdown:
+ * what any adapter answers for a lead as of an instant, given what its store
+ * holds (the anonymous histories the lead owns, the parked positions).
+ */
+export async function leadAsOf(
+  source: Pick<LeadSource, 'store' | 'config'>,
+  built: { readonly position: number; readonly configVersion: string | undefined },
+  leadId: string,
+  asOf: number | string,
+  held: { readonly ownedAnonymousIds: () => readonly string[]; readonly parked: ReadonlySet<number> },
+): Promise<LeadView> {
   const { store, config } = source;
   if (store === undefined || config === undefined) throw new Error('getLead as of an instant needs the event store and the rule configuration');
-  const built = projections.state();
-  if (built.config?.version !== config.version) throw new Error(`the read models were built under rules ${built.config?.version ?? '(none)'}, not ${config.version}`);
+  if (built.configVersion !== config.version) throw new Error(`the read models were built under rules ${built.configVersion ?? '(none)'}, not ${config.version}`);
   const rules = compileRules(config);
   const subject = { key: `lead-${leadId}`, kind: 'lead', id: leadId } as const;
-  const links = projections.db.prepare('SELECT anonymous_id FROM identity_links WHERE lead_id = ?').pluck();
-  const state = await foldSubjectFromLog(store, subject, built.position + 1, rules, () => links.all(leadId) as string[], parkedPositions(projections.db));
+  const state = await foldSubjectFromLog(store, subject, built.position + 1, rules, held.ownedAnonymousIds, held.parked);
   const t = asInstant(asOf);
   const values = leadRow(subject, leadStateAsOf(state, t, rules));
-  return { ...viewOf(Object.fromEntries(LEAD_COLUMNS.map((c, i) => [c, values[i]!])) as LeadRow, t), scoreBreakdown: scoreBreakdown(state, t, rules) };
+  return { ...leadViewOf(Object.fromEntries(LEAD_COLUMNS.map((c, i) => [c, values[i]!])) as LeadRow, t), scoreBreakdown: scoreBreakdown(state, t, rules) };
 }
 
 export interface LeadFilter {
@@ -172,7 +193,8 @@ export class InvalidCursorError extends Error {
   }
 }
 
-function decodeCursor(cursor: string): { at: number; subject: string } {
+/** The position a listing cursor stands for (InvalidCursorError for one no adapter handed out). */
+export function decodeLeadCursor(cursor: string): { at: number; subject: string } {
   try {
     const [at, subject] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     if (typeof at === 'number' && typeof subject === 'string') return { at, subject };
@@ -182,7 +204,12 @@ function decodeCursor(cursor: string): { at: number; subject: string } {
   throw new InvalidCursorError();
 }
 
-const encodeCursor = (r: LeadRow) => Buffer.from(JSON.stringify([r.last_touch_at, r.subject])).toString('base64url');
+export const encodeLeadCursor = (r: Pick<LeadRow, 'last_touch_at' | 'subject'>): string => Buffer.from(JSON.stringify([r.last_touch_at, r.subject])).toString('base64url');
+
+/** A page of leads holds 1..1000 (RangeError otherwise), whichever adapter lists them. */
+export function checkLeadPageLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new RangeError(`limit must be 1..1000, got ${limit}`);
+}
 
 /**
  * Leads from the read model, most recently touched first, filtered, a page at
@@ -190,7 +217,7 @@ const encodeCursor = (r: LeadRow) => Buffer.from(JSON.stringify([r.last_touch_at
  * projector writes, except one whose last touch moved in between).
  */
 export function listLeads(projections: ProjectionStore, filter: LeadFilter = {}, cursor?: string, limit = 50): LeadPage {
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new RangeError(`limit must be 1..1000, got ${limit}`);
+  checkLeadPageLimit(limit);
   const where = ['kind = @kind'];
   const params: Record<string, string | number> = { kind: filter.kind ?? 'lead', limit: limit + 1 };
   if ((filter.kind ?? 'lead') === 'anonymous') where.push('merged_into IS NULL');
@@ -206,14 +233,14 @@ export function listLeads(projections: ProjectionStore, filter: LeadFilter = {},
     where.push(filter.slaBreached ? breached : `NOT COALESCE(${breached}, 0)`);
   }
   if (cursor !== undefined) {
-    const c = decodeCursor(cursor);
+    const c = decodeLeadCursor(cursor);
     where.push('(last_touch_at < @cursorAt OR (last_touch_at = @cursorAt AND subject > @cursorSubject))');
     params['cursorAt'] = c.at;
     params['cursorSubject'] = c.subject;
   }
   const rows = projections.db.prepare(`SELECT * FROM leads WHERE ${where.join(' AND ')} ORDER BY last_touch_at DESC, subject LIMIT @limit`).all(params) as LeadRow[];
   const page = rows.slice(0, limit);
-  return { items: page.map((r) => viewOf(r, undefined)), nextCursor: rows.length > limit ? encodeCursor(page.at(-1)!) : undefined };
+  return { items: page.map((r) => leadViewOf(r, undefined)), nextCursor: rows.length > limit ? encodeLeadCursor(page.at(-1)!) : undefined };
 }
 
 export interface TransitionView {
@@ -226,13 +253,29 @@ export interface TransitionView {
   readonly configVersion: string;
 }
 
+/** A `stage_transitions` row as any adapter reads it. */
+export interface TransitionRow {
+  from_stage: string | null;
+  to_stage: string;
+  at: number;
+  skipped: number;
+  rule: string;
+  event_id: string;
+  config_version: string;
+}
+
 /** A lead's stage transitions, in the stage model's order. */
 export function leadTransitions(projections: ProjectionStore, leadId: string): TransitionView[] {
-  const order = new Map((projections.state().config?.stages ?? []).map((stage, i) => [stage, i]));
   const rows = projections.db
     .prepare('SELECT from_stage, to_stage, at, skipped, rule, event_id, config_version FROM stage_transitions WHERE subject = ?')
-    .all(`lead-${leadId}`) as { from_stage: string | null; to_stage: string; at: number; skipped: number; rule: string; event_id: string; config_version: string }[];
-  return rows
+    .all(`lead-${leadId}`) as TransitionRow[];
+  return transitionViewsOf(rows, projections.state().config?.stages ?? []);
+}
+
+/** Transition rows as the API shows them, in the order of `stages` (the rules' stage model). */
+export function transitionViewsOf(rows: readonly TransitionRow[], stages: readonly string[]): TransitionView[] {
+  const order = new Map(stages.map((stage, i) => [stage, i]));
+  return [...rows]
     .sort((a, b) => (order.get(a.to_stage) ?? 0) - (order.get(b.to_stage) ?? 0))
     .map((r) => ({ from: r.from_stage, to: r.to_stage, at: iso(r.at)!, skipped: r.skipped === 1, rule: r.rule, eventId: r.event_id, configVersion: r.config_version }));
 }

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { liveConversion } from './conversion.js';
-import type { LiveConversionRow } from './conversion.js';
+import type { LiveConversionQuery, LiveConversionRow } from './conversion.js';
 import { pipelineCounts } from './pipeline.js';
 import type { PipelineUnit } from './pipeline.js';
 
@@ -59,19 +59,28 @@ export function sumSteps(rows: readonly StepRow[], stages: readonly string[]): M
  * observations each rate rests on.
  */
 export function measureFunnel(projections: ProjectionStore, options: MeasureOptions): MeasuredFunnel {
+  const conversion = liveConversion(projections, lookbackConversionQuery(options));
+  return { steps: sumSteps(conversion.rows, options.stages), pipeline: heldPipeline(projections, options) };
+}
+
+/** The live conversion a measured funnel sums: step to step, cohorts that entered in the lookback window before asOf's local day. */
+export function lookbackConversionQuery(options: MeasureOptions): LiveConversionQuery {
   const end = DateTime.fromISO(options.asOf, { zone: options.timeZone });
-  const conversion = liveConversion(projections, {
+  return {
     period: 'all',
     pairs: 'step_to_step',
     from: end.minus({ months: options.lookbackMonths }).toISODate()!,
     to: end.toISODate()!,
     ...(options.businessUnit === undefined ? {} : { businessUnit: options.businessUnit }),
-  });
-  return { steps: sumSteps(conversion.rows, options.stages), pipeline: heldPipeline(projections, options) };
+  };
 }
 
 /** The pipeline a plan counts on: leads (or accounts) held now in each planned stage before the deal stage, the empty ones left out. */
 export function heldPipeline(projections: ProjectionStore, options: Pick<MeasureOptions, 'stages' | 'businessUnit'> & { unit?: PipelineUnit }): Record<string, number> {
-  const held = pipelineCounts(projections, { businessUnit: options.businessUnit, unit: options.unit });
-  return Object.fromEntries(options.stages.slice(0, -1).filter((s) => (held[s] ?? 0) > 0).map((s) => [s, held[s]!]));
+  return heldOf(pipelineCounts(projections, { businessUnit: options.businessUnit, unit: options.unit }), options.stages);
+}
+
+/** Of the pipeline counts per stage, the planned stages before the deal stage that hold any. */
+export function heldOf(held: Readonly<Record<string, number>>, stages: readonly string[]): Record<string, number> {
+  return Object.fromEntries(stages.slice(0, -1).filter((s) => (held[s] ?? 0) > 0).map((s) => [s, held[s]!]));
 }

@@ -101,7 +101,8 @@ export class SlaNotConfiguredError extends Error {
 /** Speed-to-lead buckets in minutes: the literature's 5 minutes first, then the common hand-off targets. */
 const SPEED_EDGES = [5, 60, 240, 1440, 10080] as const;
 
-interface Row {
+/** A lead whose SLA clock started, as any adapter selects it for the report (`converted` 1 when it reached the next stage). */
+export interface SlaLeadRow {
   subject: string;
   owner: string | null;
   business_unit: string;
@@ -116,7 +117,7 @@ interface Row {
 }
 
 interface Evaluated {
-  row: Row;
+  row: SlaLeadRow;
   minutes: number | null;
   firstTouch: Status;
   attempts: Status | null;
@@ -125,7 +126,7 @@ interface Evaluated {
 const iso = (ms: number) => new Date(ms).toISOString();
 const LEAD_PREFIX = 'lead-';
 
-function evaluate(row: Row, asOfMs: number): Evaluated {
+function evaluate(row: SlaLeadRow, asOfMs: number): Evaluated {
   const touched = row.sla_first_touch_at;
   const firstTouch: Status = touched !== null ? (touched <= row.sla_first_touch_due_at ? 'met' : 'breached') : asOfMs > row.sla_first_touch_due_at ? 'breached' : 'pending';
   let attempts: Status | null = null;
@@ -199,11 +200,16 @@ function monthsIn(fromMs: number, toMs: number, timeZone: string): number {
   }, 0);
 }
 
-export function slaReport(projections: ProjectionStore, rules: RuleConfig, options: SlaReportOptions): SlaReport {
+/** The SLA the rules set and the stage after its start stage (null when it is the last); SlaNotConfiguredError when they set none. */
+export function slaTargetsOf(rules: RuleConfig): { sla: NonNullable<RuleConfig['sla']>; nextStage: string | null } {
   const sla = rules.sla;
   if (sla === undefined) throw new SlaNotConfiguredError(rules.version);
   const stages = rules.stageModel.stages.map((s) => s.id);
-  const nextStage = stages[stages.indexOf(sla.startStage) + 1] ?? null;
+  return { sla, nextStage: stages[stages.indexOf(sla.startStage) + 1] ?? null };
+}
+
+export function slaReport(projections: ProjectionStore, rules: RuleConfig, options: SlaReportOptions): SlaReport {
+  const { nextStage } = slaTargetsOf(rules);
   const rows = projections.db
     .prepare(
       `SELECT l.subject, l.owner, l.business_unit, l.is_customer, l.sla_started_at, l.sla_first_touch_due_at, l.sla_first_touch_at,
@@ -213,7 +219,13 @@ export function slaReport(projections: ProjectionStore, rules: RuleConfig, optio
        WHERE l.kind = 'lead' AND l.sla_started_at >= @from AND l.sla_started_at < @to
        ORDER BY l.sla_started_at, l.subject`,
     )
-    .all({ from: options.fromMs, to: options.toMs, next: nextStage }) as Row[];
+    .all({ from: options.fromMs, to: options.toMs, next: nextStage }) as SlaLeadRow[];
+  return slaReportOf(rules, options, rows);
+}
+
+/** The report from the leads whose clock started in the range, ordered by start and subject, whichever adapter selected them. */
+export function slaReportOf(rules: RuleConfig, options: SlaReportOptions, rows: readonly SlaLeadRow[]): SlaReport {
+  const { sla, nextStage } = slaTargetsOf(rules);
   const leads = rows.map((r) => evaluate(r, options.asOfMs));
   const withAttempts = sla.attempts !== undefined;
 

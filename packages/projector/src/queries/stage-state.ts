@@ -1,6 +1,7 @@
 import type { Profile, SideStateKind, StageStateHead, StageStatePage, StageStateRequest, StageStateSource, SubjectStageState } from '@sluice/domain';
 import type { ProjectionStore } from '../store/projection-store.js';
 import { subjectOfStream } from '../engine/rows.js';
+import type { TransitionRow } from './leads.js';
 
 /**
  * The stage-level state of subjects that changed, for a follower that copies
@@ -19,7 +20,8 @@ export interface SqliteStageStateSource extends StageStateSource {
   read(request: StageStateRequest): StageStatePage;
 }
 
-interface ChangedRow {
+/** A subject the stage feed names: its `leads` row and the checkpoint it was last written at, as any adapter reads it. */
+export interface ChangedSubjectRow {
   changed_at: number;
   subject: string;
   config_version: string;
@@ -37,16 +39,6 @@ interface ChangedRow {
   side_since: number | null;
 }
 
-interface TransitionRow {
-  from_stage: string | null;
-  to_stage: string;
-  at: number;
-  skipped: number;
-  rule: string;
-  event_id: string;
-  config_version: string;
-}
-
 const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 /**
@@ -57,7 +49,7 @@ const orUndefined = <T>(v: T | null): T | undefined => (v === null ? undefined :
  */
 export function stageStateSource(projections: ProjectionStore): SqliteStageStateSource {
   const db = projections.db;
-  const changed = db.prepare<{ after: number; until: number; cursorPosition: number; cursorSubject: string; limit: number }, ChangedRow>(
+  const changed = db.prepare<{ after: number; until: number; cursorPosition: number; cursorSubject: string; limit: number }, ChangedSubjectRow>(
     `SELECT c.position AS changed_at, l.subject, l.config_version, l.business_unit, l.source, l.channel, l.campaign, l.profile, l.owner, l.stage,
             l.account_id, l.side_state, l.side_reason, l.side_rule, l.side_since
      FROM subject_changes c JOIN leads l ON l.subject = c.subject
@@ -75,36 +67,7 @@ export function stageStateSource(projections: ProjectionStore): SqliteStageState
       cursorSubject: request.cursor?.subject ?? '',
       limit: request.limit,
     });
-    const subjects = rows.map((r): SubjectStageState => {
-      const ref = subjectOfStream(r.subject);
-      const leadId = ref.kind === 'lead' ? ref.id : undefined;
-      const anonymousId = ref.kind === 'anonymous' ? ref.id : undefined;
-      return {
-        leadId,
-        anonymousId,
-        configVersion: r.config_version,
-        businessUnit: r.business_unit,
-        attribution: { source: orUndefined(r.source), channel: orUndefined(r.channel), campaign: orUndefined(r.campaign) },
-        profile: JSON.parse(r.profile) as Profile,
-        owner: orUndefined(r.owner),
-        stage: orUndefined(r.stage),
-        accountId: orUndefined(r.account_id),
-        sideState: r.side_state === null ? undefined : { state: r.side_state, reason: r.side_reason ?? '', rule: orUndefined(r.side_rule), since: r.side_since ?? 0 },
-        transitions: transitionsOf.all(r.subject).map((t) => ({
-          leadId,
-          anonymousId,
-          from: t.from_stage,
-          to: t.to_stage,
-          at: t.at,
-          skipped: t.skipped === 1,
-          rule: t.rule,
-          eventId: t.event_id,
-          configVersion: t.config_version,
-        })),
-      };
-    });
-    const last = rows.at(-1);
-    return { build, position, subjects, next: rows.length < request.limit || last === undefined ? undefined : { position: last.changed_at, subject: last.subject } };
+    return stageStatePageOf({ build, position }, request, rows, (subject) => transitionsOf.all(subject));
   });
   return {
     head() {
@@ -113,4 +76,43 @@ export function stageStateSource(projections: ProjectionStore): SqliteStageState
     },
     read: (request) => page(request),
   };
+}
+
+/** A page of the stage feed from the changed subjects' rows (ordered by checkpoint and subject) and their transitions, whichever adapter read them. */
+export function stageStatePageOf(
+  head: { readonly build: string; readonly position: number },
+  request: StageStateRequest,
+  rows: readonly ChangedSubjectRow[],
+  transitionsOf: (subject: string) => readonly TransitionRow[],
+): StageStatePage {
+  const subjects = rows.map((r): SubjectStageState => {
+    const ref = subjectOfStream(r.subject);
+    const leadId = ref.kind === 'lead' ? ref.id : undefined;
+    const anonymousId = ref.kind === 'anonymous' ? ref.id : undefined;
+    return {
+      leadId,
+      anonymousId,
+      configVersion: r.config_version,
+      businessUnit: r.business_unit,
+      attribution: { source: orUndefined(r.source), channel: orUndefined(r.channel), campaign: orUndefined(r.campaign) },
+      profile: JSON.parse(r.profile) as Profile,
+      owner: orUndefined(r.owner),
+      stage: orUndefined(r.stage),
+      accountId: orUndefined(r.account_id),
+      sideState: r.side_state === null ? undefined : { state: r.side_state, reason: r.side_reason ?? '', rule: orUndefined(r.side_rule), since: r.side_since ?? 0 },
+      transitions: transitionsOf(r.subject).map((t) => ({
+        leadId,
+        anonymousId,
+        from: t.from_stage,
+        to: t.to_stage,
+        at: t.at,
+        skipped: t.skipped === 1,
+        rule: t.rule,
+        eventId: t.event_id,
+        configVersion: t.config_version,
+      })),
+    };
+  });
+  const last = rows.at(-1);
+  return { ...head, subjects, next: rows.length < request.limit || last === undefined ? undefined : { position: last.changed_at, subject: last.subject } };
 }

@@ -1,14 +1,53 @@
 import type { EventStore } from '@sluice/event-store';
 import type { RuleConfig } from '@sluice/schemas';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Projector, startProjector } from '../projector.js';
 import { InvalidCursorError } from '../queries/leads.js';
 import { SlaNotConfiguredError } from '../queries/sla-report.js';
-import { appendAll, demoRules, eventsFor, isoAt } from '../test-support.js';
+import { type ProjectionStore, openProjectionStore } from '../store/projection-store.js';
+import { appendAll, demoRules, eventsFor, isoAt, openEventStore, tempDir } from '../test-support.js';
 import type { ReadModels } from './port.js';
 
 export interface ProjectedReadModels {
   readonly readModels: ReadModels;
+  /** lets `write` append more to the same log and resolves once the adapter's answers hold all of it */
+  append(write: (log: EventStore) => Promise<void>): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A log and the projector's SQLite read models of it, the live projector running (only it writes the change feed). */
+export interface ProjectedLog {
+  readonly store: EventStore;
+  readonly projections: ProjectionStore;
+  readonly projector: Projector;
+  /** lets `write` append more and resolves once the projector has projected all of it */
+  append(write: (log: EventStore) => Promise<void>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where every adapter's `project` starts: a temporary log filled by `write`, projected under `rules` by the live projector into its SQLite file (or :memory:). */
+export async function projectIntoSqlite(write: (log: EventStore) => Promise<void>, rules: RuleConfig, where: 'file' | ':memory:' = 'file'): Promise<ProjectedLog> {
+  const tmp = tempDir();
+  const store = await openEventStore(tmp.path('events.sqlite'));
+  const projections = openProjectionStore(where === 'file' ? tmp.path('projections.sqlite') : ':memory:');
+  await write(store);
+  const projector = startProjector({ store, projections, config: rules });
+  await projector.caughtUp();
+  return {
+    store,
+    projections,
+    projector,
+    async append(more) {
+      await more(store);
+      await projector.caughtUp();
+    },
+    async close() {
+      await projector.stop();
+      projections.close();
+      await store.close();
+      tmp.remove();
+    },
+  };
 }
 
 /**
@@ -182,6 +221,48 @@ export function describeReadModelsContract(adapterName: string, project: Project
       expect(await readModels.readChanges(4, 1000)).toEqual([]);
     });
 
+    it('given events appended after the read models were read, then every answer holds them: moved and merged subjects, counters, feeds', async () => {
+      const readModels = await projected();
+      const before = await readModels.head();
+      let log!: EventStore;
+      // N1 requests a demo (lead -> sql); visitor v9 submits a form as X1 (a new lead that takes v9's history)
+      await opened!.append(async (written) => {
+        log = written;
+        await appendAll(log, [eventsFor({ leadId: 'N1' }, 'N1-more')('demo_requested', isoAt(4)), eventsFor({ leadId: 'X1', anonymousId: 'v9' }, 'X1')('form_submit', isoAt(4, 30), { formId: 'f' })]);
+      });
+      const head = await readModels.head();
+      expect(head).toMatchObject({ build: before.build, position: await log.headPosition() });
+      expect(head.position).toBeGreaterThan(before.position);
+
+      const ids = async (page: Promise<{ items: readonly { id: string }[] }>) => (await page).items.map((l) => l.id);
+      expect(await ids(readModels.listLeads())).toEqual(['X1', 'N1', 'L1', 'D1', 'S1']);
+      expect(await ids(readModels.listLeads({ kind: 'anonymous' }))).toEqual([]);
+      expect(await readModels.lead('N1')).toMatchObject({ stage: 'sql', asOf: isoAt(4) });
+      expect((await readModels.leadTransitions('X1')).map((t) => [t.from, t.to, t.at])).toEqual([
+        [null, 'visitor', isoAt(3)],
+        ['visitor', 'lead', isoAt(4, 30)],
+      ]);
+      // as of an instant, X1 is folded with the history it took from v9
+      expect(await readModels.lead('X1', isoAt(5))).toMatchObject({ stage: 'lead', touchpoints: 2, firstTouchAt: isoAt(3) });
+
+      const live = await readModels.liveConversion({ period: 'all', pairs: [{ from: 'visitor', to: 'lead' }, { from: 'lead', to: 'sql' }] });
+      expect(live.position).toBe(head.position);
+      expect(live.rows.map(({ from, to, entered, converted }) => [from, to, entered, converted])).toEqual([
+        ['visitor', 'lead', 5, 5],
+        ['lead', 'sql', 5, 2],
+      ]);
+      expect(await readModels.heldPipeline({ stages: ['lead', 'mql', 'sql', 'opportunity', 'customer'] })).toEqual({ lead: 1, mql: 1, sql: 2 });
+
+      const changed = await readModels.stageChanges({ after: before.position, until: head.position, limit: 100, cursor: undefined });
+      expect(changed.subjects.map((s) => s.leadId ?? `anon:${s.anonymousId!}`).sort()).toEqual(['N1', 'X1', 'anon:v9']);
+      const changes = await readModels.readChanges(4, 100);
+      expect(await readModels.changeHead()).toBe(changes.at(-1)?.seq);
+      expect(changes.map((c) => c.type === 'stage_changed' && [c.leadId, c.from, c.to]).sort()).toEqual([
+        ['N1', 'lead', 'sql'],
+        ['X1', null, 'lead'],
+      ]);
+    });
+
     it('given an event the projector cannot apply, then it is listed parked with its reason, and by follower', async () => {
       const readModels = await projected();
       const parked = await readModels.parked();
@@ -191,3 +272,6 @@ export function describeReadModelsContract(adapterName: string, project: Project
     });
   });
 }
+
+// what an adapter's own tests build their logs with
+export { appendAll, demoRules, eventsFor, isoAt } from '../test-support.js';

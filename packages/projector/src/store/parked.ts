@@ -27,9 +27,21 @@ export function parkedPositions(db: Database.Database): Set<number> {
 /** What the projector parked in these read models (since their last rebuild), oldest position first; one follower's when named. */
 export function parkedInProjections(projections: ProjectionStore, follower?: string): ParkedRecord[] {
   const rows = projections.db
-    .prepare<{ follower: string }, { follower: string; position: number; event_id: string; type: string; reason: string; parked_at: string }>(
+    .prepare<{ follower: string }, ParkedRow>(
       `SELECT follower, position, event_id, type, reason, parked_at FROM parked_events WHERE @follower = '' OR follower = @follower ORDER BY follower, position`,
     )
     .all({ follower: follower ?? '' });
-  return rows.map((r) => ({ follower: r.follower, position: r.position, itemId: r.event_id, itemType: r.type, reason: r.reason, parkedAt: r.parked_at }));
+  return rows.map(parkedRecordOf);
 }
+
+/** A `parked_events` row as any adapter reads it. */
+export interface ParkedRow {
+  follower: string;
+  position: number;
+  event_id: string;
+  type: string;
+  reason: string;
+  parked_at: string;
+}
+
+export const parkedRecordOf = (r: ParkedRow): ParkedRecord => ({ follower: r.follower, position: r.position, itemId: r.event_id, itemType: r.type, reason: r.reason, parkedAt: r.parked_at });

@@ -108,8 +108,8 @@ export function bindConfig(store: ProjectionStore, config: RuleConfig): void {
 }
 
 /**
- * Empties every read model, the change feed, the subject change marks and the
- * parked events (a rebuild tries them again) and moves the checkpoint back to
+ * Empties every read model, the change feed, the subject and day change marks
+ * and the parked events (a rebuild tries them again) and moves the checkpoint back to
  * 0 under a new build, in one transaction; `forBulkLoad` also drops the
  * listing indexes (createListingIndexes puts them back).
  */
@@ -118,6 +118,7 @@ export function clearProjections(store: ProjectionStore, forBulkLoad = false): v
     for (const table of READ_MODEL_TABLES) store.db.exec(`DELETE FROM ${table.name}`);
     store.db.exec('DELETE FROM derived_changes');
     store.db.exec('DELETE FROM subject_changes');
+    store.db.exec('DELETE FROM conversion_day_changes');
     store.db.exec('DELETE FROM parked_events');
     store.db.exec('UPDATE projection_state SET position = 0, build = lower(hex(randomblob(16))) WHERE id = 1');
     if (forBulkLoad) for (const index of LISTING_INDEXES) store.db.exec(`DROP INDEX IF EXISTS ${index.name}`);

@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 
 /** Bump together with a new entry in MIGRATIONS; stored in PRAGMA user_version. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 /**
  * MIGRATIONS[v] takes a projections file from user_version v to v + 1.
@@ -34,6 +34,11 @@ export const SCHEMA_VERSION = 3;
  *   (follower, position, event id and type, why, when), written as each is
  *   parked; the projection passes them, and so does a subject folded again
  *   from the log. Not a read model: a rebuild empties it and tries them again.
+ * - `conversion_day_changes` (version 4): per cohort day, the checkpoint of
+ *   the flush that last changed one of its conversion counters, so a copy of
+ *   the read models elsewhere (@sluice/read-models-postgres) can ask which
+ *   days changed after its own checkpoint, as `subject_changes` tells it the
+ *   subjects. Not a read model, not hashed.
  */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE projection_state (
@@ -145,6 +150,13 @@ const MIGRATIONS: readonly string[] = [
      parked_at TEXT NOT NULL,
      PRIMARY KEY (follower, position)
    ) STRICT, WITHOUT ROWID;`,
+  // a file built before version 4: every day counts as changed at the current checkpoint
+  `CREATE TABLE conversion_day_changes (
+     day      TEXT PRIMARY KEY,
+     position INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX conversion_day_changes_position ON conversion_day_changes (position, day);
+   INSERT INTO conversion_day_changes (day, position) SELECT DISTINCT day, (SELECT position FROM projection_state WHERE id = 1) FROM conversion_days;`,
 ];
 
 /**
