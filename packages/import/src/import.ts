@@ -219,7 +219,7 @@ type Projector = (record: Exclude<SourceRecord, { malformed: string }>) => Array
 function projector(table: SourceTable, compiled: CompiledMap): Projector {
   if (table.header !== undefined) {
     const header = table.header;
-    const missing = compiled.columns.filter((column) => !header.includes(column));
+    const missing = compiled.requiredColumns.filter((column) => !header.includes(column));
     if (missing.length > 0) {
       const named = missing.map((column) => `"${column}"${closestHint(column, header)}`).join(', ');
       throw new ImportMapError(`the map reads columns the file's header does not have: ${named}; the header has: ${header.map((h) => `"${h}"`).join(', ')}`);

@@ -31,6 +31,10 @@ const FromColumn = z.strictObject({
   as: z.enum(['string', 'number', 'integer', 'boolean', 'date']).default('string'),
   /** a value table: the column's text (trimmed, any case) -> the value to write; text not in it is an error */
   values: z.record(z.string(), Scalar).optional(),
+  /** the export may lack the column (exports let people pick theirs): a missing column reads as empty */
+  optional: z.boolean().default(false),
+  /** the column holds a list separated by this text (HubSpot's `Associated Contact IDs`): its first item is the value */
+  firstOf: z.string().min(1).max(10).optional(),
   /** text put before the value, e.g. `hubspot-contact-` before a record id */
   prefix: z.string().max(100).optional(),
   /** numbers written with a decimal comma (1.234,50) */

@@ -55,6 +55,8 @@ interface CompiledEntry {
 export interface CompiledMap {
   /** every column the map reads, in the order a row's fields are given to {@link mapRow} */
   columns: string[];
+  /** the columns a file must have: those read by anything but an `optional` value */
+  requiredColumns: string[];
   entries: CompiledEntry[];
   placeholders: Set<string>;
   timeZone: string;
@@ -77,13 +79,15 @@ export function isDateOnlyFormat(format: string): boolean {
  */
 export function compileMap(map: ImportMap, defaultTimeZone: string): CompiledMap {
   const columns: string[] = [];
-  const columnAt = (column: string) => {
+  const required = new Set<string>();
+  const columnAt = (column: string, optional = false) => {
+    if (!optional) required.add(column);
     const found = columns.indexOf(column);
     if (found >= 0) return found;
     columns.push(column);
     return columns.length - 1;
   };
-  const valueAt = (spec: ValueSpec) => ('column' in spec ? columnAt(spec.column) : -1);
+  const valueAt = (spec: ValueSpec) => ('column' in spec ? columnAt(spec.column, spec.optional) : -1);
   const timeZone = map.timeZone ?? defaultTimeZone;
   const entries = map.events.map((spec, index): CompiledEntry => {
     const fieldColumns = new Map<string, string>();
@@ -109,7 +113,7 @@ export function compileMap(map: ImportMap, defaultTimeZone: string): CompiledMap
       ...(typeof spec.type === 'string' ? {} : { typeTable: tableOf(spec.type.values) }),
       ...(spec.when === undefined ? {} : { when: { at: columnAt(spec.when.column), ...(spec.when.in === undefined ? {} : { values: new Set(spec.when.in.map(key)) }) } }),
       typeAt: typeof spec.type === 'string' ? -1 : columnAt(spec.type.column),
-      idAt: idColumns.map(columnAt),
+      idAt: idColumns.map((column) => columnAt(column)),
       timeAt: columnAt(spec.occurredAt.column),
       timeZone: timeZoneOf(spec.occurredAt),
       timeDateOnly: isDateOnlyFormat(spec.occurredAt.format),
@@ -118,7 +122,7 @@ export function compileMap(map: ImportMap, defaultTimeZone: string): CompiledMap
       fieldColumns,
     };
   });
-  return { columns, entries, placeholders: new Set(['', ...map.placeholders.map(key)]), timeZone };
+  return { columns, requiredColumns: columns.filter((column) => required.has(column)), entries, placeholders: new Set(['', ...map.placeholders.map(key)]), timeZone };
 }
 
 /** The column that fed an event field (`properties.bant.budget` is fed by the column of `properties.bant` if that is all there is). */
@@ -268,7 +272,7 @@ export function mapRow(compiled: CompiledMap, fields: ReadonlyArray<string | und
       if (!('column' in value.spec)) return { set: true, value: value.spec.value };
       const columnSpec = value.spec;
       if (isEmpty(value.at)) return { set: false };
-      const raw = text(value.at);
+      const raw = columnSpec.firstOf === undefined ? text(value.at) : text(value.at).split(columnSpec.firstOf)[0]!;
       if (table !== undefined) {
         const mapped = table.get(key(raw));
         if (mapped === undefined) {

@@ -3,7 +3,9 @@ import { createInterface } from 'node:readline';
 import type { EventStore } from '@sluice/event-store';
 import { TouchpointConflictError, appendTouchpoints, conflictMessage, parseJsonItem, validateBatch } from '@sluice/touchpoint-log';
 import type { BatchIssue, RawItem } from '@sluice/touchpoint-log';
-import { CliError } from '../output.js';
+import { ImportFileError, ImportMapError, RejectedRowsFile, importWithMap, loadImportMap } from '@sluice/import';
+import type { MapImportSummary } from '@sluice/import';
+import { CliError, formatCount, usageError } from '../output.js';
 import { Progress } from '../progress.js';
 
 export interface ImportOptions {
@@ -123,4 +125,63 @@ function conflictIssues(error: TouchpointConflictError, items: readonly RawItem[
     field: 'id',
     message: conflictMessage(conflict, (earlier) => `line ${items[earlier]!.line!}`),
   }));
+}
+
+export interface MappedImportOptions {
+  file: string;
+  /** a map file (JSON or YAML) or a ready map's name */
+  map: string;
+  dryRun: boolean;
+  skipInvalid: boolean;
+  delimiter?: string | undefined;
+  /** where every rejected row goes with its reasons (.csv: CSV, else NDJSON) */
+  errorsFile?: string | undefined;
+  timeZone: string;
+}
+
+/**
+ * `sluice import FILE --map MAP`: someone else's export (CSV, NDJSON, gzipped
+ * or not) through a map. A dry run opens no store at all.
+ */
+export async function importMappedFile(openStore: () => Promise<EventStore>, options: MappedImportOptions): Promise<MapImportSummary> {
+  if (options.delimiter !== undefined && options.delimiter.length !== 1) throw usageError(`--delimiter takes one character, e.g. ";" or "\\t"; got "${options.delimiter}"`);
+  let size: number;
+  try {
+    size = statSync(options.file).size;
+  } catch {
+    throw new CliError(`cannot read ${options.file}: no such file`);
+  }
+  const fromImport = (err: unknown) => (err instanceof ImportMapError || err instanceof ImportFileError ? new CliError(`${options.file}: ${err.message}`) : err);
+  let map;
+  try {
+    map = loadImportMap(options.map);
+  } catch (err) {
+    throw err instanceof ImportMapError ? new CliError(err.message) : err;
+  }
+  const errors = options.errorsFile === undefined ? undefined : new RejectedRowsFile(options.errorsFile);
+  const store = options.dryRun ? undefined : await openStore();
+  const progress = new Progress('importing', undefined, 'rows');
+  try {
+    return await importWithMap(
+      store,
+      { name: options.file, open: () => createReadStream(options.file) },
+      {
+        map,
+        mapName: options.map,
+        defaultTimeZone: options.timeZone,
+        dryRun: options.dryRun,
+        skipInvalid: options.skipInvalid,
+        delimiter: options.delimiter,
+        batchSize: 5_000,
+        ...(errors === undefined ? {} : { onRejectedRow: (row) => errors.write(row) }),
+        onProgress: (rows) => progress.update(rows, `(${formatCount(size)} bytes)`),
+      },
+    );
+  } catch (err) {
+    throw fromImport(err);
+  } finally {
+    progress.done();
+    errors?.close();
+    await store?.close();
+  }
 }
