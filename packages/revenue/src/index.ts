@@ -1,3 +1,4 @@
 export * from './opportunity.js';
 export * from './pipeline.js';
 export * from './waterfall.js';
+export * from './answers.js';

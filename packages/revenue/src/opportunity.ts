@@ -90,9 +90,10 @@ export function categoryOf(state: OpportunityState, model: OpportunityModel): Fo
 
 /**
  * The states one event passes the opportunity through, the last being the
- * result; empty when it changes nothing. Winning is two steps (the close
- * date moves to the win, with the signed amount, then the deal closes), so
- * the waterfall can see a deal pulled in and won by the same event.
+ * result; empty when it changes nothing. Winning is up to three steps (the
+ * close date moves to the win, the amount becomes the signed amount, the
+ * deal closes), so the waterfall can see a deal pulled in, resized and won
+ * by the same event.
  */
 export function stepsOf(state: OpportunityState | undefined, { atMs, event }: TimedOpportunityEvent, model: OpportunityModel): OpportunityState[] {
   if (event.type === 'opportunity_created') {
@@ -139,8 +140,9 @@ export function stepsOf(state: OpportunityState | undefined, { atMs, event }: Ti
     }
     case 'opportunity_won': {
       const { amount, currency } = event.properties;
-      const signed = { ...state, closeDateMs: atMs, ...(amount !== undefined && currency !== undefined ? { amount, currency } : {}) };
-      return [signed, { ...signed, status: 'won', closedAtMs: atMs }];
+      const closing = { ...state, closeDateMs: atMs };
+      const signed = amount !== undefined && currency !== undefined && (amount !== state.amount || currency !== state.currency) ? [{ ...closing, amount, currency }] : [];
+      return [closing, ...signed, { ...(signed[0] ?? closing), status: 'won', closedAtMs: atMs }];
     }
     case 'opportunity_lost':
       return [{ ...state, status: 'lost', closedAtMs: atMs, lostReason: event.properties.reason }];

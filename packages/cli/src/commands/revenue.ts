@@ -1,0 +1,92 @@
+import { readOpportunityEvents } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipeline, answerWaterfall } from '@sluice/revenue';
+import type { PipelineAnswer, WaterfallAnswer } from '@sluice/revenue';
+import type { z } from 'zod';
+import { formatCount, formatTable, printJson } from '../output.js';
+import type { Settings } from '../settings.js';
+import { withEmbeddedAnalytics } from './analytics-engine.js';
+import { defined, instantOf, invalidQueryError } from './query-flags.js';
+
+/**
+ * `sluice pipeline` and `sluice waterfall`: GET /v1/pipeline and
+ * /v1/waterfall on the data directory, its ClickHouse caught up with the
+ * log first, folded under the live opportunity stage model.
+ */
+
+export interface PipelineFlags {
+  'as-of'?: string | undefined;
+  by?: string | undefined;
+}
+export interface WaterfallFlags {
+  from?: string | undefined;
+  to?: string | undefined;
+  by?: string | undefined;
+}
+
+function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+  const r = schema.safeParse(input);
+  if (r.success) return r.data;
+  throw invalidQueryError(what, r.error.issues.map((i) => ({ field: flagOf(i.path.map(String).join('.')), message: i.message })));
+}
+/** Issues name the flag the user typed. */
+const flagOf = (field: string) => ({ asOf: '--as-of', groupBy: '--by', from: '--from', to: '--to' })[field] ?? field;
+
+export async function pipelineCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: PipelineFlags, json: boolean, nowMs: number): Promise<void> {
+  const q = parsed(PipelineQuerySchema, defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], settings.timeZone), groupBy: flags.by }), 'pipeline query');
+  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerPipeline(q, nowMs, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)));
+  if (json) printJson(answer);
+  else process.stdout.write(formatPipeline(answer));
+}
+
+export async function waterfallCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: WaterfallFlags, json: boolean): Promise<void> {
+  const at = (text: string | undefined) => (text === undefined ? undefined : instantOf(text, settings.timeZone));
+  const q = parsed(WaterfallQuerySchema, defined({ from: at(flags.from), to: at(flags.to), groupBy: flags.by }), 'waterfall query');
+  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfall(q, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)));
+  if (json) printJson(answer);
+  else process.stdout.write(formatWaterfall(answer));
+}
+
+const money = (n: number) => Math.round(n * 100) / 100;
+
+export function formatPipeline(p: PipelineAnswer): string {
+  const total = p.opportunities.length;
+  const head = `open pipeline as of ${p.asOf}${p.groupBy === null ? '' : ` by ${p.groupBy}`}: ${formatCount(total)} opportunit${total === 1 ? 'y' : 'ies'}\n`;
+  if (p.rows.length === 0) return head;
+  return (
+    head +
+    formatTable(
+      [p.groupBy ?? 'all', 'currency', 'count', 'amount', 'weighted', 'mean days in stage', 'max days in stage'],
+      p.rows.map((r) => [r.group ?? '(none)', r.currency, r.count, money(r.amount), money(r.weightedAmount), Math.round(r.meanDaysInStage), Math.round(r.maxDaysInStage)]),
+    )
+  );
+}
+
+const TERM_LABELS: Record<(typeof WATERFALL_TERMS)[number], string> = {
+  created: '+ created',
+  pulledIn: '+ pulled in',
+  amountUp: '+ amount up',
+  amountDown: '- amount down',
+  pushedOut: '- pushed out',
+  lost: '- lost',
+  won: '- won',
+};
+
+/** A term's first opportunities (--json lists them all). */
+const listed = (ids: readonly string[]) => (ids.length <= 4 ? ids.join(' ') : `${ids.slice(0, 4).join(' ')} ... (+${ids.length - 4})`);
+
+export function formatWaterfall(w: WaterfallAnswer): string {
+  let out = `pipeline waterfall of [${w.from}, ${w.to}): opportunities closing in the period${w.groupBy === null ? '' : `, by ${w.groupBy}`}\n`;
+  for (const r of w.rows) {
+    out += `\n${r.group === null ? '' : `${r.group}, `}${r.currency}\n`;
+    out += formatTable(
+      ['', 'amount', 'count', 'opportunities'],
+      [
+        ['start', money(r.start.amount), r.start.count, ''],
+        ...WATERFALL_TERMS.map((t) => [TERM_LABELS[t], money(r[t].amount), r[t].opportunities.length, listed(r[t].opportunities.map((o) => o.opportunityId))]),
+        ['= end', money(r.end.amount), r.end.count, ''],
+      ],
+    );
+  }
+  return out;
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { OpportunityModel, SluiceEvent } from '@sluice/schemas';
+import { FORECAST_CATEGORIES, OffsetDateTime } from '@sluice/schemas';
+import { PIPELINE_GROUPS, type Pipeline, pipelineAsOf } from './pipeline.js';
+import { WATERFALL_GROUPS, WATERFALL_TERMS, type Waterfall, waterfall } from './waterfall.js';
+
+/*
+ * The pipeline and waterfall questions and answers as the API and the CLI
+ * exchange them: instants as ISO text, validated by zod on the way in and
+ * described by it on the way out.
+ */
+
+export const PipelineQuerySchema = z.strictObject({
+  /** default: now (the edge reads the clock) */
+  asOf: OffsetDateTime.optional(),
+  groupBy: z.enum(PIPELINE_GROUPS).optional(),
+});
+export type PipelineQuery = z.infer<typeof PipelineQuerySchema>;
+
+export const WaterfallQuerySchema = z
+  .strictObject({ from: OffsetDateTime, to: OffsetDateTime, groupBy: z.enum(WATERFALL_GROUPS).optional() })
+  .superRefine((q, ctx) => {
+    if (Date.parse(q.to) <= Date.parse(q.from)) ctx.addIssue({ code: 'custom', path: ['to'], input: q.to, message: 'must be after from' });
+  });
+export type WaterfallQuery = z.infer<typeof WaterfallQuerySchema>;
+
+const Amount = z.number();
+export const PipelineAnswerSchema = z.object({
+  asOf: z.string(),
+  groupBy: z.enum(PIPELINE_GROUPS).nullable(),
+  rows: z.array(
+    z.object({
+      group: z.string().nullable(),
+      currency: z.string(),
+      count: z.number().int(),
+      amount: Amount,
+      weightedAmount: Amount,
+      meanDaysInStage: z.number(),
+      maxDaysInStage: z.number(),
+    }),
+  ),
+  opportunities: z.array(
+    z.object({
+      opportunityId: z.string(),
+      accountId: z.string(),
+      stage: z.string(),
+      category: z.enum(FORECAST_CATEGORIES),
+      ownerId: z.string().nullable(),
+      businessUnit: z.string().nullable(),
+      segment: z.string().nullable(),
+      amount: Amount,
+      currency: z.string(),
+      probability: z.number(),
+      weightedAmount: Amount,
+      closeDate: z.string(),
+      daysInStage: z.number(),
+    }),
+  ),
+});
+export type PipelineAnswer = z.infer<typeof PipelineAnswerSchema>;
+
+const TermSchema = z.object({ amount: Amount, opportunities: z.array(z.object({ opportunityId: z.string(), accountId: z.string(), amount: Amount })) });
+const PointSchema = z.object({ count: z.number().int(), amount: Amount });
+export const WaterfallAnswerSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  groupBy: z.enum(WATERFALL_GROUPS).nullable(),
+  rows: z.array(
+    z.object({
+      group: z.string().nullable(),
+      currency: z.string(),
+      start: PointSchema,
+      ...(Object.fromEntries(WATERFALL_TERMS.map((t) => [t, TermSchema])) as Record<(typeof WATERFALL_TERMS)[number], typeof TermSchema>),
+      end: PointSchema,
+    }),
+  ),
+});
+export type WaterfallAnswer = z.infer<typeof WaterfallAnswerSchema>;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export function pipelineAnswer(p: Pipeline): PipelineAnswer {
+  return {
+    asOf: iso(p.asOfMs),
+    groupBy: p.groupBy,
+    rows: p.rows,
+    opportunities: p.opportunities.map(({ closeDateMs, ...o }) => ({ ...o, closeDate: iso(closeDateMs) })),
+  };
+}
+
+export function waterfallAnswer(w: Waterfall): WaterfallAnswer {
+  return { from: iso(w.fromMs), to: iso(w.toMs), groupBy: w.groupBy, rows: w.rows };
+}
+
+/** Reads the opportunity events that occurred before an instant (from ClickHouse, the log, a test's list). */
+export type OpportunityEventsBefore = (beforeMs: number) => Promise<Iterable<SluiceEvent>>;
+
+/** The pipeline question answered over the events `read` gives; `nowMs` is the edge's clock, the default as-of. */
+export async function answerPipeline(q: PipelineQuery, nowMs: number, model: OpportunityModel, read: OpportunityEventsBefore): Promise<PipelineAnswer> {
+  const asOfMs = q.asOf === undefined ? nowMs : Date.parse(q.asOf);
+  return pipelineAnswer(pipelineAsOf(await read(asOfMs), asOfMs, model, q.groupBy ?? null));
+}
+
+/** The waterfall question answered over the events `read` gives. */
+export async function answerWaterfall(q: WaterfallQuery, model: OpportunityModel, read: OpportunityEventsBefore): Promise<WaterfallAnswer> {
+  const toMs = Date.parse(q.to);
+  return waterfallAnswer(waterfall(await read(toMs), Date.parse(q.from), toMs, model, q.groupBy ?? null));
+}
