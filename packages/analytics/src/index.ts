@@ -65,7 +65,7 @@ export { AmbiguousCurrencyError, DealSizeQuerySchema, measureDealSize, measurePl
 export type { CurrencyDeals, DealSizeQuery, DealSizeQueryInput, DealSizeResult } from './deal-size.js';
 export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './cost-report.js';
 export { CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';
-export { QUERIES } from './queries/index.js';
-export type { Queries } from './queries/index.js';
+export { QUERIES, READ_MODEL_QUERIES } from './queries/index.js';
+export type { Queries, ReadModelQueries } from './queries/index.js';
 export { FreshnessSchema } from './queries/declaration.js';
-export type { AnyQuery, QueryDeclaration, QueryOf, QueryReads, ResultOf, StageQueryDeclaration } from './queries/declaration.js';
+export type { AnyQuery, AnyReadModelQuery, QueryDeclaration, QueryOf, QueryReads, ReadModelQueryDeclaration, ReadModelSource, ResultOf, StageQueryDeclaration } from './queries/declaration.js';

@@ -21,7 +21,6 @@ import { freshnessCheck } from './routes/analytics.js';
 import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
 import { queryRoutes } from './routes/queries.js';
-import { reportRoutes } from './routes/reports.js';
 import { revenueRoutes } from './routes/revenue.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections, ReadSide } from './routes/projections.js';
@@ -131,9 +130,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       ? given
       : { projector: given.projector, config: given.config, readModels: sqliteReadModels(given.projections, { store: deps.store, config: given.config }) };
   await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
-  if (deps.analytics) await app.register(queryRoutes, { ...deps.analytics, fresh });
+  await app.register(queryRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(read ? { projections: read } : {}), fresh });
   if (deps.analytics) await app.register(revenueRoutes, { ...deps.analytics, fresh });
-  await app.register(reportRoutes, { ...(read ? { projections: read } : {}), fresh });
   if (read) {
     await app.register(projectionRoutes, { ...read, store: deps.store, fresh });
     await registerProjectionGauges(metrics, read.projector);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { QueryTimeoutError } from '@sluice/analytics';
+import { InvalidCursorError, SlaNotConfiguredError } from '@sluice/projector';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export interface ProblemItem {
@@ -40,6 +41,46 @@ export class ProblemError extends Error {
   }
 }
 
+/** A typed error from below the API and the problem it is. */
+interface TypedProblem<E extends Error> {
+  error: abstract new (...args: never[]) => E;
+  status: number;
+  slug: string;
+  title: string;
+  /** what the answer says (default: the error's message, which these errors word for the caller) */
+  detail?: (err: E) => string;
+  errors?: (err: E) => ProblemItem[];
+}
+// each entry's functions take its own error class, which the lookup checks with instanceof first
+const typed = <E extends Error>(problem: TypedProblem<E>) => problem as unknown as TypedProblem<Error>;
+
+/**
+ * Every typed error a route lets through and the problem it answers: one
+ * list, so no route catches one to translate it. Anything not here and not a
+ * ProblemError is a 500.
+ */
+export const TYPED_PROBLEMS: ReadonlyArray<TypedProblem<Error>> = [
+  typed({ error: QueryTimeoutError, status: 504, slug: 'query-timeout', title: 'Query timed out' }),
+  typed({ error: SlaNotConfiguredError, status: 409, slug: 'no-sla', title: 'No SLA configured' }),
+  typed({
+    error: InvalidCursorError,
+    status: 400,
+    slug: 'invalid-cursor',
+    title: 'Invalid cursor',
+    detail: () => 'the cursor is not one this API returned',
+    errors: () => [{ field: 'querystring.cursor', message: 'invalid cursor' }],
+  }),
+];
+
+/** The problem a typed error is, if it is one of TYPED_PROBLEMS. */
+export function typedProblem(error: unknown): Problem | undefined {
+  const known = TYPED_PROBLEMS.find((p) => error instanceof p.error);
+  if (known === undefined) return undefined;
+  const err = error as Error;
+  const errors = known.errors?.(err);
+  return { type: PROBLEM_BASE + known.slug, title: known.title, status: known.status, detail: known.detail?.(err) ?? err.message, ...(errors ? { errors } : {}) };
+}
+
 const FASTIFY_CODES: Record<string, { slug: string; title: string }> = {
   FST_ERR_CTP_BODY_TOO_LARGE: { slug: 'body-too-large', title: 'Request body too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { slug: 'unsupported-media-type', title: 'Unsupported media type' },
@@ -55,6 +96,7 @@ const FASTIFY_CODES: Record<string, { slug: string; title: string }> = {
 export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: number): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let problem: Problem;
+    const known = typedProblem(error);
     if (error instanceof ProblemError) {
       problem = error.toProblem();
     } else if (hasZodFastifySchemaValidationErrors(error)) {
@@ -68,8 +110,8 @@ export function installProblemHandlers(app: FastifyInstance, bodyLimitBytes: num
           message: v.message ?? 'invalid',
         })),
       };
-    } else if (error instanceof QueryTimeoutError) {
-      problem = { type: PROBLEM_BASE + 'query-timeout', title: 'Query timed out', status: 504, detail: error.message };
+    } else if (known !== undefined) {
+      problem = known;
     } else if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       problem = { type: PROBLEM_BASE + 'body-too-large', title: 'Request body too large', status: 413, detail: `the body exceeds the limit of ${bodyLimitBytes} bytes; split it into smaller batches` };
     } else if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {

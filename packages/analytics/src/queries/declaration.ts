@@ -1,22 +1,33 @@
 import { z } from 'zod';
+import type { ReadModels } from '@sluice/projector';
+import type { RuleConfig } from '@sluice/schemas';
 import type { AnalyticsClient } from '../client.js';
 import type { FieldIssue } from '../funnel-definition.js';
 import type { StageQueryKind } from '../rule-defaults.js';
 
 /**
- * The ClickHouse tables a query reads, by the follower that writes them: an
- * answer waits for those followers and says how far they had come.
+ * What a query reads, by the follower that writes it: the ClickHouse
+ * touchpoints and stage tables, or the projector's read models. An answer
+ * waits for those followers and says how far they had come.
  */
-export type QueryReads = 'touchpoints' | 'stageTables';
+export type QueryReads = 'touchpoints' | 'stageTables' | 'readModels';
+
+/** What a query of the read models runs on: the port, the rules it answers under, and now (the caller reads the clock; the query does not). */
+export interface ReadModelSource {
+  readModels: ReadModels;
+  rules: RuleConfig;
+  nowMs: number;
+}
 
 /**
  * One query, declared once: the API route, the CLI command and the
  * dashboard's client are all made from this, so its path, its body, its
  * answer, its words and how it reads as text cannot drift apart between them.
  * Q is the body as validated, O the query-string options as validated (none
- * for most), R the answer less `freshness` (the route adds it).
+ * for most), R the answer less `freshness` (the route adds it), S what it
+ * runs on: ClickHouse, or the read models.
  */
-export interface QueryDeclaration<Q, R extends object, O = undefined> {
+export interface QueryDeclaration<Q, R extends object, O = undefined, S = AnalyticsClient> {
   /** the CLI command: `sluice query <name>` (a report: `sluice report <name>`) */
   readonly name: string;
   readonly path: `/v1/${string}`;
@@ -35,11 +46,11 @@ export interface QueryDeclaration<Q, R extends object, O = undefined> {
   readonly response: z.ZodObject;
   readonly reads: readonly QueryReads[];
   // method syntax: a registry of different queries is a list of one type
-  /** the bound of the whole request: its queries answer within it together */
-  timeoutSeconds(query: Q, options: O): number;
+  /** the bound of the whole request: its queries answer within it together (none: only the server's wait for freshness bounds it) */
+  timeoutSeconds?(query: Q, options: O): number;
   /** what only the body and the options together show is wrong, by field (the options' as querystring.<option>) */
   crossCheck?(query: Q, options: O): FieldIssue[];
-  run(client: AnalyticsClient, query: Q, options: O): Promise<R>;
+  run(source: S, query: Q, options: O): Promise<R>;
   /** the answer as text, for people (the CLI prints it; --json prints the answer) */
   format(result: R): string;
 }
@@ -47,11 +58,16 @@ export interface QueryDeclaration<Q, R extends object, O = undefined> {
 /** A query whose body is all of it (no query-string options). */
 export type StageQueryDeclaration<Q, R extends object> = QueryDeclaration<Q, R, undefined>;
 
-/** Any declared query, as a loop over the registry sees it. */
+/** A query of the read models (its body is all of it). */
+export type ReadModelQueryDeclaration<Q, R extends object> = QueryDeclaration<Q, R, undefined, ReadModelSource>;
+
+/** Any declared ClickHouse query, as a loop over the registry sees it. */
 export type AnyQuery = QueryDeclaration<unknown, object, unknown>;
+/** Any declared query of the read models. */
+export type AnyReadModelQuery = QueryDeclaration<unknown, object, unknown, ReadModelSource>;
 /** What a declared query takes, validated, and what it answers (less `freshness`). */
-export type QueryOf<D> = D extends QueryDeclaration<infer Q, object, infer _O> ? Q : never;
-export type ResultOf<D> = D extends QueryDeclaration<infer _Q, infer R, infer _O> ? R : never;
+export type QueryOf<D> = D extends QueryDeclaration<infer Q, object, infer _O, infer _S> ? Q : never;
+export type ResultOf<D> = D extends QueryDeclaration<infer _Q, infer R, infer _O, infer _S> ? R : never;
 
 /** The timeout of a query whose body carries it. */
 export const bodyTimeout = (query: { timeoutSeconds: number }) => query.timeoutSeconds;

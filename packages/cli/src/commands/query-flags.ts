@@ -1,9 +1,12 @@
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import { parseWith } from '@sluice/analytics';
-import type { QueryDeclaration } from '@sluice/analytics';
-import { CliError, usageError } from '../output.js';
-import { stageCommand } from './analytics-engine.js';
+import type { QueryDeclaration, ReadModelQueryDeclaration } from '@sluice/analytics';
+import type { EventStore } from '@sluice/event-store';
+import { SlaNotConfiguredError, sqliteReadModels } from '@sluice/projector';
+import { CliError, printJson, usageError } from '../output.js';
+import type { Settings } from '../settings.js';
+import { postQuery, stageCommand, withCaughtUpProjections } from './analytics-engine.js';
 
 /** Flag values shared by the `sluice query` commands. */
 
@@ -82,4 +85,35 @@ export function declaredCommand<F extends QueryRangeFlags, Q, R extends object, 
     run: (client, valid) => query.run(client, valid, options),
     format: (result) => query.format(result),
   });
+}
+
+/**
+ * The command of a declared query of the read models: asks the server at
+ * --url, or the data directory's read models caught up with its log under
+ * the live rules; prints a table or JSON. `nowMs` is the caller's clock.
+ */
+export function declaredReadModelCommand<F extends { url?: string | undefined }, Q, R extends object>(query: ReadModelQueryDeclaration<Q, R>, bodyOf: (flags: F, timeZone: string) => unknown) {
+  return async (openStore: () => Promise<EventStore>, settings: Settings, flags: F, json: boolean, nowMs: number): Promise<void> => {
+    const body = bodyOf(flags, settings.timeZone);
+    let result: R;
+    if (flags.url !== undefined) result = await postQuery<R>(flags.url, query.path, body, settings);
+    else {
+      // checked before the log is opened: a typo should not wait for a catch-up
+      const parsed = parseWith(query.request, body);
+      if (!parsed.ok) throw invalidQueryError(query.what, parsed.issues);
+      const valid = parsed.query;
+      const store = await openStore();
+      try {
+        result = await withCaughtUpProjections(store, settings, (projections) => query.run({ readModels: sqliteReadModels(projections), rules: settings.config, nowMs }, valid, undefined));
+      } catch (err) {
+        // rules without an SLA: the user's to change, not a crash (the API answers it 409)
+        if (err instanceof SlaNotConfiguredError) throw new CliError(err.message);
+        throw err;
+      } finally {
+        await store.close();
+      }
+    }
+    if (json) printJson(result);
+    else process.stdout.write(query.format(result));
+  };
 }

@@ -1,11 +1,13 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DEFAULT_QUERY_TIMEOUT_SECONDS, FreshnessSchema, MAX_QUERY_TIMEOUT_SECONDS, QUERIES, parseWith, withRuleDefaults } from '@sluice/analytics';
-import type { AnyQuery, QueryReads } from '@sluice/analytics';
+import { DEFAULT_QUERY_TIMEOUT_SECONDS, FreshnessSchema, MAX_QUERY_TIMEOUT_SECONDS, QUERIES, READ_MODEL_QUERIES, parseWith, withRuleDefaults } from '@sluice/analytics';
+import type { AnalyticsClient, AnyQuery, AnyReadModelQuery, QueryDeclaration, QueryReads, ReadModelSource } from '@sluice/analytics';
 import type { Follower } from '@sluice/follower';
+import type { RuleConfig } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import { FRESHNESS_NOTE, invalidQuery, marked } from './analytics.js';
-import type { AnalyticsRoutes } from './analytics.js';
+import type { Analytics, FreshnessCheck } from './analytics.js';
+import type { ReadSide } from './projections.js';
 
 const TIMEOUT_NOTE = `timeoutSeconds (1 to ${MAX_QUERY_TIMEOUT_SECONDS}, default ${DEFAULT_QUERY_TIMEOUT_SECONDS}) bounds the whole request: its queries answer within it together, else 504 query-timeout.`;
 
@@ -15,7 +17,7 @@ const TIMEOUT_NOTE = `timeoutSeconds (1 to ${MAX_QUERY_TIMEOUT_SECONDS}, default
  * the generic zod compiler does not say; the body's of the query's problem
  * type, the query string's as querystring.<option>.
  */
-function validator(query: AnyQuery): FastifySchemaCompiler<unknown> {
+function validator<S>(query: QueryDeclaration<unknown, object, unknown, S>): FastifySchemaCompiler<unknown> {
   return ({ httpPart }) =>
     (value) => {
       if (httpPart === 'querystring' && query.options !== undefined) {
@@ -29,14 +31,21 @@ function validator(query: AnyQuery): FastifySchemaCompiler<unknown> {
     };
 }
 
-function register(app: FastifyInstance, query: AnyQuery, { client, sink, stageSink, rules, fresh }: AnalyticsRoutes): void {
-  const writers: Record<QueryReads, Follower | undefined> = { touchpoints: sink, stageTables: stageSink };
+/** Where a route's answer comes from: what its query runs on, under the request's timeout, and the followers writing what it reads. */
+interface QuerySource<S> {
+  open(timeoutSeconds: number | undefined): S;
+  writers: Partial<Record<QueryReads, Follower>>;
+  rules: RuleConfig | undefined;
+  fresh: FreshnessCheck;
+}
+
+function register<S>(app: FastifyInstance, query: QueryDeclaration<unknown, object, unknown, S>, { open, writers, rules, fresh }: QuerySource<S>): void {
   app.withTypeProvider<ZodTypeProvider>().post(query.path, {
     config: { scope: 'read' },
     schema: {
       summary: query.summary,
       // a query with options bounds its time in the query string, where its schema describes timeoutSeconds
-      description: [query.description, ...(query.options === undefined ? [TIMEOUT_NOTE] : []), FRESHNESS_NOTE].join(' '),
+      description: [query.description, ...(query.options === undefined && query.timeoutSeconds !== undefined ? [TIMEOUT_NOTE] : []), FRESHNESS_NOTE].join(' '),
       body: query.request,
       ...(query.options === undefined ? {} : { querystring: query.options }),
       response: { 200: query.response.extend({ freshness: FreshnessSchema }) },
@@ -55,17 +64,49 @@ function register(app: FastifyInstance, query: AnyQuery, { client, sink, stageSi
       const { body, query: options } = request;
       const issues = query.crossCheck?.(body, options) ?? [];
       if (issues.length > 0) throw new ProblemError(400, 'invalid-request', 'Invalid request', issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues);
-      const timeoutSeconds = query.timeoutSeconds(body, options);
+      const timeoutSeconds = query.timeoutSeconds?.(body, options);
       const freshness = await fresh(
-        query.reads.map((table) => writers[table]),
+        query.reads.map((what) => writers[what]),
         timeoutSeconds,
       );
-      return marked(reply, freshness, await query.run(client.withTimeout(timeoutSeconds), body, options));
+      return marked(reply, freshness, await query.run(open(timeoutSeconds), body, options));
     },
   });
 }
 
-/** Every query ClickHouse answers (funnels over the touchpoints; stage queries and reports over the stage tables the projector writes beside them): one route per declared query. */
-export const queryRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, analytics) => {
-  for (const query of Object.values<AnyQuery>(QUERIES)) register(app, query, analytics);
+export interface QueryRouteOptions {
+  /** ClickHouse and its followers: the ClickHouse queries are absent without it */
+  analytics?: Analytics;
+  /** the read models and their rules: their queries are absent without them */
+  projections?: ReadSide;
+  fresh: FreshnessCheck;
+}
+
+/**
+ * One route per declared query: those ClickHouse answers (funnels over the
+ * touchpoints; stage queries and the cost report over the stage tables the
+ * projector writes beside them) and those the read models answer.
+ */
+export const queryRoutes: FastifyPluginAsync<QueryRouteOptions> = async (app, { analytics, projections, fresh }) => {
+  if (analytics !== undefined) {
+    const { client, sink, stageSink, rules } = analytics;
+    const source: QuerySource<AnalyticsClient> = {
+      open: (timeoutSeconds) => client.withTimeout(timeoutSeconds ?? DEFAULT_QUERY_TIMEOUT_SECONDS),
+      writers: { touchpoints: sink, ...(stageSink === undefined ? {} : { stageTables: stageSink }) },
+      rules,
+      fresh,
+    };
+    for (const query of Object.values<AnyQuery>(QUERIES)) register(app, query, source);
+  }
+  if (projections !== undefined) {
+    const { readModels, config, projector } = projections;
+    const source: QuerySource<ReadModelSource> = {
+      // the API is the edge that may read the clock: a query takes "now" as an instant
+      open: () => ({ readModels, rules: config, nowMs: Date.now() }),
+      writers: { readModels: projector },
+      rules: config,
+      fresh,
+    };
+    for (const query of Object.values<AnyReadModelQuery>(READ_MODEL_QUERIES)) register(app, query, source);
+  }
 };
