@@ -78,28 +78,53 @@ const MIGRATIONS: readonly ((objects: StoreObjects) => string)[] = [
  * a current store.
  */
 export async function migrate(client: ClientBase, objects: StoreObjects): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [objects.migrateLock]);
-  const schemaExists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [objects.schema]);
-  if (schemaExists.rowCount === 0) await client.query(`CREATE SCHEMA ${escapeIdentifier(objects.schema)}`);
+  await migrateSchema(client, {
+    schema: objects.schema,
+    versionTable: objects.version,
+    lock: objects.migrateLock,
+    what: 'event store schema',
+    migrations: MIGRATIONS.map((m) => m(objects)),
+  });
+}
 
-  const versionTable = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [
-    objects.version,
-  ]);
+/** A PostgreSQL schema whose objects one package creates and migrates by version (the event store; the read models' copy). */
+export interface VersionedSchema {
+  readonly schema: string;
+  /** the quoted, qualified name of its one-row version table */
+  readonly versionTable: string;
+  /** text hashed into the advisory lock held while migrating */
+  readonly lock: string;
+  /** what it is, for the error about a newer version */
+  readonly what: string;
+  /** migrations[v] takes it from version v to v + 1 */
+  readonly migrations: readonly string[];
+}
+
+/**
+ * Creates the schema when missing and applies the migrations it lacks, inside
+ * the caller's transaction under an advisory lock (processes opening at once
+ * apply each migration exactly once); creates nothing that exists, so a role
+ * without CREATE can open a current schema. A schema newer than `migrations`
+ * is refused.
+ */
+export async function migrateSchema(client: ClientBase, target: VersionedSchema): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [target.lock]);
+  const schemaExists = await client.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [target.schema]);
+  if (schemaExists.rowCount === 0) await client.query(`CREATE SCHEMA ${escapeIdentifier(target.schema)}`);
+
+  const versionTable = await client.query<{ present: boolean }>('SELECT to_regclass($1) IS NOT NULL AS present', [target.versionTable]);
   let current = 0;
   if (versionTable.rows[0]?.present) {
-    const row = await client.query<{ version: number }>(`SELECT version FROM ${objects.version}`);
+    const row = await client.query<{ version: number }>(`SELECT version FROM ${target.versionTable}`);
     current = row.rows[0]?.version ?? 0;
   } else {
-    await client.query(`CREATE TABLE ${objects.version} (version integer NOT NULL)`);
-    await client.query(`INSERT INTO ${objects.version} (version) VALUES (0)`);
+    await client.query(`CREATE TABLE ${target.versionTable} (version integer NOT NULL)`);
+    await client.query(`INSERT INTO ${target.versionTable} (version) VALUES (0)`);
   }
-  if (current > SCHEMA_VERSION) {
-    throw new Error(
-      `event store schema ${objects.schema} is at version ${current}, newer than this build understands (${SCHEMA_VERSION}); upgrade Sluice`,
-    );
+  const latest = target.migrations.length;
+  if (current > latest) {
+    throw new Error(`${target.what} ${target.schema} is at version ${current}, newer than this build understands (${latest}); upgrade Sluice`);
   }
-  for (let version = current; version < SCHEMA_VERSION; version++) {
-    await client.query(MIGRATIONS[version]!(objects));
-  }
-  if (current !== SCHEMA_VERSION) await client.query(`UPDATE ${objects.version} SET version = $1`, [SCHEMA_VERSION]);
+  for (let version = current; version < latest; version++) await client.query(target.migrations[version]!);
+  if (current !== latest) await client.query(`UPDATE ${target.versionTable} SET version = $1`, [latest]);
 }
