@@ -1,5 +1,6 @@
 import { appendAll, demoRules, describeReadModelsContract, eventsFor, isoAt, projectIntoSqlite } from '@sluice/projector/contract';
 import { dropSchema, resolvePostgres, uniqueSchemaName } from '@sluice/testkit';
+import { type Server, type Socket, createConnection, createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresReadModels } from './read-models.js';
 import { REPLICATOR_NAME, ReadModelsPartitionError, startReadModelReplicator } from './replicator.js';
@@ -15,6 +16,39 @@ afterAll(async () => {
   await dropSchema(url, schema);
   if ('stop' in postgres) await postgres.stop();
 });
+
+/** A TCP relay to the PostgreSQL server that can be cut (every connection dropped, new ones refused) and restored on the same port: the server away, for real. */
+async function relayTo(target: URL) {
+  const sockets = new Set<Socket>();
+  let server: Server | undefined;
+  const listen = (port: number) =>
+    new Promise<number>((resolve, reject) => {
+      server = createServer((client) => {
+        const upstream = createConnection({ host: target.hostname, port: Number(target.port || 5432) });
+        for (const socket of [client, upstream]) {
+          sockets.add(socket);
+          socket.on('close', () => sockets.delete(socket));
+          socket.on('error', () => socket.destroy());
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server!.address() as { port: number }).port));
+    });
+  const port = await listen(0);
+  const url = new URL(target.href);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return {
+    url: url.href,
+    cut: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server!.close(() => resolve());
+      }),
+    restore: () => listen(port),
+  };
+}
 
 describe.skipIf(skipReason)('PostgreSQL read models', () => {
   // the real projector into SQLite, the replicator into PostgreSQL, answers through the PostgreSQL adapter only
@@ -69,6 +103,42 @@ describe.skipIf(skipReason)('PostgreSQL read models', () => {
         { follower: REPLICATOR_NAME, position: head.position, itemId: 'lead-NUL1', itemType: 'subject', reason: true },
       ]);
       expect(await readModels.parked()).toEqual(refused);
+    } finally {
+      await readModels.close();
+      await replicator.stop();
+      await log.close();
+      await dropSchema(url, ownSchema);
+    }
+  });
+
+  it('given PostgreSQL away while events arrive, then the replicator retries saying why, and catches up once it answers again, without a restart', async () => {
+    const rules = demoRules();
+    const ownSchema = uniqueSchemaName('read_models_away');
+    const relay = await relayTo(new URL(url));
+    const log = await projectIntoSqlite((store) => appendAll(store, [eventsFor({ leadId: 'A1' }, 'A1')('form_submit', isoAt(0), { formId: 'f' })]), rules);
+    let retried!: (reason: string) => void;
+    const firstRetry = new Promise<string>((resolve) => (retried = resolve));
+    const replicator = startReadModelReplicator({
+      projections: log.projections,
+      connectionString: relay.url,
+      schema: ownSchema,
+      pollIntervalMs: 20,
+      retry: { initialMs: 20, maxMs: 200 },
+      onRetry: (failure) => retried(failure.reason),
+    });
+    const readModels = await openPostgresReadModels({ connectionString: url, schema: ownSchema, store: log.store, rules });
+    try {
+      await replicator.caughtUp();
+      await relay.cut();
+      await log.append((store) => appendAll(store, [eventsFor({ leadId: 'A2' }, 'A2')('form_submit', isoAt(1), { formId: 'f' })]));
+      expect(await firstRetry).toMatch(/ECONNREFUSED|connect|Connection terminated/i);
+      expect(replicator.status()).toMatchObject({ state: 'retrying', failure: { reason: expect.any(String) } });
+      // the copy still answers, as of where it stood
+      expect((await readModels.listLeads()).items.map((l) => l.id)).toEqual(['A1']);
+      await relay.restore();
+      await replicator.caughtUp();
+      expect((await readModels.listLeads()).items.map((l) => l.id)).toEqual(['A2', 'A1']);
+      expect(await readModels.head()).toMatchObject({ position: log.projections.state().position });
     } finally {
       await readModels.close();
       await replicator.stop();
