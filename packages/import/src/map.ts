@@ -131,11 +131,18 @@ export function readyMapNames(): string[] {
     .sort();
 }
 
+/** A map, or each of its issues by path (`events.0.id`). */
+export function checkImportMap(input: unknown): { ok: true; map: ImportMap } | { ok: false; issues: Array<{ field: string; message: string }> } {
+  const parsed = ImportMapSchema.safeParse(input);
+  if (parsed.success) return { ok: true, map: parsed.data };
+  return { ok: false, issues: parsed.error.issues.map((issue) => ({ field: issue.path.map(String).join('.'), message: issue.message })) };
+}
+
 /** Every issue of a map, one per line, by path. */
 export function parseImportMap(input: unknown, origin: string): ImportMap {
-  const parsed = ImportMapSchema.safeParse(input);
-  if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => `  ${issue.path.map(String).join('.') || '(map)'}: ${issue.message}`);
+  const checked = checkImportMap(input);
+  if (checked.ok) return checked.map;
+  const lines = checked.issues.map((issue) => `  ${issue.field || '(map)'}: ${issue.message}`);
   throw new ImportMapError(`the import map ${origin} is invalid:\n${lines.join('\n')}`);
 }
 

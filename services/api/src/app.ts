@@ -15,6 +15,7 @@ import type { Metrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
 import { healthRoutes } from './routes/health.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { importRoutes } from './routes/imports.js';
 import type { IngestQueue } from './routes/ingest.js';
 import { leadRoutes } from './routes/leads.js';
 import { freshnessCheck } from './routes/analytics.js';
@@ -129,6 +130,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     given === undefined || 'readModels' in given
       ? given
       : { projector: given.projector, config: given.config, readModels: sqliteReadModels(given.projections, { store: deps.store, config: given.config }) };
+  // an import's dates without an offset are read in the business time zone (UTC without the rules)
+  await app.register(importRoutes, { store: deps.store, defaultTimeZone: read?.config.timeZone ?? 'UTC' });
   await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
   await app.register(queryRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(read ? { projections: read } : {}), fresh });
   if (deps.analytics) await app.register(revenueRoutes, { ...deps.analytics, fresh });
