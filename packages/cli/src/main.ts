@@ -22,6 +22,7 @@ const commands = {
   queryStages: () => import('./commands/query-stages.js'),
   queryTime: () => import('./commands/query-time.js'),
   replay: () => import('./commands/replay.js'),
+  revenue: () => import('./commands/revenue.js'),
   serve: () => import('./commands/serve.js'),
   status: () => import('./commands/status.js'),
   // the distributed mode's processes are roles of the application layer
@@ -42,6 +43,9 @@ usage:
                                                   the leads of partition i of N, under a lease in PostgreSQL
   sluice import <file.ndjson> [--batch-size N] [--dry-run] [--json]
                                                   stream an NDJSON file of events into the store
+  sluice import <file.csv|file.ndjson[.gz]> --map MAP [--dry-run] [--skip-invalid] [--errors FILE] [--delimiter C] [--json]
+                                                  any export through a map (a JSON/YAML file, or hubspot-contacts, hubspot-deals,
+                                                  salesforce-leads, salesforce-opportunities); atomic unless --skip-invalid
   sluice import-spend <file.csv|file.ndjson> [--json]
                                                   an ad platform's cost export as spend events (CSV columns: source, amount,
                                                   currency, period_start, period_end; optional channel, campaign, business_unit,
@@ -52,6 +56,12 @@ usage:
   sluice report sla --from DATE --to DATE [--as-of DATE] [--breaches N] [--url URL] [--json]   or: --file report.json
                                                   the marketing <-> sales SLA: MQLs against the commitment, first touch and
                                                   attempts per owner and unit, breaching leads, speed and persistence vs conversion
+  sluice pipeline [--as-of DATE] [--by stage|category|owner|businessUnit|segment] [--json]
+                                                  open opportunities as of an instant (default now): count, amount,
+                                                  weighted amount, days in stage, per currency
+  sluice waterfall --from DATE --to DATE [--by owner|businessUnit|segment] [--json]
+                                                  the period's pipeline (close dates in it) from start to end: created,
+                                                  pulled in, amount up/down, pushed out, lost, won
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--end INSTANT] [--time-zone TZ] [--json]
                                                   write the seeded synthetic demo data set; its history ends at --end
                                                   (default: now) and spans --months calendar months up to it
@@ -232,12 +242,35 @@ async function run(argv: string[]): Promise<void> {
       return;
     }
     case 'import': {
-      const { values, positionals } = parse(rest, { 'batch-size': { type: 'string' }, 'dry-run': { type: 'boolean', default: false } });
+      const { values, positionals } = parse(rest, {
+        'batch-size': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        map: { type: 'string' },
+        'skip-invalid': { type: 'boolean', default: false },
+        errors: { type: 'string' },
+        delimiter: { type: 'string' },
+      });
       if (values.help) return void process.stdout.write(HELP);
       const file = positionals[0];
-      if (file === undefined) throw usageError('sluice import needs a file: sluice import events.ndjson');
+      if (file === undefined) throw usageError('sluice import needs a file: sluice import events.ndjson, or sluice import export.csv --map hubspot-contacts');
       const settings = resolveSettings(values, process.env);
-      const { importNdjson } = await commands.import();
+      const { importMappedFile, importNdjson } = await commands.import();
+      if (values.map !== undefined) {
+        const errors = values.errors === undefined ? undefined : resolve(values.errors);
+        const mapped = await importMappedFile(() => openStore(settings), {
+          file: resolve(file),
+          map: values.map,
+          dryRun: values['dry-run'],
+          skipInvalid: values['skip-invalid'],
+          delimiter: values.delimiter,
+          errorsFile: errors,
+          timeZone: settings.timeZone,
+        });
+        if (values.json) printJson(mapped);
+        else (await commands.importReport()).printMapImportSummary(mapped, errors);
+        if (mapped.rejectedRows > 0) process.exitCode = 1;
+        return;
+      }
       const summary = await withStore(settings, (store) =>
         importNdjson(store, { file: resolve(file), batchSize: integerFlag('batch-size', values['batch-size'], 5_000), dryRun: values['dry-run'], maxReportedIssues: 50 }),
       );
@@ -274,6 +307,16 @@ async function run(argv: string[]): Promise<void> {
         return;
       }
       throw usageError(`sluice report takes: cost, sla (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+    }
+    case 'pipeline':
+    case 'waterfall': {
+      const { values } = parse(rest, { 'as-of': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' } });
+      if (values.help) return void process.stdout.write(HELP);
+      const settings = resolveSettings(values, process.env);
+      const revenue = await commands.revenue();
+      if (command === 'pipeline') await revenue.pipelineCommand(() => openStore(settings), settings, values, values.json, Date.now());
+      else await revenue.waterfallCommand(() => openStore(settings), settings, values, values.json);
+      return;
     }
     case 'demo': {
       const { values } = parse(rest, demoFlags);
