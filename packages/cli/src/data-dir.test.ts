@@ -107,7 +107,7 @@ describe('a read-model file Sluice cannot use', () => {
     const store = openProjectionStore(projections);
     store.db.pragma('user_version = 9');
     store.close();
-    expectRefused(sluice(...plan), `${projections} was written by a newer Sluice: its schema version 9 is newer than this build understands (3); upgrade Sluice, or delete it`, 'sluice rebuild');
+    expectRefused(sluice(...plan), `${projections} was written by a newer Sluice: its schema version 9 is newer than this build understands (4); upgrade Sluice, or delete it`, 'sluice rebuild');
   });
 });
 
