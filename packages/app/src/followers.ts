@@ -7,6 +7,7 @@ import type { Follower } from '@sluice/follower';
 import { FileCursor, connectKafka, publishLeadChanges, sluiceTopics, topicNames } from '@sluice/kafka';
 import type { KafkaProducer } from '@sluice/kafka';
 import { changeFeedSource, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
+import { startReadModelReplicator } from '@sluice/read-models-postgres';
 import type { ProjectionStore, Projector } from '@sluice/projector';
 import type { KafkaConfig, SluiceConfig } from '@sluice/schemas';
 import type { Closer } from './closer.js';
@@ -40,6 +41,8 @@ export interface ProjectorShare {
   /** tells this share's read models and cursor apart from another layout's in a reused data directory ("-p0of2") */
   fileSuffix: string;
   touchpoints: boolean;
+  /** the slot (i of N), which the read-model replicator refuses when N > 1: a copy is of every lead */
+  partition: { index: number; count: number };
 }
 
 export interface LogFollowers {
@@ -49,6 +52,8 @@ export interface LogFollowers {
   /** the touchpoint sink; undefined in a share that leaves it to another */
   sink: Follower | undefined;
   stageSink: Follower;
+  /** the read-model replicator into PostgreSQL, with server.readModels there (what API replicas read) */
+  replicator: Follower | undefined;
   /** the lead-changes publisher, with server.kafka */
   publisher: Follower | undefined;
   /** the process's Kafka producer, with server.kafka (the embedded API produces accepted events through it too) */
@@ -60,11 +65,13 @@ export interface LogFollowers {
 /**
  * The followers of the log, as `serve` (embedded) and the projector process
  * run them: the projector into the read models in the data directory, the
- * ClickHouse touchpoint and stage-table sinks, and with server.kafka the
- * lead-changes publisher. Each is registered with `closer` as it starts, in
- * the one order that lets them stop cleanly: the publisher, then the
- * projector, then the stage-table sink (finishing on the projector's last
- * flush), then the touchpoint sink, then the stores.
+ * ClickHouse touchpoint and stage-table sinks, with server.readModels on
+ * PostgreSQL the read-model replicator (the copy API replicas read), and with
+ * server.kafka the lead-changes publisher. Each is registered with `closer`
+ * as it starts, in the one order that lets them stop cleanly: the publisher,
+ * then the projector, then the followers of the read models (the replicator
+ * and the stage-table sink, finishing on the projector's last flush), then
+ * the touchpoint sink, then the stores.
  */
 export async function startLogFollowers(closer: Closer, store: EventStore, settings: EngineSettings, options: { kafkaClientId: string; share?: ProjectorShare }): Promise<LogFollowers> {
   const { config, dataDir } = settings;
@@ -76,6 +83,20 @@ export async function startLogFollowers(closer: Closer, store: EventStore, setti
   const client = await openAnalytics(closer, settings);
   const sink = share === undefined || share.touchpoints ? closer.add(await runTouchpointSink(store, client, reportToConsole('the ClickHouse touchpoint sink')), (s) => s.stop()) : undefined;
   const stageSink = closer.add(runStageTableSink(stageStateSource(projections), client, reportToConsole('the ClickHouse stage-table sink')), (s) => s.stop());
+  const readModels = config.server.readModels;
+  const replicator =
+    readModels.adapter === 'postgres'
+      ? closer.add(
+          startReadModelReplicator({
+            projections,
+            connectionString: readModels.url,
+            schema: readModels.schema,
+            ...(share ? { partition: share.partition } : {}),
+            ...reportToConsole('the read-model replicator'),
+          }),
+          (r) => r.stop(),
+        )
+      : undefined;
   // after the sinks, so it stops before them: its last flush is what they finish on (a rules mismatch throws here)
   const projector = closer.add(startProjector({ store, projections, config, ...(share ? { ownsLead: share.ownsLead } : {}), ...reportToConsole('the projector') }), (p) => p.stop());
   const publisher =
@@ -91,6 +112,6 @@ export async function startLogFollowers(closer: Closer, store: EventStore, setti
           }),
           (p) => p.stop(),
         );
-  const all = [projector, ...(sink ? [sink] : []), stageSink, ...(publisher ? [publisher] : [])];
-  return { projections, projector, client, sink, stageSink, publisher, producer, all };
+  const all = [projector, ...(sink ? [sink] : []), stageSink, ...(replicator ? [replicator] : []), ...(publisher ? [publisher] : [])];
+  return { projections, projector, client, sink, stageSink, replicator, publisher, producer, all };
 }

@@ -3,9 +3,11 @@ import type { ApiDeps, ApiKey, ApiLimits } from '@sluice/api';
 import { ensureDashboardBuilt } from '@sluice/dashboard';
 import type { EventStore } from '@sluice/event-store';
 import { topicNames, touchpointPublisher } from '@sluice/kafka';
+import type { KafkaProducer } from '@sluice/kafka';
 import { Closer } from './closer.js';
 import { startLogFollowers } from './followers.js';
 import type { EngineSettings } from './followers.js';
+import { openReplicaReadSide } from './replica.js';
 import { storeOpener } from './stores.js';
 
 /** What a role serving the API is configured with beyond the engine's settings. */
@@ -23,6 +25,8 @@ export interface Serving {
   analyticsBackend: string;
   /** the dashboard is served at / */
   dashboard: boolean;
+  /** the port the API listens on (the one asked for, or the one given for port 0) */
+  port: number;
 }
 
 /**
@@ -49,22 +53,34 @@ export async function serve(store: EventStore, settings: ServeSettings, beforeLi
   return closer.guard(async () => {
     const { config } = settings;
     const base = { store, limits: settings.limits, apiKeys: settings.apiKeys, freshnessWaitMs: config.server.freshnessWaitMs };
-    const run = await startLogFollowers(closer, store, settings, { kafkaClientId: config.server.kafka?.clientId ?? 'sluice' });
-    const { producer } = run;
-    const analyticsBackend = run.client.backend;
-    const deps: ApiDeps = {
-      ...base,
-      analytics: { client: run.client, sink: run.sink!, stageSink: run.stageSink, rules: config },
-      projections: { projector: run.projector, projections: run.projections, config },
-      whatIf: { store: { choice: config.server.eventStore, dataDir: settings.dataDir, opener: storeOpener } },
-      followers: run.all,
-    };
+    const replica = config.server.readModels.adapter === 'postgres';
+    const whatIf = { store: { choice: config.server.eventStore, dataDir: settings.dataDir, opener: storeOpener } };
+    let deps: ApiDeps;
+    let producer: KafkaProducer | undefined;
+    let analyticsBackend: string;
+    if (replica) {
+      const side = await openReplicaReadSide(closer, store, settings);
+      ({ producer } = side);
+      analyticsBackend = side.analytics?.client.backend ?? 'no ClickHouse server';
+      deps = { ...base, projections: side.projections, ...(side.analytics ? { analytics: side.analytics } : {}), whatIf, followers: side.watched };
+    } else {
+      const run = await startLogFollowers(closer, store, settings, { kafkaClientId: config.server.kafka?.clientId ?? 'sluice' });
+      ({ producer } = run);
+      analyticsBackend = run.client.backend;
+      deps = {
+        ...base,
+        analytics: { client: run.client, sink: run.sink!, stageSink: run.stageSink, rules: config },
+        projections: { projector: run.projector, projections: run.projections, config },
+        whatIf,
+        followers: run.all,
+      };
+    }
     const kafka = config.server.kafka;
     const ingestQueue = kafka && producer ? touchpointPublisher(producer, topicNames(kafka.topicPrefix).touchpoints, kafka.produceDeadlineMs) : undefined;
     const dashboard = await dashboardAssets();
     await beforeListen();
     // the server closes first (finishing in-flight requests), then everything opened above, in reverse
-    await startServer(
+    const server = await startServer(
       {
         ...deps,
         logger: { level: 'info', redact: ['req.headers.authorization', 'req.headers["x-api-key"]'] },
@@ -74,7 +90,9 @@ export async function serve(store: EventStore, settings: ServeSettings, beforeLi
       { host: settings.host, port: settings.port },
       () => closer.close(),
     );
-    return { role: 'embedded', analyticsBackend, dashboard: dashboard !== undefined };
+    const bound = server.server.address();
+    const port = typeof bound === 'object' && bound !== null ? bound.port : settings.port;
+    return { role: replica ? 'api-replica' : 'embedded', analyticsBackend, dashboard: dashboard !== undefined, port };
   });
 }
 

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import { followerGauges, prometheusText } from '@sluice/follower';
 import type { Follower } from '@sluice/follower';
 import { projectionMetrics } from '@sluice/projector';
+import { ReadModelsPartitionError } from '@sluice/read-models-postgres';
 import type { Projector } from '@sluice/projector';
 import { Closer } from '../closer.js';
 import { startLogFollowers } from '../followers.js';
@@ -28,6 +29,8 @@ export interface ProjectorHealth {
   readonly touchpoints: number | undefined;
   /** the projector checkpoint ClickHouse's stage tables hold */
   readonly stageTables: number;
+  /** the projector checkpoint the read models' copy in PostgreSQL holds (what API replicas read); undefined without server.readModels there */
+  readonly readModelsCopy: number | undefined;
   readonly partition: string | undefined;
 }
 
@@ -35,7 +38,9 @@ export interface ProjectorHealth {
  * The projector as its own process (distributed mode), from the same
  * configuration as the other processes: follows the configured event store,
  * keeps its read models in the data directory, runs the ClickHouse touchpoint
- * and stage-table sinks, publishes lead changes when Kafka is configured,
+ * and stage-table sinks, copies the read models into PostgreSQL when
+ * server.readModels is there (for API replicas), publishes lead changes when
+ * Kafka is configured,
  * and serves /healthz and /metrics on `server.projector.port`. SIGTERM or
  * SIGINT stop following, flush, and close the stores; SIGKILL loses nothing
  * either (each follower resumes from its committed checkpoint).
@@ -51,6 +56,7 @@ export async function runProjectorProcess(settings: EngineSettings, options: Pro
   const { port, leaseSeconds } = config.server.projector;
   const { slot } = options;
   if (slot !== undefined && eventStore.adapter !== 'postgres') throw new ProjectorConfigError('--partitions needs the PostgreSQL event store (server.eventStore or SLUICE_POSTGRES_URL): the leases live there');
+  if (slot !== undefined && slot.count > 1 && config.server.readModels.adapter === 'postgres') throw new ProjectorConfigError(new ReadModelsPartitionError(slot).message);
   mkdirSync(dataDir, { recursive: true });
   const closer = new Closer();
   const store = closer.add(await openConfiguredEventStore(eventStore, dataDir), (s) => s.close());
@@ -60,7 +66,7 @@ export async function runProjectorProcess(settings: EngineSettings, options: Pro
       closer.add(await holdSlot(leases, slot, leaseSeconds), (lease) => lease.stop());
     }
     // one file per slot: a data directory reused under another layout starts its own read models
-    const share = slot === undefined ? undefined : { ownsLead: ownsLeadIn(slot), fileSuffix: `-p${slot.index}of${slot.count}`, touchpoints: slot.index === 0 };
+    const share = slot === undefined ? undefined : { ownsLead: ownsLeadIn(slot), fileSuffix: `-p${slot.index}of${slot.count}`, touchpoints: slot.index === 0, partition: slot };
     const run = await startLogFollowers(closer, store, settings, { kafkaClientId: `${kafkaConfig?.clientId ?? 'sluice'}-projector`, ...(share ? { share } : {}) });
     const { projector, sink, stageSink, client } = run;
     const health = async (): Promise<ProjectorHealth> => ({
@@ -68,6 +74,7 @@ export async function runProjectorProcess(settings: EngineSettings, options: Pro
       projector: projector.position,
       touchpoints: sink?.position,
       stageTables: stageSink.position,
+      readModelsCopy: run.replicator?.position,
       partition: slot === undefined ? undefined : leaseKey(slot),
     });
     const server = closer.add(await serveHealth(host, port, health, () => metricsText(projector, stageSink, run.all)), (s) => new Promise<void>((resolve) => s.close(() => resolve())));

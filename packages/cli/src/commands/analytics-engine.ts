@@ -1,7 +1,5 @@
-import { join } from 'node:path';
-import { reportToConsole } from '@sluice/follower';
-import { QueryTimeoutError, createAnalyticsClient, migrate, readSinkCheckpoint, stageSinkName, syncStageTables, syncTouchpoints, withRuleDefaults } from '@sluice/analytics';
-import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
+import { EngineError, openOneShotAnalytics, syncStageTablesFrom as syncStageTables, withCaughtUpAnalytics, withCaughtUpReadModels } from '@sluice/app/one-shot';
+import { QueryTimeoutError, withRuleDefaults } from '@sluice/analytics';
 import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
@@ -38,96 +36,46 @@ export async function postQuery<T>(url: string, path: string, body: unknown, set
   return answer;
 }
 
+/** The one-shot role's failures the user can fix (and a query past its timeout, the user's to narrow) as the CLI's message. */
+async function asCliErrors<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof EngineError || err instanceof QueryTimeoutError) throw new CliError(err.message);
+    throw err;
+  }
+}
+
 /** The data directory's ClickHouse (chDB, or the server at CLICKHOUSE_URL); chDB held by a running server is refused pointing at --url. */
 export function openAnalytics(settings: Settings): AnalyticsClient {
   try {
-    return createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
+    return openOneShotAnalytics(settings);
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\n(if \`sluice serve\` is running on this data directory, ask it with --url http://${settings.host}:${settings.port})`);
+    throw err instanceof EngineError ? new CliError(err.message) : err;
   }
 }
 
 /**
- * Opens the data directory's ClickHouse (chDB, or the server at
- * CLICKHOUSE_URL), copies the log's new touchpoints into it and, with
- * `stageTables`, catches the read models and the stage tables up beside it
- * (one progress line for all of them), runs the work and closes everything.
+ * The application layer's one-shot role (@sluice/app/one-shot) with the
+ * CLI's progress line: the data directory's ClickHouse with the log's new
+ * touchpoints copied in and, with `stageTables`, the read models and the
+ * stage tables caught up beside it; then the work; then everything closed.
  */
-export async function withEmbeddedAnalytics<T>(
+export function withEmbeddedAnalytics<T>(
   openStore: () => Promise<EventStore>,
   settings: Settings,
   work: (client: AnalyticsClient, store: EventStore) => Promise<T>,
-  { stageTables = false }: { stageTables?: boolean } = {},
+  options: { stageTables?: boolean } = {},
 ): Promise<T> {
-  const store = await openStore();
-  let client: AnalyticsClient;
-  try {
-    client = openAnalytics(settings);
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
-  const progress = new CatchUpProgress();
-  try {
-    await migrate(client);
-    // every follower on the line before any starts, so the bar only moves forward
-    const head = await store.headPosition();
-    const touchpoints = progress.follow('touchpoints', head);
-    if (stageTables) progress.follow('read models', head);
-    const stages = stageTables ? progress.follow('stage tables', head) : undefined;
-    // the touchpoints and the read models are independent: caught up side by side, the stage tables after the read models
-    await allOf([
-      syncTouchpoints(store, client, { ...reportToConsole('the ClickHouse touchpoint sink'), onProgress: (s) => touchpoints(s.position) }),
-      stageTables ? withCaughtUpProjections(store, settings, (projections) => syncStageTablesFrom(projections, client, settings, stages), progress) : undefined,
-    ]);
-    progress.done();
-    return await work(client, store);
-  } catch (err) {
-    // a query past its timeout is the user's to narrow, not a crash
-    if (err instanceof QueryTimeoutError) throw new CliError(err.message);
-    throw err;
-  } finally {
-    // after a failure: the line cleared, no figure
-    progress.done(false);
-    await client.close();
-    await store.close();
-  }
+  return asCliErrors(() => withCaughtUpAnalytics(openStore, settings, new CatchUpProgress(), work, options));
 }
 
-/** Waits for every one, then fails with the first failure: nothing may still be writing when the stores close. */
-async function allOf(work: ReadonlyArray<Promise<unknown> | undefined>): Promise<void> {
-  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
+/** The stage-table sink from the read models into ClickHouse until caught up (see @sluice/app's syncStageTablesFrom). */
+export function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings, moved?: (position: number) => void): Promise<StageSyncResult> {
+  return asCliErrors(() => syncStageTables(projections, client, settings, moved));
 }
 
-/**
- * The stage-table sink from the read models into ClickHouse, until it has
- * caught up (a subject it cannot write is parked, a server away or a full
- * disk waited out, both told on stderr). ClickHouse rows of these rules
- * beyond the read models' position were built from another log: that stops
- * the command rather than write older state.
- */
-export async function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings, moved?: (position: number) => void): Promise<StageSyncResult> {
-  if (moved) {
-    // where this build's stage tables start: the sink's first word is of no build yet
-    const head = await stageStateSource(projections).head();
-    moved(head.configVersion === undefined ? head.position : await readSinkCheckpoint(client, stageSinkName({ build: head.build, configVersion: head.configVersion })));
-  }
-  const synced = await syncStageTables(stageStateSource(projections), client, { ...reportToConsole('the ClickHouse stage-table sink'), ...(moved ? { onProgress: (s) => moved(s.position) } : {}) });
-  if (synced.waitingFor !== undefined) {
-    throw new CliError(
-      `ClickHouse holds stage rows of rules ${settings.config.version} up to log position ${synced.waitingFor}, beyond the read models' position (${projections.state().position}): ` +
-        'they were built from another log; the stage tables were left as they are (`sluice rebuild` after clearing them)',
-    );
-  }
-  return synced;
-}
-
-/**
- * The embedded engine with its stage tables current: the projector catches
- * the read models up with the log (under the live rules), then the stage-table
- * sink copies what changed into ClickHouse, as `sluice serve` does live.
- */
+/** The embedded engine with its stage tables current: the read models caught up with the log, then the stage tables with them. */
 export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventStore>, settings: Settings, work: (client: AnalyticsClient) => Promise<T>): Promise<T> {
   return withEmbeddedAnalytics(openStore, settings, (client) => work(client), { stageTables: true });
 }
@@ -138,28 +86,8 @@ export async function withEmbeddedStageTables<T>(openStore: () => Promise<EventS
  * on the caller's line when it catches other followers up too), for the
  * duration of `work`.
  */
-export async function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>, shared?: CatchUpProgress): Promise<T> {
-  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
-  const progress = shared ?? new CatchUpProgress();
-  try {
-    const moved = progress.follow('read models', await store.headPosition(), projections.state().position);
-    let projector;
-    try {
-      projector = startProjector({ store, projections, config: settings.config, ...reportToConsole('the projector'), onProgress: (p) => moved(p.applied) });
-    } catch (err) {
-      if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
-      throw err;
-    }
-    try {
-      await projector.caughtUp();
-    } finally {
-      await projector.stop();
-      if (shared === undefined) progress.done();
-    }
-    return await work(projections);
-  } finally {
-    projections.close();
-  }
+export function withCaughtUpProjections<T>(store: EventStore, settings: Settings, work: (projections: ProjectionStore) => Promise<T>, shared?: CatchUpProgress): Promise<T> {
+  return asCliErrors(() => withCaughtUpReadModels(store, settings, shared ?? new CatchUpProgress(), work, { ownsLine: shared === undefined }));
 }
 
 /** A stage-level query as the CLI runs it: the API route that answers the same body, or the analytics package on the embedded engine. */

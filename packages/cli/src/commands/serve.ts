@@ -27,7 +27,7 @@ export async function serve(store: EventStore, settings: Settings, port: PortRes
     if (err instanceof ProjectionConfigMismatchError) throw new CliError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`);
     throw new CliError((err as Error).message);
   }
-  const address = `http://${hostPort(settings.host, settings.port)}`;
+  const address = `http://${hostPort(settings.host, serving.port)}`;
   const kafka = settings.config.server.kafka;
   const ingestion = kafka ? `ingest to Kafka at ${kafka.brokers.join(',')}` : `data in ${settings.dataDir}`;
   const role = serving.role === 'api-replica' ? ', an API replica reading the projector\'s read models' : '';
