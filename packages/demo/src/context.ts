@@ -14,6 +14,8 @@ export class DemoContext {
   readonly prefix: string;
   private leads = 0;
   private visitors = 0;
+  /** opportunities opened per account so far: an account has one to three over the demo, whichever of its leads reach sales */
+  readonly opportunitiesOf = new Map<string, number>();
 
   constructor(
     readonly seed: number,

@@ -2,6 +2,7 @@ import type { DemoContext } from './context.js';
 import { KNOBS } from './funnel.js';
 import type { Lead, Referral } from './profile.js';
 import { Weighted } from './prng.js';
+import { AccountOpportunities } from './opportunity.js';
 import { DEAL_SIZE, LOST_REASONS } from './sales-team.js';
 import { DURATION } from './time.js';
 
@@ -18,6 +19,8 @@ const EARLY_LOSS = new Weighted<LostReason>([['no_decision', 40], ['timing', 25]
 export function runDeal(ctx: DemoContext, lead: Lead, rep: string, sqlAt: number): Referral | undefined {
   const { rng, clock, buffer } = ctx;
   const won = rng.chance(Math.min(0.95, KNOBS.winRate[lead.bu] * (0.6 + 0.8 * lead.fit) * lead.boost));
+  // the account's side of the deal: its opportunities draw from a generator of their own, so the lines below draw what they always did
+  const account = AccountOpportunities.open(ctx, lead, rep, sqlAt);
   let demoAt = clock.afterWorkingDays(sqlAt, 2 + rng.int(7), rng);
   let demoNo = 1;
   let demoId = ctx.idFor('demo', lead.leadNo, demoNo);
@@ -25,7 +28,9 @@ export function runDeal(ctx: DemoContext, lead: Lead, rep: string, sqlAt: number
   while (rng.chance(KNOBS.demoNoShowRate)) {
     buffer.add(demoAt + 15 * DURATION.MINUTE, 'demo_no_show', lead.who, { demoId });
     if (!won && rng.chance(0.5)) {
-      buffer.add(clock.afterWorkingDays(demoAt, 5 + rng.int(10), rng), 'deal_lost', lead.who, { reason: 'no_decision' });
+      const lostAt = clock.afterWorkingDays(demoAt, 5 + rng.int(10), rng);
+      buffer.add(lostAt, 'deal_lost', lead.who, { reason: 'no_decision' });
+      account?.lost(lostAt, 'no_decision');
       return undefined;
     }
     const rescheduledAt = demoAt + (1 + rng.int(4)) * DURATION.HOUR;
@@ -34,10 +39,15 @@ export function runDeal(ctx: DemoContext, lead: Lead, rep: string, sqlAt: number
     demoId = ctx.idFor('demo', lead.leadNo, demoNo);
     buffer.add(rescheduledAt, 'demo_scheduled', lead.who, { demoId, scheduledFor: clock.format(demoAt) });
   }
-  buffer.add(demoAt + (45 + rng.int(30)) * DURATION.MINUTE, 'demo_held', lead.who, { demoId });
+  const heldAt = demoAt + (45 + rng.int(30)) * DURATION.MINUTE;
+  buffer.add(heldAt, 'demo_held', lead.who, { demoId });
+  account?.demoHeld(heldAt);
   let at = evaluate(ctx, lead, rep, demoAt + 2 * DURATION.HOUR);
   if (!won && rng.chance(0.25)) {
-    buffer.add(clock.afterWorkingDays(at, 3 + rng.int(15), rng), 'deal_lost', lead.who, { reason: EARLY_LOSS.pick(rng) });
+    const lostAt = clock.afterWorkingDays(at, 3 + rng.int(15), rng);
+    const reason = EARLY_LOSS.pick(rng);
+    buffer.add(lostAt, 'deal_lost', lead.who, { reason });
+    account?.lost(lostAt, reason);
     return undefined;
   }
 
@@ -46,20 +56,26 @@ export function runDeal(ctx: DemoContext, lead: Lead, rep: string, sqlAt: number
   let quoteNo = 1;
   at = clock.afterWorkingDays(at, 2 + rng.int(9), rng);
   buffer.add(at, 'quote', lead.who, { quoteId: ctx.idFor('quote', lead.leadNo, quoteNo), amount, currency: lead.currency });
+  account?.quoted(at, amount, false);
   if (rng.chance(0.25)) {
     // negotiation: a revised quote with a discount
     quoteNo += 1;
     amount = roundTo100(amount * (0.88 + 0.07 * rng.next()));
     at = clock.afterWorkingDays(at, 3 + rng.int(8), rng);
     buffer.add(at, 'quote', lead.who, { quoteId: ctx.idFor('quote', lead.leadNo, quoteNo), amount, currency: lead.currency });
+    account?.quoted(at, amount, true);
   }
   if (!won) {
-    buffer.add(clock.afterWorkingDays(at, 5 + rng.int(35), rng), 'deal_lost', lead.who, { reason: LOST_REASONS.pick(rng) });
+    const lostAt = clock.afterWorkingDays(at, 5 + rng.int(35), rng);
+    const reason = LOST_REASONS.pick(rng);
+    buffer.add(lostAt, 'deal_lost', lead.who, { reason });
+    account?.lost(lostAt, reason);
     return undefined;
   }
   const quoteId = ctx.idFor('quote', lead.leadNo, quoteNo);
   const acceptedAt = clock.afterWorkingDays(at, 3 + rng.exponential(12), rng);
   buffer.add(acceptedAt, 'quote_accepted', lead.who, { quoteId, amount, currency: lead.currency });
+  account?.won(acceptedAt, amount);
   const invoiceId = ctx.idFor('invoice', lead.leadNo);
   const invoicedAt = clock.afterWorkingDays(acceptedAt, rng.int(3), rng);
   buffer.add(invoicedAt, 'invoice', lead.who, { invoiceId, amount, currency: lead.currency, dueAt: clock.format(invoicedAt + 30 * DURATION.DAY) });

@@ -4,6 +4,7 @@ import { parseEvent, type SluiceEvent } from '@sluice/schemas';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import { describeDemo, generateDemoEvents, type DemoOptions } from './generate.js';
+import { isFunnelLead } from './opportunity.js';
 
 const base: DemoOptions = { seed: 7, start: '2025-01-01', months: 12, timeZone: 'Europe/Berlin' };
 const take = (options: DemoOptions) => [...generateDemoEvents(options)];
@@ -36,6 +37,8 @@ describe('generateDemoEvents: validity', () => {
         'disqualified', 'email_click', 'email_open', 'form_submit', 'identify', 'invoice', 'meeting', 'owner_assigned', 'page_view',
         'payment', 'poc_started', 'quote', 'quote_accepted', 'referral', 'renewal', 'sales_accepted', 'social_follow', 'trial_started',
         'unsubscribe', 'upsell', 'visit', 'webinar_attended', 'webinar_registered',
+        'opportunity_created', 'opportunity_stage_changed', 'opportunity_amount_changed', 'opportunity_close_date_changed',
+        'opportunity_owner_changed', 'opportunity_contact_added', 'opportunity_won', 'opportunity_lost',
       ].sort(),
     );
   });
@@ -72,18 +75,18 @@ describe('generateDemoEvents: size', () => {
     expect(take({ ...base, targetEvents: 1_234 })).toHaveLength(1_234);
   });
 
-  it('given leads, stops after the journey in which that many leads identified', () => {
+  it('given leads, stops after the journey in which that many leads identified (buying-group contacts sales adds are not counted)', () => {
     const events = take({ ...base, leads: 120 });
-    const identifies = events.filter((e) => e.type === 'identify').length;
+    const identifies = events.filter(isFunnelLead).length;
     expect(identifies).toBeGreaterThanOrEqual(120);
     expect(identifies).toBeLessThanOrEqual(121);
-    expect(events.at(-1)?.leadId ?? events.at(-1)?.anonymousId).toBeDefined();
+    expect(events.at(-1)?.leadId ?? events.at(-1)?.anonymousId ?? events.at(-1)?.accountId).toBeDefined();
   });
 
   it('describes small demos exactly and big ones within a few percent', () => {
     const small = { ...base, leads: 200 };
     const events = take(small);
-    expect(describeDemo(small)).toEqual({ events: events.length, leads: events.filter((e) => e.type === 'identify').length, exact: true });
+    expect(describeDemo(small)).toEqual({ events: events.length, leads: events.filter(isFunnelLead).length, exact: true });
     const big = { ...base, leads: 1_500 };
     const estimate = describeDemo(big);
     const actual = take(big).length;
@@ -128,7 +131,8 @@ describe('generateDemoEvents: time', () => {
     for (const e of march) {
       const at = Date.parse(e.occurredAt);
       if (at < from || at >= to) outside += 1;
-      const key = e.leadId ?? e.anonymousId!;
+      // an opportunity's events are about its account: its own stream, its own order
+      const key = e.leadId ?? e.anonymousId ?? (e.properties as { opportunityId: string }).opportunityId;
       if (at < (lastOf.get(key) ?? -Infinity)) outOfOrder += 1;
       lastOf.set(key, at);
     }

@@ -3,6 +3,7 @@ import { DemoContext } from './context.js';
 import { KNOBS } from './funnel.js';
 import { simulateInboundLead, simulateReferredLead } from './lead.js';
 import type { Referral } from './profile.js';
+import { isFunnelLead } from './opportunity.js';
 import { simulateOutboundProspect } from './sales.js';
 import { BusinessClock, endInstantOf } from './time.js';
 import { simulateVisitor } from './visitor.js';
@@ -10,7 +11,7 @@ import { simulateVisitor } from './visitor.js';
 export interface DemoOptions {
   /** Same seed, same events (byte for byte) and the same ids, so re-importing a demo is idempotent. */
   seed: number;
-  /** Stop after the journey in which this many leads have identified (default 1,000 when targetEvents is not given). */
+  /** Stop after the journey in which this many leads have identified (default 1,000 when targetEvents is not given); contacts sales adds to a deal's buying group do not count. */
   leads?: number | undefined;
   /** Stop at exactly this many events. Give leads or targetEvents, not both. */
   targetEvents?: number | undefined;
@@ -58,7 +59,7 @@ export function describeDemo(options: DemoOptions): DemoEstimate {
     const counted = { events: 0, leads: 0 };
     for (const event of generateDemoEvents({ ...options, targetEvents: events === Infinity ? undefined : events, leads: leads === Infinity ? undefined : leads })) {
       counted.events += 1;
-      if (event.type === 'identify') counted.leads += 1;
+      if (isFunnelLead(event)) counted.leads += 1;
     }
     return counted;
   };
@@ -97,7 +98,7 @@ function* writeJourneys(ctx: DemoContext, limits: { events: number; leads: numbe
         events += 1;
         event.id = `${prefix}-${events}`;
         event.occurredAt = clock.format(at);
-        if (event.type === 'identify') leads += 1;
+        if (isFunnelLead(event)) leads += 1;
         yield event;
       }
       if (referral === undefined || referral.at >= clock.endMs) break;

@@ -1,4 +1,5 @@
 import type { SluiceEvent } from '@sluice/schemas';
+import { isFunnelLead } from './opportunity.js';
 
 export interface ObservedFunnel {
   visitors: number;
@@ -24,7 +25,8 @@ interface LeadFacts {
 
 /**
  * Measures a demo's funnel from its events the way an analyst would, for a
- * cohort: visitors first seen, and leads identified, before `cohortEnd`
+ * cohort: visitors first seen, and leads identified (buying-group contacts
+ * sales added to a deal left out), before `cohortEnd`
  * (later cohorts have not had the time to convert yet). A lead counts as MQL
  * on the behaviour the demo's MQL-like leads show: a demo request, a webinar
  * attended, a pricing page viewed as a known lead, or two e-mail clicks.
@@ -52,7 +54,8 @@ export function observeFunnel(events: Iterable<SluiceEvent>, cohortEnd: number):
     const facts = factsOf(event.leadId);
     switch (event.type) {
       case 'identify':
-        if (!identifiedAt.has(event.leadId)) identifiedAt.set(event.leadId, Date.parse(event.occurredAt));
+        // contacts sales adds to a deal's buying group never entered the funnel: not leads of its cohort
+        if (isFunnelLead(event) && !identifiedAt.has(event.leadId)) identifiedAt.set(event.leadId, Date.parse(event.occurredAt));
         break;
       case 'demo_requested':
       case 'webinar_attended':

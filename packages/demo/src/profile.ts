@@ -18,6 +18,9 @@ export interface Lead {
   currency: string;
   /** Referred leads convert best: multiplies the sales-side chances. */
   boost: number;
+  /** the company (companyAt) and the persona's role, when the lead is a real person at a known company: what its account's opportunities need */
+  companyIndex?: number | undefined;
+  role?: NonNullable<IdentifyProperties['role']> | undefined;
 }
 
 /** A customer referred this lead; the referral event already names its lead number. */
@@ -71,7 +74,7 @@ export function createLead(
       // a duplicate is a real person's second record: same kind of profile, disqualified as a duplicate
       const fit = persona.fit * company.industryFit * company.countryFit * sizeFit(company.employees);
       return {
-        lead: { ...base, who: { leadId, accountId: ctx.accountId(company.index) }, fit },
+        lead: { ...base, who: { leadId, accountId: ctx.accountId(company.index) }, fit, companyIndex: company.index, role: persona.role },
         profile: {
           email: `${local}@${company.domain}`,
           name,
