@@ -35,7 +35,7 @@ export const FUNNEL_LIMITS = {
   maxHoldConstantKeys: 5,
   maxValuesPerCondition: 100,
   maxValueLength: 500,
-  maxWindowDays: 365,
+  maxWindowDays: 3650,
   maxTieGraceSeconds: 3600,
   maxDateRangeDays: 3660,
   maxBreakdownGroups: 1000,

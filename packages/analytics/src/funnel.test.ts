@@ -354,7 +354,7 @@ describe('funnel definition schema', () => {
     const r = parseFunnelDefinition({
       steps: [{ type: 'vist' }, { type: 'visit', where: [{ key: 'utm', op: 'eq', value: 'x' }, { key: 'source', op: 'in', values: [] }] }],
       order: 'sideways',
-      window: { value: 400, unit: 'days' },
+      window: { value: 4000, unit: 'days' },
       dateRange: { from: '2026-03-02T00:00:00Z', to: '2026-03-01T00:00:00Z' },
       exclusions: [{ type: 'unsubscribe', afterStep: 1, beforeStep: 5 }],
       extra: true,
@@ -366,7 +366,7 @@ describe('funnel definition schema', () => {
     expect(byField['steps.1.where.0.key']).toMatch(/must be one of source, channel, campaign, accountId or properties.<path>/);
     expect(byField['steps.1.where.1.values']).toBe('needs at least one value');
     expect(byField['order']).toBeDefined();
-    expect(byField['window']).toBe('must be at most 365 days');
+    expect(byField['window']).toBe('must be at most 3650 days');
     expect(byField['dateRange.to']).toBe('from must be before to');
     expect(byField['']).toMatch(/unknown property: extra/);
   });

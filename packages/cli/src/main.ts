@@ -29,6 +29,7 @@ const commands = {
   app: () => import('@sluice/app'),
 };
 import { CliError, formatCount, formatDuration, printJson, usageError } from './output.js';
+import { commandHelp, commandsOf, didYouMean, subcommandsOf } from './help.js';
 import { ensureDataDir, resolveSettings } from './settings.js';
 import type { Settings } from './settings.js';
 
@@ -96,8 +97,9 @@ usage:
   sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
                 [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--url URL] [--json]
                                                   customers (or accounts) by first-purchase cohort, retained in each period since
-                dates are local midnight in the business time zone; without --url, queries run on the data directory's
-                engine after catching it up with the log
+                dates: YYYY-MM-DD (local midnight in the business time zone), YYYY-MM or YYYY-Qn (--from: its first day,
+                --to and --as-of: up to its end) or an instant with an offset; without --url, queries run on the data
+                directory's engine after catching it up with the log
   sluice rebuild [--json]                         rebuild every read model from the log under the current rules
   sluice status [--url URL] [--json]              each follower (projector, ClickHouse sinks): position, head, lag, state and
                                                   parked items, from the data directory as it is (nothing is caught up first);
@@ -126,11 +128,17 @@ const common = {
   help: { type: 'boolean', short: 'h', default: false },
 } as const satisfies ParseArgsConfig['options'];
 
+/** The usage a flag error is followed by: the command's own lines (set once the command is known), else the whole list. */
+let usageOfCommand = HELP;
+
 function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
   try {
     return parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw usageError(`${(err as Error).message}\n\n${HELP}`);
+    const { message, code } = err as Error & { code?: string };
+    const unknown = code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'(-{1,2}[^'=]+)/.exec(message)?.[1] : undefined;
+    const said = unknown === undefined ? message : `unknown option ${unknown}${didYouMean(unknown.replace(/^-+/, ''), Object.keys({ ...common, ...options }), '--')}`;
+    throw usageError(`${said}\n\n${usageOfCommand}`);
   }
 }
 
@@ -192,10 +200,14 @@ const demoFlags = {
 
 async function run(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  const subcommand = rest[0]?.startsWith('-') === false ? rest[0] : undefined;
+  const ownHelp = command === undefined ? undefined : commandHelp(HELP, command, subcommand);
+  usageOfCommand = ownHelp ?? HELP;
+  // `sluice <command> [<subcommand>] --help`: that command's usage and the common options, not the whole list
+  if (ownHelp !== undefined && (rest.includes('--help') || rest.includes('-h'))) return void process.stdout.write(ownHelp);
   switch (command) {
     case 'serve': {
       const { values } = parse(rest, { ...demoFlags, demo: { type: 'boolean', default: false }, host: { type: 'string' }, port: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       let settings = resolveSettings(values, process.env);
       const { reservePort, serve } = await commands.serve();
       // first: a port in use must not cost the wait for the demo, nor leave its events behind
@@ -221,7 +233,6 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'bridge': {
       const { values } = parse(rest, {});
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { BridgeConfigError, runBridgeProcess } = await commands.app();
       await runBridgeProcess(settings).catch((err: unknown) => {
@@ -231,7 +242,6 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'project': {
       const { values } = parse(rest, { partitions: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { PartitionSpecError, ProjectorConfigError, parsePartitionSlot, runProjectorProcess } = await commands.app();
       try {
@@ -250,7 +260,6 @@ async function run(argv: string[]): Promise<void> {
         errors: { type: 'string' },
         delimiter: { type: 'string' },
       });
-      if (values.help) return void process.stdout.write(HELP);
       const file = positionals[0];
       if (file === undefined) throw usageError('sluice import needs a file: sluice import events.ndjson, or sluice import export.csv --map hubspot-contacts');
       const settings = resolveSettings(values, process.env);
@@ -281,7 +290,6 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'import-spend': {
       const { values, positionals } = parse(rest, {});
-      if (values.help) return void process.stdout.write(HELP);
       const file = positionals[0];
       if (file === undefined) throw usageError('sluice import-spend needs a file: sluice import-spend costs.csv');
       const settings = resolveSettings(values, process.env);
@@ -294,24 +302,21 @@ async function run(argv: string[]): Promise<void> {
       const target = { url: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } as const;
       if (what === 'cost') {
         const { values } = parse(reportArgs, { ...target, period: { type: 'string' }, by: { type: 'string' }, attribution: { type: 'string' } });
-        if (values.help) return void process.stdout.write(HELP);
         const settings = resolveSettings(values, process.env);
         await (await commands.report()).reportCost(() => openStore(settings), settings, values, values.json);
         return;
       }
       if (what === 'sla') {
         const { values } = parse(reportArgs, { ...target, 'as-of': { type: 'string' }, breaches: { type: 'string' } });
-        if (values.help) return void process.stdout.write(HELP);
         const settings = resolveSettings(values, process.env);
         await (await commands.report()).reportSla(() => openStore(settings), settings, values, values.json, Date.now());
         return;
       }
-      throw usageError(`sluice report takes: cost, sla (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+      throw usageError(`sluice report takes: cost, sla (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'report'))}`})\n\n${HELP}`);
     }
     case 'pipeline':
     case 'waterfall': {
       const { values } = parse(rest, { 'as-of': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const revenue = await commands.revenue();
       if (command === 'pipeline') await revenue.pipelineCommand(() => openStore(settings), settings, values, values.json, Date.now());
@@ -320,7 +325,6 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'demo': {
       const { values } = parse(rest, demoFlags);
-      if (values.help) return void process.stdout.write(HELP);
       const settings = await adoptDemoRules(values, resolveSettings(values, process.env), !values.json);
       const { writeDemo } = await commands.demo();
       const summary = await withStore(settings, (store) => writeDemo(store, demoOptionsFrom(values, settings), !values.json));
@@ -334,7 +338,6 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'events': {
       const { values, positionals } = parse(rest, {});
-      if (values.help) return void process.stdout.write(HELP);
       const leadId = positionals[0];
       if (leadId === undefined) throw usageError('sluice events needs a lead id: sluice events lead-42');
       const settings = resolveSettings(values, process.env);
@@ -367,7 +370,6 @@ async function run(argv: string[]): Promise<void> {
             'compare-to': { type: 'string' },
             'time-to-convert': { type: 'boolean' },
           });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryFunnel } = await commands.queryFunnel();
           await queryFunnel(() => openStore(settings), settings, values, values.json);
@@ -384,7 +386,6 @@ async function run(argv: string[]): Promise<void> {
             unit: { type: 'string' },
             'as-of': { type: 'string' },
           });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryConversion } = await commands.queryStages();
           await queryConversion(() => openStore(settings), settings, values, values.json);
@@ -392,7 +393,6 @@ async function run(argv: string[]): Promise<void> {
         }
         case 'close-rates': {
           const { values } = parse(queryArgs, { ...target, population: { type: 'string' }, customer: { type: 'string' }, property: { type: 'string' }, types: { type: 'string' }, 'as-of': { type: 'string' } });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryCloseRates } = await commands.queryStages();
           await queryCloseRates(() => openStore(settings), settings, values, values.json);
@@ -408,7 +408,6 @@ async function run(argv: string[]): Promise<void> {
             profile: { type: 'string' },
             'as-of': { type: 'string' },
           });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryDrivers } = await commands.queryStages();
           await queryDrivers(() => openStore(settings), settings, values, values.json);
@@ -427,7 +426,6 @@ async function run(argv: string[]): Promise<void> {
             period: { type: 'string' },
             'as-of': { type: 'string' },
           });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryTimeToConvert } = await commands.queryTime();
           await queryTimeToConvert(() => openStore(settings), settings, values, values.json);
@@ -444,19 +442,17 @@ async function run(argv: string[]): Promise<void> {
             unit: { type: 'string' },
             'as-of': { type: 'string' },
           });
-          if (values.help) return void process.stdout.write(HELP);
           const settings = resolveSettings(values, process.env);
           const { queryCohorts } = await commands.queryTime();
           await queryCohorts(() => openStore(settings), settings, values, values.json);
           return;
         }
         default:
-          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"`})\n\n${HELP}`);
+          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'query'))}`})\n\n${HELP}`);
       }
     }
     case 'rebuild': {
       const { values } = parse(rest, {});
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { rebuildReadModels } = await commands.replay();
       await withStore(settings, (store) => rebuildReadModels(store, settings, values.json));
@@ -464,21 +460,18 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'status': {
       const { values } = parse(rest, { url: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       await (await commands.status()).showStatus(() => openStore(settings), settings, values.url, values.json);
       return;
     }
     case 'parked': {
       const { values } = parse(rest, { follower: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       await (await commands.status()).showParked(settings, values.follower, values.json);
       return;
     }
     case 'whatif': {
       const { values } = parse(rest, { candidate: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { runWhatIf } = await commands.replay();
       await withStore(settings, (store) => runWhatIf(store, settings, values, values.json));
@@ -500,7 +493,6 @@ async function run(argv: string[]): Promise<void> {
         currency: { type: 'string' },
         count: { type: 'string' },
       });
-      if (values.help) return void process.stdout.write(HELP);
       const settings = resolveSettings(values, process.env);
       const { planInputFromFlags, runPlan, measureDealSizesFromDataDir, measureAccountStepsFromDataDir } = await commands.plan();
       const { withMeasuredProjections } = await commands.measuredRates();
@@ -522,7 +514,7 @@ async function run(argv: string[]): Promise<void> {
       process.stdout.write(HELP);
       return;
     default:
-      throw usageError(`unknown command "${command}"\n\n${HELP}`);
+      throw usageError(`unknown command "${command}"${didYouMean(command, commandsOf(HELP))}\n\n${HELP}`);
   }
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parseWith } from '@sluice/analytics';
 import type { QueryDeclaration, ReadModelQueryDeclaration } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
+import { OffsetDateTime } from '@sluice/schemas';
 import { SlaNotConfiguredError, sqliteReadModels } from '@sluice/projector';
 import { CliError, printJson, usageError } from '../output.js';
 import type { Settings } from '../settings.js';
@@ -18,12 +19,30 @@ export function windowOf(text: string) {
   return { value: Number(m[1]), unit };
 }
 
-/** A day (YYYY-MM-DD) is its local midnight in the business time zone; anything else goes to the query's own validation. */
-export function instantOf(text: string, timeZone: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return text;
-  const day = DateTime.fromISO(text, { zone: timeZone });
-  if (!day.isValid) throw usageError(`"${text}" is not a calendar day`);
-  return day.toISO({ suppressMilliseconds: true })!;
+export const DATE_FORMATS = 'YYYY-MM-DD, YYYY-MM, YYYY-Qn (e.g. 2026-Q1) or an instant with an offset (2026-03-01T10:00:00+01:00)';
+
+/**
+ * A date flag's value as an instant, in the business time zone: a day
+ * (YYYY-MM-DD) is its local midnight; a month (YYYY-MM) or a quarter (YYYY-Qn)
+ * is its first midnight at the `start` edge (--from) and the midnight after it
+ * at the `end` edge (--to, --as-of: ranges end there), so `--from 2026-Q1 --to
+ * 2026-Q1` is the quarter. An instant with an offset passes as it is; anything
+ * else is an error naming the flag and the formats it takes.
+ */
+export function instantOf(text: string, timeZone: string, flag = 'date', edge: 'start' | 'end' = 'start'): string {
+  const wrong = () => usageError(`--${flag} takes ${DATE_FORMATS}; got "${text}"`);
+  const local = (start: DateTime, length: { months: number }) => {
+    if (!start.isValid) throw wrong();
+    return (edge === 'end' ? start.plus(length) : start).toISO({ suppressMilliseconds: true })!;
+  };
+  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (day) return local(DateTime.fromObject({ year: Number(day[1]), month: Number(day[2]), day: Number(day[3]) }, { zone: timeZone }), { months: 0 });
+  const month = /^(\d{4})-(\d{2})$/.exec(text);
+  if (month) return local(DateTime.fromObject({ year: Number(month[1]), month: Number(month[2]), day: 1 }, { zone: timeZone }), { months: 1 });
+  const quarter = /^(\d{4})-[Qq]([1-4])$/.exec(text);
+  if (quarter) return local(DateTime.fromObject({ year: Number(quarter[1]), month: (Number(quarter[2]) - 1) * 3 + 1, day: 1 }, { zone: timeZone }), { months: 3 });
+  if (OffsetDateTime.safeParse(text).success) return text;
+  throw wrong();
 }
 
 /** A query body from a JSON file (--file). */
@@ -54,8 +73,8 @@ export const defined = (o: Record<string, unknown>) => Object.fromEntries(Object
 export function commonBody(command: string, flags: QueryRangeFlags, timeZone: string): Record<string, unknown> {
   if (flags.from === undefined || flags.to === undefined) throw usageError(`sluice query ${command} needs --from DATE --to DATE (or --file query.json)`);
   return defined({
-    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
-    asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone),
+    dateRange: { from: instantOf(flags.from, timeZone, 'from'), to: instantOf(flags.to, timeZone, 'to', 'end') },
+    asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone, 'as-of', 'end'),
   });
 }
 

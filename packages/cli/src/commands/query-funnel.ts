@@ -39,7 +39,7 @@ export function funnelBodyOf(flags: FunnelFlags, timeZone: string): unknown {
       return type.endsWith('?') ? { type: type.slice(0, -1), optional: true } : { type };
     }),
     window: windowOf(flags.window ?? '30d'),
-    dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) },
+    dateRange: { from: instantOf(flags.from, timeZone, 'from'), to: instantOf(flags.to, timeZone, 'to', 'end') },
     ...(flags.order === undefined ? {} : { order: flags.order }),
     // several keys at once: --breakdown source,channel
     ...(flags.breakdown === undefined ? {} : { breakdown: flags.breakdown.includes(',') ? flags.breakdown.split(',').map((k) => k.trim()) : flags.breakdown }),
@@ -73,7 +73,7 @@ function comparedRangeOf(text: string, timeZone: string): unknown {
   if (text === 'previous_period') return text;
   const [from, to, ...rest] = text.split('..');
   if (from === undefined || to === undefined || rest.length > 0) throw usageError(`--compare-to takes previous_period or FROM..TO (e.g. 2025-01-01..2025-04-01); got "${text}"`);
-  return { from: instantOf(from, timeZone), to: instantOf(to, timeZone) };
+  return { from: instantOf(from, timeZone, 'compare-to'), to: instantOf(to, timeZone, 'compare-to', 'end') };
 }
 
 /**

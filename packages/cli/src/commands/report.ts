@@ -27,7 +27,7 @@ export interface SlaFlags extends ReportFlags {
 
 function rangeOf(command: string, flags: ReportFlags, timeZone: string) {
   if (flags.from === undefined || flags.to === undefined) throw usageError(`sluice report ${command} needs --from DATE --to DATE (or --file report.json)`);
-  return { dateRange: { from: instantOf(flags.from, timeZone), to: instantOf(flags.to, timeZone) } };
+  return { dateRange: { from: instantOf(flags.from, timeZone, 'from'), to: instantOf(flags.to, timeZone, 'to', 'end') } };
 }
 
 export function costBodyOf(flags: CostFlags, timeZone: string): unknown {
@@ -41,7 +41,7 @@ export function slaBodyOf(flags: SlaFlags, timeZone: string): unknown {
   if (flags.file !== undefined) return readQueryFile(flags.file, 'SLA report');
   return {
     ...rangeOf('sla', flags, timeZone),
-    ...defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone), breachLimit: flags.breaches === undefined ? undefined : Number(flags.breaches) }),
+    ...defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], timeZone, 'as-of', 'end'), breachLimit: flags.breaches === undefined ? undefined : Number(flags.breaches) }),
   };
 }
 
