@@ -1,4 +1,4 @@
-import { readOpportunityEvents } from '@sluice/analytics';
+import { parseWith, readOpportunityEvents } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipeline, answerWaterfall } from '@sluice/revenue';
 import type { PipelineAnswer, WaterfallAnswer } from '@sluice/revenue';
@@ -25,9 +25,9 @@ export interface WaterfallFlags {
 }
 
 function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
-  const r = schema.safeParse(input);
-  if (r.success) return r.data;
-  throw invalidQueryError(what, r.error.issues.map((i) => ({ field: flagOf(i.path.map(String).join('.')), message: i.message })));
+  const r = parseWith(schema, input);
+  if (r.ok) return r.query;
+  throw invalidQueryError(what, r.issues.map((i) => ({ field: flagOf(i.field), message: i.message })));
 }
 /** Issues name the flag the user typed. */
 const flagOf = (field: string) => ({ asOf: '--as-of', groupBy: '--by', from: '--from', to: '--to' })[field] ?? field;
