@@ -141,7 +141,8 @@ for (const backend of testBackends()) {
       }
     });
 
-    it('given events it cannot write (no occurredAt, an offset no zone has, a lone surrogate) put into the log past the API, then each is parked with its reason and every event after them still reaches ClickHouse', async () => {
+    // each batch the Node way, then the bulk way (sink-bulk.ts: chDB builds the rows of the plain events)
+    it.each([{ path: 'Node', bulk: false as const }, { path: 'bulk', bulk: { from: 1 } }])('given events it cannot write (no occurredAt, an offset no zone has, a lone surrogate) put into the log past the API, then each is parked with its reason and every event after them still reaches ClickHouse ($path path)', async ({ bulk }) => {
       await append(store, journey('L1', 'b1', 'ads', 0), 'a');
       await syncTouchpoints(store, client);
       const visit = (id: string, data: Record<string, unknown>) => store.append({ streamId: anonymousStream('b9'), events: [{ id, type: 'visit', data: { occurredAt: new Date(min(50)).toISOString(), anonymousId: 'b9', ...data } }] });
@@ -151,7 +152,7 @@ for (const backend of testBackends()) {
       await visit('bad-3', { source: 'ads\ud800x' });
       await visit('ok-2', {});
       const parked: string[] = [];
-      const sink = await runTouchpointSink(store, client, { batchSize: 10, onParked: (p) => parked.push(p.item.id) });
+      const sink = await runTouchpointSink(store, client, { batchSize: 10, bulk, onParked: (p) => parked.push(p.item.id) });
       try {
         await sink.caughtUp();
         expect(sink.position).toBe(await store.headPosition());

@@ -1,11 +1,12 @@
 import { logSource } from '@sluice/event-store';
-import type { EventStore, RecordedEvent } from '@sluice/event-store';
+import type { EventStore, RecordedEvent, RecordedEventText } from '@sluice/event-store';
 import { startFollower } from '@sluice/follower';
-import type { Follower, FollowerOptions } from '@sluice/follower';
+import type { Follower, FollowerOptions, ParkedItem } from '@sluice/follower';
 import { flattenProperties, instantMs } from '@sluice/domain';
 import type { AnalyticsClient } from './client.js';
 import { clickhouseDateTime } from './client.js';
 import { parkInClickHouse } from './parked.js';
+import { insertEventsInBulk, stagingTable } from './sink-bulk.js';
 
 /**
  * The touchpoint sink: the event store's global log into ClickHouse.
@@ -23,6 +24,13 @@ export interface TouchpointSinkOptions {
   name?: string;
   /** Events per read and insert, at most (a live sink inserts what has arrived). Default 20,000. */
   batchSize?: number;
+  /**
+   * The bulk path (sink-bulk.ts): on by default into embedded chDB from a
+   * store that gives the log's text; `from`, the fewest events in a batch
+   * that take it (default 1,000: a live batch of a few events is cheaper the
+   * Node way); false turns it off.
+   */
+  bulk?: false | { from?: number };
 }
 
 export const DEFAULT_SINK_NAME = 'touchpoints';
@@ -34,6 +42,10 @@ export const DEFAULT_SINK_NAME = 'touchpoints';
  * last one.
  */
 const DEFAULT_BATCH_SIZE = 20_000;
+/** The bulk path's batches: larger, since Node no longer holds every row as an object (100,000 demo events are about 30 MB of text). */
+const DEFAULT_BULK_BATCH_SIZE = 100_000;
+/** Below this many events in a batch, the Node path: the bulk path's fixed cost is half a dozen statements. */
+const DEFAULT_BULK_FROM = 1000;
 
 interface EnvelopeData {
   occurredAt?: unknown;
@@ -109,18 +121,12 @@ export async function writeSinkCheckpoint(client: AnalyticsClient, name: string,
   await client.insert('sink_checkpoints', [{ name, position }]);
 }
 
-async function applyAndCheckpoint(client: AnalyticsClient, name: string, events: readonly RecordedEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await applyTouchpointBatch(client, events);
-  await writeSinkCheckpoint(client, name, events[events.length - 1]!.position);
-}
-
 /**
  * One catch-up: follows the log from the checkpoint to the head as of the
  * call, then stops (the CLI's one-shot commands). Same follower, same
  * policy as the live sink: a bad event is parked, a transient failure waited out.
  */
-export async function syncTouchpoints(store: EventStore, client: AnalyticsClient, options: Parameters<typeof runTouchpointSink>[2] = {}): Promise<{ from: number; to: number }> {
+export async function syncTouchpoints(store: EventStore, client: AnalyticsClient, options: TouchpointSinkRunOptions = {}): Promise<{ from: number; to: number }> {
   const from = await readSinkCheckpoint(client, options.name ?? DEFAULT_SINK_NAME);
   const sink = await runTouchpointSink(store, client, options);
   try {
@@ -131,36 +137,70 @@ export async function syncTouchpoints(store: EventStore, client: AnalyticsClient
   return { from, to: sink.position };
 }
 
+/** What parking and its report need of an event, whichever way the sink reads it. */
+type EventRef = Pick<RecordedEvent, 'position' | 'id' | 'type' | 'streamId'>;
+
+export type TouchpointSinkRunOptions = TouchpointSinkOptions &
+  Pick<FollowerOptions<RecordedEvent>, 'onProgress' | 'onRetry' | 'retry'> & {
+    /** each event parked: it could not be written (parked_events keeps it with the reason) */
+    onParked?: (parked: ParkedItem<EventRef>) => void;
+  };
+
 /**
  * The live sink, a follower of the log (@sluice/follower): catches up from
  * its checkpoint, then follows. An event whose row ClickHouse cannot take is
  * parked (parked_events, with the reason) and the sink goes on; a transient
  * failure (server away, disk full) is retried until it clears.
+ *
+ * Into embedded chDB from a store that gives the log's text
+ * (EventStore.readAllText), a batch of at least `bulk.from` events takes the
+ * bulk path (sink-bulk.ts): chDB builds the rows of the plain events, Node
+ * those of the rest; the engine's policy is the same (a batch that fails is
+ * halved down to the event at fault, which is parked).
  */
-export async function runTouchpointSink(store: EventStore, client: AnalyticsClient, options: TouchpointSinkOptions & Pick<FollowerOptions<RecordedEvent>, 'onParked' | 'onProgress' | 'onRetry' | 'retry'> = {}): Promise<Follower> {
+export async function runTouchpointSink(store: EventStore, client: AnalyticsClient, options: TouchpointSinkRunOptions = {}): Promise<Follower> {
   const name = options.name ?? DEFAULT_SINK_NAME;
   const { onParked, onProgress, onRetry, retry } = options;
-  return startFollower<RecordedEvent>({
-    name,
-    source: logSource(store),
-    batchSize: options.batchSize ?? DEFAULT_BATCH_SIZE,
-    ...(onParked ? { onParked } : {}),
-    ...(onProgress ? { onProgress } : {}),
-    ...(onRetry ? { onRetry } : {}),
-    ...(retry ? { retry } : {}),
-    target: {
-      // an insert of the same events again changes no answer, so the engine may retry parts of a batch to find a bad one
-      unattributed: 'isolate',
-      checkpoint: () => readSinkCheckpoint(client, name),
-      apply: async (events) => {
-        await applyAndCheckpoint(client, name, events);
-        return events[events.length - 1]!.position;
+  const readText = client.backend === 'chdb' && options.bulk !== false ? store.readAllText?.bind(store) : undefined;
+  const log = logSource(store);
+  const follow = <Item extends EventRef>(read: (after: number, max: number) => Promise<readonly Item[]>, apply: (events: readonly Item[]) => Promise<void>, batchSize: number) =>
+    startFollower<Item>({
+      name,
+      batchSize: options.batchSize ?? batchSize,
+      ...(onParked ? { onParked } : {}),
+      ...(onProgress ? { onProgress } : {}),
+      ...(onRetry ? { onRetry } : {}),
+      ...(retry ? { retry } : {}),
+      source: { head: log.head, read, positionOf: (event) => event.position, ...(log.listen ? { listen: log.listen } : {}) },
+      target: {
+        // an insert of the same events again changes no answer, so the engine may retry parts of a batch to find a bad one
+        unattributed: 'isolate',
+        checkpoint: () => readSinkCheckpoint(client, name),
+        apply: async (events) => {
+          await apply(events);
+          const position = events[events.length - 1]!.position;
+          await writeSinkCheckpoint(client, name, position);
+          return position;
+        },
+        park: async (event, reason) => {
+          await parkInClickHouse(client, { follower: name, position: event.position, itemId: event.id, itemType: event.type, reason });
+          await writeSinkCheckpoint(client, name, event.position);
+          return event.position;
+        },
       },
-      park: async (event, reason) => {
-        await parkInClickHouse(client, { follower: name, position: event.position, itemId: event.id, itemType: event.type, reason });
-        await writeSinkCheckpoint(client, name, event.position);
-        return event.position;
-      },
+    });
+
+  if (readText === undefined) return follow(log.read, (events) => applyTouchpointBatch(client, events), DEFAULT_BATCH_SIZE);
+  const bulkFrom = options.bulk ? (options.bulk.from ?? DEFAULT_BULK_FROM) : DEFAULT_BULK_FROM;
+  const staging = stagingTable(name);
+  return follow(
+    (after, max) => readText({ after, maxCount: max }),
+    async (events) => {
+      const parseEach = (picked: readonly RecordedEventText[]) => picked.map((e): RecordedEvent => ({ ...e, data: JSON.parse(e.data) as unknown }));
+      if (events.length < bulkFrom) return applyTouchpointBatch(client, parseEach(events));
+      const others = new Set(await insertEventsInBulk(client, staging, events));
+      if (others.size > 0) await applyTouchpointBatch(client, parseEach(events.filter((e) => others.has(e.position))));
     },
-  });
+    DEFAULT_BULK_BATCH_SIZE,
+  );
 }

@@ -61,6 +61,11 @@ export interface RecordedEvent {
   recordedAt: string;
 }
 
+/** A recorded event with its data as the JSON text the store keeps (EventStore.readAllText). */
+export interface RecordedEventText extends Omit<RecordedEvent, 'data'> {
+  data: string;
+}
+
 export interface AppendRequest {
   streamId: string;
   events: readonly NewEvent[];
@@ -131,6 +136,13 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** Position of the last event; 0 when empty. */
   headPosition(): Promise<number>;
+  /**
+   * The global log as stored, `data` as its JSON text (not parsed), for a
+   * reader that hands the text on to an engine that parses it itself (the
+   * touchpoint sink's bulk path into chDB); only a store that keeps the text
+   * has it.
+   */
+  readAllText?(options?: ReadAllOptions): Promise<RecordedEventText[]>;
   /**
    * Catch-up from `after`, then live tail. onBatch is awaited before the next
    * batch; the subscription never skips and never redelivers an event.

@@ -11,6 +11,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  RecordedEventText,
   SubscribeOptions,
   Subscription,
 } from '../port.js';
@@ -248,12 +249,17 @@ class SqliteEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const rows = this.#readStream.all(streamId, options.fromRevision ?? 0, limitOf(options.maxCount));
-    return rows.map(toRecordedEvent);
+    return rows.map((row) => toRecordedEvent(row, JSON.parse(row.data) as unknown));
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const rows = this.#readAll.all(options.after ?? 0, limitOf(options.maxCount));
-    return rows.map(toRecordedEvent);
+    return rows.map((row) => toRecordedEvent(row, JSON.parse(row.data) as unknown));
+  }
+
+  async readAllText(options: ReadAllOptions = {}): Promise<RecordedEventText[]> {
+    const rows = this.#readAll.all(options.after ?? 0, limitOf(options.maxCount));
+    return rows.map((row) => toRecordedEvent(row, row.data));
   }
 
   async headPosition(): Promise<number> {
@@ -305,14 +311,15 @@ function limitOf(maxCount: number | undefined): number {
   return maxCount;
 }
 
-function toRecordedEvent(row: EventRow): RecordedEvent {
-  const event: RecordedEvent = {
+/** The event of a row, its data as given: parsed (readAll) or the stored text (readAllText). */
+function toRecordedEvent<Data>(row: EventRow, data: Data): Omit<RecordedEvent, 'data'> & { data: Data } {
+  const event: Omit<RecordedEvent, 'data'> & { data: Data } = {
     position: row.position,
     streamId: row.stream_id,
     revision: row.revision,
     id: row.event_id,
     type: row.type,
-    data: JSON.parse(row.data),
+    data,
     recordedAt: row.recorded_at,
   };
   if (row.metadata !== null) event.metadata = JSON.parse(row.metadata) as Record<string, unknown>;
