@@ -64,11 +64,18 @@ export interface StageSyncResult {
 
 /** What the engine carries: a subject's whole state as read at `version`, or the end of the pass to `position`. */
 export type StageSinkItem =
-  | { readonly kind: 'subject'; readonly state: SubjectStageState; readonly version: number; readonly position: number }
+  | {
+      readonly kind: 'subject';
+      readonly state: SubjectStageState;
+      readonly version: number;
+      readonly position: number;
+      /** read in a first pass into a config ClickHouse held no stage rows of: no other rows of the subject to remove */
+      readonly intoEmpty: boolean;
+    }
   | { readonly kind: 'passed'; readonly position: number };
 
 export interface StageSinkOptions extends Pick<FollowerOptions<StageSinkItem>, 'onParked' | 'onProgress' | 'onRetry' | 'retry' | 'pollIntervalMs'> {
-  /** subjects per read and insert (default 2,000) */
+  /** subjects per read and insert (default 10,000) */
   pageSize?: number;
   /** called after each page is written, before the checkpoint moves (progress; tests use it to kill mid-pass) */
   onPage?: (page: { position: number; subjects: number }) => void;
@@ -76,7 +83,8 @@ export interface StageSinkOptions extends Pick<FollowerOptions<StageSinkItem>, '
   onWaiting?: (newest: number) => void;
 }
 
-const DEFAULT_PAGE_SIZE = 2000;
+/** each page is three statements whatever its size: 2,000 made a catch-up's stage sink cost as much CPU as the projector */
+const DEFAULT_PAGE_SIZE = 10_000;
 const SINK_NAME_PREFIX = 'stage_tables';
 
 /** The sink_checkpoints key of a build: `stage_tables/<config version>/<build>`. */
@@ -88,19 +96,20 @@ export function stageSinkName(head: Pick<StageStateHead, 'build'> & { configVers
 const keyOf = (head: StageStateHead) => (head.configVersion === undefined ? undefined : stageSinkName({ build: head.build, configVersion: head.configVersion }));
 
 /** Writes subjects' whole state at a version (idempotent; see the module comment). */
-export async function applyStageStates(client: AnalyticsClient, configVersion: string, subjects: readonly SubjectStageState[], version: number): Promise<void> {
-  await replaceActorTransitions(client, { configVersion, actors: subjects, version });
+export async function applyStageStates(client: AnalyticsClient, configVersion: string, subjects: readonly SubjectStageState[], version: number, noneHeld = false): Promise<void> {
+  await replaceActorTransitions(client, { configVersion, actors: subjects, version, noneHeld });
   await applyLeadProfiles(client, subjects.map(leadProfileOf), version);
 }
 
-/** The newest version ClickHouse holds for a rule version (0 for none). */
-async function newestStageVersion(client: AnalyticsClient, configVersion: string): Promise<number> {
-  const rows = await client.rows<{ version: number | string }>(
+/** The newest version ClickHouse holds for a rule version (0 for none), and whether it holds any row of it at all. */
+async function newestStageVersion(client: AnalyticsClient, configVersion: string): Promise<{ newest: number; held: boolean }> {
+  const rows = await client.rows<{ version: number | string; held: number | string }>(
     `SELECT greatest((SELECT max(version) FROM stage_transitions WHERE config_version = {cv:String}),
-                     (SELECT max(version) FROM lead_profile WHERE config_version = {cv:String})) AS version`,
+                     (SELECT max(version) FROM lead_profile WHERE config_version = {cv:String})) AS version,
+            (SELECT count() FROM stage_transitions WHERE config_version = {cv:String}) > 0 AS held`,
     { cv: configVersion },
   );
-  return Number(rows[0]?.version ?? 0);
+  return { newest: Number(rows[0]?.version ?? 0), held: Number(rows[0]?.held ?? 1) !== 0 };
 }
 
 /**
@@ -215,7 +224,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
   let head = built.position;
   let durable = 0;
   /** the pass under way: subjects changed after `from` up to `until`, read up to `cursor`; `read` once its last page was */
-  let pass: { from: number; until: number; cursor: StageStateCursor | undefined; read: boolean } | undefined;
+  let pass: { from: number; until: number; cursor: StageStateCursor | undefined; read: boolean; intoEmpty: boolean } | undefined;
 
   /** the projector's head while it is this build's; undefined (and the switch asked for) once another build took over */
   const thisBuild = async (): Promise<StageStateHead | undefined> => {
@@ -229,14 +238,17 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
   };
 
   const startPass = async (from: number, until: number) => {
+    let intoEmpty = false;
     if (from === 0 && configVersion !== undefined) {
-      const newest = await newestStageVersion(client, configVersion);
+      const { newest, held } = await newestStageVersion(client, configVersion);
       if (until < newest) {
         onWaiting?.(newest);
         throw new Error(`waiting for the read models to reach position ${newest} (they are at ${until}): ClickHouse holds stage rows of rules ${configVersion} up to it from an earlier build, which win until then`);
       }
+      // a pass writes each subject once, and this sink is the only writer of its rules' rows: nothing of anyone it writes is there to remove
+      intoEmpty = !held;
     }
-    pass = { from, until, cursor: undefined, read: false };
+    pass = { from, until, cursor: undefined, read: false, intoEmpty };
     return pass;
   };
 
@@ -260,7 +272,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
         // rebuilt between the head and the page: the next look at the head switches builds
         if (page.build !== built.build) return [];
         reading.cursor = page.next;
-        const items: StageSinkItem[] = page.subjects.map((state) => ({ kind: 'subject', state, version: page.position, position: reading.until }));
+        const items: StageSinkItem[] = page.subjects.map((state) => ({ kind: 'subject', state, version: page.position, position: reading.until, intoEmpty: reading.intoEmpty }));
         if (page.next === undefined) {
           reading.read = true;
           items.push({ kind: 'passed', position: reading.until });
@@ -273,18 +285,18 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
       unattributed: 'isolate',
       checkpoint: async () => (durable = name === undefined ? 0 : await readSinkCheckpoint(client, name)),
       apply: async (items) => {
-        const byVersion = new Map<number, SubjectStageState[]>();
+        const byVersion = new Map<number, { states: SubjectStageState[]; intoEmpty: boolean }>();
         let passed: number | undefined;
         for (const item of items) {
           if (item.kind === 'passed') passed = item.position;
           else {
-            const states = byVersion.get(item.version);
-            if (states === undefined) byVersion.set(item.version, [item.state]);
-            else states.push(item.state);
+            const page = byVersion.get(item.version);
+            if (page === undefined) byVersion.set(item.version, { states: [item.state], intoEmpty: item.intoEmpty });
+            else page.states.push(item.state);
           }
         }
-        for (const [version, states] of byVersion) {
-          await applyStageStates(client, configVersion!, states, version);
+        for (const [version, { states, intoEmpty }] of byVersion) {
+          await applyStageStates(client, configVersion!, states, version, intoEmpty);
           onPage?.({ position: version, subjects: states.length });
         }
         if (passed !== undefined) {

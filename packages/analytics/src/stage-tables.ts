@@ -99,6 +99,8 @@ export async function replaceActorTransitions(
     configVersion: string;
     actors: ReadonlyArray<{ leadId: string | undefined; anonymousId: string | undefined; transitions: readonly StageTransition[] }>;
     version: number;
+    /** the caller knows ClickHouse holds no transition of these actors under the config (a first pass into an empty config): nothing to remove */
+    noneHeld?: boolean;
   },
 ): Promise<void> {
   checkVersion(replace.version);
@@ -107,6 +109,7 @@ export async function replaceActorTransitions(
     if (t.configVersion !== replace.configVersion) throw new Error(`transition ${t.to} of ${actorIdFor(t.leadId, t.anonymousId)} is under config ${t.configVersion}, not ${replace.configVersion}`);
   }
   await applyStageTransitionChanges(client, { upserts, removals: [], version: replace.version });
+  if (replace.noneHeld === true) return;
   await removeTransitionsExcept(client, {
     configVersion: replace.configVersion,
     actors: replace.actors.map((a) => actorIdFor(a.leadId, a.anonymousId)),
@@ -119,7 +122,8 @@ export async function replaceActorTransitions(
  * Writes a removal at `version` for every current key of the actors written
  * at that version or an older one, except the
  * (actor, stage) pairs in `keep`. One INSERT ... SELECT, so nothing travels
- * through this process.
+ * through this process; `keep` is a set (NOT IN a subquery), not an array
+ * searched once per row, which grew with the square of the page.
  */
 async function removeTransitionsExcept(
   client: AnalyticsClient,
@@ -131,7 +135,7 @@ async function removeTransitionsExcept(
      SELECT config_version, lead_id, stage, from_stage, entered_at, skipped, rule, event_id, {version:UInt64}, 1
      FROM stage_transitions FINAL
      WHERE config_version = {config_version:String} AND lead_id IN {actors:Array(String)} AND is_deleted = 0 AND version < {below:UInt64}
-       AND NOT has(arrayZip({keep_actors:Array(String)}, {keep_stages:Array(String)}), (lead_id, toString(stage)))`,
+       AND (lead_id, toString(stage)) NOT IN (SELECT pair.1, pair.2 FROM (SELECT arrayJoin(arrayZip({keep_actors:Array(String)}, {keep_stages:Array(String)})) AS pair))`,
     {
       version: remove.version,
       below: remove.version + 1,
