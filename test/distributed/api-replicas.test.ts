@@ -184,12 +184,31 @@ describe.skipIf(skip)('API replicas beside one projector', () => {
       expect(notReady.status).toBe(503);
       expect(notReady.body.reasons).toEqual(expect.arrayContaining([`watched:projector is catching up: position 0 of ${head}, the log's head at start`]));
 
+      // a change stream opened on replica B now is fed from the read models' copy once the projector fills it
+      const streamAbort = new AbortController();
+      const streamed = (async () => {
+        const res = await fetch(new URL('/v1/stream', b.found), { signal: streamAbort.signal });
+        const decoder = new TextDecoder();
+        let text = '';
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          const event = /^id: (\d+)\nevent: (\w+)\ndata: (.*)$/m.exec(text);
+          if (event) return { id: Number(event[1]), type: event[2], data: JSON.parse(event[3]!) as { seq: number } };
+        }
+        throw new Error(`the stream ended without an event:\n${text}`);
+      })();
+
       const projector = await startSluice(['project', '--data-dir', dirs.projector], env, /health on (http:\/\/\S+\/healthz)/);
       running.push(projector.child);
       await eventually(async () => {
         const health = (await (await fetch(projector.found)).json()) as { head: number; projector: number; readModelsCopy?: number; touchpoints?: number; stageTables: number };
         return health.readModelsCopy === head && health.projector === head && health.touchpoints === head && health.stageTables === head ? true : undefined;
       });
+
+      const firstChange = await streamed;
+      streamAbort.abort();
+      expect(firstChange.data.seq).toBe(firstChange.id);
+      expect(['stage_changed', 'lead_hot', 'changes_lost']).toContain(firstChange.type);
 
       // the reference: the same log projected here, into SQLite
       const reference = openProjectionStore(tmp.path('reference.sqlite'));

@@ -8,8 +8,9 @@
 //   ClickHouse another process writes; no follower (serve.ts, replica.ts)
 // - projector (`sluice project`, services/projector): the followers of the log and /healthz (projector/process.ts)
 // - bridge (`sluice bridge`, services/kafka-bridge): sluice.touchpoints into the store (bridge.ts)
-// - cli (one-shot commands): catch up, then answer (one-shot.ts; its own entry, `@sluice/app/one-shot`,
-//   so a query does not load the API's server)
+// - cli (one-shot commands): catch up, then answer; rebuild (one-shot.ts); status and parked items
+//   (status.ts): their own entries, `@sluice/app/one-shot` and `@sluice/app/status`, so a query does not
+//   load the API's server
 //
 // The store opener alone is `@sluice/app/stores` (what a command that only reads or writes the log loads).
 export { openConfiguredEventStore, storeOpener } from './stores.js';

@@ -3,8 +3,8 @@ import { createAnalyticsClient, migrate, readSinkCheckpoint, stageSinkName, sync
 import type { AnalyticsClient, StageSyncResult } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { reportToConsole } from '@sluice/follower';
-import { ProjectionConfigMismatchError, openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { ProjectionStore } from '@sluice/projector';
+import { ProjectionConfigMismatchError, contentHash, openProjectionStore, rebuild, stageStateSource, startProjector } from '@sluice/projector';
+import type { ProjectionStore, RebuildResult } from '@sluice/projector';
 import { Closer } from './closer.js';
 import type { EngineSettings } from './followers.js';
 
@@ -140,4 +140,34 @@ export async function withCaughtUpReadModels<T>(
 /** Read models built under other rules: the user's to rebuild. */
 export function rulesChanged(err: unknown): unknown {
   return err instanceof ProjectionConfigMismatchError ? new EngineError(`${err.message}\nrun \`sluice rebuild\` to rebuild the read models under the current rules`) : err;
+}
+
+/** What a rebuild did: the replay, the read models' content hash, and the stage tables brought to equal them. */
+export interface RebuiltEngine {
+  result: RebuildResult;
+  contentHash: string;
+  stageTables: StageSyncResult;
+}
+
+/**
+ * The rebuild use case: every read model from the log under the current
+ * rules (on `progress`'s line), then ClickHouse's stage tables of those rules
+ * brought to equal them (the rebuild is a new build, so the stage-table sink
+ * writes every subject again; other rule versions' rows stay).
+ */
+export async function rebuildEngine(store: EventStore, settings: EngineSettings & { host: string; port: number }, progress: CatchUpReport): Promise<RebuiltEngine> {
+  const closer = new Closer();
+  try {
+    const projections = closer.add(openProjectionStore(join(settings.dataDir, 'projections.sqlite')), (p) => p.close());
+    const head = await store.headPosition();
+    const replayed = progress.follow('read models', head, 0);
+    const stages = progress.follow('stage tables', head);
+    const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => replayed(p.position) });
+    const hash = contentHash(projections);
+    const client = closer.add(openOneShotAnalytics(settings), (c) => c.close());
+    await migrate(client);
+    return { result, contentHash: hash, stageTables: await syncStageTablesFrom(projections, client, settings, stages) };
+  } finally {
+    await closer.close();
+  }
 }

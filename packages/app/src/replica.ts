@@ -124,16 +124,14 @@ export function checkpointWatch(name: string, checkpoint: () => Promise<number>,
  */
 function readModelsWatch(readModels: ReadModels, store: EventStore): Projector {
   const watch = checkpointWatch(watchedName('projector'), async () => (await readModels.head()).position, () => store.headPosition());
-  let ended = false;
-  const endings = new Set<() => void>();
+  const streams = new Set<() => void>();
   return {
     ...watch,
     get position() {
       return watch.position;
     },
     async stop() {
-      ended = true;
-      for (const end of endings) end();
+      for (const end of streams) end();
       await watch.stop();
     },
     async lag() {
@@ -145,28 +143,55 @@ function readModelsWatch(readModels: ReadModels, store: EventStore): Projector {
       const seconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000);
       return { events: head - position, seconds };
     },
-    async *changes(afterSeq?: number): AsyncGenerator<ChangeFeedItem, void, undefined> {
-      let seq = afterSeq ?? (await readModels.changeHead());
-      let wake: () => void = () => undefined;
-      const end = () => wake();
-      endings.add(end);
-      try {
-        while (!ended) {
-          const batch = await readModels.readChanges(seq, 500);
-          for (const change of batch) {
-            seq = change.seq;
-            yield change;
-          }
-          if (batch.length === 0) {
-            await new Promise<void>((resolve) => {
-              wake = resolve;
-              setTimeout(resolve, WATCH_INTERVAL_MS);
-            });
-          }
+    changes: (afterSeq) => pollChanges(readModels, afterSeq, streams),
+  };
+}
+
+/**
+ * The read models' change feed after `afterSeq` (default: from now on), read
+ * as the projector process adds to it, until the stream is returned (a client
+ * gone) or the watch stops. Returning ends a pending wait at once, so a
+ * closing server is never held by an open stream.
+ */
+function pollChanges(readModels: ReadModels, afterSeq: number | undefined, streams: Set<() => void>): AsyncGenerator<ChangeFeedItem, void, undefined> {
+  let seq = afterSeq;
+  let pending: ChangeFeedItem[] = [];
+  let finished = false;
+  let wake: () => void = () => undefined;
+  const end = () => {
+    finished = true;
+    streams.delete(end);
+    wake();
+  };
+  streams.add(end);
+  const done = { done: true, value: undefined } as const;
+  const stream: AsyncGenerator<ChangeFeedItem, void, undefined> = {
+    async next() {
+      for (;;) {
+        if (finished) return done;
+        const change = pending.shift();
+        if (change !== undefined) return { done: false, value: change };
+        seq ??= await readModels.changeHead();
+        pending = await readModels.readChanges(seq, 500);
+        if (pending.length > 0) {
+          seq = pending.at(-1)!.seq;
+          continue;
         }
-      } finally {
-        endings.delete(end);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, WATCH_INTERVAL_MS);
+        });
       }
     },
+    async return() {
+      end();
+      return done;
+    },
+    async throw(err: unknown) {
+      end();
+      throw err;
+    },
+    [Symbol.asyncIterator]: () => stream,
   };
+  return stream;
 }

@@ -1,6 +1,6 @@
-import { EngineError, openOneShotAnalytics, syncStageTablesFrom as syncStageTables, withCaughtUpAnalytics, withCaughtUpReadModels } from '@sluice/app/one-shot';
+import { EngineError, withCaughtUpAnalytics, withCaughtUpReadModels } from '@sluice/app/one-shot';
 import { QueryTimeoutError, withRuleDefaults } from '@sluice/analytics';
-import type { AnalyticsClient, StageQueryKind, StageSyncResult } from '@sluice/analytics';
+import type { AnalyticsClient, StageQueryKind } from '@sluice/analytics';
 import type { ProjectionStore } from '@sluice/projector';
 import type { EventStore } from '@sluice/event-store';
 import { CliError, formatCount, printJson } from '../output.js';
@@ -37,21 +37,12 @@ export async function postQuery<T>(url: string, path: string, body: unknown, set
 }
 
 /** The one-shot role's failures the user can fix (and a query past its timeout, the user's to narrow) as the CLI's message. */
-async function asCliErrors<T>(run: () => Promise<T>): Promise<T> {
+export async function asCliErrors<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     if (err instanceof EngineError || err instanceof QueryTimeoutError) throw new CliError(err.message);
     throw err;
-  }
-}
-
-/** The data directory's ClickHouse (chDB, or the server at CLICKHOUSE_URL); chDB held by a running server is refused pointing at --url. */
-export function openAnalytics(settings: Settings): AnalyticsClient {
-  try {
-    return openOneShotAnalytics(settings);
-  } catch (err) {
-    throw err instanceof EngineError ? new CliError(err.message) : err;
   }
 }
 
@@ -68,11 +59,6 @@ export function withEmbeddedAnalytics<T>(
   options: { stageTables?: boolean } = {},
 ): Promise<T> {
   return asCliErrors(() => withCaughtUpAnalytics(openStore, settings, new CatchUpProgress(), work, options));
-}
-
-/** The stage-table sink from the read models into ClickHouse until caught up (see @sluice/app's syncStageTablesFrom). */
-export function syncStageTablesFrom(projections: ProjectionStore, client: AnalyticsClient, settings: Settings, moved?: (position: number) => void): Promise<StageSyncResult> {
-  return asCliErrors(() => syncStageTables(projections, client, settings, moved));
 }
 
 /** The embedded engine with its stage tables current: the read models caught up with the log, then the stage tables with them. */

@@ -1,63 +1,40 @@
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { createAnalyticsClient, migrate } from '@sluice/analytics';
-import type { StageSyncResult } from '@sluice/analytics';
+import { rebuildEngine } from '@sluice/app/one-shot';
 import { parseRuleConfig } from '@sluice/config';
 import { ConfigError } from '@sluice/config';
 import type { EventStore } from '@sluice/event-store';
-import { contentHash, openProjectionStore, rebuild, whatIf } from '@sluice/projector';
-import type { ProjectionStore, WhatIfResult } from '@sluice/projector';
+import { whatIf } from '@sluice/projector';
+import type { WhatIfResult } from '@sluice/projector';
 import type { RuleConfig } from '@sluice/schemas';
 import { CliError, formatCount, formatDuration, formatPercent, formatTable, printJson, usageError } from '../output.js';
 import { CatchUpProgress, Progress } from '../progress.js';
 import { ensureDataDir } from '../settings.js';
 import type { Settings } from '../settings.js';
-import { syncStageTablesFrom } from './analytics-engine.js';
+import { asCliErrors } from './analytics-engine.js';
 
-/**
- * Rebuilds every read model from the log under the current rules, with
- * progress, then brings ClickHouse's stage tables of those rules to equal
- * them (the rebuild is a new build, so the stage-table sink writes every
- * subject again; other rule versions' rows stay).
- */
+/** `sluice rebuild`: the app's rebuild (every read model from the log, then the stage tables to equal them), with progress and its figures. */
 export async function rebuildReadModels(store: EventStore, settings: Settings, json: boolean): Promise<void> {
   ensureDataDir(settings.dataDir);
-  const projections = openProjectionStore(join(settings.dataDir, 'projections.sqlite'));
   const progress = new CatchUpProgress('rebuilding', !json && process.stderr.isTTY === true);
   const started = performance.now();
+  let rebuilt;
   try {
-    const head = await store.headPosition();
-    const replayed = progress.follow('read models', head, 0);
-    const stages = progress.follow('stage tables', head);
-    const result = await rebuild({ store, projections, config: settings.config, onProgress: (p) => replayed(p.position) });
-    const hash = contentHash(projections);
-    const stageTables = await syncRebuiltStageTables(projections, settings, stages);
-    progress.done(false);
-    // what the user waited for: the stage tables' writes included, not the replay alone
-    const seconds = (performance.now() - started) / 1000;
-    const summary = { ...result, configVersion: settings.config.version, contentHash: hash, stageTables: { position: stageTables.to, subjects: stageTables.subjects } };
-    if (json) printJson(summary);
-    else
-      console.log(
-        `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
-          `in ${formatDuration(seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(seconds, 1e-9)))} events/s, the ClickHouse stage tables included; the replay alone ${formatDuration(result.seconds * 1000)}); content hash ${hash}; ` +
-          `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written` +
-          (result.parked > 0 ? `\n${formatCount(result.parked)} event(s) could not be projected and were parked (\`sluice parked\` lists them with the reason)` : ''),
-      );
+    rebuilt = await asCliErrors(() => rebuildEngine(store, settings, progress));
   } finally {
     progress.done(false);
-    projections.close();
   }
-}
-
-async function syncRebuiltStageTables(projections: ProjectionStore, settings: Settings, moved: (position: number) => void): Promise<StageSyncResult> {
-  const client = createAnalyticsClient({ url: settings.clickhouseUrl, dataPath: settings.dataDir });
-  try {
-    await migrate(client);
-    return await syncStageTablesFrom(projections, client, settings, moved);
-  } finally {
-    await client.close();
-  }
+  const { result, contentHash: hash, stageTables } = rebuilt;
+  // what the user waited for: the stage tables' writes included, not the replay alone
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { ...result, configVersion: settings.config.version, contentHash: hash, stageTables: { position: stageTables.to, subjects: stageTables.subjects } };
+  if (json) printJson(summary);
+  else
+    console.log(
+      `rebuilt the read models under rules ${settings.config.version}: ${formatCount(result.events)} events to position ${formatCount(result.position)} ` +
+        `in ${formatDuration(seconds * 1000)} (${formatCount(Math.round(result.events / Math.max(seconds, 1e-9)))} events/s, the ClickHouse stage tables included; the replay alone ${formatDuration(result.seconds * 1000)}); content hash ${hash}; ` +
+        `ClickHouse stage tables: ${formatCount(stageTables.subjects)} subjects written` +
+        (result.parked > 0 ? `\n${formatCount(result.parked)} event(s) could not be projected and were parked (\`sluice parked\` lists them with the reason)` : ''),
+    );
 }
 
 function candidateRules(file: string): RuleConfig {
