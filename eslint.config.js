@@ -4,11 +4,13 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.scratch/**', '**/.spike/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', 'packages/tracker/prebuilt/**', '**/.scratch/**', '**/.spike/**', '.sluice/**', 'schemas/json/**', 'test-results/**'] },
   js.configs.recommended,
   { languageOptions: { globals: { ...globals.node } } },
   // the dashboard's pages run in the browser (its assets.ts and vite.config.ts run in Node)
   { files: ['services/dashboard/src/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
+  // the tracker's script runs in visitors' browsers
+  { files: ['packages/tracker/browser/**/*.ts'], languageOptions: { globals: { ...globals.browser } } },
   ...tseslint.configs.recommended,
   {
     rules: {

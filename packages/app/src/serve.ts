@@ -52,7 +52,7 @@ export async function serve(store: EventStore, settings: ServeSettings, beforeLi
   closer.add(store, (s) => s.close());
   return closer.guard(async () => {
     const { config } = settings;
-    const base = { store, limits: settings.limits, apiKeys: settings.apiKeys, freshnessWaitMs: config.server.freshnessWaitMs };
+    const base = { store, limits: settings.limits, apiKeys: settings.apiKeys, freshnessWaitMs: config.server.freshnessWaitMs, capture: config.capture };
     const replica = config.server.readModels.adapter === 'postgres';
     const whatIf = { store: { choice: config.server.eventStore, dataDir: settings.dataDir, opener: storeOpener } };
     let deps: ApiDeps;

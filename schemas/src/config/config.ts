@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type BusinessUnitRules, BusinessUnitsSchema, CurrenciesSchema, type CurrencyRules, type LifecycleRules, LifecycleSchema, MODEL_DEFAULTS, PoolSchema, type PoolRules, SlaSchema, type SlaRules, TimeZoneSchema } from './lifecycle.js';
 import { type GradeRules, GradesSchema, type QuadrantRules, QuadrantsSchema, type ScoringRules, ScoringSchema } from './scoring.js';
 import { type ServerConfig, ServerSchema } from './server.js';
+import { type CaptureConfig, CaptureSchema } from './capture.js';
 import { type OpportunityModel, OpportunityModelSchema } from './opportunities.js';
 import { type StageModel, StageModelSchema, unknownStage } from './stage-models.js';
 
@@ -45,6 +46,8 @@ export interface RuleConfig {
 }
 export interface SluiceConfig extends RuleConfig {
   server: ServerConfig;
+  /** the tracker, site keys and the Segment / RudderStack endpoint (process settings: left out of the rule fingerprint) */
+  capture: CaptureConfig;
 }
 
 type ParsedRules = z.output<z.ZodObject<typeof ruleShape>>;
@@ -117,8 +120,8 @@ function checkUniqueRuleIds(raw: ParsedRules, pool: PoolRules, ctx: z.Refinement
 export const RuleConfigSchema: z.ZodType<RuleConfig, z.input<z.ZodObject<typeof ruleShape>>> = z.strictObject(ruleShape).transform(resolveRules);
 
 /** Rules plus the server section: the whole configuration of a Sluice process. */
-export const SluiceConfigSchema: z.ZodType<SluiceConfig, z.input<z.ZodObject<typeof ruleShape>> & { server?: z.input<typeof ServerSchema> }> = z
-  .strictObject({ ...ruleShape, server: ServerSchema })
+export const SluiceConfigSchema: z.ZodType<SluiceConfig, z.input<z.ZodObject<typeof ruleShape>> & { server?: z.input<typeof ServerSchema>; capture?: z.input<typeof CaptureSchema> }> = z
+  .strictObject({ ...ruleShape, server: ServerSchema, capture: CaptureSchema })
   .transform(resolveRules);
 
 export type RuleConfigInput = z.input<typeof RuleConfigSchema>;

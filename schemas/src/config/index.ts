@@ -5,4 +5,5 @@ export * from './opportunities.js';
 export * from './scoring.js';
 export * from './lifecycle.js';
 export * from './server.js';
+export * from './capture.js';
 export * from './config.js';

@@ -9,7 +9,8 @@ import { installApiKeys } from './auth.js';
 import type { ApiKey } from './auth.js';
 import { installBodyParsers } from './body-parsers.js';
 import type { Follower } from '@sluice/follower';
-import { DEFAULT_FRESHNESS_WAIT_MS } from '@sluice/schemas';
+import { CaptureSchema, DEFAULT_FRESHNESS_WAIT_MS } from '@sluice/schemas';
+import type { CaptureConfig } from '@sluice/schemas';
 import { createMetrics, registerFollowerGauges, registerProjectionGauges } from './metrics.js';
 import type { Metrics } from './metrics.js';
 import { installProblemHandlers } from './problem.js';
@@ -28,6 +29,8 @@ import type { Projections, ReadSide } from './routes/projections.js';
 import { whatIfRoutes } from './routes/whatif.js';
 import type { WhatIfWorker } from './routes/whatif.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { CaptureRejects, captureRejectRoutes } from './routes/capture-rejects.js';
+import { segmentRoutes } from './routes/segment.js';
 import type { DashboardOptions } from './routes/dashboard.js';
 
 export interface ApiLimits {
@@ -64,6 +67,8 @@ export interface ApiDeps {
   dashboard?: DashboardOptions;
   /** how a what-if's worker thread opens the event store; without it POST /v1/whatif answers 503 */
   whatIf?: WhatIfWorker;
+  /** the configuration's capture section (site keys, the tracker, the Segment endpoint); without it its defaults */
+  capture?: CaptureConfig;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = { maxEvents: 10_000, bodyLimitBytes: 16 * 1024 * 1024 };
@@ -91,7 +96,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(serializerCompiler);
   installProblemHandlers(app, deps.limits.bodyLimitBytes);
   installBodyParsers(app);
-  installApiKeys(app, deps.apiKeys);
+  const capture = deps.capture ?? CaptureSchema.parse({});
+  installApiKeys(app, deps.apiKeys, capture.site.keys);
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpSeconds.observe(
       { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
@@ -123,6 +129,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerFollowerGauges(metrics, followers);
   await app.register(healthRoutes, { store: deps.store, metrics, isShuttingDown: () => shuttingDown, queue: deps.ingestQueue, followers, onLog });
   await app.register(ingestRoutes, { store: deps.store, metrics, maxEvents: deps.limits.maxEvents, queue: deps.ingestQueue });
+  const rejects = new CaptureRejects(metrics, capture.segment.deadLetterLimit);
+  const sink = { store: deps.store, metrics, queue: deps.ingestQueue };
+  await app.register(segmentRoutes, { sink, capture, rejects, maxEvents: deps.limits.maxEvents });
+  await app.register(captureRejectRoutes, { rejects });
   await app.register(leadRoutes, { store: deps.store });
   // the routes read through the read-model port; only the projector's own engine holds the SQLite handle
   const given = deps.projections;

@@ -1,13 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { SiteKey } from '@sluice/schemas';
 import { ProblemError } from './problem.js';
 
-export type Scope = 'ingest' | 'read' | 'admin';
+/** `site`: routes a web page calls with a site key (capture.site.keys), never with an API key */
+export type Scope = 'ingest' | 'read' | 'admin' | 'site';
 export interface ApiKey {
   name: string;
   secret: string;
-  scopes: readonly Scope[];
+  scopes: readonly Exclude<Scope, 'site'>[];
 }
 
 declare module 'fastify' {
@@ -18,14 +20,25 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** name of the key that authenticated the request, for logs (never the secret) */
     apiKeyName?: string;
+    /** the site key of a `site` route's request: its name and the origins it may be used from */
+    siteKey?: Pick<SiteKey, 'name' | 'origins'>;
   }
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
 
+/**
+ * Bearer, X-API-Key, or HTTP Basic with the key as the user name and no
+ * password: how the Segment and RudderStack clients send their write key.
+ */
 function presentedSecret(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  if (header?.startsWith('Basic ')) {
+    const credentials = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
+    const colon = credentials.indexOf(':');
+    return colon < 0 ? credentials : credentials.slice(0, colon);
+  }
   const apiKey = request.headers['x-api-key'];
   return typeof apiKey === 'string' ? apiKey : undefined;
 }
@@ -79,7 +92,8 @@ function answerLoopbackHostsOnly(app: FastifyInstance): void {
  * only requests addressed to a loopback host. Secrets are compared as digests
  * in constant time and never logged.
  */
-export function installApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): void {
+export function installApiKeys(app: FastifyInstance, keys: readonly ApiKey[], siteKeys: readonly SiteKey[] = []): void {
+  installSiteKeys(app, siteKeys);
   if (keys.length === 0) {
     answerLoopbackHostsOnly(app);
     return;
@@ -87,7 +101,7 @@ export function installApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): v
   const known = keys.map((k) => ({ ...k, digest: digest(k.secret) }));
   app.addHook('onRequest', async (request) => {
     const scope = request.routeOptions.config.scope;
-    if (scope === undefined) return;
+    if (scope === undefined || scope === 'site') return;
     const secret = presentedSecret(request);
     if (secret === undefined) throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'an API key is required: send Authorization: Bearer <key> or X-API-Key');
     const d = digest(secret);
@@ -97,5 +111,22 @@ export function installApiKeys(app: FastifyInstance, keys: readonly ApiKey[]): v
       throw new ProblemError(403, 'forbidden', 'Forbidden', `the key "${key.name}" lacks the "${scope}" scope`);
     }
     request.apiKeyName = key.name;
+  });
+}
+
+/**
+ * A site key is in the page's source, so it is no secret: it is looked up by
+ * value, from the `key` query parameter (a beacon cannot set headers), and
+ * what it may do is bounded by the route (web touchpoints, its origins, a rate).
+ */
+function installSiteKeys(app: FastifyInstance, siteKeys: readonly SiteKey[]): void {
+  const byKey = new Map(siteKeys.map((k) => [k.key, k]));
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.config.scope !== 'site') return;
+    const presented = (request.query as { key?: unknown }).key;
+    if (typeof presented !== 'string' || presented === '') throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'a site key is required: add ?key=<site key> (the data-key of the sluice.js tag)');
+    const site = byKey.get(presented);
+    if (!site) throw new ProblemError(401, 'unauthorized', 'Unauthorized', 'the site key is not valid');
+    request.siteKey = { name: site.name, origins: site.origins };
   });
 }

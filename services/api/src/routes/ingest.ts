@@ -1,10 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyPluginAsync, FastifyReply, FastifySchemaCompiler } from 'fastify';
 import { z } from 'zod';
 import type { EventStore } from '@sluice/event-store';
 import { SluiceEventSchema } from '@sluice/schemas';
 import { TouchpointConflictError, appendTouchpoints, validateBatch } from '@sluice/touchpoint-log';
-import type { RawItem } from '@sluice/touchpoint-log';
+import type { AppendTouchpointsResult, RawItem } from '@sluice/touchpoint-log';
 import type { SluiceEvent } from '@sluice/schemas';
 import { NdjsonBody } from '../body-parsers.js';
 import type { Metrics } from '../metrics.js';
@@ -66,15 +65,42 @@ const QueuedResponse = z.object({
   topic: z.string().describe('the topic holding them'),
 });
 
-function itemsOf(body: unknown): RawItem[] {
+function itemsOf(body: unknown): RawItem[] | ProblemError {
   if (body instanceof NdjsonBody) return body.items;
   if (Array.isArray(body)) return body.map((value) => ({ value }));
   if (typeof body === 'object' && body !== null) return [{ value: body }];
-  throw new ProblemError(400, 'invalid-events', 'Invalid events', 'send one event object, a JSON array of events, or NDJSON (application/x-ndjson)');
+  return new ProblemError(400, 'invalid-events', 'Invalid events', 'send one event object, a JSON array of events, or NDJSON (application/x-ndjson)');
+}
+
+/** A batch as fastify's validation hands it on: its items as sent (for the lines of a conflict) and its events, validated. */
+interface ValidBatch {
+  items: RawItem[];
+  events: SluiceEvent[];
+}
+
+/**
+ * Fastify's one check of the batch: every bad event reported with its index
+ * (and line, for NDJSON), which a schema over the whole body cannot say.
+ */
+function batchValidator(maxEvents: number, metrics: Metrics): FastifySchemaCompiler<unknown> {
+  return () => (body) => {
+    const items = itemsOf(body);
+    if (items instanceof ProblemError) return { error: items };
+    if (items.length === 0) return { error: new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events') };
+    if (items.length > maxEvents) {
+      return { error: new ProblemError(413, 'too-many-events', 'Too many events', `the batch holds ${items.length} events; the limit is ${maxEvents} per request`) };
+    }
+    const validation = validateBatch(items);
+    if (validation.ok) return { value: { items, events: validation.events } satisfies ValidBatch };
+    metrics.ingestedEvents.inc({ outcome: 'rejected' }, items.length);
+    const detail = `${validation.invalidItems} of ${items.length} event${items.length > 1 ? 's are' : ' is'} invalid; nothing was written`;
+    return { error: new ProblemError(400, 'invalid-events', 'Invalid events', detail, validation.issues) };
+  };
 }
 
 export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, { store, metrics, maxEvents, queue }) => {
-  app.withTypeProvider<ZodTypeProvider>().post('/v1/events', {
+  // the body as the validator hands it on, not as the schema documents it
+  app.post<{ Body: ValidBatch }>('/v1/events', {
     config: { scope: 'ingest' },
     schema: {
       summary: 'Ingest touchpoint events',
@@ -91,65 +117,70 @@ export const ingestRoutes: FastifyPluginAsync<IngestRouteOptions> = async (app, 
       consumes: ['application/json', 'application/x-ndjson'],
       response: { 200: IngestResponse, 202: QueuedResponse, 409: ConflictProblem },
     },
-    // The body schema above documents the API; the handler validates the batch
-    // itself so that every bad item is reported with its index and line.
-    validatorCompiler: () => (value) => ({ value }),
+    // the body schema above documents the API; the validator checks the batch event by event
+    validatorCompiler: batchValidator(maxEvents, metrics),
     handler: async (request, reply) => {
-      const items = itemsOf(request.body);
-      if (items.length === 0) throw new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events');
-      if (items.length > maxEvents) {
-        throw new ProblemError(413, 'too-many-events', 'Too many events', `the batch holds ${items.length} events; the limit is ${maxEvents} per request`);
-      }
-      const validation = validateBatch(items);
-      if (!validation.ok) {
-        metrics.ingestedEvents.inc({ outcome: 'rejected' }, items.length);
-        throw new ProblemError(
-          400,
-          'invalid-events',
-          'Invalid events',
-          `${validation.invalidItems} of ${items.length} event${items.length > 1 ? 's are' : ' is'} invalid; nothing was written`,
-          validation.issues,
-        );
-      }
-      if (queue) {
-        const stopTimer = metrics.appendSeconds.startTimer();
-        const outcome = await queue.publish(validation.events);
-        stopTimer();
-        if (outcome === 'deadline-passed') {
-          // A produce request already on its way may still complete after
-          // this answer, so these events can reach the topic although the
-          // client was told they were not accepted, and again when it
-          // resends. That is safe only because the bridge appends an event id
-          // once (appendTouchpoints counts the second copy as a duplicate):
-          // the store holds each event once either way.
-          metrics.ingestedEvents.inc({ outcome: 'unavailable' }, items.length);
-          const seconds = Math.ceil(queue.deadlineMs / 1000);
-          void reply.header('retry-after', String(seconds));
-          throw new ProblemError(
-            503,
-            'kafka-unavailable',
-            'Kafka unavailable',
-            `Kafka did not acknowledge the events within ${queue.deadlineMs / 1000} s: they were NOT accepted; resend the same batch (the same ids are stored once) after ${seconds} s`,
-          );
-        }
-        metrics.ingestBatchSize.observe(items.length);
-        metrics.ingestedEvents.inc({ outcome: 'queued' }, items.length);
-        return reply.code(202).send({ status: 'accepted_for_ingestion' as const, accepted: items.length, topic: queue.topic });
-      }
-      const stopTimer = metrics.appendSeconds.startTimer();
-      const result = await appendTouchpoints(store, validation.events).catch((err: unknown) => {
+      const { items, events } = request.body;
+      const outcome = await acceptEvents({ store, metrics, queue }, events, reply).catch((err: unknown) => {
         if (!(err instanceof TouchpointConflictError)) throw err;
         metrics.ingestedEvents.inc({ outcome: 'rejected' }, items.length);
         throw conflictProblem(err, items);
       });
-      stopTimer();
-      metrics.ingestBatchSize.observe(items.length);
-      metrics.ingestedEvents.inc({ outcome: 'accepted' }, result.accepted);
-      if (result.duplicates > 0) metrics.ingestedEvents.inc({ outcome: 'duplicate' }, result.duplicates);
-      return result;
+      if (outcome.kind === 'appended') return outcome.result;
+      return reply.code(202).send({ status: 'accepted_for_ingestion' as const, accepted: items.length, topic: outcome.topic });
     },
   });
 };
+
+/** Where valid events go: the store, or Kafka in distributed mode. */
+export interface EventSink {
+  store: EventStore;
+  metrics: Metrics;
+  queue?: IngestQueue | undefined;
+}
+export type Accepted = { kind: 'appended'; result: AppendTouchpointsResult } | { kind: 'queued'; topic: string };
+
+/**
+ * The one write path of every door that takes events over HTTP (this route,
+ * the Segment endpoint, the tracker's collect route): validated events
+ * appended idempotently, or produced to Kafka, with the ingest metrics. A
+ * TouchpointConflictError (nothing written) is the caller's to answer; Kafka
+ * missing its deadline is a 503 with Retry-After (nothing accepted).
+ */
+export async function acceptEvents({ store, metrics, queue }: EventSink, events: readonly SluiceEvent[], reply: FastifyReply): Promise<Accepted> {
+  if (queue) {
+    const stopTimer = metrics.appendSeconds.startTimer();
+    const outcome = await queue.publish(events);
+    stopTimer();
+    if (outcome === 'deadline-passed') {
+      // A produce request already on its way may still complete after
+      // this answer, so these events can reach the topic although the
+      // client was told they were not accepted, and again when it
+      // resends. That is safe only because the bridge appends an event id
+      // once (appendTouchpoints counts the second copy as a duplicate):
+      // the store holds each event once either way.
+      metrics.ingestedEvents.inc({ outcome: 'unavailable' }, events.length);
+      const seconds = Math.ceil(queue.deadlineMs / 1000);
+      void reply.header('retry-after', String(seconds));
+      throw new ProblemError(
+        503,
+        'kafka-unavailable',
+        'Kafka unavailable',
+        `Kafka did not acknowledge the events within ${queue.deadlineMs / 1000} s: they were NOT accepted; resend the same batch (the same ids are stored once) after ${seconds} s`,
+      );
+    }
+    metrics.ingestBatchSize.observe(events.length);
+    metrics.ingestedEvents.inc({ outcome: 'queued' }, events.length);
+    return { kind: 'queued', topic: queue.topic };
+  }
+  const stopTimer = metrics.appendSeconds.startTimer();
+  const result = await appendTouchpoints(store, events);
+  stopTimer();
+  metrics.ingestBatchSize.observe(events.length);
+  metrics.ingestedEvents.inc({ outcome: 'accepted' }, result.accepted);
+  if (result.duplicates > 0) metrics.ingestedEvents.inc({ outcome: 'duplicate' }, result.duplicates);
+  return { kind: 'appended', result };
+}
 
 function conflictProblem(error: TouchpointConflictError, items: readonly RawItem[]): ProblemError {
   const lineOf = (index: number) => items[index]?.line;
