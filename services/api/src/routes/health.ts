@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import type { EventStore } from '@sluice/event-store';
 import type { Follower, FollowerFailure, FollowerState } from '@sluice/follower';
 import type { Metrics } from '../metrics.js';
@@ -78,9 +79,25 @@ function readinessOf(followers: readonly Follower[], onLog: ReadonlySet<Follower
   };
 }
 
+const FollowerReadinessSchema = z.looseObject({
+  name: z.string(),
+  state: z.string(),
+  position: z.number().int(),
+  head: z.number().int(),
+  lag: z.number().int(),
+  parked: z.number().int(),
+});
+const Readiness = z.object({ status: z.literal('ready'), headPosition: z.number().int(), followers: z.array(FollowerReadinessSchema) });
+const NotReady = z.object({
+  status: z.string().describe('not ready, shutting down, kafka unavailable or event store unavailable'),
+  headPosition: z.number().int().optional(),
+  reasons: z.array(z.string()).optional().describe('each follower holding readiness back, and why'),
+  followers: z.array(FollowerReadinessSchema).optional(),
+});
+
 export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, { store, metrics, isShuttingDown, queue, followers, onLog }) => {
   const readiness = readinessOf(followers, onLog, () => store.headPosition());
-  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', hide: false } }, async () => ({ status: 'ok' }));
+  app.get('/healthz', { schema: { summary: 'Liveness: the process answers', response: { 200: z.object({ status: z.literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
   app.get(
     '/readyz',
     {
@@ -92,6 +109,7 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
           "(the log's head for all but the publisher) and none is retrying a failure (disk full, a server away). Once reached, a follower behind " +
           'again leaves the server ready: each answer says how fresh it is. The body lists each follower: name, state, position, head, lag, ' +
           'parked (since start) and the failure being retried; a 503 adds `reasons`, naming the follower and why.',
+        response: { 200: Readiness, 503: NotReady },
       },
     },
     async (_request, reply) => {
@@ -110,7 +128,8 @@ export const healthRoutes: FastifyPluginAsync<HealthRouteOptions> = async (app, 
       return { status: 'ready', headPosition, followers: ready.followers };
     },
   );
-  app.get('/metrics', { config: { scope: 'read' }, schema: { summary: 'Prometheus metrics' } }, async (_request, reply) => {
+  // the text exposition format: sent as it is (fastify serializes only JSON answers), the schema documents it
+  app.get('/metrics', { config: { scope: 'read' }, schema: { summary: 'Prometheus metrics', produces: ['text/plain'], response: { 200: z.string() } } }, async (_request, reply) => {
     void reply.type(metrics.registry.contentType);
     return metrics.registry.metrics();
   });

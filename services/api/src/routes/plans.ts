@@ -1,7 +1,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { AmbiguousCurrencyError, DEFAULT_QUERY_TIMEOUT_SECONDS, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
-import { PLAN_LIMITS, historyRequestsOf, lookbackRange, planRequestIssues, planRequestSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
+import { z } from 'zod';
+import { AmbiguousCurrencyError, DEFAULT_QUERY_TIMEOUT_SECONDS, FreshnessSchema, measurePlanDealSize, runStageConversion } from '@sluice/analytics';
+import { PLAN_COUNTING_UNITS, PLAN_LIMITS, historyRequestsOf, lookbackRange, planRequestIssues, planRequestSchema, planReverseFunnel, withMeasuredHistory, withRuleSlaTargets } from '@sluice/planner';
 import type { HistoryRequest, HistoryStep, MeasuredDealSize, PlanInputIssue, UnitHistory } from '@sluice/planner';
 import { sumSteps } from '@sluice/projector';
 import type { ReadModels } from '@sluice/projector';
@@ -135,11 +136,11 @@ function invalidPlanInput(issues: readonly PlanInputIssue[]): ProblemError {
 }
 
 /** Counting accounts reads ClickHouse's stage tables under the live rules; a server without them says so, naming the field. */
-function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined): void {
+function accountsNeedClickHouse(body: unknown, analytics: Analytics | undefined): ProblemError | undefined {
   const asked = typeof body === 'object' && body !== null && (body as { unit?: unknown }).unit === 'accounts';
-  if (!asked || analytics?.rules !== undefined) return;
+  if (!asked || analytics?.rules !== undefined) return undefined;
   const message = 'counting accounts needs ClickHouse (its stage tables under the live rules), which this server runs without: plan with unit "leads"';
-  throw new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', message, [{ field: 'unit', message }]);
+  return new ProblemError(400, 'invalid-plan-input', 'Invalid plan input', message, [{ field: 'unit', message }]);
 }
 
 export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { projections: read, analytics, fresh }) => {
@@ -165,14 +166,26 @@ export const planRoutes: FastifyPluginAsync<PlanRouteOptions> = async (app, { pr
         `${PLAN_LIMITS.maxDrawWork.toLocaleString('en')}; each business unit's lags, each step at its longest, add up to at most ${PLAN_LIMITS.maxChainLagDays} days along the chain. ` +
         `The body is checked before anything is measured; measuring answers within ${DEFAULT_QUERY_TIMEOUT_SECONDS} s (504 query-timeout past it). ${FRESHNESS_NOTE}`,
       body: planRequestSchema,
+      response: {
+        200: z.object({
+          input: z.unknown().describe('the validated input, defaults applied and measurements filled in: with it the plan can be rebuilt exactly'),
+          asOf: z.string(),
+          stages: z.array(z.string()).describe('the stages planned, first stage to deal stage'),
+          unit: z.enum(PLAN_COUNTING_UNITS).describe('what every volume, observation and pipeline count counts'),
+          businessUnits: z.array(z.unknown()).describe('BusinessUnitPlan of @sluice/planner: deal size, rates, and per target the volumes, calendar, pipeline and sensitivity (or infeasible with reasons)'),
+          freshness: FreshnessSchema,
+        }),
+      },
     },
-    // the planner validates the body itself so each issue names its field path
-    validatorCompiler: () => (value) => ({ value }),
+    // fastify's one check of the body, the planner's own (each issue names its field path): nothing is read for a body that cannot be
+    // planned, or past the bounds (the zone and asOf measuring reads included). The body stays as sent: the measurements complete it
+    // before the planner reads the whole input.
+    validatorCompiler: () => (value) => {
+      const issues = planRequestIssues(value);
+      const refused = issues.length > 0 ? invalidPlanInput(issues) : accountsNeedClickHouse(value, analytics);
+      return refused === undefined ? { value } : { error: refused };
+    },
     handler: async (request, reply) => {
-      // nothing is read for a body that cannot be planned, or past the bounds (the zone and asOf measuring reads included)
-      const issues = planRequestIssues(request.body);
-      if (issues.length > 0) throw invalidPlanInput(issues);
-      accountsNeedClickHouse(request.body, analytics);
       // every measuring query of the plan answers within one query timeout, together
       const measuring = analytics ? { ...analytics, client: analytics.client.withTimeout(DEFAULT_QUERY_TIMEOUT_SECONDS) } : undefined;
       const freshness = await fresh([read?.projector, analytics?.sink, analytics?.stageSink], DEFAULT_QUERY_TIMEOUT_SECONDS);

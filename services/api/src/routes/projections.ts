@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { FreshnessSchema } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import type { ProjectionStore, Projector, ReadModels } from '@sluice/projector';
 import { GRADES, Id, OffsetDateTime, QUADRANTS } from '@sluice/schemas';
@@ -60,6 +61,9 @@ const ConversionQuery = z.strictObject({
  * Lead state, lists, live conversion and the change stream, all served from
  * the projector's read models (SQLite): instant, no ClickHouse round trip.
  */
+/** A lead as the read models hold it: documented by its description, sent as it is. */
+const LeadSchema = z.unknown().describe('LeadView of @sluice/projector: kind (lead | anonymous), id, configVersion, stage, scores, owner, business unit, SLA clocks');
+
 export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore; fresh: FreshnessCheck }> = async (app, { projector, readModels, store, fresh }) => {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   // open change streams end when the server closes, or close() would wait on them forever
@@ -78,6 +82,14 @@ export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore
         `carries the Sluice-Freshness header. ${FRESHNESS_NOTE}`,
       params: z.object({ id: Id }),
       querystring: z.object({ asOf: OffsetDateTime.optional() }),
+      response: {
+        200: z.object({
+          lead: LeadSchema,
+          transitions: z.array(z.unknown()).readonly().describe("the lead's stage transitions, in the stage model's order"),
+          touchpoints: z.array(z.unknown()).readonly().describe("the lead's events from the log"),
+          freshness: FreshnessSchema,
+        }),
+      },
     },
     handler: async (request, reply) => {
       const { id } = request.params;
@@ -101,6 +113,7 @@ export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore
       summary: 'List leads by stage, grade, quadrant, owner, business unit or SLA breach',
       description: `Cursor pagination: pass nextCursor back as cursor. slaBreached is evaluated now. ${FRESHNESS_NOTE}`,
       querystring: LeadListQuery,
+      response: { 200: z.object({ items: z.array(LeadSchema).readonly(), nextCursor: z.string().optional().describe('pass back as cursor for the next page; absent on the last'), freshness: FreshnessSchema }) },
     },
     handler: async (request, reply) => {
       const { cursor, limit, ...filter } = request.query;
@@ -119,6 +132,18 @@ export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore
         'unit and source: the leads that entered each stage and how many have reached each later stage so far (skipped stages count as passed ' +
         `through), with stage velocities. Updated as events arrive. ${FRESHNESS_NOTE}`,
       querystring: ConversionQuery,
+      response: {
+        200: z.object({
+          timeZone: z.string(),
+          period: z.string(),
+          configVersion: z.string(),
+          position: z.number().int(),
+          stages: z.array(z.string()).readonly(),
+          pairs: z.array(z.object({ from: z.string(), to: z.string() })).readonly(),
+          rows: z.array(z.unknown()).readonly().describe('LiveConversionRow of @sluice/projector, sorted by pair, period, business unit, source'),
+          freshness: FreshnessSchema,
+        }),
+      },
     },
     handler: async (request, reply) => marked(reply, await fresh([projector]), await readModels.liveConversion(definedOnly(request.query))),
   });
@@ -133,6 +158,9 @@ export const projectionRoutes: FastifyPluginAsync<ReadSide & { store: EventStore
         '(data: fromSeq, toSeq, the changes it can no longer get; its id is toSeq). It should refetch the state it shows (e.g. GET /v1/leads): ' +
         'changes in that range are not sent again.',
       querystring: z.object({ after: z.coerce.number().int().min(0).optional() }),
+      produces: ['text/event-stream'],
+      // written to the socket as it comes (the reply is hijacked): the schema documents the stream, nothing checks it
+      response: { 200: z.string().describe('`id: <seq>`, `event: <type>`, `data: <the change as JSON>` per change') },
     },
     handler: async (request, reply) => {
       const lastEventId = request.headers['last-event-id'];

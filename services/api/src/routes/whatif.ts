@@ -1,6 +1,7 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { parseWith } from '@sluice/analytics';
 import { ConfigError, parseRuleConfig } from '@sluice/config';
 import { WhatIfOutOfMemoryError, runWhatIfInWorker } from '@sluice/projector';
 import type { ReplayProgress, WhatIfInWorkerOptions } from '@sluice/projector';
@@ -27,6 +28,24 @@ const WhatIfBody = z.strictObject({
   /** only actors first seen in [from, to) */
   window: z.strictObject({ from: OffsetDateTime, to: OffsetDateTime }).optional(),
 });
+type WhatIfRequest = Omit<z.output<typeof WhatIfBody>, 'candidate'> & { candidate: RuleConfig };
+
+/**
+ * Fastify's one validation of the body: its shape, then the candidate as the
+ * rules of a config file (@sluice/config), each issue named by its path under
+ * candidate; the handler gets the parsed rules.
+ */
+const whatIfValidator: FastifySchemaCompiler<unknown> = () => (value) => {
+  const body = parseWith(WhatIfBody, value);
+  if (!body.ok) return { error: new ProblemError(400, 'invalid-request', 'Invalid request', "the request's body is invalid", body.issues.map((i) => ({ field: ['body', i.field].filter(Boolean).join('.'), message: i.message }))) };
+  try {
+    return { value: { ...body.query, candidate: parseRuleConfig(body.query.candidate, 'candidate') } satisfies WhatIfRequest };
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    const issues = err.issues.map((i) => ({ field: i.path === '' ? 'candidate' : `candidate.${i.path}`, message: i.message }));
+    return { error: new ProblemError(400, 'invalid-candidate-rules', 'Invalid candidate rules', `${issues.length} problem${issues.length === 1 ? '' : 's'} in the candidate rules`, issues) };
+  }
+};
 
 /**
  * What-if over HTTP: replays the log under candidate rules into scratch
@@ -51,21 +70,21 @@ export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, 
         'all counted). `window` keeps actors first seen in [from, to). Nothing live changes. The replay runs beside the server in a worker whose ' +
         'memory is bounded (503 whatif-out-of-memory past it); one runs at a time (429 with Retry-After while one does).',
       body: WhatIfBody,
+      response: {
+        200: z.object({
+          position: z.number().int().describe('both rule sets saw the log up to here (its head when the what-if started)'),
+          events: z.number().int(),
+          seconds: z.number(),
+          window: z.object({ from: z.string(), to: z.string() }).optional(),
+          live: z.unknown().describe('RuleSetOutcome of @sluice/projector: stage counts and conversion under the live rules'),
+          candidate: z.unknown().describe('the same under the candidate rules'),
+          differences: z.object({ count: z.number().int(), actors: z.array(z.unknown()).readonly().describe('the leads whose stage would differ (at most 1,000 listed)') }),
+        }),
+      },
     },
+    validatorCompiler: whatIfValidator,
     handler: async (request, reply) => {
-      let candidate: RuleConfig;
-      try {
-        candidate = parseRuleConfig(request.body.candidate, 'candidate');
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        throw new ProblemError(
-          400,
-          'invalid-candidate-rules',
-          'Invalid candidate rules',
-          `${err.issues.length} problem${err.issues.length === 1 ? '' : 's'} in the candidate rules`,
-          err.issues.map((i) => ({ field: i.path === '' ? 'candidate' : `candidate.${i.path}`, message: i.message })),
-        );
-      }
+      const { candidate } = request.body as WhatIfRequest;
       if (worker === undefined) throw new ProblemError(503, 'whatif-unavailable', 'What-if unavailable', 'this server was started without a way for a what-if worker to open the event store');
       if (running) {
         void reply.header('retry-after', String(secondsLeft(running)));
