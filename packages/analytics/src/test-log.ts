@@ -38,7 +38,7 @@ export function recordedLog(lines: readonly LogLine[], firstPosition = 1, idPref
       ...(line.campaign === undefined ? {} : { campaign: line.campaign }),
       properties: line.properties ?? {},
     };
-    out.push(recorded(position++, streamFor({ leadId: line.lead, anonymousId: line.anon, type: line.type, source: line.source }), id, line.type, data));
+    out.push(recorded(position++, streamFor({ leadId: line.lead, anonymousId: line.anon, type: line.type, source: line.source, properties: line.properties }), id, line.type, data));
     if (line.lead !== undefined && line.anon !== undefined) {
       const linkId = `${id}~link`;
       out.push(recorded(position++, anonymousStream(line.anon), linkId, 'identity_linked', { id: linkId, type: 'identity_linked', occurredAt, anonymousId: line.anon, leadId: line.lead, properties: { causationId: id } }));

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OpportunityModel, SluiceEvent } from '@sluice/schemas';
 import { FORECAST_CATEGORIES, OffsetDateTime } from '@sluice/schemas';
-import { PIPELINE_GROUPS, type Pipeline, pipelineAsOf } from './pipeline.js';
+import { type FoldedOpenOpportunity, PIPELINE_GROUPS, type Pipeline, openFromFolded, pipelineAsOf, pipelineOf } from './pipeline.js';
 import { WATERFALL_GROUPS, WATERFALL_TERMS, type Waterfall, waterfall } from './waterfall.js';
 
 /*
@@ -99,6 +99,13 @@ export type OpportunityEventsBefore = (beforeMs: number) => Promise<Iterable<Slu
 export async function answerPipeline(q: PipelineQuery, nowMs: number, model: OpportunityModel, read: OpportunityEventsBefore): Promise<PipelineAnswer> {
   const asOfMs = q.asOf === undefined ? nowMs : Date.parse(q.asOf);
   return pipelineAnswer(pipelineAsOf(await read(asOfMs), asOfMs, model, q.groupBy ?? null));
+}
+
+/** The pipeline question answered from open opportunities another engine folded (ClickHouse), grouped here. */
+export async function answerPipelineOfFolded(q: PipelineQuery, nowMs: number, model: OpportunityModel, readOpen: (asOfMs: number) => Promise<readonly FoldedOpenOpportunity[]>): Promise<PipelineAnswer> {
+  const asOfMs = q.asOf === undefined ? nowMs : Date.parse(q.asOf);
+  const open = (await readOpen(asOfMs)).map((f) => openFromFolded(f, asOfMs, model));
+  return pipelineAnswer(pipelineOf(open, asOfMs, model, q.groupBy ?? null));
 }
 
 /** The waterfall question answered over the events `read` gives. */

@@ -1,7 +1,7 @@
-import { DAY_MS } from '@sluice/domain';
+import { DAY_MS, instantOf } from '@sluice/domain';
 import type { ForecastCategory, OpportunityModel, SluiceEvent } from '@sluice/schemas';
 import { FORECAST_CATEGORIES } from '@sluice/schemas';
-import { type OpportunityState, type TimedOpportunityEvent, categoryOf, opportunityAsOf, opportunityHistories } from './opportunity.js';
+import { type OpportunityState, type TimedOpportunityEvent, categoryOf, opportunityAsOf, opportunityHistories, stageTerms } from './opportunity.js';
 
 /** What the open pipeline can be grouped by (none: one group per currency). */
 export const PIPELINE_GROUPS = ['stage', 'category', 'owner', 'businessUnit', 'segment'] as const;
@@ -79,6 +79,60 @@ export function pipelineAsOf(events: Iterable<SluiceEvent> | Map<string, TimedOp
     const state = opportunityAsOf(history, asOfMs, model);
     if (state?.status === 'open') opportunities.push(openOpportunity(state, asOfMs, model));
   }
+  return pipelineOf(opportunities, asOfMs, model, groupBy);
+}
+
+/**
+ * An open opportunity as another engine folds it (ClickHouse:
+ * @sluice/analytics openOpportunitiesAsOf), before the model is applied.
+ */
+export interface FoldedOpenOpportunity {
+  opportunityId: string;
+  accountId: string;
+  stage: string;
+  /** when it entered its stage, epoch ms */
+  enteredMs: number;
+  /** the probability an event of its stage gave; null: the model's for the stage */
+  probability: number | null;
+  amount: number;
+  currency: string;
+  /** ISO 8601 */
+  closeDate: string;
+  ownerId: string | null;
+  businessUnit: string | null;
+  segment: string | null;
+}
+
+/** A folded open opportunity read the way this package reads its own fold's. */
+export function openFromFolded(f: FoldedOpenOpportunity, asOfMs: number, model: OpportunityModel): OpenOpportunity {
+  return openOpportunity(
+    {
+      opportunityId: f.opportunityId,
+      accountId: f.accountId,
+      name: undefined,
+      status: 'open',
+      stage: f.stage,
+      stageEnteredAtMs: f.enteredMs,
+      probability: f.probability ?? stageTerms(model, f.stage).probability,
+      amount: f.amount,
+      currency: f.currency,
+      closeDateMs: instantOf(f.closeDate),
+      ownerId: f.ownerId ?? undefined,
+      businessUnit: f.businessUnit ?? undefined,
+      segment: f.segment ?? undefined,
+      createdAtMs: f.enteredMs,
+      closedAtMs: undefined,
+      lostReason: undefined,
+      contacts: [],
+    },
+    asOfMs,
+    model,
+  );
+}
+
+/** The open deals as of an instant, however folded (here, or by ClickHouse), grouped and summed per currency. */
+export function pipelineOf(open: readonly OpenOpportunity[], asOfMs: number, model: OpportunityModel, groupBy: PipelineGroup | null): Pipeline {
+  const opportunities = [...open];
   opportunities.sort((a, b) => (a.opportunityId < b.opportunityId ? -1 : a.opportunityId > b.opportunityId ? 1 : 0));
   const rows = new Map<string, PipelineRow & { daysSum: number }>();
   for (const o of opportunities) {

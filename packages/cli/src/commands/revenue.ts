@@ -1,6 +1,6 @@
-import { parseWith, readOpportunityEvents } from '@sluice/analytics';
+import { openOpportunitiesAsOf, parseWith, readOpportunityEvents } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipeline, answerWaterfall } from '@sluice/revenue';
+import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfall } from '@sluice/revenue';
 import type { PipelineAnswer, WaterfallAnswer } from '@sluice/revenue';
 import type { z } from 'zod';
 import { formatCount, formatTable, printJson } from '../output.js';
@@ -11,7 +11,9 @@ import { defined, instantOf, invalidQueryError } from './query-flags.js';
 /**
  * `sluice pipeline` and `sluice waterfall`: GET /v1/pipeline and
  * /v1/waterfall on the data directory, its ClickHouse caught up with the
- * log first, folded under the live opportunity stage model.
+ * log first (the pipeline folded by ClickHouse, the waterfall by
+ * @sluice/revenue over the opportunity rows), under the live opportunity
+ * stage model.
  */
 
 export interface PipelineFlags {
@@ -34,7 +36,7 @@ const flagOf = (field: string) => ({ asOf: '--as-of', groupBy: '--by', from: '--
 
 export async function pipelineCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: PipelineFlags, json: boolean, nowMs: number): Promise<void> {
   const q = parsed(PipelineQuerySchema, defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], settings.timeZone), groupBy: flags.by }), 'pipeline query');
-  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerPipeline(q, nowMs, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)));
+  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerPipelineOfFolded(q, nowMs, settings.config.opportunities, (ms) => openOpportunitiesAsOf(client, ms)));
   if (json) printJson(answer);
   else process.stdout.write(formatPipeline(answer));
 }

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { FreshnessSchema, parseWith, readOpportunityEvents } from '@sluice/analytics';
-import { PipelineAnswerSchema, PipelineQuerySchema, WaterfallAnswerSchema, WaterfallQuerySchema, answerPipeline, answerWaterfall } from '@sluice/revenue';
+import { FreshnessSchema, openOpportunitiesAsOf, parseWith, readOpportunityEvents } from '@sluice/analytics';
+import { PipelineAnswerSchema, PipelineQuerySchema, WaterfallAnswerSchema, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfall } from '@sluice/revenue';
 import { RuleConfigSchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import { FRESHNESS_NOTE, marked } from './analytics.js';
@@ -18,8 +18,10 @@ function queryString(schema: z.ZodType): FastifySchemaCompiler<unknown> {
   };
 }
 
-const SOURCE_NOTE =
-  'Folded from the opportunity events the touchpoint sink has written to ClickHouse (@sluice/revenue), under the live opportunity stage model (rules `opportunities`).';
+const PIPELINE_SOURCE =
+  'ClickHouse folds the opportunity events the touchpoint sink wrote (parameter-bound SQL, held equal to the @sluice/revenue fold by a property test); the live opportunity stage model (rules `opportunities`) gives the probabilities and categories.';
+const WATERFALL_SOURCE =
+  'Folded by @sluice/revenue from the opportunity events the touchpoint sink wrote to ClickHouse, under the live opportunity stage model (rules `opportunities`).';
 
 /** The open pipeline at an instant and the waterfall of a period (issue 17). */
 export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { client, sink, rules, fresh }) => {
@@ -36,7 +38,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
         'instant), grouped by groupBy (stage, category, owner, businessUnit, segment; none: one row per currency) with count, amount, weighted ' +
         'amount (amount × the win probability frozen when the deal entered its stage) and days in stage, one row per currency: amounts in ' +
         'different currencies are never added. ' +
-        SOURCE_NOTE +
+        PIPELINE_SOURCE +
         ' ' +
         FRESHNESS_NOTE,
       querystring: PipelineQuerySchema,
@@ -46,7 +48,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
     handler: async (request, reply) => {
       const freshness = await fresh([sink]);
       // the API is the edge that may read the clock: the fold takes the instant
-      return marked(reply, freshness, await answerPipeline(request.query, Date.now(), model, read));
+      return marked(reply, freshness, await answerPipelineOfFolded(request.query, Date.now(), model, (asOfMs) => openOpportunitiesAsOf(client, asOfMs)));
     },
   });
 
@@ -59,7 +61,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
         'segment, as of `to`) and currency: start + created + pulledIn + amountUp - amountDown - pushedOut - lost - won = end, start and end ' +
         'being that pipeline as of from and as of to, each term listing its opportunities. pushedOut: close date moved out of the period; ' +
         'pulledIn: moved into it (a deal won in the period while its close date lay outside is pulled in, then won). ' +
-        SOURCE_NOTE +
+        WATERFALL_SOURCE +
         ' ' +
         FRESHNESS_NOTE,
       querystring: WaterfallQuerySchema,
