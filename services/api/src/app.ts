@@ -31,6 +31,7 @@ import type { WhatIfWorker } from './routes/whatif.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { CaptureRejects, captureRejectRoutes } from './routes/capture-rejects.js';
 import { segmentRoutes } from './routes/segment.js';
+import { trackerRoutes } from './routes/tracker.js';
 import type { DashboardOptions } from './routes/dashboard.js';
 
 export interface ApiLimits {
@@ -132,6 +133,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const rejects = new CaptureRejects(metrics, capture.segment.deadLetterLimit);
   const sink = { store: deps.store, metrics, queue: deps.ingestQueue };
   await app.register(segmentRoutes, { sink, capture, rejects, maxEvents: deps.limits.maxEvents });
+  await app.register(trackerRoutes, { sink, capture, rejects, maxEvents: deps.limits.maxEvents });
   await app.register(captureRejectRoutes, { rejects });
   await app.register(leadRoutes, { store: deps.store });
   // the routes read through the read-model port; only the projector's own engine holds the SQLite handle

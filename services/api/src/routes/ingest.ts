@@ -182,7 +182,7 @@ export async function acceptEvents({ store, metrics, queue }: EventSink, events:
   return { kind: 'appended', result };
 }
 
-function conflictProblem(error: TouchpointConflictError, items: readonly RawItem[]): ProblemError {
+export function conflictProblem(error: TouchpointConflictError, items: readonly RawItem[]): ProblemError {
   const lineOf = (index: number) => items[index]?.line;
   const at = (index: number) => {
     const line = lineOf(index);
