@@ -352,6 +352,15 @@ describe('touchpoints from a log', () => {
     expect(tps[3]!.fields).toEqual({ source: 'ads', channel: '', campaign: '', accountId: '' });
   });
 
+  it('leaves out events about no person (spend, opportunities): no funnel step can name them', () => {
+    const log = [
+      { position: 1, type: 'visit', data: { occurredAt: '2026-03-01T10:00:00Z', anonymousId: 'b1' } },
+      { position: 2, type: 'opportunity_created', data: { occurredAt: '2026-03-01T11:00:00Z', accountId: 'A1', properties: { opportunityId: 'o1' } } },
+      { position: 3, type: 'spend', data: { occurredAt: '2026-03-01T12:00:00Z', source: 'ads', properties: { amount: 10, currency: 'EUR' } } },
+    ];
+    expect(touchpointsFromLog(log).map((t) => [t.position, t.actorId])).toEqual([[1, 'anon~b1']]);
+  });
+
   it('flattens properties to text: nested keys joined by dots, JSON text for non-strings, null absent', () => {
     expect(flattenProperties({ a: 'x', b: 1.5, c: true, d: null, e: [1, 'y'], x: { u: { v: 'w' }, n: 0 } })).toEqual({ a: 'x', b: '1.5', c: 'true', e: '[1,"y"]', 'x.u.v': 'w', 'x.n': '0' });
   });

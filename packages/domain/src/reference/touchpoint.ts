@@ -1,4 +1,5 @@
-import type { IdentityLinked } from '@sluice/schemas';
+import { ACTORLESS_TYPES } from '@sluice/schemas';
+import type { EventType, IdentityLinked } from '@sluice/schemas';
 
 /**
  * What funnel counting sees of one touchpoint. The analytics sink writes the
@@ -112,7 +113,9 @@ export function instantMs(isoWithOffset: string): number {
  * of its anonymous id, else to the anonymous visitor itself. Ownership is
  * decided by the whole log, so it does not depend on when the link arrived
  * relative to the events (this is what replays and late links need). An
- * event delivered twice (same position) counts once.
+ * event delivered twice (same position) counts once. Events about no person
+ * (spend, opportunities) are no one's touchpoint: the sink writes them with
+ * empty ids and no funnel step can name them, so they are left out here.
  */
 export function touchpointsFromLog(events: readonly LoggedEvent[]): FunnelTouchpoint[] {
   const owner = new Map<string, { leadId: string; position: number }>();
@@ -126,7 +129,7 @@ export function touchpointsFromLog(events: readonly LoggedEvent[]): FunnelTouchp
   const seen = new Set<number>();
   for (const e of events) {
     // a redelivered event (same position) is the same fact: count it once
-    if (e.type === 'identity_linked' || seen.has(e.position)) continue;
+    if (e.type === 'identity_linked' || ACTORLESS_TYPES.has(e.type as EventType) || seen.has(e.position)) continue;
     seen.add(e.position);
     const d = e.data as TouchpointData;
     const ownerLeadId = d.leadId ?? (d.anonymousId === undefined ? undefined : owner.get(d.anonymousId)?.leadId);
