@@ -57,10 +57,10 @@ usage:
   sluice report sla --from DATE --to DATE [--as-of DATE] [--breaches N] [--url URL] [--json]   or: --file report.json
                                                   the marketing <-> sales SLA: MQLs against the commitment, first touch and
                                                   attempts per owner and unit, breaching leads, speed and persistence vs conversion
-  sluice pipeline [--as-of DATE] [--by stage|category|owner|businessUnit|segment] [--json]
+  sluice pipeline [--as-of DATE] [--by stage|category|owner|businessUnit|segment] [--url URL] [--json]
                                                   open opportunities as of an instant (default now): count, amount,
                                                   weighted amount, days in stage, per currency
-  sluice waterfall --from DATE --to DATE [--by owner|businessUnit|segment] [--json]
+  sluice waterfall --from DATE --to DATE [--by owner|businessUnit|segment] [--url URL] [--json]
                                                   the period's pipeline (close dates in it) from start to end: created,
                                                   pulled in, amount up/down, pushed out, lost, won
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--end INSTANT] [--time-zone TZ] [--json]
@@ -316,7 +316,7 @@ async function run(argv: string[]): Promise<void> {
     }
     case 'pipeline':
     case 'waterfall': {
-      const { values } = parse(rest, { 'as-of': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' } });
+      const { values } = parse(rest, { 'as-of': { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string' }, url: { type: 'string' } });
       const settings = resolveSettings(values, process.env);
       const revenue = await commands.revenue();
       if (command === 'pipeline') await revenue.pipelineCommand(() => openStore(settings), settings, values, values.json, Date.now());

@@ -16,12 +16,19 @@ import { invalidQueryError } from './query-flags.js';
 
 /** POSTs a query body to a running server; its problem+json detail becomes the CLI's message. */
 export async function postQuery<T>(url: string, path: string, body: unknown, settings: Settings): Promise<T> {
+  return askServer<T>(url, new URL(path, url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, settings);
+}
+
+/** GETs a query (its options in the query string) from a running server, as postQuery does. */
+export async function getQuery<T>(url: string, path: string, options: Record<string, string>, settings: Settings): Promise<T> {
+  const target = new URL(path, url);
+  for (const [name, value] of Object.entries(options)) target.searchParams.set(name, value);
+  return askServer<T>(url, target, { method: 'GET', headers: {} }, settings);
+}
+
+async function askServer<T>(url: string, target: URL, init: { method: string; headers: Record<string, string>; body?: string }, settings: Settings): Promise<T> {
   const key = settings.apiKeys[0]?.secret ?? process.env.SLUICE_API_KEY;
-  const res = await fetch(new URL(path, url), {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
-    body: JSON.stringify(body),
-  }).catch((err: unknown) => {
+  const res = await fetch(target, { ...init, headers: { ...init.headers, ...(key ? { authorization: `Bearer ${key}` } : {}) } }).catch((err: unknown) => {
     throw new CliError(`cannot reach ${url}: ${(err as Error).message}`);
   });
   const answer = (await res.json().catch(() => ({}))) as T & { detail?: string; errors?: Array<{ field: string; message: string }> };

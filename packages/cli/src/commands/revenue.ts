@@ -5,12 +5,12 @@ import type { PipelineAnswer, WaterfallAnswer } from '@sluice/revenue';
 import type { z } from 'zod';
 import { formatCount, formatTable, printJson } from '../output.js';
 import type { Settings } from '../settings.js';
-import { withEmbeddedAnalytics } from './analytics-engine.js';
+import { getQuery, withEmbeddedAnalytics } from './analytics-engine.js';
 import { defined, instantOf, invalidQueryError } from './query-flags.js';
 
 /**
  * `sluice pipeline` and `sluice waterfall`: GET /v1/pipeline and
- * /v1/waterfall on the data directory, its ClickHouse caught up with the
+ * /v1/waterfall from a running server (--url), or on the data directory, its ClickHouse caught up with the
  * log first (the pipeline folded by ClickHouse, the waterfall by
  * @sluice/revenue over the opportunity rows), under the live opportunity
  * stage model.
@@ -19,11 +19,14 @@ import { defined, instantOf, invalidQueryError } from './query-flags.js';
 export interface PipelineFlags {
   'as-of'?: string | undefined;
   by?: string | undefined;
+  /** a running server to ask (GET /v1/pipeline) instead of the data directory */
+  url?: string | undefined;
 }
 export interface WaterfallFlags {
   from?: string | undefined;
   to?: string | undefined;
   by?: string | undefined;
+  url?: string | undefined;
 }
 
 function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
@@ -36,7 +39,10 @@ const flagOf = (field: string) => ({ asOf: '--as-of', groupBy: '--by', from: '--
 
 export async function pipelineCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: PipelineFlags, json: boolean, nowMs: number): Promise<void> {
   const q = parsed(PipelineQuerySchema, defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], settings.timeZone), groupBy: flags.by }), 'pipeline query');
-  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerPipelineOfFolded(q, nowMs, settings.config.opportunities, (ms) => openOpportunitiesAsOf(client, ms)));
+  const answer =
+    flags.url === undefined
+      ? await withEmbeddedAnalytics(openStore, settings, (client) => answerPipelineOfFolded(q, nowMs, settings.config.opportunities, (ms) => openOpportunitiesAsOf(client, ms)))
+      : await getQuery<PipelineAnswer>(flags.url, '/v1/pipeline', defined(q) as Record<string, string>, settings);
   if (json) printJson(answer);
   else process.stdout.write(formatPipeline(answer));
 }
@@ -44,7 +50,10 @@ export async function pipelineCommand(openStore: () => Promise<EventStore>, sett
 export async function waterfallCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: WaterfallFlags, json: boolean): Promise<void> {
   const at = (text: string | undefined) => (text === undefined ? undefined : instantOf(text, settings.timeZone));
   const q = parsed(WaterfallQuerySchema, defined({ from: at(flags.from), to: at(flags.to), groupBy: flags.by }), 'waterfall query');
-  const answer = await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfall(q, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)));
+  const answer =
+    flags.url === undefined
+      ? await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfall(q, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)))
+      : await getQuery<WaterfallAnswer>(flags.url, '/v1/waterfall', defined(q) as Record<string, string>, settings);
   if (json) printJson(answer);
   else process.stdout.write(formatWaterfall(answer));
 }
