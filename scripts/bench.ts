@@ -3,6 +3,7 @@
 // because absolute times do not compare between runs on shared machines.
 const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<void> }>> = {
   funnel: () => import('./bench/funnel.js'),
+  import: () => import('./bench/import.js'),
   ingest: () => import('./bench/ingest.js'),
   kafka: () => import('./bench/kafka.js'),
   replay: () => import('./bench/replay.js'),

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { DateTime } from 'luxon';
+import { DateTime, Info } from 'luxon';
+import type { Zone } from 'luxon';
 import type { ColumnValueSpec, EventSpec, IdSpec, ImportMap, TimeSpec, ValueSpec } from './map.js';
+import { RememberedOffsetZone } from './zone-memo.js';
 
 /**
  * Rows to events, as pure functions of the map and the row: the same file
@@ -47,7 +49,7 @@ interface CompiledEntry {
   timeZone: string;
   timeDateOnly: boolean;
   envelope: Array<[string, Compiled<ValueSpec>, Map<string, unknown> | undefined]>;
-  properties: Array<[string[], Compiled<ValueSpec>, Map<string, unknown> | undefined]>;
+  properties: Array<[string[], Compiled<ValueSpec>, Map<string, unknown> | undefined, string]>;
   /** event field -> the column that fed it, to name the column in a validation issue */
   fieldColumns: Map<string, string>;
 }
@@ -104,7 +106,7 @@ export function compileMap(map: ImportMap, defaultTimeZone: string): CompiledMap
     }
     const properties: CompiledEntry['properties'] = Object.entries(spec.properties ?? {}).map(([name, value]) => {
       if ('column' in value) fieldColumns.set(`properties.${name}`, value.column);
-      return [name.split('.'), { spec: value, at: valueAt(value) }, 'values' in value ? tableOf(value.values) : undefined];
+      return [name.split('.'), { spec: value, at: valueAt(value) }, 'values' in value ? tableOf(value.values) : undefined, `properties.${name}`];
     });
     const timeZoneOf = (time: TimeSpec) => ('timeZone' in time && time.timeZone !== undefined ? time.timeZone : timeZone);
     return {
@@ -137,9 +139,43 @@ export function columnOfField(compiled: CompiledMap, entry: number, field: strin
 
 type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
+// luxon builds a pattern's parser (its regex) on every fromFormat: once per pattern instead, since a column has one
+const formatParsers = new Map<string, ReturnType<typeof DateTime.buildFormatParser>>();
+function formatParser(format: string) {
+  let parser = formatParsers.get(format);
+  if (parser === undefined) formatParsers.set(format, (parser = DateTime.buildFormatParser(format, { locale: 'en-US' })));
+  return parser;
+}
+
+const zones = new Map<string, Zone>();
+/** UTC and fixed offsets as luxon has them (it writes their instants with Z); a named zone with its offsets remembered. */
+function zoneFor(name: string): Zone {
+  let zone = zones.get(name);
+  if (zone === undefined) {
+    const named = Info.normalizeZone(name);
+    zones.set(name, (zone = named.isUniversal ? named : new RememberedOffsetZone(name)));
+  }
+  return zone;
+}
+
+// an export repeats its times (a date column holds a few thousand days): each text is read once
+const parsedTimes = new Map<string, Parsed<{ iso: string; dateOnly: boolean }>>();
+const PARSED_TIMES_KEPT = 100_000;
+
 /** A time column's text as an instant with its offset; `dateOnly` when it carried no time of day. */
-export function parseTime(text: string, format: string, timeZone: string): Parsed<{ iso: string; dateOnly: boolean }> {
+export function parseTime(text: string, format: string, timeZoneName: string): Parsed<{ iso: string; dateOnly: boolean }> {
+  const cacheKey = `${format}\u0000${timeZoneName}\u0000${text}`;
+  const known = parsedTimes.get(cacheKey);
+  if (known !== undefined) return known;
+  if (parsedTimes.size >= PARSED_TIMES_KEPT) parsedTimes.clear();
+  const parsed = readTime(text, format, timeZoneName);
+  parsedTimes.set(cacheKey, parsed);
+  return parsed;
+}
+
+function readTime(text: string, format: string, timeZoneName: string): Parsed<{ iso: string; dateOnly: boolean }> {
   const trimmed = text.trim();
+  const timeZone = zoneFor(timeZoneName);
   let time: DateTime;
   let dateOnly = false;
   if (format === 'epoch_s' || format === 'epoch_ms') {
@@ -151,7 +187,7 @@ export function parseTime(text: string, format: string, timeZone: string): Parse
     dateOnly = !/[Tt ]\d/.test(trimmed);
     if (!time.isValid) return { ok: false, message: 'is not an ISO 8601 date or date-time' };
   } else {
-    time = DateTime.fromFormat(trimmed, format, { zone: timeZone, setZone: true });
+    time = DateTime.fromFormatParser(trimmed, formatParser(format), { zone: timeZone, setZone: true });
     dateOnly = isDateOnlyFormat(format);
     if (!time.isValid) return { ok: false, message: `does not match the format ${format}` };
   }
@@ -167,7 +203,7 @@ const THOUSANDS = { '.': /^-?\d{1,3}(,\d{3})+(\.\d+)?$/, ',': /^-?\d{1,3}(\.\d{3
 const PLAIN_NUMBER = { '.': /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, ',': /^[-+]?(\d+,?\d*|,\d+)$/ } as const;
 
 /** A column's text as the value its spec asks for. */
-export function coerce(text: string, spec: ColumnValueSpec, defaultTimeZone: string, onDateOnly: () => void): Parsed<unknown> {
+export function coerce(text: string, spec: ColumnValueSpec, defaultTimeZone: string): Parsed<unknown> & { dateOnly?: boolean } {
   const trimmed = text.trim();
   switch (spec.as) {
     case 'string':
@@ -189,9 +225,7 @@ export function coerce(text: string, spec: ColumnValueSpec, defaultTimeZone: str
     }
     case 'date': {
       const time = parseTime(trimmed, spec.format, spec.timeZone ?? defaultTimeZone);
-      if (!time.ok) return time;
-      if (time.value.dateOnly) onDateOnly();
-      return { ok: true, value: time.value.iso };
+      return time.ok ? { ok: true, value: time.value.iso, dateOnly: time.value.dateOnly } : time;
     }
   }
 }
@@ -211,6 +245,104 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   node[path[path.length - 1]!] = value;
 }
 
+/** One row being mapped: its fields, where its issues go, and the date-only tally of the run. */
+interface RowContext {
+  compiled: CompiledMap;
+  fields: ReadonlyArray<string | undefined>;
+  dateOnly: DateOnlyCounts;
+  issues: RowIssue[];
+}
+
+// module-level functions rather than closures made per row: an import maps millions of rows
+const textAt = (row: RowContext, at: number) => row.fields[at] ?? '';
+const isEmptyAt = (row: RowContext, at: number) => row.compiled.placeholders.has(key(textAt(row, at)));
+
+function noteDateOnly(row: RowContext, column: string, timeZone: string): void {
+  const id = `${column}\u0000${timeZone}`;
+  const counted = row.dateOnly.get(id);
+  if (counted) counted.count++;
+  else row.dateOnly.set(id, { column, timeZone, count: 1 });
+}
+
+function addIssue(row: RowContext, eventType: string, field: string, column: string | undefined, message: string, value?: string): void {
+  row.issues.push({ eventType, field, ...(column === undefined ? {} : { column }), message, ...(value === undefined ? {} : { value }) });
+}
+
+const NOT_SET = Symbol('not set');
+
+/** A value spec's value for the row, or NOT_SET when its column is empty or its text is wrong (an issue says which). */
+function valueOf(row: RowContext, type: string, field: string, value: Compiled<ValueSpec>, table: Map<string, unknown> | undefined): unknown {
+  if (!('column' in value.spec)) return value.spec.value;
+  const spec = value.spec;
+  if (isEmptyAt(row, value.at)) return NOT_SET;
+  const raw = spec.firstOf === undefined ? textAt(row, value.at) : textAt(row, value.at).split(spec.firstOf)[0]!;
+  if (table !== undefined) {
+    const mapped = table.get(key(raw));
+    if (mapped === undefined) {
+      addIssue(row, type, field, spec.column, `is not in the map's value table (${Object.keys(spec.values ?? {}).slice(0, 10).join(', ')})`, raw);
+      return NOT_SET;
+    }
+    return typeof mapped === 'string' ? (spec.prefix ?? '') + mapped : mapped;
+  }
+  const coerced = coerce(raw, spec, row.compiled.timeZone);
+  if (!coerced.ok) {
+    addIssue(row, type, field, spec.column, coerced.message, raw);
+    return NOT_SET;
+  }
+  if (coerced.dateOnly) noteDateOnly(row, spec.column, spec.timeZone ?? row.compiled.timeZone);
+  return coerced.value;
+}
+
+/** The event one entry makes of the row, undefined when the entry does not apply to it (or its type could not be read: an issue). */
+function eventOf(row: RowContext, entry: CompiledEntry): Record<string, unknown> | undefined {
+  const { spec } = entry;
+  if (entry.when !== undefined) {
+    if (isEmptyAt(row, entry.when.at)) return undefined;
+    if (entry.when.values !== undefined && !entry.when.values.has(key(textAt(row, entry.when.at)))) return undefined;
+  }
+  let type: string;
+  if (typeof spec.type === 'string') type = spec.type;
+  else {
+    const found = isEmptyAt(row, entry.typeAt) ? undefined : entry.typeTable!.get(key(textAt(row, entry.typeAt)));
+    if (found === undefined) {
+      if (spec.type.otherwise === 'reject') {
+        addIssue(row, `entry ${entry.index + 1}`, 'type', spec.type.column, `is not in the map's value table (${Object.keys(spec.type.values).slice(0, 10).join(', ')})`, textAt(row, entry.typeAt));
+      }
+      return undefined;
+    }
+    type = found;
+  }
+  const event: Record<string, unknown> = {};
+  if ('column' in spec.id) {
+    const at = entry.idAt[0]!;
+    if (isEmptyAt(row, at)) addIssue(row, type, 'id', spec.id.column, 'is empty: every event needs an id');
+    else event.id = (spec.id.prefix ?? '') + textAt(row, at).trim();
+  } else {
+    event.id = hashedId(spec.id, entry.idAt.map((at) => textAt(row, at)), entry.index);
+  }
+  event.type = type;
+  if (isEmptyAt(row, entry.timeAt)) addIssue(row, type, 'occurredAt', spec.occurredAt.column, 'is empty: every event needs a time');
+  else {
+    const time = parseTime(textAt(row, entry.timeAt), spec.occurredAt.format, entry.timeZone);
+    if (!time.ok) addIssue(row, type, 'occurredAt', spec.occurredAt.column, time.message, textAt(row, entry.timeAt));
+    else {
+      event.occurredAt = time.value.iso;
+      if (time.value.dateOnly) noteDateOnly(row, spec.occurredAt.column, entry.timeZone);
+    }
+  }
+  for (const [field, value, table] of entry.envelope) {
+    const result = valueOf(row, type, field, value, table);
+    if (result !== NOT_SET) event[field] = typeof result === 'string' ? result : String(result);
+  }
+  let properties: Record<string, unknown> | undefined;
+  for (const [path, value, table, field] of entry.properties) {
+    const result = valueOf(row, type, field, value, table);
+    if (result !== NOT_SET) setPath((properties ??= {}), path, result);
+  }
+  if (properties !== undefined) event.properties = properties;
+  return event;
+}
+
 /**
  * The events one row gives. `fields` are the row's texts for the compiled
  * map's columns (undefined where the row has no such column). An entry whose
@@ -219,86 +351,11 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
  * row with an issue gives no events at all.
  */
 export function mapRow(compiled: CompiledMap, fields: ReadonlyArray<string | undefined>, dateOnly: DateOnlyCounts): MappedRow {
+  const row: RowContext = { compiled, fields, dateOnly, issues: [] };
   const events: MappedRow['events'] = [];
-  const issues: RowIssue[] = [];
-  const text = (at: number) => fields[at] ?? '';
-  const isEmpty = (at: number) => compiled.placeholders.has(key(text(at)));
-  const noteDateOnly = (column: string, timeZone: string) => {
-    const id = `${column}\u0000${timeZone}`;
-    const counted = dateOnly.get(id);
-    if (counted) counted.count++;
-    else dateOnly.set(id, { column, timeZone, count: 1 });
-  };
-
   for (const entry of compiled.entries) {
-    const { spec } = entry;
-    if (entry.when !== undefined) {
-      if (isEmpty(entry.when.at)) continue;
-      if (entry.when.values !== undefined && !entry.when.values.has(key(text(entry.when.at)))) continue;
-    }
-    let type: string;
-    if (typeof spec.type === 'string') type = spec.type;
-    else {
-      const found = isEmpty(entry.typeAt) ? undefined : entry.typeTable!.get(key(text(entry.typeAt)));
-      if (found === undefined) {
-        if (spec.type.otherwise === 'skip') continue;
-        issues.push({ eventType: `entry ${entry.index + 1}`, field: 'type', column: spec.type.column, message: `is not in the map's value table (${Object.keys(spec.type.values).slice(0, 10).join(', ')})`, value: text(entry.typeAt) });
-        continue;
-      }
-      type = found;
-    }
-    const issue = (field: string, column: string | undefined, message: string, value?: string) =>
-      issues.push({ eventType: type, field, ...(column === undefined ? {} : { column }), message, ...(value === undefined ? {} : { value }) });
-
-    const event: Record<string, unknown> = {};
-    if ('column' in spec.id) {
-      const at = entry.idAt[0]!;
-      if (isEmpty(at)) issue('id', spec.id.column, 'is empty: every event needs an id');
-      else event.id = (spec.id.prefix ?? '') + text(at).trim();
-    } else {
-      event.id = hashedId(spec.id, entry.idAt.map(text), entry.index);
-    }
-    event.type = type;
-    if (isEmpty(entry.timeAt)) issue('occurredAt', spec.occurredAt.column, 'is empty: every event needs a time');
-    else {
-      const time = parseTime(text(entry.timeAt), spec.occurredAt.format, entry.timeZone);
-      if (!time.ok) issue('occurredAt', spec.occurredAt.column, time.message, text(entry.timeAt));
-      else {
-        event.occurredAt = time.value.iso;
-        if (time.value.dateOnly) noteDateOnly(spec.occurredAt.column, entry.timeZone);
-      }
-    }
-    const valueOf = (field: string, value: Compiled<ValueSpec>, table: Map<string, unknown> | undefined): { set: boolean; value?: unknown } => {
-      if (!('column' in value.spec)) return { set: true, value: value.spec.value };
-      const columnSpec = value.spec;
-      if (isEmpty(value.at)) return { set: false };
-      const raw = columnSpec.firstOf === undefined ? text(value.at) : text(value.at).split(columnSpec.firstOf)[0]!;
-      if (table !== undefined) {
-        const mapped = table.get(key(raw));
-        if (mapped === undefined) {
-          issue(field, columnSpec.column, `is not in the map's value table (${[...Object.keys(columnSpec.values ?? {})].slice(0, 10).join(', ')})`, raw);
-          return { set: false };
-        }
-        return { set: true, value: typeof mapped === 'string' ? (columnSpec.prefix ?? '') + mapped : mapped };
-      }
-      const coerced = coerce(raw, columnSpec, compiled.timeZone, () => noteDateOnly(columnSpec.column, columnSpec.timeZone ?? compiled.timeZone));
-      if (!coerced.ok) {
-        issue(field, columnSpec.column, coerced.message, raw);
-        return { set: false };
-      }
-      return { set: true, value: coerced.value };
-    };
-    for (const [field, value, table] of entry.envelope) {
-      const result = valueOf(field, value, table);
-      if (result.set) event[field] = typeof result.value === 'string' ? result.value : String(result.value);
-    }
-    const properties: Record<string, unknown> = {};
-    for (const [path, value, table] of entry.properties) {
-      const result = valueOf(`properties.${path.join('.')}`, value, table);
-      if (result.set) setPath(properties, path, result.value);
-    }
-    if (Object.keys(properties).length > 0) event.properties = properties;
-    events.push({ entry: entry.index, event });
+    const event = eventOf(row, entry);
+    if (event !== undefined) events.push({ entry: entry.index, event });
   }
-  return issues.length === 0 ? { events, issues } : { events: [], issues };
+  return row.issues.length === 0 ? { events, issues: row.issues } : { events: [], issues: row.issues };
 }

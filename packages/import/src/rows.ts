@@ -83,39 +83,42 @@ export async function openSourceTable(bytes: AsyncIterable<Buffer>, options: { d
   if (text.trimStart().startsWith('{')) return { format: 'ndjson', gzip, batches: ndjsonBatches(all, options.batchSize) };
   const delimiter = options.delimiter ?? detectDelimiter(text);
   const parser = Readable.from(all).pipe(parse({ delimiter, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
-  const records = csvRecords(parser);
-  const first = await records.next();
+  const records = (parser as AsyncIterable<CsvRecord>)[Symbol.asyncIterator]();
+  const first = await nextRecord(records, 0);
   if (first.done) throw new ImportFileError('the file is empty: a CSV needs a header row');
-  const header = (first.value as { values: string[] }).values.map((name) => name.trim());
+  const header = first.value.record.map((name) => name.trim());
   const seen = new Set<string>();
   for (const name of header) {
     if (name !== '' && seen.has(name)) throw new ImportFileError(`the header row names the column "${name}" twice`);
     seen.add(name);
   }
-  return { format: 'csv', gzip, delimiter, header, batches: inBatches(records, options.batchSize) };
+  return { format: 'csv', gzip, delimiter, header, batches: csvBatches(records, first.value.info, options.batchSize) };
 }
 
-async function* csvRecords(parser: AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>): AsyncGenerator<SourceRecord> {
-  let lastLine = 0;
-  let emptyLines = 0;
+interface CsvRecord {
+  record: string[];
+  info: { lines: number; empty_lines: number };
+}
+
+async function nextRecord(records: AsyncIterator<CsvRecord>, lastLine: number): Promise<IteratorResult<CsvRecord>> {
   try {
-    for await (const { record, info } of parser) {
-      // info.lines is the line a record ends on; it starts after the last one and the empty lines skipped since
-      const line = lastLine + 1 + (info.empty_lines - emptyLines);
-      lastLine = info.lines;
-      emptyLines = info.empty_lines;
-      yield { line, values: record };
-    }
+    return await records.next();
   } catch (err) {
     if (err instanceof CsvError) throw new ImportFileError(`line ${(err as CsvError & { lines?: number }).lines ?? lastLine + 1}: ${err.message}`);
     throw err;
   }
 }
 
-async function* inBatches(records: AsyncIterator<SourceRecord>, size: number): AsyncGenerator<SourceRecord[]> {
+/** Records in batches, each numbered by the line it starts on: after the line the previous one ended on and the empty lines skipped since. */
+async function* csvBatches(records: AsyncIterator<CsvRecord>, after: CsvRecord['info'], size: number): AsyncGenerator<SourceRecord[]> {
+  let lastLine = after.lines;
+  let emptyLines = after.empty_lines;
   let batch: SourceRecord[] = [];
-  for (let next = await records.next(); !next.done; next = await records.next()) {
-    batch.push(next.value);
+  for (let next = await nextRecord(records, lastLine); !next.done; next = await nextRecord(records, lastLine)) {
+    const { record, info } = next.value;
+    batch.push({ line: lastLine + 1 + (info.empty_lines - emptyLines), values: record });
+    lastLine = info.lines;
+    emptyLines = info.empty_lines;
     if (batch.length >= size) {
       yield batch;
       batch = [];
