@@ -76,6 +76,8 @@ interface Session extends Attribution {
     },
   };
 
+  // where this page load arrived from: a session that starts later (at consent, after route changes) still credits it
+  const landing = { url: location.href, search: location.search, referrer: document.referrer };
   let consented = !settings.consentRequired || store.get(CONSENT) === '1';
   let anonymousId = '';
   let leadId: string | undefined;
@@ -95,7 +97,7 @@ interface Session extends Attribution {
 
   /** A session lasts while events come within sessionMinutes; new UTM parameters start another. */
   function touchSession(now: number): boolean {
-    const params = new URLSearchParams(location.search);
+    const params = new URLSearchParams(landing.search);
     const saved = store.get(SESSION);
     if (saved !== undefined && session === undefined) {
       try {
@@ -105,7 +107,7 @@ interface Session extends Attribution {
       }
     }
     const arriving = attribute(
-      { utmSource: params.get('utm_source') ?? undefined, utmMedium: params.get('utm_medium') ?? undefined, utmCampaign: params.get('utm_campaign') ?? undefined, referrer: document.referrer, ownHost: location.hostname },
+      { utmSource: params.get('utm_source') ?? undefined, utmMedium: params.get('utm_medium') ?? undefined, utmCampaign: params.get('utm_campaign') ?? undefined, referrer: landing.referrer, ownHost: location.hostname },
       settings.channels,
     );
     const expired = session === undefined || now - session.lastAt > settings.sessionMinutes * 60_000;
@@ -144,8 +146,8 @@ interface Session extends Attribution {
   }
 
   function visitEvent(now: number): SluiceEvent {
-    const referrer = document.referrer;
-    const event: SluiceEvent = { id: newId(), type: 'visit', occurredAt: new Date(now).toISOString(), anonymousId, properties: { url: location.href, landingPage: location.href, ...(referrer ? { referrer } : {}) } };
+    const { url, referrer } = landing;
+    const event: SluiceEvent = { id: newId(), type: 'visit', occurredAt: new Date(now).toISOString(), anonymousId, properties: { url, landingPage: url, ...(referrer ? { referrer } : {}) } };
     const { source, channel, campaign } = session!;
     Object.assign(event, source === undefined ? {} : { source }, { channel }, campaign === undefined ? {} : { campaign });
     if (leadId !== undefined) event.leadId = leadId;
