@@ -62,11 +62,13 @@ function rawInsert(dir: string, events: readonly SluiceEvent[], batchSize: numbe
 // server does, and client and server share this machine's two cores.
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-export function post(port: number, body: string): Promise<number> {
+export function post(port: number, body: string, path = '/v1/events'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/v1/events', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let answer = '';
+      res.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+      // a Segment batch answers 200 with the items it turned away: count those as a failed request
+      res.on('end', () => resolve(path.startsWith('/segment/') && !answer.includes('"rejected":[]') ? -1 : (res.statusCode ?? 0)));
     });
     req.on('error', reject);
     req.end(body);
@@ -74,20 +76,38 @@ export function post(port: number, body: string): Promise<number> {
 }
 
 /** Posts the events in batches from `concurrency` clients; resolves with events/s once the last one is answered `status`. */
-export async function httpBatches(port: number, events: readonly SluiceEvent[], batchSize: number, concurrency: number, status = 200): Promise<number> {
+export async function httpBatches(port: number, events: readonly SluiceEvent[], batchSize: number, concurrency: number, status = 200, door: 'events' | 'segment' = 'events'): Promise<number> {
   const bodies: string[] = [];
-  for (let i = 0; i < events.length; i += batchSize) bodies.push(JSON.stringify(events.slice(i, i + batchSize)));
+  for (let i = 0; i < events.length; i += batchSize) {
+    const batch = events.slice(i, i + batchSize);
+    bodies.push(JSON.stringify(door === 'events' ? batch : { batch: batch.map(asSegmentTrack) }));
+  }
+  const path = door === 'events' ? '/v1/events' : '/segment/v1/batch';
   let next = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (next < bodies.length) {
-        const answer = await post(port, bodies[next++]!);
-        if (answer !== status) throw new Error(`ingest answered ${answer}`);
+        const answer = await post(port, bodies[next++]!, path);
+        if (answer !== status) throw new Error(`${path} answered ${answer}`);
       }
     }),
   );
   return events.length / ((performance.now() - started) / 1000);
+}
+
+/** A Sluice event as a Segment track call of the same name, as a CDP would send it. */
+function asSegmentTrack(e: SluiceEvent) {
+  return {
+    type: 'track',
+    messageId: e.id,
+    event: e.type,
+    userId: e.leadId,
+    anonymousId: e.anonymousId,
+    timestamp: e.occurredAt,
+    properties: e.properties,
+    context: { groupId: e.accountId, ...(e.source === undefined ? {} : { campaign: { source: e.source, medium: e.channel, name: e.campaign } }) },
+  };
 }
 
 async function httpSingles(port: number, events: readonly SluiceEvent[], concurrency: number) {
@@ -126,8 +146,18 @@ export async function run(args: string[]): Promise<void> {
     const http = await httpBatches(server.port, events, batchSize, concurrency);
     const single = await httpSingles(server.port, singles, 16);
     await server.stop();
+    // the Segment door beside POST /v1/events, each on a fresh server, with the same person events (Segment calls need a userId or anonymousId)
+    const personEvents = events.filter((e) => e.leadId !== undefined || e.anonymousId !== undefined);
+    const byDoor: Record<'events' | 'segment', number> = { events: 0, segment: 0 };
+    for (const door of ['events', 'segment'] as const) {
+      const doorDir = mkdtempSync(join(dir, `${door}-`));
+      const doorServer = await startServer(doorDir);
+      byDoor[door] = await httpBatches(doorServer.port, personEvents, batchSize, concurrency, 200, door);
+      await doorServer.stop();
+    }
     printFigures(`ingest: ${count.toLocaleString('en-US')} events, batches of ${batchSize}, ${concurrency} concurrent requests, SQLite WAL synchronous=FULL`, [
       { name: 'HTTP batch ingest (events/s)', value: http, baseline: raw, baselineName: 'raw better-sqlite3 insert' },
+      { name: `Segment batch ingest, ${personEvents.length.toLocaleString('en-US')} person events (events/s)`, value: byDoor.segment, baseline: byDoor.events, baselineName: 'POST /v1/events, same events' },
       { name: 'single-event requests/s (16 concurrent)', value: single.perSecond },
       { name: 'single-event latency p50 (ms)', value: single.p50 },
       { name: 'single-event latency p99 (ms)', value: single.p99 },

@@ -13,8 +13,9 @@ import { attribute } from '@sluice/tracker';
  * - `identify`: identify, traits through capture.segment.traits onto profile facts (the rest under x)
  * - `group`: identify with `groupId` as the accountId, the group's name, industry and employees as company facts
  * - `userId` / `anonymousId` -> leadId / anonymousId, `messageId` -> id,
- *   `timestamp` (else `originalTimestamp`) -> occurredAt, `context.campaign`
- *   and `context.page.referrer` -> source, channel, campaign by capture.channels
+ *   `timestamp` (else `originalTimestamp`) -> occurredAt, `context.groupId`
+ *   (Segment's B2B context) -> accountId, `context.campaign` and
+ *   `context.page.referrer` -> source, channel, campaign by capture.channels
  *
  * Anything else (`screen`, `alias`) and a track name the table lacks are
  * rejected with the reason, or skipped where capture.segment.unmapped says so.
@@ -50,6 +51,8 @@ export function mapSegmentMessage(message: unknown, capture: Pick<CaptureConfig,
   const anonymousId = idText(message.anonymousId);
   if (leadId !== undefined) envelope.leadId = leadId;
   if (anonymousId !== undefined) envelope.anonymousId = anonymousId;
+  const accountId = idText(context.groupId);
+  if (accountId !== undefined) envelope.accountId = accountId;
   Object.assign(envelope, attribution(context, capture.channels));
 
   const body = bodyOf(type as Supported, message, context, capture.segment);
@@ -107,6 +110,8 @@ function splitByType(type: EventType, properties: Json, extra: Json): Json {
   for (const [key, value] of Object.entries(properties)) {
     if (value === undefined) continue;
     if (own.has(key)) taken[key] = value;
+    // a producer already speaking Sluice's extensions keeps them where they were
+    else if (key === 'x' && isObject(value)) Object.assign(rest, value);
     else rest[key] = value;
   }
   return { ...taken, ...extensions(rest) };

@@ -174,9 +174,10 @@ describe('a batch with bad items', () => {
     expect(await store.headPosition()).toBe(before);
   });
 
-  it('a single-message route takes the message with its type from the path', async () => {
-    const response = await app.inject({ method: 'POST', url: '/segment/v1/track', headers: { ...auth, 'content-type': 'application/json' }, payload: { ...good, type: undefined, messageId: 'single-track' } });
+  it('a single-message route takes the message with its type from the path; context.groupId is the accountId, properties.x stays x', async () => {
+    const message = { ...good, type: undefined, messageId: 'single-track', context: { groupId: 'acct-9' }, properties: { formId: 'f', x: { variant: 'b' }, plan: 'team' } };
+    const response = await app.inject({ method: 'POST', url: '/segment/v1/track', headers: { ...auth, 'content-type': 'application/json' }, payload: message });
     expect(response.json()).toMatchObject({ accepted: 1, rejected: [] });
-    expect((await stored()).get('single-track')).toMatchObject({ type: 'demo_requested' });
+    expect((await stored()).get('single-track')).toMatchObject({ type: 'demo_requested', accountId: 'acct-9', properties: { formId: 'f', x: { event: 'Demo Requested', variant: 'b', plan: 'team' } } });
   });
 });
