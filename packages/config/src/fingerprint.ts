@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RuleConfig } from '@sluice/schemas';
 
 /**
- * A content hash of the rules (the server section left out): read models
+ * A content hash of the rules (the server and capture sections left out): read models
  * record it next to the version label, so two rule sets that share a label by
  * mistake, or defaults that changed under the same label, are told apart.
  * Settings only reports read (currency rates, the monthly MQL commitment, the
@@ -10,7 +10,7 @@ import type { RuleConfig } from '@sluice/schemas';
  * left out too: changing them needs no rebuild.
  */
 export function ruleFingerprint(config: RuleConfig): string {
-  const { server: _server, currencies: _currencies, opportunities: _opportunities, ...rules } = config as RuleConfig & { server?: unknown };
+  const { server: _server, capture: _capture, currencies: _currencies, opportunities: _opportunities, ...rules } = config as RuleConfig & { server?: unknown; capture?: unknown };
   const sla = rules.sla === undefined ? undefined : { ...rules.sla, mqlsPerMonth: undefined };
   return createHash('sha256').update(canonicalJson({ ...rules, sla })).digest('hex');
 }

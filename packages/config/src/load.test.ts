@@ -201,9 +201,9 @@ describe('parseRuleConfig and ruleFingerprint', () => {
     expect(issuesOf(() => parseRuleConfig({ version: 'c', server: {} }, 'candidate.json'))).toEqual(['server: unknown key; known keys: version, timeZone, stageModel, scoring, grades, quadrants, pool, sla, lifecycle, businessUnits, currencies, opportunities']);
   });
 
-  it('gives equal rules the same fingerprint whatever the key order or server, and different rules a different one', () => {
+  it('gives equal rules the same fingerprint whatever the key order, server or capture, and different rules a different one', () => {
     const a = parseConfig({ version: 'v1', grades: { hot: 70, warm: 30 }, timeZone: 'UTC' });
-    const b = parseConfig({ timeZone: 'UTC', grades: { warm: 30, hot: 70 }, version: 'v1', server: { port: 9999 } });
+    const b = parseConfig({ timeZone: 'UTC', grades: { warm: 30, hot: 70 }, version: 'v1', server: { port: 9999 }, capture: { tracker: { consentRequired: true } } });
     expect(ruleFingerprint(b)).toBe(ruleFingerprint(a));
     expect(ruleFingerprint(a)).toMatch(/^[0-9a-f]{64}$/);
     expect(ruleFingerprint(parseConfig({ version: 'v1', grades: { hot: 71, warm: 30 } }))).not.toBe(ruleFingerprint(a));
