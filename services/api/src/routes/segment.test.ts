@@ -180,4 +180,12 @@ describe('a batch with bad items', () => {
     expect(response.json()).toMatchObject({ accepted: 1, rejected: [] });
     expect((await stored()).get('single-track')).toMatchObject({ type: 'demo_requested', accountId: 'acct-9', properties: { formId: 'f', x: { event: 'Demo Requested', variant: 'b', plan: 'team' } } });
   });
+
+  it('a webhook destination posts messages of any type to one URL, each saying its type', async () => {
+    const post = (message: object) => app.inject({ method: 'POST', url: '/segment/v1/webhook', headers: { ...auth, 'content-type': 'application/json' }, payload: message });
+    expect((await post({ ...good, messageId: 'hook-track' })).json()).toMatchObject({ accepted: 1 });
+    expect((await post({ type: 'page', messageId: 'hook-page', anonymousId: 'a-1', timestamp: '2026-03-02T09:00:00Z', properties: { url: 'https://www.example.com/' } })).json()).toMatchObject({ accepted: 1 });
+    expect((await post({ messageId: 'hook-untyped', userId: 'u', timestamp: '2026-03-02T09:00:00Z' })).json().rejected[0].issues).toEqual([{ field: 'type', message: 'required: Sluice takes track, page, identify, group' }]);
+    expect([...(await stored()).values()].filter((e) => String(e.id).startsWith('hook-')).map((e) => e.type)).toEqual(['demo_requested', 'page_view']);
+  });
 });

@@ -96,6 +96,12 @@ export const segmentRoutes: FastifyPluginAsync<SegmentRouteOptions> = async (app
       return take(messages, options, reply);
     },
   });
+  // a Segment or RudderStack webhook destination posts every message, of every type, to one URL
+  typed.post('/segment/v1/webhook', {
+    config: { scope: 'ingest' },
+    schema: { summary: 'Segment / RudderStack webhook destination', description: `${description} One message per request, of the type it says.`, body: Message, consumes, response: { 200: SegmentAnswer } },
+    handler: async (request, reply) => take([request.body], options, reply),
+  });
   for (const type of SINGLE) {
     typed.post(`/segment/v1/${type}`, {
       config: { scope: 'ingest' },
