@@ -2,3 +2,4 @@ export * from './opportunity.js';
 export * from './pipeline.js';
 export * from './waterfall.js';
 export * from './answers.js';
+export * from './opportunity-analytics.js';
