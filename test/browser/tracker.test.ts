@@ -168,7 +168,7 @@ describe.skipIf(skipReason)('sluice.js in headless Chromium, on a page of anothe
   });
 });
 
-describe.skipIf(skipReason)('sluice.js with consent required (and lead ids hashed)', () => {
+describe.skipIf(skipReason)('sluice.js with consent required (lead ids hashed, Do Not Track honoured)', () => {
   let browser: Browser;
   let sluice: Sluice;
   let site: { server: Server; origin: string };
@@ -176,7 +176,7 @@ describe.skipIf(skipReason)('sluice.js with consent required (and lead ids hashe
   beforeAll(async () => {
     let scriptBase = '';
     site = await startSite(() => scriptBase);
-    sluice = await startSluice({ site: { keys: [{ name: 'site', key: SITE_KEY, origins: [site.origin] }] }, tracker: { flushMs: 0, consentRequired: true, hashLeadId: true } });
+    sluice = await startSluice({ site: { keys: [{ name: 'site', key: SITE_KEY, origins: [site.origin] }] }, tracker: { flushMs: 0, consentRequired: true, hashLeadId: true, honorDoNotTrack: true } });
     scriptBase = sluice.base;
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   }, 60_000);
@@ -201,6 +201,8 @@ describe.skipIf(skipReason)('sluice.js with consent required (and lead ids hashe
     await page.click('#contact button');
     // the page hides: a tracker with something to send would beacon it now
     await page.evaluate("dispatchEvent(new Event('pagehide'))");
+    // a request of the page's own after the pagehide: a beacon, had there been one, was sent before it
+    expect(await page.evaluate(`fetch('${sluice.base}/healthz', { mode: 'no-cors' }).then(() => 'answered')`)).toBe('answered');
     expect(await page.evaluate('[document.cookie, localStorage.length]')).toEqual(['', 0]);
     expect(collected).toEqual([]);
     expect(await sluice.store.headPosition()).toBe(0);
@@ -213,6 +215,24 @@ describe.skipIf(skipReason)('sluice.js with consent required (and lead ids hashe
     expect(events.find((e) => e.type === 'identify')).toMatchObject({ leadId: hashed, channel: 'email', source: 'newsletter' });
     expect(events.find((e) => e.type === 'identify')!.properties.email).toBeUndefined();
     expect((await context.cookies(site.origin)).map((c) => c.name).sort()).toEqual(['sluice_aid', 'sluice_consent', 'sluice_lid', 'sluice_session']);
+    await context.close();
+  });
+
+  it('a browser saying Do Not Track sends nothing, consent or not', async () => {
+    const context = await browser.newContext({ userAgent: USER_AGENT });
+    // headless Chromium has no Do Not Track setting to switch on: the page sees the property a browser with it on has
+    await context.addInitScript("Object.defineProperty(Navigator.prototype, 'doNotTrack', { get: () => '1' })");
+    const page = await context.newPage();
+    const collected: string[] = [];
+    page.on('request', (request) => request.url().includes('/v1/collect') && collected.push(request.url()));
+    const before = await sluice.store.headPosition();
+    await page.goto(`${site.origin}/`);
+    await page.waitForFunction("'sluice' in window");
+    await page.evaluate("sluice.consent(true); sluice.track('page_view', { url: location.href }); dispatchEvent(new Event('pagehide'))");
+    // a request of the page's own after the pagehide: a beacon, had there been one, was sent before it
+    expect(await page.evaluate(`fetch('${sluice.base}/healthz', { mode: 'no-cors' }).then(() => 'answered')`)).toBe('answered');
+    expect(collected).toEqual([]);
+    expect(await sluice.store.headPosition()).toBe(before);
     await context.close();
   });
 });
