@@ -99,6 +99,26 @@ describe('sluice import with a map: CSV as CRMs write it', () => {
     ]);
   });
 
+  it('given the atomic default, then a source whose events it can hold is read once, a larger one twice (check, then write), with the same events stored', async () => {
+    const file = write('leads.csv', LEADS_CSV);
+    let opened = 0;
+    const counted = { name: file, open: () => (opened++, createReadStream(file)) };
+    const held = await importWithMap(store, counted, options(LEADS_MAP));
+    expect(opened).toBe(1);
+    const heldEvents = await storedEvents();
+
+    const other = await openSqliteEventStore({ path: join(dir, 'other.sqlite') });
+    try {
+      opened = 0;
+      const reread = await importWithMap(other, counted, options(LEADS_MAP, { holdEvents: 2 }));
+      expect(opened).toBe(2);
+      expect(reread).toMatchObject({ written: held.written, duplicates: 0, outcome: 'written' });
+      expect((await other.readAll()).filter((e) => e.type !== 'identity_linked').map((e) => e.data)).toEqual(heldEvents);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('given the same file gzipped, then it is recognised by its bytes and importing it after the plain one writes nothing new', async () => {
     const map = { ...LEADS_MAP, events: [LEADS_MAP.events[0]] };
     const first = await importWithMap(store, fileSource(write('leads.csv', LEADS_CSV)), options(map));

@@ -34,6 +34,8 @@ export interface MapImportOptions {
   /** every rejected row, with its issues (for an errors file) */
   onRejectedRow?: (row: RejectedRow) => void | Promise<void>;
   onProgress?: (rows: number) => void;
+  /** most checked events an atomic import holds to write without reading the source again (default 50,000) */
+  holdEvents?: number;
 }
 
 export interface RejectedRow {
@@ -95,11 +97,20 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
   let rejectedRows = 0;
   const check = !options.dryRun && !options.skipInvalid;
 
+  // an atomic import keeps the checked batches of a source small enough to hold, so it need not read it again to write
+  const holdLimit = options.holdEvents ?? HELD_EVENTS;
+  let held: CheckedBatch[] | undefined = [];
+  let heldEvents = 0;
   const first = await readPass(source, compiled, options, dateOnly, async (batch) => {
     rejectedRows += batch.rejected.length;
     for (const row of batch.rejected) {
       errors.add(row);
       await options.onRejectedRow?.(row);
+    }
+    if (check && held !== undefined) {
+      heldEvents += batch.events.length;
+      if (heldEvents <= holdLimit && rejectedRows === 0) held.push(batch);
+      else held = undefined;
     }
     if (options.dryRun || check) return { written: 0, duplicates: 0 };
     return appendKeeping(store!, batch, async (row) => {
@@ -112,7 +123,7 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
   let outcome: MapImportSummary['outcome'] = options.dryRun ? 'checked' : rejectedRows > 0 && !options.skipInvalid ? 'refused' : 'written';
   if (check && rejectedRows === 0) {
     // the check found every row good: now write, batch by batch (a conflict with stored ids is only found here)
-    const second = await readPass(source, compiled, options, new Map(), async (batch) => {
+    const writeBatch = async (batch: CheckedBatch) => {
       try {
         return await appendTouchpoints(store!, batch.events).then((r) => ({ written: r.accepted, duplicates: r.duplicates }));
       } catch (err) {
@@ -124,7 +135,8 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
         }
         return { written: 0, duplicates: 0 };
       }
-    });
+    };
+    const second = held === undefined ? await readPass(source, compiled, options, new Map(), writeBatch) : await writeHeld(held, writeBatch);
     written = second.written;
     duplicates = second.duplicates;
     outcome = 'written';
@@ -151,6 +163,19 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
     skipInvalid: options.skipInvalid,
     elapsedMs: performance.now() - started,
   };
+}
+
+/** Up to this many checked events an atomic import holds between its check and its write (a few tens of MB). */
+const HELD_EVENTS = 50_000;
+
+async function writeHeld(batches: readonly CheckedBatch[], write: (batch: CheckedBatch) => Promise<{ written: number; duplicates: number }>) {
+  const total = { written: 0, duplicates: 0 };
+  for (const batch of batches) {
+    const result = await write(batch);
+    total.written += result.written;
+    total.duplicates += result.duplicates;
+  }
+  return total;
 }
 
 /** Appends a batch's good rows; rows whose ids conflict with stored events are rejected and the rest appended again. */
