@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseRuleConfig } from '@sluice/config';
+import { CaptureSchema } from '@sluice/schemas';
 import { buildApp, DEFAULT_LIMITS } from './app.js';
 import type { Problem } from './problem.js';
 import type { TestStack } from './test-stack.js';
 import { openTestStack } from './test-stack.js';
 
 // embedded chDB: this file runs in its own forked worker (one data directory per process)
+const SITE_KEY = 'site_body_checks';
 let stack: TestStack;
 let app: FastifyInstance;
 
@@ -15,7 +17,9 @@ beforeAll(async () => {
   stack = await openTestStack('body-checks', rules);
   const { store, client, sink, read } = stack;
   // every route there is: the event store, ClickHouse and the read models
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules }, projections: read! });
+  // a site key, so the tracker's route reaches its body checks
+  const capture = CaptureSchema.parse({ site: { keys: [{ name: 'site', key: SITE_KEY, origins: ['http://localhost:3000'] }] } });
+  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules }, projections: read!, capture });
   await app.ready();
 });
 
@@ -25,7 +29,8 @@ afterAll(async () => {
 });
 
 const visit = { id: 'mt-1', type: 'visit', occurredAt: '2026-03-01T10:00:00Z', anonymousId: 'anon-1' };
-const post = (url: string, payload: string, contentType = 'application/json') => app.inject({ method: 'POST', url, headers: { 'content-type': contentType }, payload });
+const post = (url: string, payload: string, contentType = 'application/json') =>
+  app.inject({ method: 'POST', url: url === '/v1/collect' ? `${url}?key=${SITE_KEY}` : url, headers: { 'content-type': contentType }, payload });
 
 /** The POST routes of the OpenAPI document: every route that takes a body. */
 function postRoutes(): string[] {

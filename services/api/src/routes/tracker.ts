@@ -83,7 +83,12 @@ export const trackerRoutes: FastifyPluginAsync<TrackerRouteOptions> = async (app
   app.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => app.getDefaultJsonParser('error', 'ignore')(request, body as string, done));
 
   app.get('/sluice.js', {
-    schema: { summary: 'The browser tracker', description: 'Add it with <script async src="<this server>/sluice.js" data-key="<site key>"></script>. Dependency-free; its settings come from capture.tracker and capture.channels.' },
+    schema: {
+      summary: 'The browser tracker',
+      description: 'Add it with <script async src="<this server>/sluice.js" data-key="<site key>"></script>. Dependency-free; its settings come from capture.tracker and capture.channels.',
+      produces: ['text/javascript'],
+      response: { 200: z.string().describe('the script') },
+    },
     handler: async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=300').send(script),
   });
 
@@ -100,7 +105,8 @@ export const trackerRoutes: FastifyPluginAsync<TrackerRouteOptions> = async (app
   const typed = app.withTypeProvider<ZodTypeProvider>();
   typed.options('/v1/collect', {
     config: { scope: 'site' },
-    schema: { summary: 'CORS preflight for the tracker', querystring: z.object({ key: z.string() }) },
+    // a browser's own question before a cross-origin request, not an operation of the API
+    schema: { hide: true, querystring: z.object({ key: z.string() }) },
     handler: async (request, reply) => {
       allowOrigin(request, reply);
       return reply.code(204).header('access-control-allow-methods', 'POST').header('access-control-allow-headers', 'content-type').header('access-control-max-age', '600').send();
@@ -120,15 +126,15 @@ export const trackerRoutes: FastifyPluginAsync<TrackerRouteOptions> = async (app
       response: { 200: CollectAnswer },
     },
     handler: async (request, reply) => {
+      const items = request.body;
+      if (items.length === 0) throw new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events');
       allowOrigin(request, reply);
       const wait = limiter.take(`${request.siteKey!.name}\u0000${request.ip}`);
       if (wait !== undefined) {
-        rejects.count('site', 'rate_limited', request.body.length);
+        rejects.count('site', 'rate_limited', items.length);
         void reply.header('retry-after', String(wait));
         throw new ProblemError(429, 'rate-limited', 'Too many requests', `the site key "${request.siteKey!.name}" allows ${site.rateLimit.perMinute} requests a minute (bursts of ${site.rateLimit.burst}) per client address; retry after ${wait} s`);
       }
-      const items = request.body;
-      if (items.length === 0) throw new ProblemError(400, 'empty-batch', 'Empty batch', 'the batch holds no events');
       if (items.length > maxEvents) throw new ProblemError(413, 'too-many-events', 'Too many events', `the batch holds ${items.length} events; the limit is ${maxEvents} per request`);
       const refused = items.flatMap((item, index) => (SITE_TYPES.has(String(item.type)) ? [] : [{ index, field: 'type', message: `a site key may write ${SITE_KEY_TYPES.join(', ')}, not ${JSON.stringify(item.type)}` }]));
       if (refused.length > 0) throw new ProblemError(403, 'type-not-allowed', 'Type not allowed for a site key', `${refused.length} of ${items.length} events are of a type a site key may not write; nothing was written`, refused);
