@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { StageFact, StageTransition } from '@sluice/domain';
-import { closeRateCounts, touchpointsFromLog } from '@sluice/domain';
+import { touchpointsFromLog } from '@sluice/domain';
+import { closeRateCounts } from './queries/close-rates/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import { activityCloseRateCounts } from './close-rates.js';

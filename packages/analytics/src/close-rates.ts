@@ -1,5 +1,5 @@
-import type { CloseRateCounts, CloseRateReport } from '@sluice/domain';
-import { closeRateReport } from '@sluice/domain';
+import type { CloseRateCounts, CloseRateReport } from './queries/close-rates/reference.js';
+import { closeRateReport } from './queries/close-rates/reference.js';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { Params } from './funnel-sql.js';

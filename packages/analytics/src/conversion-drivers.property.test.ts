@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { LeadProfileFacts, StageFact, StageTransition } from '@sluice/domain';
-import { SEGMENT_KEYS, driverCounts, touchpointsFromLog } from '@sluice/domain';
+import { SEGMENT_KEYS, touchpointsFromLog } from '@sluice/domain';
+import { driverCounts } from './queries/drivers/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { ConversionDriversQueryInput } from './conversion-drivers.js';

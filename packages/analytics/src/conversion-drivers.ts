@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { DriverCounts, DriverReport, DriverSpec, SegmentKey as SegmentKeyName } from '@sluice/domain';
-import { DRIVER_KINDS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, byMembers, driverReport, instantMs } from '@sluice/domain';
+import type { SegmentKey as SegmentKeyName } from '@sluice/domain';
+import { PROPERTY_KEY_PREFIX, SEGMENT_KEYS, instantMs } from '@sluice/domain';
+import type { DriverCounts, DriverReport, DriverSpec } from './queries/drivers/reference.js';
+import { DRIVER_KINDS, byMembers, driverReport } from './queries/drivers/reference.js';
 import { OffsetDateTime, StageIdSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { COHORT_PERIODS, PROPERTY_KEY_PREFIX, SEGMENT_KEYS, STAGE_COUNTING_UNITS, STAGE_PAIR_DEFINITIONS, instantMs, stagePairs } from '@sluice/domain';
-import type { CloseRateOptions, CloseRateSpec, StageConversionSpec, StagePair } from '@sluice/domain';
+import type { StageConversionSpec, StagePair } from '@sluice/domain';
+import type { CloseRateOptions, CloseRateSpec } from './queries/close-rates/reference.js';
 import { ACTORLESS_TYPES, EVENT_TYPES, LEAD_ONLY_TYPES, OffsetDateTime, StageIdSchema, Text, TimeZoneSchema, text } from '@sluice/schemas';
 import { MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 import type { FieldIssue } from './funnel-definition.js';

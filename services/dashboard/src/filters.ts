@@ -1,6 +1,7 @@
 import type { StageCountingUnit } from '@sluice/domain';
 import { field, h, select } from './dom.js';
 import { segmentValues } from './queries.js';
+import type { SegmentKey } from './queries.js';
 import type { SegmentFilters } from './queries.js';
 import type { LiveRules } from './rules.js';
 import { isMonth, lastMonths, previousRange } from './time.js';
@@ -14,7 +15,7 @@ export interface FilterState {
   compare: MonthRange | null;
   filters: SegmentFilters;
   /** a lead profile key to break the funnel down by; '' for none */
-  segment: string;
+  segment: SegmentKey | '';
   /** who the stage funnel and the cohorts count: leads, or accounts (an account reaches a stage with its first lead) */
   unit: StageCountingUnit;
 }
@@ -27,7 +28,7 @@ export function filterState(rules: LiveRules): FilterState {
 }
 
 /** Breakdowns offered: lead profile keys with a handful of values each. */
-export const SEGMENTS: ReadonlyArray<readonly [string, string]> = [
+export const SEGMENTS: ReadonlyArray<readonly [SegmentKey | '', string]> = [
   ['', 'No breakdown'],
   ['businessUnit', 'Business unit'],
   ['channel', 'Channel'],
@@ -101,7 +102,8 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
     s.range = range;
     for (const m of menus) s.filters[m.key] = m.menu.value;
     if (compareOn && compareFrom && compareTo) s.compare = compareOn.checked ? (rangeOf(compareFrom, compareTo) ?? null) : null;
-    if (segment) s.segment = segment.value;
+    // the menu's value is one of SEGMENTS' keys
+    if (segment) s.segment = SEGMENTS.find(([key]) => key === segment.value)?.[0] ?? '';
     if (unit) s.unit = unit.value as StageCountingUnit;
     onChange();
   });

@@ -13,7 +13,9 @@ describe('the funnel from a from_first answer', () => {
     pairs: [{ from: 'visitor', to: 'lead' }, { from: 'visitor', to: 'mql' }, { from: 'visitor', to: 'customer' }],
     // lead -> mql is a step pair riding in the same answer: it counts nobody into the funnel
     rows: [row(0, 'lead', 'emea', 100, 20), row(1, 'mql', 'emea', 100, 5), row(0, 'lead', 'apac', 10, 1), row(3, 'mql', 'emea', 20, 9, 'lead')],
+    segments: 2,
     truncated: false,
+    freshness: { position: 1, head: 1, caughtUp: true },
   };
 
   it('given a segment, then the first stage counts who entered and each later one who of them reached it, absent rows as 0', () => {

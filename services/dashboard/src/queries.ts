@@ -1,15 +1,15 @@
-import type { StageConversionRow, StageCountingUnit } from '@sluice/domain';
-import { post } from './api.js';
+import type { StageCountingUnit } from '@sluice/domain';
+import { query } from './api.js';
+import type { QueryAnswer, QueryBody } from '@sluice/analytics/api';
 import type { LiveRules } from './rules.js';
 import { dateRange } from './time.js';
 import type { MonthRange } from './time.js';
 
 /** POST /v1/conversion's answer (its rows are the reference's rows; packages/analytics/README.md) */
-export interface ConversionResult {
-  pairs: Array<{ from: string; to: string }>;
-  rows: StageConversionRow[];
-  truncated: boolean;
-}
+export type ConversionResult = QueryAnswer<'/v1/conversion'>;
+type ConversionBody = QueryBody<'/v1/conversion'>;
+/** A lead profile key conversion can be split or filtered by. */
+export type SegmentKey = NonNullable<ConversionBody['segment']>;
 
 /** Filters on lead profile segments: an empty value means "all". */
 export type SegmentFilters = Partial<Record<'businessUnit' | 'channel', string>>;
@@ -18,16 +18,17 @@ export interface ConversionQuery {
   range: MonthRange;
   pairs: 'step_to_step' | 'from_first' | Array<{ from: string; to: string }>;
   period?: 'all' | 'week' | 'month' | 'quarter';
-  segment?: string;
+  segment?: SegmentKey;
   filters?: SegmentFilters;
   /** who is counted; absent: the API's default (leads), as for the filter menus, which read only the values */
   unit?: StageCountingUnit;
 }
 
-export function conversionBody(rules: LiveRules, q: ConversionQuery): Record<string, unknown> {
-  const filters = Object.entries(q.filters ?? {})
-    .filter(([, value]) => value)
-    .map(([key, value]) => ({ key, values: [value] }));
+export function conversionBody(rules: LiveRules, q: ConversionQuery): ConversionBody {
+  const filters = (['businessUnit', 'channel'] as const).flatMap((key) => {
+    const value = q.filters?.[key];
+    return value ? [{ key, values: [value] }] : [];
+  });
   return {
     dateRange: dateRange(q.range, rules.timeZone),
     period: q.period ?? 'all',
@@ -38,13 +39,13 @@ export function conversionBody(rules: LiveRules, q: ConversionQuery): Record<str
   };
 }
 
-export const conversion = (rules: LiveRules, q: ConversionQuery, signal?: AbortSignal) => post<ConversionResult>('/v1/conversion', conversionBody(rules, q), signal);
+export const conversion = (rules: LiveRules, q: ConversionQuery, signal?: AbortSignal) => query('/v1/conversion', conversionBody(rules, q), signal);
 
 /**
  * The values a segment takes in a range (for filter menus), most leads first:
  * one conversion query over the model's first pair, split by the segment.
  */
-export async function segmentValues(rules: LiveRules, key: string, range: MonthRange, signal?: AbortSignal): Promise<string[]> {
+export async function segmentValues(rules: LiveRules, key: SegmentKey, range: MonthRange, signal?: AbortSignal): Promise<string[]> {
   const [first, second] = rules.stages;
   if (first === undefined || second === undefined) return [];
   const result = await conversion(rules, { range, pairs: [{ from: first, to: second }], segment: key }, signal);

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
 import { parseWith } from '@sluice/analytics';
-import type { QueryDeclaration, ReadModelQueryDeclaration } from '@sluice/analytics';
+import type { AnyQuery, AnyReadModelQuery } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { OffsetDateTime } from '@sluice/schemas';
 import { SlaNotConfiguredError, sqliteReadModels } from '@sluice/projector';
@@ -91,9 +91,8 @@ export function filterOf(text: string): { key: string; values: string[] } {
  * is); the command adds how its flags make a body. Its query-string options
  * (a funnel's timeout) keep their defaults.
  */
-export function declaredCommand<F extends QueryRangeFlags, Q, R extends object, O>(query: QueryDeclaration<Q, R, O>, bodyOf: (flags: F, timeZone: string) => unknown) {
-  // a query without options declares O undefined
-  const options = (query.options === undefined ? undefined : query.options.parse({})) as O;
+export function declaredCommand<F extends QueryRangeFlags>(query: AnyQuery, bodyOf: (flags: F, timeZone: string) => unknown) {
+  const options = query.options?.parse({});
   return stageCommand({
     kind: query.kind,
     path: query.path,
@@ -111,11 +110,11 @@ export function declaredCommand<F extends QueryRangeFlags, Q, R extends object, 
  * --url, or the data directory's read models caught up with its log under
  * the live rules; prints a table or JSON. `nowMs` is the caller's clock.
  */
-export function declaredReadModelCommand<F extends { url?: string | undefined }, Q, R extends object>(query: ReadModelQueryDeclaration<Q, R>, bodyOf: (flags: F, timeZone: string) => unknown) {
+export function declaredReadModelCommand<F extends { url?: string | undefined }>(query: AnyReadModelQuery, bodyOf: (flags: F, timeZone: string) => unknown) {
   return async (openStore: () => Promise<EventStore>, settings: Settings, flags: F, json: boolean, nowMs: number): Promise<void> => {
     const body = bodyOf(flags, settings.timeZone);
-    let result: R;
-    if (flags.url !== undefined) result = await postQuery<R>(flags.url, query.path, body, settings);
+    let result: object;
+    if (flags.url !== undefined) result = await postQuery<object>(flags.url, query.path, body, settings);
     else {
       // checked before the log is opened: a typo should not wait for a catch-up
       const parsed = parseWith(query.request, body);

@@ -4,8 +4,6 @@ export * from './touchpoint.js';
 export * from './funnel.js';
 export * from './segments.js';
 export * from './stage-conversion.js';
-export * from './close-rates.js';
 export * from './time-to-convert.js';
 export * from './retention.js';
 export * from './cost.js';
-export * from './drivers.js';

@@ -1,5 +1,5 @@
-import type { CloseRateReport as CloseRates } from '@sluice/domain';
-import { post } from '../api.js';
+import type { QueryAnswer } from '@sluice/analytics/api';
+import { query } from '../api.js';
 import { chart } from '../charts.js';
 import { empty, h, num, show, table } from '../dom.js';
 import { filterBar, filterState } from '../filters.js';
@@ -8,11 +8,13 @@ import { dateRange } from '../time.js';
 import { reloader } from '../view.js';
 import type { View } from '../view.js';
 
+type CloseRates = QueryAnswer<'/v1/close-rates'>;
+
 /** Activities ranked by close rate (the lower bound of its interval), each against the average close rate of the population. */
 export const closeRatesView: View = async (root, ctx) => {
   const body = h('section', { class: 'results' });
   const load = reloader(ctx, body, 'close rates', async () => {
-    const r = await post<CloseRates>('/v1/close-rates', { dateRange: dateRange(filterState(ctx.rules).range, ctx.rules.timeZone) }, ctx.signal);
+    const r = await query('/v1/close-rates', { dateRange: dateRange(filterState(ctx.rules).range, ctx.rules.timeZone) }, ctx.signal);
     return r.activities.length === 0 ? empty('No leads of this range did anything yet.') : [summary(r), rateChart(r), rateTable(r)];
   });
 

@@ -7,8 +7,8 @@ import type { StageQueryDeclaration } from '../declaration.js';
 import type { ActivityCloseRatesResult } from '../../close-rates.js';
 import type { ActivityCloseRatesQuery } from '../../stage-queries.js';
 
-/** The semantics are written down with the reference, @sluice/domain reference/close-rates.ts. */
-export const closeRates: StageQueryDeclaration<ActivityCloseRatesQuery, ActivityCloseRatesResult> = {
+/** The semantics are written down with the reference beside it (reference.ts), which the SQL is property-tested against. */
+export const closeRates = {
   name: 'close-rates',
   path: '/v1/close-rates',
   kind: 'closeRates',
@@ -36,4 +36,4 @@ export const closeRates: StageQueryDeclaration<ActivityCloseRatesQuery, Activity
   timeoutSeconds: bodyTimeout,
   run: runActivityCloseRates,
   format: formatCloseRates,
-};
+} satisfies StageQueryDeclaration<ActivityCloseRatesQuery, ActivityCloseRatesResult>;

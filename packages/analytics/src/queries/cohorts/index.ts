@@ -6,7 +6,7 @@ import type { StageQueryDeclaration } from '../declaration.js';
 import type { RetentionCohortsQuery, RetentionCohortsResult } from '../../retention-cohorts.js';
 
 /** The semantics are written down with the reference, @sluice/domain reference/retention.ts. */
-export const cohorts: StageQueryDeclaration<RetentionCohortsQuery, RetentionCohortsResult> = {
+export const cohorts = {
   name: 'cohorts',
   path: '/v1/cohorts',
   kind: 'retention',
@@ -31,4 +31,4 @@ export const cohorts: StageQueryDeclaration<RetentionCohortsQuery, RetentionCoho
   timeoutSeconds: bodyTimeout,
   run: runRetentionCohorts,
   format: formatCohorts,
-};
+} satisfies StageQueryDeclaration<RetentionCohortsQuery, RetentionCohortsResult>;

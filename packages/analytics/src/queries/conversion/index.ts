@@ -8,7 +8,7 @@ import type { StageConversionResult } from '../../stage-conversion.js';
 import type { StageConversionQuery } from '../../stage-queries.js';
 
 /** The semantics are written down with the reference, @sluice/domain reference/stage-conversion.ts. */
-export const conversion: StageQueryDeclaration<StageConversionQuery, StageConversionResult> = {
+export const conversion = {
   name: 'conversion',
   path: '/v1/conversion',
   kind: 'conversion',
@@ -36,4 +36,4 @@ export const conversion: StageQueryDeclaration<StageConversionQuery, StageConver
   timeoutSeconds: bodyTimeout,
   run: runStageConversion,
   format: formatConversion,
-};
+} satisfies StageQueryDeclaration<StageConversionQuery, StageConversionResult>;

@@ -17,7 +17,7 @@ const CostRow = z.looseObject({
 });
 
 /** The semantics are written down with the reference, @sluice/domain reference/cost.ts. */
-export const costReport: StageQueryDeclaration<CostReportQuery, CostReportResult> = {
+export const costReport = {
   name: 'cost',
   path: '/v1/reports/cost',
   kind: 'cost',
@@ -45,4 +45,4 @@ export const costReport: StageQueryDeclaration<CostReportQuery, CostReportResult
   timeoutSeconds: bodyTimeout,
   run: runCostReport,
   format: formatCost,
-};
+} satisfies StageQueryDeclaration<CostReportQuery, CostReportResult>;

@@ -5,8 +5,8 @@ import { formatDrivers } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { ConversionDriversQuery, ConversionDriversResult } from '../../conversion-drivers.js';
 
-/** The semantics are written down with the reference, @sluice/domain reference/drivers.ts. */
-export const drivers: StageQueryDeclaration<ConversionDriversQuery, ConversionDriversResult> = {
+/** The semantics are written down with the reference beside it (reference.ts), which the SQL is property-tested against. */
+export const drivers = {
   name: 'drivers',
   path: '/v1/conversion-drivers',
   kind: 'drivers',
@@ -33,4 +33,4 @@ export const drivers: StageQueryDeclaration<ConversionDriversQuery, ConversionDr
   timeoutSeconds: bodyTimeout,
   run: runConversionDrivers,
   format: formatDrivers,
-};
+} satisfies StageQueryDeclaration<ConversionDriversQuery, ConversionDriversResult>;

@@ -10,7 +10,7 @@ import type { FunnelLeadPage } from '../../funnel.js';
 const FunnelLeadsQueryString = z.object(FunnelLeadsQuerySchema.shape);
 
 /** The leads at one step of a funnel: its semantics are the funnel's (@sluice/domain reference/funnel.ts). */
-export const funnelLeads: QueryDeclaration<FunnelDefinition, FunnelLeadPage, FunnelLeadsQuery> = {
+export const funnelLeads = {
   name: 'funnel-leads',
   path: '/v1/funnels/leads',
   slug: 'invalid-funnel',
@@ -39,4 +39,4 @@ export const funnelLeads: QueryDeclaration<FunnelDefinition, FunnelLeadPage, Fun
     options.stepIndex < definition.steps.length ? [] : [{ field: 'querystring.stepIndex', message: `must be below ${definition.steps.length}: the funnel's last step is ${definition.steps.length - 1}` }],
   run: listFunnelLeads,
   format: formatFunnelLeads,
-};
+} satisfies QueryDeclaration<FunnelDefinition, FunnelLeadPage, FunnelLeadsQuery>;

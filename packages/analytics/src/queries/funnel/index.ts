@@ -19,7 +19,7 @@ const StepCount = z.looseObject({
 const Breakdown = z.looseObject({ key: z.string(), keys: z.array(z.string()), groups: z.array(z.object({ value: z.string(), steps: z.array(StepCount) })), truncated: z.boolean() });
 
 /** The semantics are written down with the reference, @sluice/domain reference/funnel.ts. */
-export const funnel: QueryDeclaration<FunnelDefinition, FunnelResult, FunnelQueryOptions> = {
+export const funnel = {
   name: 'funnel',
   path: '/v1/funnels',
   slug: 'invalid-funnel',
@@ -52,4 +52,4 @@ export const funnel: QueryDeclaration<FunnelDefinition, FunnelResult, FunnelQuer
   timeoutSeconds: (_definition, options) => options.timeoutSeconds,
   run: runFunnel,
   format: formatFunnel,
-};
+} satisfies QueryDeclaration<FunnelDefinition, FunnelResult, FunnelQueryOptions>;

@@ -9,7 +9,7 @@ const GroupRow = z.looseObject({ key: z.string(), leads: z.number().int(), conta
 const Bucket = z.looseObject({ label: z.string(), leads: z.number().int(), converted: z.number().int(), rate: z.number().nullable() });
 
 /** The marketing <-> sales SLA (issue 8), from the read models; the semantics are the projector's queries/sla-report.ts. */
-export const slaReport: ReadModelQueryDeclaration<SlaReportQuery, SlaReport> = {
+export const slaReport = {
   name: 'sla',
   path: '/v1/reports/sla',
   slug: 'invalid-sla-report',
@@ -41,4 +41,4 @@ export const slaReport: ReadModelQueryDeclaration<SlaReportQuery, SlaReport> = {
       breachLimit: q.breachLimit,
     }),
   format: formatSla,
-};
+} satisfies ReadModelQueryDeclaration<SlaReportQuery, SlaReport>;

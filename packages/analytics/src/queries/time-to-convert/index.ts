@@ -6,7 +6,7 @@ import type { StageQueryDeclaration } from '../declaration.js';
 import type { TimeToConvertQuery, TimeToConvertResult } from '../../time-to-convert.js';
 
 /** The semantics are written down with the reference, @sluice/domain reference/time-to-convert.ts. */
-export const timeToConvert: StageQueryDeclaration<TimeToConvertQuery, TimeToConvertResult> = {
+export const timeToConvert = {
   name: 'time-to-convert',
   path: '/v1/time-to-convert',
   kind: 'timeToConvert',
@@ -32,4 +32,4 @@ export const timeToConvert: StageQueryDeclaration<TimeToConvertQuery, TimeToConv
   timeoutSeconds: bodyTimeout,
   run: runTimeToConvert,
   format: formatTimeToConvert,
-};
+} satisfies StageQueryDeclaration<TimeToConvertQuery, TimeToConvertResult>;

@@ -1,8 +1,6 @@
-import { CONFIDENCE_Z, type ConfidenceLevel } from './close-rates.js';
-import type { LeadProfileFacts, SegmentKey } from './segments.js';
-import { segmentValue } from './segments.js';
-import type { StageFact } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import { segmentValue } from '@sluice/domain';
+import type { FunnelTouchpoint, LeadProfileFacts, SegmentKey, StageFact } from '@sluice/domain';
+import { CONFIDENCE_Z, type ConfidenceLevel } from '../close-rates/reference.js';
 
 /**
  * Conversion drivers: which touchpoints and profile facts go with converting

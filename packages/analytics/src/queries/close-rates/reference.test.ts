@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CloseRateSpec } from './close-rates.js';
-import { CONFIDENCE_Z, closeRateCounts, closeRateReport, wilsonInterval } from './close-rates.js';
-import type { StageFact } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import type { FunnelTouchpoint, StageFact } from '@sluice/domain';
+import type { CloseRateSpec } from './reference.js';
+import { CONFIDENCE_Z, closeRateCounts, closeRateReport, wilsonInterval } from './reference.js';
 
 const tp = (actorId: string, occurredAtMs: number, type: string, properties: Record<string, string> = {}): FunnelTouchpoint => ({
   actorId,

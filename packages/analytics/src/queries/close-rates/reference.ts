@@ -1,5 +1,4 @@
-import type { StageFact } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import type { FunnelTouchpoint, StageFact } from '@sluice/domain';
 
 /**
  * Closed-loop calibration (docs/domain.md): for each activity, the share of the

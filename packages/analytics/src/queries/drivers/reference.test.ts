@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DriverCounts, DriverSpec } from './drivers.js';
-import { benjaminiHochberg, driverCounts, driverReport, fisherExactTwoSided } from './drivers.js';
-import type { LeadProfileFacts } from './segments.js';
-import type { StageFact } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import type { FunnelTouchpoint, LeadProfileFacts, StageFact } from '@sluice/domain';
+import type { DriverCounts, DriverSpec } from './reference.js';
+import { benjaminiHochberg, driverCounts, driverReport, fisherExactTwoSided } from './reference.js';
 
 const tp = (actorId: string, occurredAtMs: number, type: string): FunnelTouchpoint => ({
   actorId,
