@@ -116,6 +116,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       components: {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'API key (scopes: ingest, read, admin); required when the server listens beyond loopback' },
+          basic: { type: 'http', scheme: 'basic', description: 'the Segment / RudderStack write key: an API key (ingest scope) as the user name, no password' },
         },
       },
     },
