@@ -21,6 +21,7 @@ const commands = {
   queryFunnel: () => import('./commands/query-funnel.js'),
   queryStages: () => import('./commands/query-stages.js'),
   queryTime: () => import('./commands/query-time.js'),
+  queryOpportunities: () => import('./commands/query-opportunities.js'),
   replay: () => import('./commands/replay.js'),
   revenue: () => import('./commands/revenue.js'),
   serve: () => import('./commands/serve.js'),
@@ -94,6 +95,16 @@ usage:
                 [--period day|week|month|quarter|year] [--url URL] [--json]
                                                   how long conversions take: count, mean, median, p90 and a histogram;
                                                   with --period, per period of entering the first stage or step (the trend)
+  sluice query win-rates --from DATE --to DATE [--by stage|owner|segment|source] [--url URL] [--json]
+                                                  won / closed of the opportunities closed in the range, by stage reached,
+                                                  owner, segment or the source of the account's first touch
+  sluice query sales-cycle --from DATE --to DATE [--by stage|owner|segment|source] [--url URL] [--json]
+                                                  days from creation to win (mean, median, p90); days in each stage and
+                                                  where deals went next
+  sluice query velocity --from DATE --to DATE [--url URL] [--json]
+                                                  opportunities x average won amount x win rate / cycle days, per currency
+  sluice query deal-sizes --from DATE --to DATE [--url URL] [--json]
+                                                  won deals per currency: count, total, average, median, p90
   sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
                 [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--url URL] [--json]
                                                   customers (or accounts) by first-purchase cohort, retained in each period since
@@ -447,8 +458,19 @@ async function run(argv: string[]): Promise<void> {
           await queryCohorts(() => openStore(settings), settings, values, values.json);
           return;
         }
+        case 'win-rates':
+        case 'sales-cycle':
+        case 'velocity':
+        case 'deal-sizes': {
+          const { values } = parse(queryArgs, { ...target, by: { type: 'string' } });
+          const settings = resolveSettings(values, process.env);
+          const opportunities = await commands.queryOpportunities();
+          const run = { 'win-rates': opportunities.queryWinRates, 'sales-cycle': opportunities.querySalesCycle, velocity: opportunities.queryVelocity, 'deal-sizes': opportunities.queryDealSizes }[what];
+          await run(() => openStore(settings), settings, values, values.json);
+          return;
+        }
         default:
-          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'query'))}`})\n\n${HELP}`);
+          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts, win-rates, sales-cycle, velocity, deal-sizes (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'query'))}`})\n\n${HELP}`);
       }
     }
     case 'rebuild': {
