@@ -55,7 +55,7 @@ export interface MapImportSummary {
   rows: number;
   /** events made from the rows (all of them checked; on a write, those of rows not rejected were appended) */
   events: number;
-  /** rows that gave no event: every entry skipped them (a `when`, a type not in a table with `otherwise: skip`) */
+  /** rows that gave no event: every entry skipped them (a `when`, a type not in a table with `otherwise: skip`), or single-field lines the map skips */
   rowsWithoutEvents: number;
   written: number;
   duplicates: number;
@@ -226,7 +226,7 @@ async function readPass(
   const project = projector(table, compiled);
   const result: PassResult = { table, rows: 0, events: 0, rowsWithoutEvents: 0, written: 0, duplicates: 0 };
   for await (const records of table.batches) {
-    const batch = checkBatch(records, compiled, project, dateOnly, table.header);
+    const batch = checkBatch(records, compiled, project, dateOnly, table.header, options.map.csv.singleFieldRows === 'skip');
     result.rows += records.length;
     result.events += batch.madeEvents;
     result.rowsWithoutEvents += batch.rowsWithoutEvents;
@@ -270,7 +270,14 @@ function rowOf(record: SourceRecord, header: readonly string[] | undefined): Rec
 }
 
 /** Maps a batch of records to events and validates them; a row with any issue is rejected whole. */
-function checkBatch(records: readonly SourceRecord[], compiled: CompiledMap, project: Projector, dateOnly: DateOnlyCounts, header: readonly string[] | undefined): CheckedBatch {
+function checkBatch(
+  records: readonly SourceRecord[],
+  compiled: CompiledMap,
+  project: Projector,
+  dateOnly: DateOnlyCounts,
+  header: readonly string[] | undefined,
+  skipSingleFieldRows: boolean,
+): CheckedBatch {
   const items: RawItem[] = [];
   const itemRow: number[] = [];
   const itemEntry: number[] = [];
@@ -279,6 +286,7 @@ function checkBatch(records: readonly SourceRecord[], compiled: CompiledMap, pro
   records.forEach((record, rowIndex) => {
     if ('malformed' in record) return rowIssues.set(rowIndex, [{ eventType: '(row)', field: '', message: record.malformed }]);
     if ('values' in record && header !== undefined && record.values.length !== header.length) {
+      if (skipSingleFieldRows && record.values.length === 1) return void rowsWithoutEvents++;
       return rowIssues.set(rowIndex, [{ eventType: '(row)', field: '', message: `has ${record.values.length} fields where the header has ${header.length} (a delimiter or quote out of place?)` }]);
     }
     const mapped = mapRow(compiled, project(record), dateOnly);

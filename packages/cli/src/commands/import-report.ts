@@ -28,7 +28,7 @@ export function printMapImportSummary(s: MapImportSummary, errorsFile: string | 
     refused: `NOTHING written: ${formatCount(s.rejectedRows)} row(s) are bad and the import is atomic (--skip-invalid writes the good rows)`,
   }[s.outcome];
   console.log(`${s.file} (${shape}${s.gzip ? ', gzip' : ''}) through ${s.map}: ${formatCount(s.rows)} rows, ${formatCount(s.events)} events; ${outcome} in ${formatDuration(s.elapsedMs)} (${formatCount(rate)} rows/s)`);
-  if (s.rowsWithoutEvents > 0) console.log(`${formatCount(s.rowsWithoutEvents)} row(s) gave no event (no entry of the map applied to them)`);
+  if (s.rowsWithoutEvents > 0) console.log(`${formatCount(s.rowsWithoutEvents)} row(s) gave no event (no entry of the map applied to them, or a single-field line the map skips)`);
   for (const d of s.dateOnly) console.log(`column "${d.column}": ${formatCount(d.count)} value(s) had no time of day, read as local midnight in ${d.timeZone}`);
   if (s.rejectedRows === 0) return;
   const verb = s.outcome === 'refused' ? 'bad' : 'rejected (not written)';

@@ -144,7 +144,9 @@ export interface MappedImportOptions {
  * or not) through a map. A dry run opens no store at all.
  */
 export async function importMappedFile(openStore: () => Promise<EventStore>, options: MappedImportOptions): Promise<MapImportSummary> {
-  if (options.delimiter !== undefined && options.delimiter.length !== 1) throw usageError(`--delimiter takes one character, e.g. ";" or "\\t"; got "${options.delimiter}"`);
+  // a tab is hard to type in a shell: --delimiter tab (or \t as two characters) means one
+  const delimiter = options.delimiter === '\\t' || options.delimiter?.toLowerCase() === 'tab' ? '\t' : options.delimiter;
+  if (delimiter !== undefined && delimiter.length !== 1) throw usageError(`--delimiter takes one character, e.g. ";", or tab; got "${options.delimiter}"`);
   let size: number;
   try {
     size = statSync(options.file).size;
@@ -171,7 +173,7 @@ export async function importMappedFile(openStore: () => Promise<EventStore>, opt
         defaultTimeZone: options.timeZone,
         dryRun: options.dryRun,
         skipInvalid: options.skipInvalid,
-        delimiter: options.delimiter,
+        delimiter,
         batchSize: 5_000,
         ...(errors === undefined ? {} : { onRejectedRow: (row) => errors.write(row) }),
         onProgress: (rows) => progress.update(rows, `(${formatCount(size)} bytes)`),
