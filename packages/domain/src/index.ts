@@ -22,3 +22,4 @@ export * from './snapshot.js';
 export type * from './stage-state.js';
 export * from './owners.js';
 export * from './reference/index.js';
+export * from './calendar-periods.js';
