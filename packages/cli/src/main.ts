@@ -26,6 +26,7 @@ const commands = {
   revenue: () => import('./commands/revenue.js'),
   serve: () => import('./commands/serve.js'),
   status: () => import('./commands/status.js'),
+  capture: () => import('./commands/capture.js'),
   // the distributed mode's processes are roles of the application layer
   app: () => import('@sluice/app'),
 };
@@ -116,6 +117,7 @@ usage:
                                                   parked items, from the data directory as it is (nothing is caught up first);
                                                   --url: a running server's, from its /readyz
   sluice parked [--follower NAME] [--json]        the events the followers could not apply and parked, with the reason
+  sluice rejected --url URL [--json]              what a running server's Segment endpoint and tracker answered but did not store
   sluice whatif --candidate rules.json [--from DATE --to DATE] [--json]
                                                   replay the log under candidate rules beside the live ones; nothing live changes
   sluice plan   --revenue N --period 2027-Q1|2027-03 [--deal-size N] [--currency EUR] [--unit U] [--count leads|accounts]
@@ -484,6 +486,11 @@ async function run(argv: string[]): Promise<void> {
       const { values } = parse(rest, { url: { type: 'string' } });
       const settings = resolveSettings(values, process.env);
       await (await commands.status()).showStatus(() => openStore(settings), settings, values.url, values.json);
+      return;
+    }
+    case 'rejected': {
+      const { values } = parse(rest, { url: { type: 'string' } });
+      await (await commands.capture()).showRejected(values.url, resolveSettings(values, process.env), values.json);
       return;
     }
     case 'parked': {
