@@ -151,6 +151,28 @@ async function catchUp(b: Bench, rep: number, only?: 'projector' | 'touchpoints'
   }
 }
 
+/** The stage-table sink on its own: over read models the projector has finished, from an empty ClickHouse (its first pass of a fresh data directory). */
+async function stageSinkAlone(b: Bench, rep: number): Promise<Timing> {
+  await emptyTargets(b.client);
+  const dir = join(b.dir, `read-models-${rep}`);
+  mkdirSync(dir);
+  const projections = openProjectionStore(join(dir, 'projections.sqlite'));
+  const projector = startProjector({ store: b.store, projections, config: b.config, ...reportToConsole('the projector') });
+  try {
+    await projector.caughtUp(b.head);
+    const stages = runStageTableSink(stageStateSource(projections), b.client, reportToConsole('the stage-table sink'));
+    try {
+      return await timed(() => stages.caughtUp());
+    } finally {
+      await stages.stop();
+    }
+  } finally {
+    await projector.stop();
+    projections.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const median = (values: number[]) => percentile(values, 0.5);
 const spread = (values: number[]) => `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -220,14 +242,17 @@ export async function run(args: string[]): Promise<void> {
     console.log(`aim (>= ${AIM.eventsPerSecond.toLocaleString('en-US')} events/s and >= ${AIM.ratio} of the baseline): ${eps >= AIM.eventsPerSecond && ratio >= AIM.ratio ? 'met' : 'missed'} (${Math.round(eps).toLocaleString('en-US')} events/s, ratio ${ratio.toFixed(2)})`);
 
     if (values.alone) {
-      // each ClickHouse-free or projector-free part on its own: where the end-to-end time goes
+      // each follower on its own: where the end-to-end time goes
       const projector = await catchUp(b, reps, 'projector');
       const touchpoints = await catchUp(b, reps + 1, 'touchpoints');
-      printFigures(`replay: each log follower alone, once (load average ${load()})`, [
+      const stageTables = await stageSinkAlone(b, reps + 2);
+      printFigures(`replay: each follower alone, once (load average ${load()})`, [
         { name: 'projector alone (events/s)', value: head / projector.seconds, baseline: rate(reads), baselineName: 'raw readAll' },
         { name: 'projector alone (CPU s)', value: projector.cpuSeconds },
         { name: 'touchpoint sink alone (events/s)', value: head / touchpoints.seconds, baseline: rate(direct), baselineName: 'readAll + insert' },
         { name: 'touchpoint sink alone (CPU s)', value: touchpoints.cpuSeconds, baseline: median(direct.map((t) => t.cpuSeconds)), baselineName: 'readAll + insert' },
+        { name: 'stage-table sink alone, after the projector (s)', value: stageTables.seconds },
+        { name: 'stage-table sink alone, after the projector (CPU s)', value: stageTables.cpuSeconds },
       ]);
     }
   } finally {
