@@ -5,7 +5,7 @@ export type { AnalyticsBackend, AnalyticsClient, AnalyticsClientOptions, Analyti
 export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrations.js';
 export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';
 export type { TouchpointSinkOptions } from './sink.js';
-export { openOpportunitiesAsOf, readOpportunityEvents } from './opportunity-log.js';
+export { clickHouseWaterfallSource, openOpportunitiesAsOf, opportunityGroupsAsOf, waterfallMovements } from './opportunity-log.js';
 export { parkedInClickHouse } from './parked.js';
 export {
   FUNNEL_LIMITS,

@@ -1,34 +1,38 @@
-import type { FoldedOpenOpportunity } from '@sluice/revenue';
-import type { SluiceEvent } from '@sluice/schemas';
+import type { FoldedOpenOpportunity, FoldedWaterfallSource, PipelineMovement, WaterfallGroupValues, WaterfallTermName } from '@sluice/revenue';
 import { OPPORTUNITY_TYPES } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 
 /**
- * The opportunity events the touchpoint sink has written to ClickHouse that
- * occurred before `beforeMs`, as the events they were: the input of the
- * revenue fold (@sluice/revenue), which computes the pipeline and the
- * waterfall from them. Read without FINAL: a row delivered twice is the same
- * event id, which the fold counts once. The instant comes back in UTC (the
- * offset the producer wrote is not kept; the instant is).
+ * The opportunity log as the revenue fold reads it, as CTEs over the rows the
+ * sink wrote before {before_ms}: `ev` each event id once; `live` an
+ * opportunity's events from its first creation on (earlier events and later
+ * creations pass; `creation` marks the creation), ordered by (t, id) as the
+ * fold orders them; `closing` the first win or loss of each; `kept` the live
+ * events up to and with that close (a closed deal is final).
  */
-export async function readOpportunityEvents(client: AnalyticsClient, beforeMs: number): Promise<SluiceEvent[]> {
-  const rows = await client.rows<{ event_id: string; type: string; at_ms: number | string; account_id: string; properties: string }>(
-    `SELECT event_id, type, toUnixTimestamp64Milli(occurred_at) AS at_ms, account_id, properties
-     FROM touchpoints
-     WHERE type IN {types:Array(String)} AND occurred_at < fromUnixTimestamp64Milli({before_ms:Int64}, 'UTC')`,
-    { types: [...OPPORTUNITY_TYPES], before_ms: beforeMs },
-  );
-  return rows.map(
-    (r) =>
-      ({
-        id: r.event_id,
-        type: r.type,
-        occurredAt: new Date(Number(r.at_ms)).toISOString(),
-        accountId: r.account_id,
-        properties: JSON.parse(r.properties) as unknown,
-      }) as SluiceEvent,
-  );
-}
+const OPPORTUNITY_LOG = `
+       ev AS (
+         SELECT props['opportunityId'] AS opp, event_id AS id, type, toUnixTimestamp64Milli(occurred_at) AS t, account_id, props
+         FROM touchpoints
+         WHERE type IN {types:Array(String)} AND occurred_at < fromUnixTimestamp64Milli({before_ms:Int64}, 'UTC')
+         LIMIT 1 BY event_id
+       ),
+       created AS (
+         SELECT opp, argMin(tuple(t, id, account_id), tuple(t, id)) AS c FROM ev WHERE type = 'opportunity_created' GROUP BY opp
+       ),
+       live AS (
+         SELECT ev.opp AS opp, ev.id AS id, ev.type AS type, ev.t AS t, ev.props AS props, created.c.3 AS account, ev.type = 'opportunity_created' AS creation
+         FROM ev INNER JOIN created ON ev.opp = created.opp
+         WHERE tuple(ev.t, ev.id) >= tuple(created.c.1, created.c.2) AND NOT (ev.type = 'opportunity_created' AND ev.id != created.c.2)
+       ),
+       closing AS (
+         SELECT opp, min(tuple(t, id)) AS k FROM live WHERE type IN ('opportunity_won', 'opportunity_lost') GROUP BY opp
+       ),
+       kept AS (
+         SELECT live.* FROM live LEFT JOIN closing ON live.opp = closing.opp
+         WHERE closing.opp = '' OR tuple(live.t, live.id) <= closing.k
+       )`;
+const logParams = (beforeMs: number) => ({ types: [...OPPORTUNITY_TYPES], before_ms: beforeMs });
 
 /**
  * The open opportunities as of an instant, folded by ClickHouse with the
@@ -55,29 +59,12 @@ export async function openOpportunitiesAsOf(client: AnalyticsClient, asOfMs: num
     business_unit: string;
     segment: string;
   }>(
-    `WITH
-       ev AS (
-         SELECT props['opportunityId'] AS opp, event_id AS id, type, toUnixTimestamp64Milli(occurred_at) AS t, account_id, props
-         FROM touchpoints
-         WHERE type IN {types:Array(String)} AND occurred_at < fromUnixTimestamp64Milli({as_of_ms:Int64}, 'UTC')
-         LIMIT 1 BY event_id
-       ),
-       created AS (
-         SELECT opp, argMin(tuple(t, id, account_id), tuple(t, id)) AS c FROM ev WHERE type = 'opportunity_created' GROUP BY opp
-       ),
-       live AS (
-         SELECT ev.opp AS opp, ev.id AS id, ev.type AS type, ev.t AS t, ev.props AS props, created.c.3 AS account,
-                ev.type = 'opportunity_created' AND ev.id = created.c.2 AS is_creation
-         FROM ev INNER JOIN created ON ev.opp = created.opp
-         WHERE tuple(ev.t, ev.id) >= tuple(created.c.1, created.c.2)
-       ),
-       open_live AS (
-         SELECT * FROM live WHERE opp NOT IN (SELECT opp FROM live WHERE type IN ('opportunity_won', 'opportunity_lost'))
-       ),
+    `WITH${OPPORTUNITY_LOG},
+       open_live AS (SELECT * FROM kept WHERE opp NOT IN (SELECT opp FROM closing)),
        staged AS (
          SELECT opp, t, id, props['stage'] AS stage, mapContains(props, 'probability') AS has_p, toFloat64OrNull(props['probability']) AS p,
                 stage != lagInFrame(props['stage'], 1, '') OVER (PARTITION BY opp ORDER BY t, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS entry
-         FROM open_live WHERE is_creation OR type = 'opportunity_stage_changed'
+         FROM open_live WHERE creation OR type = 'opportunity_stage_changed'
        ),
        runs AS (
          SELECT opp, t, id, stage, has_p, p, sum(entry) OVER (PARTITION BY opp ORDER BY t, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS run
@@ -90,18 +77,18 @@ export async function openOpportunitiesAsOf(client: AnalyticsClient, asOfMs: num
        ),
        facts AS (
          SELECT opp, any(account) AS account,
-                argMaxIf(tuple(toFloat64OrZero(props['amount']), props['currency']), tuple(t, id), is_creation OR type = 'opportunity_amount_changed') AS money,
-                argMaxIf(props['closeDate'], tuple(t, id), is_creation OR type = 'opportunity_close_date_changed') AS close_date,
-                argMaxIf(props['ownerId'], tuple(t, id), is_creation OR type = 'opportunity_owner_changed') AS owner,
-                anyIf(props['businessUnit'], is_creation) AS business_unit,
-                anyIf(props['segment'], is_creation) AS segment
+                argMaxIf(tuple(toFloat64OrZero(props['amount']), props['currency']), tuple(t, id), creation OR type = 'opportunity_amount_changed') AS money,
+                argMaxIf(props['closeDate'], tuple(t, id), creation OR type = 'opportunity_close_date_changed') AS close_date,
+                argMaxIf(props['ownerId'], tuple(t, id), creation OR type = 'opportunity_owner_changed') AS owner,
+                anyIf(props['businessUnit'], creation) AS business_unit,
+                anyIf(props['segment'], creation) AS segment
          FROM open_live GROUP BY opp
        )
      SELECT f.opp AS opp, f.account AS account, s.stage AS stage, s.entered_ms AS entered_ms, s.probability AS probability,
             f.money.1 AS amount, f.money.2 AS currency, f.close_date AS close_date, f.owner AS owner, f.business_unit AS business_unit, f.segment AS segment
      FROM facts AS f INNER JOIN stage_now AS s ON f.opp = s.opp
      ORDER BY opp`,
-    { types: [...OPPORTUNITY_TYPES], as_of_ms: asOfMs },
+    logParams(asOfMs),
   );
   const orNull = (text: string) => (text === '' ? null : text);
   return rows.map((r) => ({
@@ -118,3 +105,87 @@ export async function openOpportunitiesAsOf(client: AnalyticsClient, asOfMs: num
     segment: orNull(r.segment),
   }));
 }
+
+/**
+ * The movements of the pipeline of [fromMs, toMs) (open deals whose close
+ * date lies in it), walked by ClickHouse with the semantics of
+ * @sluice/revenue's waterfall (its reference; a property test holds them
+ * equal): each opportunity's events in order, the state after each (last
+ * amount and currency, last close date, a win moving it to the win, closed
+ * by the first win or loss), and for each event in the period what it did:
+ * created or pulled in, pushed out, amount up or down (a currency change is
+ * the old amount down and the new up), lost, or for a win pulled in when its
+ * close date lay outside, the signed amount's change, then won.
+ */
+export async function waterfallMovements(client: AnalyticsClient, fromMs: number, toMs: number): Promise<PipelineMovement[]> {
+  const rows = await client.rows<{ opp: string; account: string; term: WaterfallTermName; currency: string; amount: number }>(
+    `WITH${OPPORTUNITY_LOG},
+       setting AS (
+         SELECT *, type = 'opportunity_won' AND mapContains(props, 'amount') AND mapContains(props, 'currency') AS signed,
+                if(creation OR type = 'opportunity_amount_changed' OR signed, toFloat64OrZero(props['amount']), NULL) AS set_amount,
+                if(creation OR type = 'opportunity_amount_changed' OR signed, props['currency'], NULL) AS set_currency,
+                multiIf(creation OR type = 'opportunity_close_date_changed', toUnixTimestamp64Milli(parseDateTime64BestEffort(props['closeDate'], 3, 'UTC')),
+                        type = 'opportunity_won', t, NULL) AS set_close
+         FROM kept
+       ),
+       walked AS (
+         SELECT opp, id, type, t, account, creation, signed, set_amount, set_currency,
+                anyLast(set_amount) OVER w AS a_amount, anyLast(set_currency) OVER w AS a_currency, anyLast(set_close) OVER w AS a_close
+         FROM setting
+         WINDOW w AS (PARTITION BY opp ORDER BY t, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+       ),
+       stepped AS (
+         SELECT *, type NOT IN ('opportunity_won', 'opportunity_lost') AND a_close >= {from_ms:Int64} AND a_close < {to_ms:Int64} AS a_in,
+                lagInFrame(a_amount) OVER w AS b_amount, lagInFrame(a_currency) OVER w AS b_currency,
+                lagInFrame(a_close) OVER w AS b_close
+         FROM walked
+         WINDOW w AS (PARTITION BY opp ORDER BY t, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+       ),
+       moved AS (
+         SELECT opp, account, t, type, creation, a_in, a_amount, a_currency, b_amount, b_currency,
+                NOT creation AND b_close >= {from_ms:Int64} AND b_close < {to_ms:Int64} AS b_in,
+                set_amount AS w_amount, set_currency AS w_currency, signed
+         FROM stepped
+         WHERE t >= {from_ms:Int64}
+       )
+     SELECT opp, account, m.1 AS term, m.2 AS currency, m.3 AS amount
+     FROM moved
+     ARRAY JOIN multiIf(
+       creation, if(a_in, [tuple('created', a_currency, a_amount)], []),
+       type = 'opportunity_won', arrayConcat(
+         if(b_in, [], [tuple('pulledIn', b_currency, b_amount)]),
+         if(NOT signed OR (w_amount = b_amount AND w_currency = b_currency), [],
+            if(w_currency = b_currency, [tuple(if(w_amount > b_amount, 'amountUp', 'amountDown'), w_currency, abs(w_amount - b_amount))],
+               [tuple('amountDown', b_currency, b_amount), tuple('amountUp', w_currency, w_amount)])),
+         [tuple('won', a_currency, a_amount)]),
+       type = 'opportunity_lost', if(b_in, [tuple('lost', b_currency, b_amount)], []),
+       NOT b_in AND a_in, [tuple('pulledIn', a_currency, a_amount)],
+       b_in AND NOT a_in, [tuple('pushedOut', b_currency, b_amount)],
+       b_in AND a_in AND b_currency != a_currency, [tuple('amountDown', b_currency, b_amount), tuple('amountUp', a_currency, a_amount)],
+       b_in AND a_in AND a_amount != b_amount, [tuple(if(a_amount > b_amount, 'amountUp', 'amountDown'), a_currency, abs(a_amount - b_amount))],
+       []) AS m
+     ORDER BY opp, t`,
+    { ...logParams(toMs), from_ms: fromMs, to_ms: toMs },
+  );
+  return rows.map((r) => ({ opportunityId: r.opp, accountId: r.account, term: r.term, currency: r.currency, amount: r.amount }));
+}
+
+/** What each opportunity created before `beforeMs` is grouped by as of then: its last owner (up to its close), its creation's unit and segment. */
+export async function opportunityGroupsAsOf(client: AnalyticsClient, beforeMs: number): Promise<Map<string, WaterfallGroupValues>> {
+  const rows = await client.rows<{ opp: string; owner: string; business_unit: string; segment: string }>(
+    `WITH${OPPORTUNITY_LOG}
+     SELECT opp, argMaxIf(props['ownerId'], tuple(t, id), creation OR type = 'opportunity_owner_changed') AS owner,
+            anyIf(props['businessUnit'], creation) AS business_unit, anyIf(props['segment'], creation) AS segment
+     FROM kept GROUP BY opp`,
+    logParams(beforeMs),
+  );
+  const orNull = (text: string) => (text === '' ? null : text);
+  return new Map(rows.map((r) => [r.opp, { ownerId: orNull(r.owner), businessUnit: orNull(r.business_unit), segment: orNull(r.segment) }]));
+}
+
+/** ClickHouse as the waterfall's source: what @sluice/revenue assembles a waterfall from. */
+export const clickHouseWaterfallSource = (client: AnalyticsClient): FoldedWaterfallSource => ({
+  openAsOf: (asOfMs) => openOpportunitiesAsOf(client, asOfMs),
+  movements: (fromMs, toMs) => waterfallMovements(client, fromMs, toMs),
+  groupsAsOf: (beforeMs) => opportunityGroupsAsOf(client, beforeMs),
+});

@@ -1,8 +1,9 @@
+import { instantOf } from '@sluice/domain';
 import { z } from 'zod';
-import type { OpportunityModel, SluiceEvent } from '@sluice/schemas';
+import type { OpportunityModel } from '@sluice/schemas';
 import { FORECAST_CATEGORIES, OffsetDateTime } from '@sluice/schemas';
-import { type FoldedOpenOpportunity, PIPELINE_GROUPS, type Pipeline, openFromFolded, pipelineAsOf, pipelineOf } from './pipeline.js';
-import { WATERFALL_GROUPS, WATERFALL_TERMS, type Waterfall, waterfall } from './waterfall.js';
+import { type FoldedOpenOpportunity, PIPELINE_GROUPS, type Pipeline, openFromFolded, pipelineOf } from './pipeline.js';
+import { type OpportunityAmount, type PipelineMovement, WATERFALL_GROUPS, WATERFALL_TERMS, type Waterfall, type WaterfallGroupValues, waterfallOf } from './waterfall.js';
 
 /*
  * The pipeline and waterfall questions and answers as the API and the CLI
@@ -92,15 +93,6 @@ export function waterfallAnswer(w: Waterfall): WaterfallAnswer {
   return { from: iso(w.fromMs), to: iso(w.toMs), groupBy: w.groupBy, rows: w.rows };
 }
 
-/** Reads the opportunity events that occurred before an instant (from ClickHouse, the log, a test's list). */
-export type OpportunityEventsBefore = (beforeMs: number) => Promise<Iterable<SluiceEvent>>;
-
-/** The pipeline question answered over the events `read` gives; `nowMs` is the edge's clock, the default as-of. */
-export async function answerPipeline(q: PipelineQuery, nowMs: number, model: OpportunityModel, read: OpportunityEventsBefore): Promise<PipelineAnswer> {
-  const asOfMs = q.asOf === undefined ? nowMs : Date.parse(q.asOf);
-  return pipelineAnswer(pipelineAsOf(await read(asOfMs), asOfMs, model, q.groupBy ?? null));
-}
-
 /** The pipeline question answered from open opportunities another engine folded (ClickHouse), grouped here. */
 export async function answerPipelineOfFolded(q: PipelineQuery, nowMs: number, model: OpportunityModel, readOpen: (asOfMs: number) => Promise<readonly FoldedOpenOpportunity[]>): Promise<PipelineAnswer> {
   const asOfMs = q.asOf === undefined ? nowMs : Date.parse(q.asOf);
@@ -108,8 +100,23 @@ export async function answerPipelineOfFolded(q: PipelineQuery, nowMs: number, mo
   return pipelineAnswer(pipelineOf(open, asOfMs, model, q.groupBy ?? null));
 }
 
-/** The waterfall question answered over the events `read` gives. */
-export async function answerWaterfall(q: WaterfallQuery, model: OpportunityModel, read: OpportunityEventsBefore): Promise<WaterfallAnswer> {
-  const toMs = Date.parse(q.to);
-  return waterfallAnswer(waterfall(await read(toMs), Date.parse(q.from), toMs, model, q.groupBy ?? null));
+/** What another engine (ClickHouse) folds for a waterfall: the open deals at an instant, the period's movements, each deal's group values. */
+export interface FoldedWaterfallSource {
+  openAsOf(asOfMs: number): Promise<readonly FoldedOpenOpportunity[]>;
+  movements(fromMs: number, toMs: number): Promise<PipelineMovement[]>;
+  groupsAsOf(beforeMs: number): Promise<Map<string, WaterfallGroupValues>>;
+}
+
+/** The waterfall question answered from what another engine folded, assembled here as the fold assembles its own. */
+export async function answerWaterfallOfFolded(q: WaterfallQuery, source: FoldedWaterfallSource): Promise<WaterfallAnswer> {
+  const [fromMs, toMs] = [Date.parse(q.from), Date.parse(q.to)];
+  const inPeriodAt = async (atMs: number): Promise<OpportunityAmount[]> =>
+    (await source.openAsOf(atMs))
+      .filter((o) => {
+        const close = instantOf(o.closeDate);
+        return close >= fromMs && close < toMs;
+      })
+      .map(({ opportunityId, accountId, currency, amount }) => ({ opportunityId, accountId, currency, amount }));
+  const [start, end, movements, groups] = await Promise.all([inPeriodAt(fromMs), inPeriodAt(toMs), source.movements(fromMs, toMs), source.groupsAsOf(toMs)]);
+  return waterfallAnswer(waterfallOf({ groups, start, end, movements }, fromMs, toMs, q.groupBy ?? null));
 }

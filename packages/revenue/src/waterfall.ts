@@ -77,26 +77,11 @@ function movementsOf(prev: OpportunityState | undefined, next: OpportunityState,
   return [{ term: delta > 0 ? 'amountUp' : 'amountDown', currency: next.currency, amount: Math.abs(delta) }];
 }
 
-const groupOf = (s: OpportunityState, by: WaterfallGroup | null): string | null => {
-  if (by === null) return null;
-  return (by === 'owner' ? s.ownerId : s[by]) ?? null;
-};
 
 export function waterfall(events: Iterable<SluiceEvent> | Map<string, TimedOpportunityEvent[]>, fromMs: number, toMs: number, model: OpportunityModel, groupBy: WaterfallGroup | null = null): Waterfall {
   if (!(fromMs < toMs)) throw new RangeError('the waterfall period needs from before to');
   const histories = events instanceof Map ? events : opportunityHistories(events);
-  const rows = new Map<string, WaterfallRow>();
-  const rowOf = (group: string | null, currency: string) => {
-    const key = JSON.stringify([group, currency]);
-    let row = rows.get(key);
-    if (row === undefined) {
-      const term = (): WaterfallTerm => ({ amount: 0, opportunities: [] });
-      row = { group, currency, start: { count: 0, amount: 0 }, end: { count: 0, amount: 0 }, created: term(), pulledIn: term(), amountUp: term(), amountDown: term(), pushedOut: term(), lost: term(), won: term() };
-      rows.set(key, row);
-    }
-    return row;
-  };
-
+  const parts: WaterfallParts = { groups: new Map(), start: [], end: [], movements: [] };
   for (const history of histories.values()) {
     const start = opportunityAsOf(history, fromMs, model);
     let state = start;
@@ -111,26 +96,70 @@ export function waterfall(events: Iterable<SluiceEvent> | Map<string, TimedOppor
     }
     if (state === undefined) continue; // not created before `to`
     const { opportunityId, accountId } = state;
-    const group = groupOf(state, groupBy);
-    if (start !== undefined && inPeriod(start, fromMs, toMs)) {
-      const point = rowOf(group, start.currency).start;
-      point.count++;
-      point.amount += start.amount;
-    }
+    parts.groups.set(opportunityId, { ownerId: state.ownerId ?? null, businessUnit: state.businessUnit ?? null, segment: state.segment ?? null });
+    if (start !== undefined && inPeriod(start, fromMs, toMs)) parts.start.push({ opportunityId, accountId, currency: start.currency, amount: start.amount });
     // the end is read from the fold as of `to`, not from the walk, so the identity checks the one against the other
     const end = opportunityAsOf(history, toMs, model);
-    if (end !== undefined && inPeriod(end, fromMs, toMs)) {
-      const point = rowOf(group, end.currency).end;
+    if (end !== undefined && inPeriod(end, fromMs, toMs)) parts.end.push({ opportunityId, accountId, currency: end.currency, amount: end.amount });
+    for (const m of movements) parts.movements.push({ opportunityId, accountId, ...m });
+  }
+  return waterfallOf(parts, fromMs, toMs, groupBy);
+}
+
+/** A deal's share of a point or a term of the waterfall. */
+export interface OpportunityAmount {
+  opportunityId: string;
+  accountId: string;
+  currency: string;
+  amount: number;
+}
+export type PipelineMovement = OpportunityAmount & { term: WaterfallTermName };
+/** What a deal is grouped by: its values as of the end of the period. */
+export interface WaterfallGroupValues {
+  ownerId: string | null;
+  businessUnit: string | null;
+  segment: string | null;
+}
+/**
+ * What a waterfall is made of, however walked (here, or by ClickHouse): each
+ * deal's group values as of `to`, the deals in the period's pipeline at
+ * `from` and at `to`, and the movements in between, in walking order.
+ */
+export interface WaterfallParts {
+  groups: Map<string, WaterfallGroupValues>;
+  start: OpportunityAmount[];
+  end: OpportunityAmount[];
+  movements: PipelineMovement[];
+}
+
+/** The waterfall rows from its parts: per group and currency, each term with the deals that make it. */
+export function waterfallOf(parts: WaterfallParts, fromMs: number, toMs: number, groupBy: WaterfallGroup | null): Waterfall {
+  const rows = new Map<string, WaterfallRow>();
+  const rowOf = (opportunityId: string, currency: string) => {
+    const values = parts.groups.get(opportunityId);
+    const group = groupBy === null || values === undefined ? null : values[groupBy === 'owner' ? 'ownerId' : groupBy];
+    const key = JSON.stringify([group, currency]);
+    let row = rows.get(key);
+    if (row === undefined) {
+      const term = (): WaterfallTerm => ({ amount: 0, opportunities: [] });
+      row = { group, currency, start: { count: 0, amount: 0 }, end: { count: 0, amount: 0 }, created: term(), pulledIn: term(), amountUp: term(), amountDown: term(), pushedOut: term(), lost: term(), won: term() };
+      rows.set(key, row);
+    }
+    return row;
+  };
+  for (const [points, which] of [[parts.start, 'start'], [parts.end, 'end']] as const) {
+    for (const p of points) {
+      const point = rowOf(p.opportunityId, p.currency)[which];
       point.count++;
-      point.amount += end.amount;
+      point.amount += p.amount;
     }
-    for (const m of movements) {
-      const term = rowOf(group, m.currency)[m.term];
-      term.amount += m.amount;
-      const listed = term.opportunities.find((o) => o.opportunityId === opportunityId);
-      if (listed === undefined) term.opportunities.push({ opportunityId, accountId, amount: m.amount });
-      else listed.amount += m.amount;
-    }
+  }
+  for (const m of parts.movements) {
+    const term = rowOf(m.opportunityId, m.currency)[m.term];
+    term.amount += m.amount;
+    const listed = term.opportunities.find((o) => o.opportunityId === m.opportunityId);
+    if (listed === undefined) term.opportunities.push({ opportunityId: m.opportunityId, accountId: m.accountId, amount: m.amount });
+    else listed.amount += m.amount;
   }
   const sorted = [...rows.values()].sort((a, b) => compareGroup(a.group, b.group) || (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
   for (const row of sorted) for (const t of WATERFALL_TERMS) row[t].opportunities.sort((a, b) => (a.opportunityId < b.opportunityId ? -1 : 1));

@@ -1,6 +1,6 @@
-import { openOpportunitiesAsOf, parseWith, readOpportunityEvents } from '@sluice/analytics';
+import { clickHouseWaterfallSource, openOpportunitiesAsOf, parseWith } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
-import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfall } from '@sluice/revenue';
+import { PipelineQuerySchema, WATERFALL_TERMS, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfallOfFolded } from '@sluice/revenue';
 import type { PipelineAnswer, WaterfallAnswer } from '@sluice/revenue';
 import type { z } from 'zod';
 import { formatCount, formatTable, printJson } from '../output.js';
@@ -11,9 +11,8 @@ import { defined, instantOf, invalidQueryError } from './query-flags.js';
 /**
  * `sluice pipeline` and `sluice waterfall`: GET /v1/pipeline and
  * /v1/waterfall from a running server (--url), or on the data directory, its ClickHouse caught up with the
- * log first (the pipeline folded by ClickHouse, the waterfall by
- * @sluice/revenue over the opportunity rows), under the live opportunity
- * stage model.
+ * log first, folded by ClickHouse and assembled by @sluice/revenue under
+ * the live opportunity stage model.
  */
 
 export interface PipelineFlags {
@@ -52,7 +51,7 @@ export async function waterfallCommand(openStore: () => Promise<EventStore>, set
   const q = parsed(WaterfallQuerySchema, defined({ from: at(flags.from), to: at(flags.to), groupBy: flags.by }), 'waterfall query');
   const answer =
     flags.url === undefined
-      ? await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfall(q, settings.config.opportunities, (ms) => readOpportunityEvents(client, ms)))
+      ? await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfallOfFolded(q, clickHouseWaterfallSource(client)))
       : await getQuery<WaterfallAnswer>(flags.url, '/v1/waterfall', defined(q) as Record<string, string>, settings);
   if (json) printJson(answer);
   else process.stdout.write(formatWaterfall(answer));

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { z } from 'zod';
-import { FreshnessSchema, openOpportunitiesAsOf, parseWith, readOpportunityEvents } from '@sluice/analytics';
-import { PipelineAnswerSchema, PipelineQuerySchema, WaterfallAnswerSchema, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfall } from '@sluice/revenue';
+import { FreshnessSchema, clickHouseWaterfallSource, openOpportunitiesAsOf, parseWith } from '@sluice/analytics';
+import { PipelineAnswerSchema, PipelineQuerySchema, WaterfallAnswerSchema, WaterfallQuerySchema, answerPipelineOfFolded, answerWaterfallOfFolded } from '@sluice/revenue';
 import { RuleConfigSchema } from '@sluice/schemas';
 import { ProblemError } from '../problem.js';
 import { FRESHNESS_NOTE, marked } from './analytics.js';
@@ -18,16 +18,13 @@ function queryString(schema: z.ZodType): FastifySchemaCompiler<unknown> {
   };
 }
 
-const PIPELINE_SOURCE =
+const SOURCE_NOTE =
   'ClickHouse folds the opportunity events the touchpoint sink wrote (parameter-bound SQL, held equal to the @sluice/revenue fold by a property test); the live opportunity stage model (rules `opportunities`) gives the probabilities and categories.';
-const WATERFALL_SOURCE =
-  'Folded by @sluice/revenue from the opportunity events the touchpoint sink wrote to ClickHouse, under the live opportunity stage model (rules `opportunities`).';
 
 /** The open pipeline at an instant and the waterfall of a period (issue 17). */
 export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { client, sink, rules, fresh }) => {
   const typed = app.withTypeProvider<ZodTypeProvider>();
   const model = (rules ?? RuleConfigSchema.parse({ version: 'defaults' })).opportunities;
-  const read = (beforeMs: number) => readOpportunityEvents(client, beforeMs);
 
   typed.get('/v1/pipeline', {
     config: { scope: 'read' },
@@ -38,7 +35,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
         'instant), grouped by groupBy (stage, category, owner, businessUnit, segment; none: one row per currency) with count, amount, weighted ' +
         'amount (amount × the win probability frozen when the deal entered its stage) and days in stage, one row per currency: amounts in ' +
         'different currencies are never added. ' +
-        PIPELINE_SOURCE +
+        SOURCE_NOTE +
         ' ' +
         FRESHNESS_NOTE,
       querystring: PipelineQuerySchema,
@@ -61,7 +58,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
         'segment, as of `to`) and currency: start + created + pulledIn + amountUp - amountDown - pushedOut - lost - won = end, start and end ' +
         'being that pipeline as of from and as of to, each term listing its opportunities. pushedOut: close date moved out of the period; ' +
         'pulledIn: moved into it (a deal won in the period while its close date lay outside is pulled in, then won). ' +
-        WATERFALL_SOURCE +
+        SOURCE_NOTE +
         ' ' +
         FRESHNESS_NOTE,
       querystring: WaterfallQuerySchema,
@@ -70,7 +67,7 @@ export const revenueRoutes: FastifyPluginAsync<AnalyticsRoutes> = async (app, { 
     validatorCompiler: queryString(WaterfallQuerySchema),
     handler: async (request, reply) => {
       const freshness = await fresh([sink]);
-      return marked(reply, freshness, await answerWaterfall(request.query, model, read));
+      return marked(reply, freshness, await answerWaterfallOfFolded(request.query, clickHouseWaterfallSource(client)));
     },
   });
 };
