@@ -1,7 +1,7 @@
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { QueryTimeoutError } from '@sluice/analytics';
-import { InvalidCursorError, SlaNotConfiguredError } from '@sluice/projector';
+import { InvalidCursorError, SlaNotConfiguredError, WhatIfOutOfMemoryError } from '@sluice/projector';
 import { TYPED_PROBLEMS, installProblemHandlers } from './problem.js';
 
 /** A route that throws `error`, answered by the one error handler. */
@@ -27,6 +27,7 @@ describe('problem documents', () => {
   it.each([
     [new QueryTimeoutError('elapsed 2 s'), 504, 'query-timeout', undefined],
     [new SlaNotConfiguredError('v7'), 409, 'no-sla', undefined],
+    [new WhatIfOutOfMemoryError(512), 503, 'whatif-out-of-memory', undefined],
     [new InvalidCursorError(), 400, 'invalid-cursor', [{ field: 'querystring.cursor', message: 'invalid cursor' }]],
   ])('given a typed error from below the API (%s), then the table answers its status and problem type', async (error, status, slug, errors) => {
     const res = await answerTo(error);
@@ -38,7 +39,7 @@ describe('problem documents', () => {
   it('lists each typed error once, so no two entries answer the same error differently', () => {
     const classes = TYPED_PROBLEMS.map((p) => p.error);
     expect(new Set(classes).size).toBe(classes.length);
-    expect(TYPED_PROBLEMS.map((p) => p.slug).sort()).toEqual(['invalid-cursor', 'no-sla', 'query-timeout']);
+    expect(TYPED_PROBLEMS.map((p) => p.slug).sort()).toEqual(['invalid-cursor', 'no-sla', 'query-timeout', 'whatif-out-of-memory']);
   });
 
   it('given an error no entry names, then the answer is a 500 that keeps its detail out', async () => {

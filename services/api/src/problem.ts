@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { QueryTimeoutError } from '@sluice/analytics';
-import { InvalidCursorError, SlaNotConfiguredError } from '@sluice/projector';
+import { InvalidCursorError, SlaNotConfiguredError, WhatIfOutOfMemoryError } from '@sluice/projector';
 
 /** RFC 9457 problem details: the one error shape of the API. */
 export interface ProblemItem {
@@ -62,6 +62,7 @@ const typed = <E extends Error>(problem: TypedProblem<E>) => problem as unknown 
 export const TYPED_PROBLEMS: ReadonlyArray<TypedProblem<Error>> = [
   typed({ error: QueryTimeoutError, status: 504, slug: 'query-timeout', title: 'Query timed out' }),
   typed({ error: SlaNotConfiguredError, status: 409, slug: 'no-sla', title: 'No SLA configured' }),
+  typed({ error: WhatIfOutOfMemoryError, status: 503, slug: 'whatif-out-of-memory', title: 'What-if out of memory', detail: (err) => `${err.message}; nothing live changed` }),
   typed({
     error: InvalidCursorError,
     status: 400,

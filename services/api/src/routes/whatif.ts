@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { parseWith } from '@sluice/analytics';
 import { ConfigError, parseRuleConfig } from '@sluice/config';
-import { WhatIfOutOfMemoryError, runWhatIfInWorker } from '@sluice/projector';
+import { runWhatIfInWorker } from '@sluice/projector';
 import type { ReplayProgress, WhatIfInWorkerOptions } from '@sluice/projector';
 import { OffsetDateTime } from '@sluice/schemas';
 import type { RuleConfig } from '@sluice/schemas';
@@ -105,8 +105,8 @@ export const whatIfRoutes: FastifyPluginAsync<WhatIfRouteOptions> = async (app, 
         if (closing.signal.aborted) throw new ProblemError(503, 'shutting-down', 'Shutting down', 'the server is shutting down; its what-if was stopped: ask again once it is back');
         // nginx's 499: nobody reads it, but the request's metrics say why it ended
         if (gone.signal.aborted) throw new ProblemError(499, 'client-closed-request', 'Client closed request', 'the client went away; its what-if was stopped');
-        if (!(err instanceof WhatIfOutOfMemoryError)) throw err;
-        throw new ProblemError(503, 'whatif-out-of-memory', 'What-if out of memory', `${err.message}; nothing live changed`);
+        // past its memory bound: TYPED_PROBLEMS
+        throw err;
       } finally {
         running = undefined;
       }
