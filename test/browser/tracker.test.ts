@@ -132,7 +132,7 @@ describe.skipIf(skipReason)('sluice.js in headless Chromium, on a page of anothe
     await waitFor(sluice.store, (events) => events.some((e) => e.type === 'content_download'));
     expect((await storedEvents(sluice.store)).find((e) => e.type === 'content_download')).toMatchObject({
       leadId: 'ann@shop.example',
-      properties: { contentId: 'Buyers-20Guide.pdf', title: 'Buyers Guide.pdf', x: { url: `${site.origin}/files/Buyers%20Guide.pdf` } },
+      properties: { contentId: 'Buyers-Guide.pdf', title: 'Buyers Guide.pdf', x: { url: `${site.origin}/files/Buyers%20Guide.pdf` } },
     });
   });
 

@@ -246,7 +246,8 @@ interface Session extends Attribution {
       const file = link.pathname.split('/').pop() ?? '';
       const extension = file.includes('.') ? file.split('.').pop()!.toLowerCase() : '';
       if (!settings.fileExtensions.includes(extension)) return;
-      emit('content_download', { contentId: safeId(file), title: decodeURIComponent(file).slice(0, 200), x: { url: link.href } });
+      const name = decodeURIComponent(file);
+      emit('content_download', { contentId: safeId(name), title: name.slice(0, 200), x: { url: link.href } });
       beacon();
     },
     true,
