@@ -16,7 +16,7 @@ import { ACTIVITY_TYPES, touchArb, touchLines } from './test-activity.js';
 
 /*
  * ClickHouse activity close-rate counts against the reference
- * (reference/close-rates.ts) on generated logs and stage facts.
+ * (queries/close-rates/reference.ts) on generated logs and stage facts.
  *
  * A run is one config version and one region of time of its own (ids carry
  * the run number, so touchpoints never mix across runs): two inserts and one

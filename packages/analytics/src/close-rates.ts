@@ -12,7 +12,7 @@ import { stageFactsSql } from './stage-sql.js';
  * calibration"): ClickHouse counts, per activity, the population's leads who
  * did it before becoming customers and how many became customers;
  * closeRateReport (@sluice/domain) adds rates, Wilson intervals, lift, ranks
- * and the suggestions. Count semantics: reference/close-rates.ts.
+ * and the suggestions. Count semantics: queries/close-rates/reference.ts.
  *
  * Touchpoints come from touchpoints_resolved (anonymous history resolved to
  * its lead), joined on the actor id the projector writes as

@@ -16,7 +16,7 @@ import { profileArb } from './test-stage-facts.js';
 
 /*
  * ClickHouse conversion-driver counts against the reference
- * (reference/drivers.ts) on generated logs, stage facts and profiles.
+ * (queries/drivers/reference.ts) on generated logs, stage facts and profiles.
  *
  * A run is one config version and one region of time of its own (ids carry
  * the run number). A one-second clock over ten ticks makes ties common: a

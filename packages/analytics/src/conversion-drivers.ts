@@ -17,7 +17,7 @@ import { profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
  * many of the leads entering `from` in the date range have it and how many
  * of those converted to `to`; driverReport (@sluice/domain) adds odds
  * ratios, intervals, Fisher p-values and Benjamini-Hochberg q-values. Count
- * semantics: reference/drivers.ts, which the property test holds this SQL to.
+ * semantics: queries/drivers/reference.ts, which the property test holds this SQL to.
  *
  * Example:
  *   { "configVersion": "v7", "from": "mql", "to": "sql",

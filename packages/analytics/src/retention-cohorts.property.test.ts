@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import type { LeadProfileFacts } from '@sluice/domain';
-import { SEGMENT_KEYS, retentionCohorts, segmentValue, touchpointsFromLog } from '@sluice/domain';
+import { SEGMENT_KEYS, segmentValue, touchpointsFromLog } from '@sluice/domain';
+import { retentionCohorts } from './queries/cohorts/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { RetentionCohortsQueryInput } from './retention-cohorts.js';
@@ -13,8 +14,8 @@ import { recordedLog } from './test-log.js';
 import { DAY, HOUR, ZONES, profileArb } from './test-stage-facts.js';
 
 /*
- * ClickHouse retention cohorts against the reference (@sluice/domain,
- * reference/retention.ts, whose periods come from luxon) on generated logs.
+ * ClickHouse retention cohorts against the reference (queries/cohorts/reference.ts,
+ * whose periods come from luxon) on generated logs.
  *
  * Touchpoints have no config version to keep runs apart, so each run has a
  * year of its own (2000 to 2024, the tables emptied when the years run out),

@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import type { RetentionCohortRow, RetentionSpec, SegmentKey as ProfileSegmentKey } from '@sluice/domain';
-import { RETENTION_COUNTING_UNITS, RETENTION_PERIODS, SEGMENT_KEYS, instantMs } from '@sluice/domain';
+import type { SegmentKey as ProfileSegmentKey } from '@sluice/domain';
+import { SEGMENT_KEYS, instantMs } from '@sluice/domain';
+import type { RetentionCohortRow, RetentionSpec } from './queries/cohorts/reference.js';
+import { RETENTION_COUNTING_UNITS, RETENTION_PERIODS } from './queries/cohorts/reference.js';
 import { EVENT_TYPES, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
@@ -13,7 +15,7 @@ import { periodSql, profileJoinSql, segmentExpr } from './stage-sql.js';
 /**
  * Retention cohorts: customers by the month (or quarter) of their first
  * purchase in the business zone, and per period offset since then how many
- * had a retention event. Semantics in @sluice/domain reference/retention.ts,
+ * had a retention event. Semantics in the reference beside its declaration (queries/cohorts/reference.ts),
  * which the property tests hold this SQL to.
  *
  * Example body (POST /v1/cohorts):

@@ -11,7 +11,7 @@ import { parseFields } from './funnel-definition.js';
  * What an API caller sends for stage-level questions (stage conversion and
  * activity close rates), validated at the edge. The semantics are written down
  * with the reference implementations in @sluice/domain
- * (reference/stage-conversion.ts, reference/close-rates.ts).
+ * (@sluice/domain reference/stage-conversion.ts, queries/close-rates/reference.ts).
  *
  * Stage conversion example:
  *   { "configVersion": "v7", "stages": ["visitor", "lead", "mql", "sql", "customer"],

@@ -5,5 +5,4 @@ export * from './funnel.js';
 export * from './segments.js';
 export * from './stage-conversion.js';
 export * from './time-to-convert.js';
-export * from './retention.js';
 export * from './cost.js';

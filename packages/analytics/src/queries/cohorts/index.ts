@@ -5,7 +5,7 @@ import { formatCohorts } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { RetentionCohortsQuery, RetentionCohortsResult } from '../../retention-cohorts.js';
 
-/** The semantics are written down with the reference, @sluice/domain reference/retention.ts. */
+/** The semantics are written down with the reference beside it (reference.ts), which the SQL is property-tested against. */
 export const cohorts = {
   name: 'cohorts',
   path: '/v1/cohorts',

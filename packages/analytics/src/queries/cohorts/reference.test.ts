@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { RetentionSpec } from './retention.js';
-import { periodIndexOf, retentionCohorts } from './retention.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import type { FunnelTouchpoint } from '@sluice/domain';
+import type { RetentionSpec } from './reference.js';
+import { periodIndexOf, retentionCohorts } from './reference.js';
 
 let position = 0;
 const tp = (actorId: string, type: string, iso: string, channel = ''): FunnelTouchpoint => ({

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
-import { cohortPeriodOf, keepLargestSegments } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import { cohortPeriodOf, keepLargestSegments } from '@sluice/domain';
+import type { FunnelTouchpoint } from '@sluice/domain';
 
 /**
  * Reference implementation of retention cohorts: plain TypeScript over
