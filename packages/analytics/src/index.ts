@@ -6,6 +6,7 @@ export { migrate, appliedSchemaVersions, LATEST_SCHEMA_VERSION } from './migrati
 export { applyTouchpointBatch, readSinkCheckpoint, runTouchpointSink, syncTouchpoints, touchpointRow, DEFAULT_SINK_NAME } from './sink.js';
 export type { TouchpointSinkOptions } from './sink.js';
 export { clickHouseWaterfallSource, openOpportunitiesAsOf, opportunityGroupsAsOf, waterfallMovements } from './opportunity-log.js';
+export { clickHouseForecastSource, opportunityJourneysBefore } from './opportunity-journeys.js';
 export { parkedInClickHouse } from './parked.js';
 export {
   FUNNEL_LIMITS,

@@ -1,6 +1,9 @@
-import type { OpportunityJourney } from '@sluice/revenue';
+import { openFromFolded } from '@sluice/revenue';
+import type { ForecastSource, OpportunityJourney } from '@sluice/revenue';
+import type { OpportunityModel } from '@sluice/schemas';
 import { OPPORTUNITY_TYPES } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
+import { openOpportunitiesAsOf } from './opportunity-log.js';
 
 /**
  * Every opportunity's journey as of an instant, folded by ClickHouse with the
@@ -120,3 +123,9 @@ export async function opportunityJourneysBefore(client: AnalyticsClient, beforeM
     };
   });
 }
+
+/** What the forecast and its back-test read, folded by ClickHouse: the journeys and the open pipeline (under the stage model) as of an instant. */
+export const clickHouseForecastSource = (client: AnalyticsClient, model: OpportunityModel): ForecastSource => ({
+  journeysBefore: (beforeMs) => opportunityJourneysBefore(client, beforeMs),
+  openAsOf: async (asOfMs) => (await openOpportunitiesAsOf(client, asOfMs)).map((f) => openFromFolded(f, asOfMs, model)),
+});

@@ -22,6 +22,7 @@ const commands = {
   queryStages: () => import('./commands/query-stages.js'),
   queryTime: () => import('./commands/query-time.js'),
   queryOpportunities: () => import('./commands/query-opportunities.js'),
+  forecast: () => import('./commands/forecast.js'),
   replay: () => import('./commands/replay.js'),
   revenue: () => import('./commands/revenue.js'),
   serve: () => import('./commands/serve.js'),
@@ -65,6 +66,11 @@ usage:
   sluice waterfall --from DATE --to DATE [--by owner|businessUnit|segment] [--url URL] [--json]
                                                   the period's pipeline (close dates in it) from start to end: created,
                                                   pulled in, amount up/down, pushed out, lost, won
+  sluice forecast --period 2026-Q3|2026-07 [--backtest N] [--as-of DATE] [--seed N] [--runs N] [--url URL] [--json]
+                                                  expected revenue of the period (won so far, open pipeline at learned
+                                                  probabilities, not-yet-created deals) with P10/P50/P90, by category and
+                                                  owner; --backtest N: the N periods before, forecast as of their starts,
+                                                  against what was won, and the mean absolute percentage error
   sluice demo   [--events N] [--seed N] [--months N] [--start YYYY-MM-DD] [--end INSTANT] [--time-zone TZ] [--json]
                                                   write the seeded synthetic demo data set; its history ends at --end
                                                   (default: now) and spans --months calendar months up to it
@@ -334,6 +340,12 @@ async function run(argv: string[]): Promise<void> {
       const revenue = await commands.revenue();
       if (command === 'pipeline') await revenue.pipelineCommand(() => openStore(settings), settings, values, values.json, Date.now());
       else await revenue.waterfallCommand(() => openStore(settings), settings, values, values.json);
+      return;
+    }
+    case 'forecast': {
+      const { values } = parse(rest, { period: { type: 'string' }, backtest: { type: 'string' }, seed: { type: 'string' }, runs: { type: 'string' }, 'as-of': { type: 'string' }, url: { type: 'string' } });
+      const settings = resolveSettings(values, process.env);
+      await (await commands.forecast()).forecastCommand(() => openStore(settings), settings, values, values.json, Date.now());
       return;
     }
     case 'demo': {

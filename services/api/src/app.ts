@@ -24,6 +24,7 @@ import type { Analytics } from './routes/analytics.js';
 import { planRoutes } from './routes/plans.js';
 import { queryRoutes } from './routes/queries.js';
 import { revenueRoutes } from './routes/revenue.js';
+import { forecastRoutes } from './routes/forecast.js';
 import { projectionRoutes } from './routes/projections.js';
 import type { Projections, ReadSide } from './routes/projections.js';
 import { whatIfRoutes } from './routes/whatif.js';
@@ -148,6 +149,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   await app.register(planRoutes, { ...(read ? { projections: read } : {}), ...(deps.analytics ? { analytics: deps.analytics } : {}), fresh });
   await app.register(queryRoutes, { ...(deps.analytics ? { analytics: deps.analytics } : {}), ...(read ? { projections: read } : {}), fresh });
   if (deps.analytics) await app.register(revenueRoutes, { ...deps.analytics, fresh });
+  if (deps.analytics) await app.register(forecastRoutes, { ...deps.analytics, fresh });
   if (read) {
     await app.register(projectionRoutes, { ...read, store: deps.store, fresh });
     await registerProjectionGauges(metrics, read.projector);

@@ -9,7 +9,7 @@ import { FRESHNESS_NOTE, marked } from './analytics.js';
 import type { AnalyticsRoutes } from './analytics.js';
 
 /** A 400 naming every bad query-string field (querystring.<field>), as the other routes with options do. */
-function queryString(schema: z.ZodType): FastifySchemaCompiler<unknown> {
+export function queryString(schema: z.ZodType): FastifySchemaCompiler<unknown> {
   return () => (value) => {
     const parsed = parseWith(schema, value);
     if (parsed.ok) return { value: parsed.query };
