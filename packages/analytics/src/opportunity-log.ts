@@ -7,8 +7,10 @@ import type { AnalyticsClient } from './client.js';
  * sink wrote before {before_ms}: `ev` each event id once; `live` an
  * opportunity's events from its first creation on (earlier events and later
  * creations pass; `creation` marks the creation), ordered by (t, id) as the
- * fold orders them; `closing` the first win or loss of each; `kept` the live
- * events up to and with that close (a closed deal is final).
+ * fold orders them; `kept` the live events up to and with the first win or
+ * loss (a closed deal is final; `closed` says it closed). Each step is a
+ * window over the opportunity, not a join back to an earlier step: ClickHouse
+ * inlines CTEs, so a join would read the table again per reference.
  */
 const OPPORTUNITY_LOG = `
        ev AS (
@@ -17,20 +19,24 @@ const OPPORTUNITY_LOG = `
          WHERE type IN {types:Array(String)} AND occurred_at < fromUnixTimestamp64Milli({before_ms:Int64}, 'UTC')
          LIMIT 1 BY event_id
        ),
-       created AS (
-         SELECT opp, argMin(tuple(t, id, account_id), tuple(t, id)) AS c FROM ev WHERE type = 'opportunity_created' GROUP BY opp
+       keyed AS (
+         SELECT *, countIf(type = 'opportunity_created') OVER o AS creations, minIf(tuple(t, id), type = 'opportunity_created') OVER o AS creation_key,
+                argMinIf(account_id, tuple(t, id), type = 'opportunity_created') OVER o AS account
+         FROM ev WINDOW o AS (PARTITION BY opp)
        ),
        live AS (
-         SELECT ev.opp AS opp, ev.id AS id, ev.type AS type, ev.t AS t, ev.props AS props, created.c.3 AS account, ev.type = 'opportunity_created' AS creation
-         FROM ev INNER JOIN created ON ev.opp = created.opp
-         WHERE tuple(ev.t, ev.id) >= tuple(created.c.1, created.c.2) AND NOT (ev.type = 'opportunity_created' AND ev.id != created.c.2)
-       ),
-       closing AS (
-         SELECT opp, min(tuple(t, id)) AS k FROM live WHERE type IN ('opportunity_won', 'opportunity_lost') GROUP BY opp
+         SELECT opp, id, type, t, props, account, type = 'opportunity_created' AS creation
+         FROM keyed
+         WHERE creations > 0 AND tuple(t, id) >= creation_key AND NOT (type = 'opportunity_created' AND tuple(t, id) != creation_key)
        ),
        kept AS (
-         SELECT live.* FROM live LEFT JOIN closing ON live.opp = closing.opp
-         WHERE closing.opp = '' OR tuple(live.t, live.id) <= closing.k
+         SELECT opp, id, type, t, props, account, creation, closes > 0 AS closed
+         FROM (
+           SELECT *, countIf(type IN ('opportunity_won', 'opportunity_lost')) OVER o AS closes,
+                  minIf(tuple(t, id), type IN ('opportunity_won', 'opportunity_lost')) OVER o AS close_key
+           FROM live WINDOW o AS (PARTITION BY opp)
+         )
+         WHERE closes = 0 OR tuple(t, id) <= close_key
        )`;
 const logParams = (beforeMs: number) => ({ types: [...OPPORTUNITY_TYPES], before_ms: beforeMs });
 
@@ -60,7 +66,7 @@ export async function openOpportunitiesAsOf(client: AnalyticsClient, asOfMs: num
     segment: string;
   }>(
     `WITH${OPPORTUNITY_LOG},
-       open_live AS (SELECT * FROM kept WHERE opp NOT IN (SELECT opp FROM closing)),
+       open_live AS (SELECT * FROM kept WHERE NOT closed),
        staged AS (
          SELECT opp, t, id, props['stage'] AS stage, mapContains(props, 'probability') AS has_p, toFloat64OrNull(props['probability']) AS p,
                 stage != lagInFrame(props['stage'], 1, '') OVER (PARTITION BY opp ORDER BY t, id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS entry
