@@ -254,6 +254,27 @@ describe('sluice import with a map: errors an analyst can act on', () => {
   });
 });
 
+describe('sluice import with a map: files that are not UTF-8 text', () => {
+  const map = { events: [{ type: 'identify', id: { column: 'id' }, occurredAt: 'at', leadId: 'id', properties: { company: 'company' } }] };
+
+  it('given a CSV saved as Windows-1252, then the import stops naming the line, before anything is written', async () => {
+    const latin1 = Buffer.concat([Buffer.from('id,at,company\nl1,2026-01-01T00:00:00Z,Acme\nl2,2026-01-01T00:00:00Z,M'), Buffer.from([0xfc]), Buffer.from('ller GmbH\n')]);
+    const run = importWithMap(store, fileSource(write('latin1.csv', latin1)), options(map));
+    await expect(run).rejects.toThrow('line 3: the file is not UTF-8 text');
+    expect(await store.headPosition()).toBe(0);
+
+    const ndjson = Buffer.concat([Buffer.from('{"id":"l1","at":"2026-01-01T00:00:00Z","company":"M'), Buffer.from([0xfc]), Buffer.from('ller"}\n')]);
+    await expect(importWithMap(store, fileSource(write('latin1.ndjson', ndjson)), options(map))).rejects.toThrow('line 1: the file is not UTF-8 text');
+  });
+
+  it('given a gzip cut short, then the import stops saying so', async () => {
+    const whole = gzipSync('id,at,company\n' + 'l1,2026-01-01T00:00:00Z,Acme\n'.repeat(2000));
+    const run = importWithMap(store, fileSource(write('cut.csv.gz', whole.subarray(0, whole.length - 20))), options(map));
+    await expect(run).rejects.toThrow(/the gzip data is corrupt or cut short/);
+    expect(await store.headPosition()).toBe(0);
+  });
+});
+
 describe('import maps', () => {
   it('given YAML, then it is read like JSON; given a bad map, then every issue is named by its path', () => {
     const yaml = 'timeZone: Europe/Paris\nevents:\n  - type: visit\n    id: { column: id }\n    occurredAt: { column: at, format: "dd/MM/yyyy HH:mm" }\n    anonymousId: visitor\n';

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { CsvError, parse } from 'csv-parse';
@@ -77,12 +77,14 @@ export function detectDelimiter(text: string): string {
 export async function openSourceTable(bytes: AsyncIterable<Buffer>, options: { delimiter?: string | undefined; batchSize: number }): Promise<SourceTable> {
   const raw = await peek(bytes, GZIP_MAGIC.length);
   const gzip = raw.head.length >= 2 && raw.head[0] === GZIP_MAGIC[0] && raw.head[1] === GZIP_MAGIC[1];
-  const decoded: AsyncIterable<Buffer> = gzip ? Readable.from(raw.all).pipe(createGunzip()) : raw.all;
+  const decoded: AsyncIterable<Buffer> = gzip ? gunzipped(raw.all) : raw.all;
   const { head, all } = await peek(decoded, SNIFF_BYTES);
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  if (text.trimStart().startsWith('{')) return { format: 'ndjson', gzip, batches: ndjsonBatches(all, options.batchSize) };
+  if (text.trimStart().startsWith('{')) return { format: 'ndjson', gzip, batches: ndjsonBatches(utf8Checked(all), options.batchSize) };
   const delimiter = options.delimiter ?? detectDelimiter(text);
-  const parser = Readable.from(all).pipe(parse({ delimiter, bom: true, info: true, relax_column_count: true, skip_empty_lines: true }));
+  const parser = parse({ delimiter, bom: true, info: true, relax_column_count: true, skip_empty_lines: true });
+  // pipeline, not pipe: a failure reading the source (bad UTF-8, corrupt gzip) ends the parser with it instead of leaving it waiting
+  pipeline(Readable.from(utf8Checked(all)), parser, () => {});
   const records = (parser as AsyncIterable<CsvRecord>)[Symbol.asyncIterator]();
   const first = await nextRecord(records, 0);
   if (first.done) throw new ImportFileError('the file is empty: a CSV needs a header row');
@@ -104,7 +106,57 @@ async function nextRecord(records: AsyncIterator<CsvRecord>, lastLine: number): 
   try {
     return await records.next();
   } catch (err) {
+    if (err instanceof ImportFileError) throw err;
     if (err instanceof CsvError) throw new ImportFileError(`line ${(err as CsvError & { lines?: number }).lines ?? lastLine + 1}: ${err.message}`);
+    throw err;
+  }
+}
+
+const countLines = (text: string) => {
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at !== -1; at = text.indexOf('\n', at + 1)) lines++;
+  return lines;
+};
+
+/**
+ * The source's bytes, checked to be UTF-8 text as they pass. Bytes that are
+ * not UTF-8 stop the import with the line they are on: a spreadsheet's plain
+ * "CSV" is often Windows-1252, and read as UTF-8 its accents would be stored
+ * as replacement characters without a word. A corrupt gzip stops it too.
+ */
+async function* utf8Checked(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  try {
+    for await (const chunk of chunks) {
+      let text: string;
+      try {
+        text = decoder.decode(chunk, { stream: true });
+      } catch {
+        const readable = new TextDecoder('utf-8').decode(chunk);
+        const at = line + countLines(readable.slice(0, Math.max(0, readable.indexOf('\uFFFD'))));
+        throw new ImportFileError(`line ${at}: the file is not UTF-8 text (a spreadsheet's CSV saved as Windows-1252 or Latin-1? save it as "CSV UTF-8")`);
+      }
+      line += countLines(text);
+      // the bytes go on, not the text: csv-parse and readline read bytes faster than strings they would encode again
+      yield chunk;
+    }
+    decoder.decode();
+  } catch (err) {
+    if (err instanceof TypeError && (err as { code?: string }).code === 'ERR_ENCODING_INVALID_ENCODED_DATA') throw new ImportFileError(`line ${line}: the file ends inside a character that is not UTF-8`);
+    throw err;
+  }
+}
+
+/** A gzipped source's bytes; a corrupt or truncated one is an ImportFileError, not zlib's bare "unexpected end of file". */
+async function* gunzipped(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const gunzip = createGunzip();
+  pipeline(Readable.from(chunks), gunzip, () => {});
+  try {
+    for await (const chunk of gunzip) yield chunk as Buffer;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code !== undefined && code.startsWith('Z_')) throw new ImportFileError(`the gzip data is corrupt or cut short (${(err as Error).message})`);
     throw err;
   }
 }
