@@ -122,7 +122,7 @@ const countLines = (text: string) => {
  * The source's bytes, checked to be UTF-8 text as they pass. Bytes that are
  * not UTF-8 stop the import with the line they are on: a spreadsheet's plain
  * "CSV" is often Windows-1252, and read as UTF-8 its accents would be stored
- * as replacement characters without a word. A corrupt gzip stops it too.
+ * as replacement characters without a word.
  */
 async function* utf8Checked(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
