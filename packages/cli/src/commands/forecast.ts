@@ -65,7 +65,10 @@ export function formatForecast(f: ForecastAnswer): string {
     out += '\nback-test (each period forecast as of its start, against what was won in it):\n';
     out += formatTable(
       ['period', 'currency', 'forecast', 'P10', 'P90', 'actual', 'error'],
-      f.backtest.periods.flatMap((p) => p.rows.map((r) => [p.label, r.currency, money(r.forecast), money(r.p10), money(r.p90), money(r.actual), percent(r.absolutePercentageError)])),
+      f.backtest.periods.flatMap((p) =>
+        // a period with nothing forecast and nothing won still shows
+        p.rows.length === 0 ? [[p.label, '-', 0, 0, 0, 0, '-']] : p.rows.map((r) => [p.label, r.currency, money(r.forecast), money(r.p10), money(r.p90), money(r.actual), percent(r.absolutePercentageError)]),
+      ),
     );
     out += `mean absolute percentage error: ${f.backtest.meanAbsolutePercentageError.map((m) => `${m.currency} ${percent(m.value)} over ${m.periods} period${m.periods === 1 ? '' : 's'}`).join(', ') || '-'}\n`;
   }
