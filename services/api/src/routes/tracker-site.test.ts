@@ -114,6 +114,16 @@ describe('POST /v1/collect under a site key', () => {
     expect((await storedData())[0]!.properties.x).toEqual({ bot: true });
   });
 
+  it('an invalid event is a 400 naming it, nothing written, and kept once among the rejected items with all its issues', async () => {
+    await appWith();
+    const response = await collect([visit('v1'), { ...visit('bad'), occurredAt: '2026-03-01T10:00:00', properties: { url: '' } }]);
+    expect(response.statusCode).toBe(400);
+    expect(response.json().errors.map((e: { index: number; field: string }) => `${e.index} ${e.field}`)).toEqual(['1 occurredAt', '1 properties.url']);
+    expect(await store.headPosition()).toBe(0);
+    const rejected = await app!.inject({ method: 'GET', url: '/v1/capture/rejected', headers: { authorization: 'Bearer reader-key-0123456789' } });
+    expect(rejected.json()).toMatchObject({ total: 1, items: [{ door: 'site', index: 1, messageId: 'bad', issues: [{ field: 'occurredAt' }, { field: 'properties.url' }] }] });
+  });
+
   it('no client address is stored unless configured', async () => {
     await appWith();
     await collect([visit('v1')]);

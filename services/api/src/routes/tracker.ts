@@ -147,7 +147,12 @@ export const trackerRoutes: FastifyPluginAsync<TrackerRouteOptions> = async (app
       const raw: RawItem[] = items.map((value) => ({ value: Object.keys(marks).length === 0 ? value : withExtensions(value, marks) }));
       const validation = validateBatch(raw);
       if (!validation.ok) {
-        validation.issues.forEach((issue) => rejects.reject({ door: 'site', index: issue.index, ...(typeof items[issue.index]?.id === 'string' ? { messageId: items[issue.index]!.id as string } : {}), issues: [{ field: issue.field, message: issue.message }], item: items[issue.index] }));
+        const byItem = new Map<number, typeof validation.issues>();
+        for (const issue of validation.issues) byItem.set(issue.index, [...(byItem.get(issue.index) ?? []), issue]);
+        for (const [index, issues] of byItem) {
+          const id = items[index]?.id;
+          rejects.reject({ door: 'site', index, ...(typeof id === 'string' ? { messageId: id } : {}), issues: issues.map(({ field, message }) => ({ field, message })), item: items[index] });
+        }
         throw new ProblemError(400, 'invalid-events', 'Invalid events', `${validation.invalidItems} of ${items.length} events are invalid; nothing was written`, validation.issues);
       }
       const outcome = await acceptEvents(sink, validation.events, reply).catch((err: unknown) => {
