@@ -225,7 +225,7 @@ describe('sluice import with a map: errors an analyst can act on', () => {
     ]);
 
     const currencyIssue = await importWithMap(store, fileSource(write('bad-currency.csv', 'Deal,Contact,Stage,Close Date,Amount,Currency\nD-9,c-9,Closed Won,2026-04-09,10,EURO\n')), options(DEALS_MAP, { dryRun: true }));
-    expect(currencyIssue.errors).toEqual([expect.objectContaining({ eventType: 'payment', field: 'properties.currency', column: 'Currency', count: 1, lines: [2] })]);
+    expect(currencyIssue.errors).toEqual([expect.objectContaining({ eventType: 'payment', field: 'properties.currency', column: 'Currency', count: 1, lines: [2], examples: ['EURO'] })]);
   });
 
   it('given a dry run, then every row is checked and nothing is written', async () => {

@@ -283,13 +283,17 @@ function checkBatch(
   const itemEntry: number[] = [];
   const rowIssues = new Map<number, RowIssue[]>();
   let rowsWithoutEvents = 0;
+  // each row's fields, to quote the text behind a validation issue
+  const rowFields = new Map<number, ReadonlyArray<string | undefined>>();
   records.forEach((record, rowIndex) => {
     if ('malformed' in record) return rowIssues.set(rowIndex, [{ eventType: '(row)', field: '', message: record.malformed }]);
     if ('values' in record && header !== undefined && record.values.length !== header.length) {
       if (skipSingleFieldRows && record.values.length === 1) return void rowsWithoutEvents++;
       return rowIssues.set(rowIndex, [{ eventType: '(row)', field: '', message: `has ${record.values.length} fields where the header has ${header.length} (a delimiter or quote out of place?)` }]);
     }
-    const mapped = mapRow(compiled, project(record), dateOnly);
+    const fields = project(record);
+    rowFields.set(rowIndex, fields);
+    const mapped = mapRow(compiled, fields, dateOnly);
     if (mapped.issues.length > 0) rowIssues.set(rowIndex, mapped.issues);
     if (mapped.events.length === 0 && mapped.issues.length === 0) rowsWithoutEvents++;
     for (const { entry, event } of mapped.events) {
@@ -305,7 +309,8 @@ function checkBatch(
       const column = columnOfField(compiled, itemEntry[issue.index]!, issue.field);
       const event = items[issue.index]! as { value: { type: string } };
       const issues = rowIssues.get(rowIndex) ?? [];
-      issues.push({ eventType: event.value.type, field: issue.field, ...(column === undefined ? {} : { column }), message: issue.message });
+      const value = column === undefined ? undefined : rowFields.get(rowIndex)?.[compiled.columns.indexOf(column)];
+      issues.push({ eventType: event.value.type, field: issue.field, ...(column === undefined ? {} : { column }), message: issue.message, ...(value === undefined ? {} : { value }) });
       rowIssues.set(rowIndex, issues);
     }
   }
