@@ -11,7 +11,7 @@ import type { CompiledMap, DateOnlyCounts, RowIssue } from './row-events.js';
 import { openSourceTable } from './rows.js';
 import type { SourceRecord, SourceTable } from './rows.js';
 
-/** Where the rows come from: opened once per pass (an atomic import reads its source twice: check, then write). */
+/** Where the rows come from: opened once per pass (an atomic import of a large source reads it twice: check, then write). */
 export interface ImportSource {
   name: string;
   open: () => AsyncIterable<Buffer>;
@@ -95,7 +95,8 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
   const errors = new ErrorGroups();
   const dateOnly: DateOnlyCounts = new Map();
   let rejectedRows = 0;
-  const check = !options.dryRun && !options.skipInvalid;
+  // atomic: the whole source is checked before anything is written
+  const atomic = !options.dryRun && !options.skipInvalid;
 
   // an atomic import keeps the checked batches of a source small enough to hold, so it need not read it again to write
   const holdLimit = options.holdEvents ?? HELD_EVENTS;
@@ -107,12 +108,12 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
       errors.add(row);
       await options.onRejectedRow?.(row);
     }
-    if (check && held !== undefined) {
+    if (atomic && held !== undefined) {
       heldEvents += batch.events.length;
       if (heldEvents <= holdLimit && rejectedRows === 0) held.push(batch);
       else held = undefined;
     }
-    if (options.dryRun || check) return { written: 0, duplicates: 0 };
+    if (options.dryRun || atomic) return { written: 0, duplicates: 0 };
     return appendKeeping(store!, batch, async (row) => {
       rejectedRows++;
       errors.add(row);
@@ -121,7 +122,7 @@ export async function importWithMap(store: EventStore | undefined, source: Impor
   });
   let { written, duplicates } = first;
   let outcome: MapImportSummary['outcome'] = options.dryRun ? 'checked' : rejectedRows > 0 && !options.skipInvalid ? 'refused' : 'written';
-  if (check && rejectedRows === 0) {
+  if (atomic && rejectedRows === 0) {
     // the check found every row good: now write, batch by batch (a conflict with stored ids is only found here)
     const writeBatch = async (batch: CheckedBatch) => {
       try {
