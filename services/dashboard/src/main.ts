@@ -10,7 +10,9 @@ import { cohortsView } from './views/cohorts.js';
 import { eventFunnelView } from './views/event-funnel.js';
 import { funnelView } from './views/funnel.js';
 import { leadsView } from './views/leads.js';
+import { pipelineView } from './views/pipeline.js';
 import { plannerView } from './views/planner.js';
+import { waterfallView } from './views/waterfall.js';
 import { whatIfView } from './views/whatif.js';
 
 const VIEWS: ReadonlyArray<{ path: string; title: string; view: View }> = [
@@ -19,6 +21,8 @@ const VIEWS: ReadonlyArray<{ path: string; title: string; view: View }> = [
   { path: 'cohorts', title: 'Cohorts', view: cohortsView },
   { path: 'leads', title: 'Leads', view: leadsView },
   { path: 'close-rates', title: 'Close rates', view: closeRatesView },
+  { path: 'pipeline', title: 'Pipeline', view: pipelineView },
+  { path: 'waterfall', title: 'Waterfall', view: waterfallView },
   { path: 'planner', title: 'Planner', view: plannerView },
   { path: 'whatif', title: 'What-if', view: whatIfView },
 ];
