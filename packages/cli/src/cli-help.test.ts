@@ -21,6 +21,8 @@ describe('sluice <command> --help', () => {
     expect(own.stdout).toContain('common options:\n  --data-dir DIR');
     expect(own.stdout).not.toContain('sluice serve');
 
+    expect(sluice('help', 'import').stdout).toBe(own.stdout);
+
     const sub = sluice('query', 'cohorts', '-h');
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain('sluice query cohorts --from DATE --to DATE');

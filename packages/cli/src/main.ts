@@ -552,7 +552,8 @@ async function run(argv: string[]): Promise<void> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(HELP);
+      // `sluice help import` as `sluice import --help`
+      process.stdout.write((command === 'help' && subcommand !== undefined ? commandHelp(HELP, subcommand, rest[1]) : undefined) ?? HELP);
       return;
     default:
       throw usageError(`unknown command "${command}"${didYouMean(command, commandsOf(HELP))}\n\n${HELP}`);
