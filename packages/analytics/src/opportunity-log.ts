@@ -12,7 +12,7 @@ import type { AnalyticsClient } from './client.js';
  * window over the opportunity, not a join back to an earlier step: ClickHouse
  * inlines CTEs, so a join would read the table again per reference.
  */
-const OPPORTUNITY_LOG = `
+export const OPPORTUNITY_LOG = `
        ev AS (
          SELECT props['opportunityId'] AS opp, event_id AS id, type, toUnixTimestamp64Milli(occurred_at) AS t, account_id, props
          FROM touchpoints
@@ -38,7 +38,7 @@ const OPPORTUNITY_LOG = `
          )
          WHERE closes = 0 OR tuple(t, id) <= close_key
        )`;
-const logParams = (beforeMs: number) => ({ types: [...OPPORTUNITY_TYPES], before_ms: beforeMs });
+export const logParams = (beforeMs: number) => ({ types: [...OPPORTUNITY_TYPES], before_ms: beforeMs });
 
 /**
  * The open opportunities as of an instant, folded by ClickHouse with the
