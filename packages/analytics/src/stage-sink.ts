@@ -224,14 +224,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
   let head = built.position;
   let durable = 0;
   /** the pass under way: subjects changed after `from` up to `until`, read up to `cursor`; `read` once its last page was */
-  let pass: { from: number; until: number; cursor: StageStateCursor | undefined; read: boolean; intoEmpty: boolean; startedAt: number } | undefined;
-  /**
-   * When the next pass may start: as long after the last one ended as that
-   * one took. While the projector catches up, back-to-back passes would
-   * rewrite the same subjects flush after flush and keep chDB (one query at a
-   * time) from the touchpoint sink; live, a pass takes milliseconds.
-   */
-  let nextPassAt = 0;
+  let pass: { from: number; until: number; cursor: StageStateCursor | undefined; read: boolean; intoEmpty: boolean } | undefined;
 
   /** the projector's head while it is this build's; undefined (and the switch asked for) once another build took over */
   const thisBuild = async (): Promise<StageStateHead | undefined> => {
@@ -255,7 +248,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
       // a pass writes each subject once, and this sink is the only writer of its rules' rows: nothing of anyone it writes is there to remove
       intoEmpty = !held;
     }
-    pass = { from, until, cursor: undefined, read: false, intoEmpty, startedAt: performance.now() };
+    pass = { from, until, cursor: undefined, read: false, intoEmpty };
     return pass;
   };
 
@@ -273,7 +266,7 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
         const now = await thisBuild();
         if (now === undefined || configVersion === undefined) return [];
         const continuing = pass !== undefined && !pass.read && after === pass.until;
-        if (!continuing && (after >= now.position || performance.now() < nextPassAt)) return [];
+        if (!continuing && after >= now.position) return [];
         const reading = continuing ? pass! : await startPass(after, now.position);
         const page = await source.read({ after: reading.from, until: reading.until, limit: max, cursor: reading.cursor });
         // rebuilt between the head and the page: the next look at the head switches builds
@@ -312,10 +305,6 @@ function followBuild(source: StageStateSource, client: AnalyticsClient, built: S
             throw new TransientFailure(`the stage-table checkpoint could not be written: ${messageOf(err)}`, { cause: err });
           });
           durable = passed;
-          if (pass !== undefined) {
-            const ended = performance.now();
-            nextPassAt = ended + (ended - pass.startedAt);
-          }
         }
         return durable;
       },
