@@ -1,14 +1,15 @@
 import { z } from 'zod';
-import type { FunnelAttribution, FunnelSpec } from '@sluice/domain';
-import { ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_UNORDERED_FUNNEL_STEPS, PROPERTY_KEY_PREFIX, attributionStep, instantMs, scalarText } from '@sluice/domain';
+import type { FunnelAttribution, FunnelSpec } from './queries/funnel/reference.js';
+import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX, instantMs, scalarText } from '@sluice/domain';
+import { FUNNEL_OPTION_DEFAULTS, MAX_FUNNEL_EXCLUSIONS, MAX_FUNNEL_STEPS, MAX_UNORDERED_FUNNEL_STEPS, attributionStep } from './queries/funnel/reference.js';
 import { ACTORLESS_TYPES, EVENT_TYPES, Label, OffsetDateTime, Text, text } from '@sluice/schemas';
 import { DEFAULT_QUERY_TIMEOUT_SECONDS, MAX_QUERY_TIMEOUT_SECONDS } from './client.js';
 
 /**
  * What an API caller sends to ask for a funnel, validated at the edge. The
  * semantics (order modes, window, ties, exclusions, breakdown attribution) are
- * documented with the reference implementation in @sluice/domain
- * (reference/funnel.ts); `funnelSpecOf` turns a parsed definition into it.
+ * documented with the reference implementation beside its declaration
+ * (queries/funnel/reference.ts); `funnelSpecOf` turns a parsed definition into it.
  *
  * Example:
  *   { "steps": [ { "type": "visit", "where": [{ "key": "source", "op": "in", "values": ["google", "bing"] }] },
@@ -133,7 +134,7 @@ export const FunnelDefinitionSchema = z
     timeToConvert: z.boolean().default(false),
     /** Keys every step of a chain must share with its first event (the same deal, the same campaign): `["properties.dealId"]`. */
     holdConstant: z.array(Key).max(FUNNEL_LIMITS.maxHoldConstantKeys).default([]),
-    // The counting choices: each is documented with the reference (reference/funnel.ts) and in the README's "Funnel semantics".
+    // The counting choices: each is documented with the reference (queries/funnel/reference.ts) and in the README's "Funnel semantics".
     /** first_step: every step within the window of the step-0 event; per_step: of the previous step's event (ordered and strict). */
     windowAnchor: z.enum(['first_step', 'per_step']).default(FUNNEL_OPTION_DEFAULTS.windowAnchor),
     /** log_order: events at the same instant follow the log; funnel_order: the funnel (by the first step each matches), then the log. */

@@ -1,10 +1,11 @@
-import type { FunnelMatcher, FunnelSpec } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, PROPERTY_KEY_PREFIX, assertValidFunnelSpec, attributionStep, breakdownKeys, exclusionMasks, funnelHorizonMs, funnelOptions, optionalMask, takeableSteps } from '@sluice/domain';
+import type { FunnelMatcher, FunnelSpec } from './queries/funnel/reference.js';
+import { PROPERTY_KEY_PREFIX } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, assertValidFunnelSpec, attributionStep, breakdownKeys, exclusionMasks, funnelHorizonMs, funnelOptions, optionalMask, takeableSteps } from './queries/funnel/reference.js';
 import type { QueryParams } from './client.js';
 
 /**
- * SQL for the funnel semantics documented in @sluice/domain's
- * reference/funnel.ts, computed the same way: per actor, events sorted by
+ * SQL for the funnel semantics documented in the reference,
+ * queries/funnel/reference.ts, computed the same way: per actor, events sorted by
  * (occurred_at, position); per anchor, a fold over the events inside its window
  * that keeps every non-dominated partial chain, so the result is exact over all
  * chains rather than the greedy first match.

@@ -1,5 +1,6 @@
-import type { FunnelActorOutcome } from '@sluice/domain';
-import { ANONYMOUS_ACTOR_PREFIX, funnelOutcomes, touchpointsFromLog } from '@sluice/domain';
+import type { FunnelActorOutcome } from './queries/funnel/reference.js';
+import { ANONYMOUS_ACTOR_PREFIX, touchpointsFromLog } from '@sluice/domain';
+import { funnelOutcomes } from './queries/funnel/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { FunnelDefinitionInput } from './funnel-definition.js';

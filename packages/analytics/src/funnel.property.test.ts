@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import type { FunnelActorOutcome } from '@sluice/domain';
-import { countFunnel, funnelOutcomes, funnelTimeToConvert, touchpointsFromLog } from '@sluice/domain';
+import type { FunnelActorOutcome } from './queries/funnel/reference.js';
+import { touchpointsFromLog } from '@sluice/domain';
+import { countFunnel, funnelOutcomes, funnelTimeToConvert } from './queries/funnel/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { FunnelDefinitionInput } from './funnel-definition.js';

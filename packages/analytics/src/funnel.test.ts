@@ -1,4 +1,5 @@
-import { countFunnel, touchpointsFromLog } from '@sluice/domain';
+import { touchpointsFromLog } from '@sluice/domain';
+import { countFunnel } from './queries/funnel/reference.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import type { FunnelDefinitionInput } from './funnel-definition.js';

@@ -1,5 +1,6 @@
-import type { FunnelSpec, FunnelStepCount, FunnelTimeToConvert } from '@sluice/domain';
-import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, instantMs, optionalMask, parseActorId, skippedSteps } from '@sluice/domain';
+import type { FunnelSpec, FunnelStepCount, FunnelTimeToConvert } from './queries/funnel/reference.js';
+import { instantMs, parseActorId } from '@sluice/domain';
+import { ACCOUNT_UNIT_PREFIX, ATTEMPT_POSITION_DIGITS, breakdownKeys, breakdownText, funnelStepCounts, funnelTimeToConvert, optionalMask, skippedSteps } from './queries/funnel/reference.js';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import type { FunnelDefinition, FunnelLeadsQuery, FunnelQueryOptions } from './funnel-definition.js';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
-import type { TimeToConvertReport } from '@sluice/domain';
-import { SEGMENT_KEYS, TREND_PERIODS, timeToConvert, touchpointTimeToConvert, touchpointsFromLog } from '@sluice/domain';
+import type { TimeToConvertReport } from './queries/time-to-convert/reference.js';
+import { SEGMENT_KEYS, touchpointsFromLog } from '@sluice/domain';
+import { TREND_PERIODS, timeToConvert, touchpointTimeToConvert } from './queries/time-to-convert/reference.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnalyticsClient } from './client.js';
 import { applyTouchpointBatch } from './sink.js';
@@ -12,8 +13,8 @@ import type { StageTimeToConvertQuery, TimeToConvertQuery, TimeToConvertQueryInp
 import { TimeToConvertQuerySchema, runTimeToConvert, timeToConvertSpecOf, touchpointTimeToConvertSpecOf } from './time-to-convert.js';
 
 /*
- * ClickHouse time to convert against the reference (@sluice/domain,
- * reference/time-to-convert.ts) on the generated transition sets the stage
+ * ClickHouse time to convert against the reference
+ * (queries/time-to-convert/reference.ts) on the generated transition sets the stage
  * conversion test uses (test-stage-facts.ts: DST changes, period boundaries,
  * gaps of exactly the window and +-1 ms, zero gaps and skips, a `to` before
  * its `from`, churned ingestion). Bucket edges are drawn from the gaps the

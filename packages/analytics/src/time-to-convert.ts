@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { TimeToConvertReport, TimeToConvertRow, TimeToConvertSpec, TouchpointTimeToConvertSpec } from '@sluice/domain';
-import { TREND_PERIODS, histogramEdgesOf, histogramReport, instantMs } from '@sluice/domain';
+import type { TimeToConvertReport, TimeToConvertRow, TimeToConvertSpec, TouchpointTimeToConvertSpec } from './queries/time-to-convert/reference.js';
+import { instantMs } from '@sluice/domain';
+import { TREND_PERIODS, histogramEdgesOf, histogramReport } from './queries/time-to-convert/reference.js';
 import { OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
@@ -15,8 +16,8 @@ import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql
  * entered `from` in the date range and reached `to` (within the window), the
  * distribution of how long it took, per segment. Or between two touchpoint
  * steps (`from` and `to` are { type, where } as funnel steps are), per actor,
- * per breakdown value of the `from` event. Semantics in @sluice/domain
- * reference/time-to-convert.ts, which the property tests hold this SQL to.
+ * per breakdown value of the `from` event. Semantics in
+ * queries/time-to-convert/reference.ts, which the property tests hold this SQL to.
  *
  * Example body (POST /v1/time-to-convert):
  *   { "configVersion": "v7", "from": "mql", "to": "sql",

@@ -1,5 +1,6 @@
 import { parseFunnelDefinition } from '@sluice/analytics';
-import { ENVELOPE_KEYS as DOMAIN_ENVELOPE_KEYS, FUNNEL_OPTION_DEFAULTS } from '@sluice/domain';
+import { FUNNEL_OPTION_DEFAULTS } from '@sluice/analytics/reference';
+import { ENVELOPE_KEYS as DOMAIN_ENVELOPE_KEYS } from '@sluice/domain';
 import { ACTORLESS_TYPES, EVENT_TYPES } from '@sluice/schemas';
 import { describe, expect, it } from 'vitest';
 import {

@@ -8,7 +8,7 @@
  * would bring zod and the event schemas into the bundle.
  * funnel-state.test.ts checks each copy against its source.
  */
-import type { FunnelStepCount, FunnelTimeToConvert } from '@sluice/domain';
+import type { FunnelStepCount, FunnelTimeToConvert } from '@sluice/analytics/reference';
 import { dateRange } from './time.js';
 import type { MonthRange } from './time.js';
 

@@ -1,8 +1,6 @@
 // Reference implementations: plain TypeScript answers that the ClickHouse
 // queries in @sluice/analytics are property-tested against.
 export * from './touchpoint.js';
-export * from './funnel.js';
 export * from './segments.js';
 export * from './stage-conversion.js';
-export * from './time-to-convert.js';
 export * from './cost.js';

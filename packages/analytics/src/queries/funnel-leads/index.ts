@@ -9,7 +9,7 @@ import type { FunnelLeadPage } from '../../funnel.js';
 /** Which leads, as the query string carries it: an unknown parameter is ignored, as a URL's are. */
 const FunnelLeadsQueryString = z.object(FunnelLeadsQuerySchema.shape);
 
-/** The leads at one step of a funnel: its semantics are the funnel's (@sluice/domain reference/funnel.ts). */
+/** The leads at one step of a funnel: its semantics are the funnel's (../funnel/reference.ts). */
 export const funnelLeads = {
   name: 'funnel-leads',
   path: '/v1/funnels/leads',

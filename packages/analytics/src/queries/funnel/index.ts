@@ -18,7 +18,7 @@ const StepCount = z.looseObject({
 });
 const Breakdown = z.looseObject({ key: z.string(), keys: z.array(z.string()), groups: z.array(z.object({ value: z.string(), steps: z.array(StepCount) })), truncated: z.boolean() });
 
-/** The semantics are written down with the reference, @sluice/domain reference/funnel.ts. */
+/** The semantics are written down with the reference beside it (reference.ts), which the SQL is property-tested against. */
 export const funnel = {
   name: 'funnel',
   path: '/v1/funnels',

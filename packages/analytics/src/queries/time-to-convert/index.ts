@@ -5,7 +5,7 @@ import { formatTimeToConvert } from './format.js';
 import type { StageQueryDeclaration } from '../declaration.js';
 import type { TimeToConvertQuery, TimeToConvertResult } from '../../time-to-convert.js';
 
-/** The semantics are written down with the reference, @sluice/domain reference/time-to-convert.ts. */
+/** The semantics are written down with the reference beside it (reference.ts), which the SQL is property-tested against. */
 export const timeToConvert = {
   name: 'time-to-convert',
   path: '/v1/time-to-convert',

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { StageFact } from './stage-conversion.js';
-import type { TimeToConvertSpec } from './time-to-convert.js';
-import { AUTO_HISTOGRAM_EDGES_MS, durationLabel, histogramBucketOf, histogramBuckets, timeToConvert, touchpointTimeToConvert } from './time-to-convert.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import type { FunnelTouchpoint, StageFact } from '@sluice/domain';
+import type { TimeToConvertSpec } from './reference.js';
+import { AUTO_HISTOGRAM_EDGES_MS, durationLabel, histogramBucketOf, histogramBuckets, timeToConvert, touchpointTimeToConvert } from './reference.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

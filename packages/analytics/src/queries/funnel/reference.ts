@@ -1,7 +1,7 @@
-import type { FunnelTouchpoint } from './touchpoint.js';
-import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from './touchpoint.js';
-import type { HistogramBucket, TimeToConvertRow } from './time-to-convert.js';
-import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from './time-to-convert.js';
+import type { FunnelTouchpoint } from '@sluice/domain';
+import { ENVELOPE_KEYS, PROPERTY_KEY_PREFIX } from '@sluice/domain';
+import type { HistogramBucket, TimeToConvertRow } from '../time-to-convert/reference.js';
+import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from '../time-to-convert/reference.js';
 
 /**
  * Reference implementation of event funnels: plain TypeScript over an array of

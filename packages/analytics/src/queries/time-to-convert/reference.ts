@@ -1,9 +1,7 @@
-import { DAY_MS, MINUTE_MS } from '../time.js';
-import type { FunnelMatcher } from './funnel.js';
-import { matchesFunnelMatcher, valueOfKey } from './funnel.js';
-import type { CohortPeriod, StageFact } from './stage-conversion.js';
-import { COHORT_PERIODS, cohortPeriodOf, keepLargestSegments, quantileInclusive } from './stage-conversion.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
+import { COHORT_PERIODS, DAY_MS, MINUTE_MS, cohortPeriodOf, keepLargestSegments, quantileInclusive } from '@sluice/domain';
+import type { CohortPeriod, FunnelTouchpoint, StageFact } from '@sluice/domain';
+import type { FunnelMatcher } from '../funnel/reference.js';
+import { matchesFunnelMatcher, valueOfKey } from '../funnel/reference.js';
 
 /**
  * Reference implementation of time to convert between two stages: plain

@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FunnelActorOutcome, FunnelAttribution, FunnelExclusion, FunnelMatcher, FunnelOrder, FunnelSpec } from './funnel.js';
-import { attributionStep, breakdownKeys, breakdownText, countFunnel, funnelOptions, funnelOutcomes, funnelTimeToConvert, matchesFunnelMatcher, valueOfKey } from './funnel.js';
-import type { FunnelTouchpoint } from './touchpoint.js';
-import { flattenProperties, touchpointsFromLog } from './touchpoint.js';
+import type { FunnelTouchpoint } from '@sluice/domain';
+import { flattenProperties, touchpointsFromLog } from '@sluice/domain';
+import type { FunnelActorOutcome, FunnelAttribution, FunnelExclusion, FunnelMatcher, FunnelOrder, FunnelSpec } from './reference.js';
+import { attributionStep, breakdownKeys, breakdownText, countFunnel, funnelOptions, funnelOutcomes, funnelTimeToConvert, matchesFunnelMatcher, valueOfKey } from './reference.js';
 
 const tp = (actorId: string, occurredAtMs: number, position: number, type: string, source = '', properties: Record<string, string> = {}): FunnelTouchpoint => ({
   actorId,
