@@ -8,7 +8,7 @@
  * would bring zod and the event schemas into the bundle.
  * funnel-state.test.ts checks each copy against its source.
  */
-import type { FunnelStepCount, FunnelTimeToConvert } from '@sluice/analytics/reference';
+import type { QueryAnswer } from '@sluice/analytics/api';
 import { dateRange } from './time.js';
 import type { MonthRange } from './time.js';
 
@@ -224,17 +224,10 @@ export function stateFromQuery(query: string, range: MonthRange): FunnelState {
  */
 export const funnelHash = (state: FunnelState) => `#/event-funnel/${stateQuery(state).replaceAll('%', '%25')}`;
 
-/** `POST /v1/funnels`'s answer (FunnelResult in packages/analytics/src/funnel.ts). */
-export interface FunnelCounts {
-  steps: Array<FunnelStepCount & { type: string; label?: string }>;
-  breakdown?: { key: string; keys: string[]; groups: Array<{ value: string; steps: FunnelStepCount[] }>; truncated: boolean; overlapping?: true };
-}
-
-export interface FunnelAnswer extends FunnelCounts {
-  unit: 'leads' | 'accounts' | 'totals';
-  timeToConvert?: FunnelTimeToConvert;
-  comparison?: FunnelCounts & { dateRange: { from: string; to: string } };
-}
+/** `POST /v1/funnels`'s answer, as the query registry declares it (FunnelResult, with its freshness). */
+export type FunnelAnswer = QueryAnswer<'/v1/funnels'>;
+/** The counts of one date range: the answer's, or its comparison's. */
+export type FunnelCounts = Pick<FunnelAnswer, 'steps' | 'breakdown'>;
 
 /** What a count counts, as the headings say it: `totals` counts every attempt. */
 export const unitNoun = (unit: string) => (unit === 'totals' ? 'attempts' : unit);
