@@ -58,3 +58,22 @@ describe('sluice query win-rates | sales-cycle | velocity | deal-sizes', () => {
     expect(group.stderr).toContain('groupBy');
   });
 });
+
+describe('sluice forecast', () => {
+  it('given Q2 after its end, then what was won in it; the back-test of Q1 forecast 0 as of its start against 120 won: a 100% error', () => {
+    const json = sluice('forecast', '--period', '2026-Q2', '--backtest', '1', '--as-of', '2026-07-01T00:00:00Z', '--json');
+    expect(json.code).toBe(0);
+    const answer = JSON.parse(json.stdout);
+    expect(answer.rows).toEqual([{ currency: 'EUR', wonSoFar: 30, pipeline: 0, notYetCreated: 0, expected: 30, p10: 30, p50: 30, p90: 30 }]);
+    expect(answer.backtest.meanAbsolutePercentageError).toEqual([{ currency: 'EUR', value: 1, periods: 1 }]);
+    const text = sluice('forecast', '--period', '2026-Q2', '--backtest', '1', '--as-of', '2026-07-01T00:00:00Z');
+    expect(text.stdout).toMatch(/2026-Q1\s+EUR\s+0\s+0\s+0\s+120\s+100\.0%/);
+    expect(text.stdout).toContain('mean absolute percentage error: EUR 100.0% over 1 period');
+  });
+
+  it('given a period that is not a quarter or a month, then --period is named and the exit is non-zero', () => {
+    const bad = sluice('forecast', '--period', '2026-W30');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--period');
+  });
+});
