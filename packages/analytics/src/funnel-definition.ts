@@ -154,8 +154,8 @@ export const FunnelDefinitionSchema = z
     entry: z.enum(['best', 'first']).default(FUNNEL_OPTION_DEFAULTS.entry),
     /** false: a new attempt starts only after the previous one's window. */
     reentry: z.boolean().default(FUNNEL_OPTION_DEFAULTS.reentry),
-    /** leads: unique actors; accounts: an account converts when any of its leads does; totals: every attempt. */
-    unit: z.enum(['leads', 'accounts', 'totals']).default(FUNNEL_OPTION_DEFAULTS.unit),
+    /** leads: unique actors; accounts: an account converts when any one of its leads does (best lead); accounts_pooled: its people's events pooled, a step done by any contact counts; totals: every attempt. */
+    unit: z.enum(['leads', 'accounts', 'accounts_pooled', 'totals']).default(FUNNEL_OPTION_DEFAULTS.unit),
     /** Which event's value a unit is broken down by: first_touch (the step-0 event), last_touch (the furthest step's), step:N, or all_values (every attempt's first touch; groups overlap). */
     attribution: Attribution.default(FUNNEL_OPTION_DEFAULTS.attribution),
   })

@@ -334,7 +334,7 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
           ${folded}
         FROM (
           SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS x_ms, ${eventMs} AS ms, position, ${sm} AS sm, ${em} AS em${ranked ? ', if(sm = 0, 32, bitCount(bitAnd(bitNot(sm), sm - 1))) AS rank' : ''}${bd === undefined ? '' : `, ${bd} AS bd`}${held === undefined ? '' : `, ${held} AS held`}
-          FROM touchpoints_resolved
+          FROM ${o.unit === 'accounts_pooled' ? pooledTouchpoints(p) : 'touchpoints_resolved'}
           WHERE occurred_at >= fromUnixTimestamp64Milli(${from}, 'UTC') AND occurred_at < fromUnixTimestamp64Milli(${scanTo}, 'UTC')${floorCut}
         )
         ${relevant}
@@ -363,7 +363,8 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
     SELECT actor_id, reached, ${valueOf('best')} AS breakdown, anchor_mss[best] AS entered_ms${skipped('best')}${needs.times ? ', arraySlice(reach_times[best], 1, reached) AS reached_at' : ''}${allValues ? `, ${furthestPerValue(`arrayFilter(x -> x.2 > 0, arrayMap((a, l${needs.optional ? ', t' : ''}) -> (bds[a], l${needs.optional ? ', t' : ''}), anchors, levels${needs.optional ? ', takens' : ''}))`, needs.optional)} AS value_reach` : ''}
     FROM (SELECT *, arrayMax(levels) AS reached, indexOf(levels, reached) AS best FROM (${perActor}))
     WHERE reached > 0`;
-  if (o.unit === 'leads') return perLead;
+  // pooled: the histories folded were the accounts' already
+  if (o.unit === 'leads' || o.unit === 'accounts_pooled') return perLead;
   // an account is its furthest actor, the earliest entered then the smallest id among equals
   const rank = '(toInt64(0) - toInt64(reached), entered_ms, actor_id)';
   return `
@@ -372,11 +373,25 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
       SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
         max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${needs.optional ? `, argMin(skipped, ${rank}) AS unit_skipped` : ''}${needs.times ? `, argMin(reached_at, ${rank}) AS unit_reached_at` : ''}${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
       FROM (${perLead}) AS lead
-      LEFT JOIN (
-        SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id
-      ) AS accounts USING (actor_id)
+      LEFT JOIN (${ACTOR_ACCOUNTS}) AS accounts USING (actor_id)
       GROUP BY unit_id
     )`;
+}
+
+/** Each actor's account: the last non-empty accountId its events name, over the whole log (actor_id, account). */
+const ACTOR_ACCOUNTS = `SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id`;
+
+/**
+ * The touchpoints with actor_id naming the history an event is pooled into
+ * under `accounts_pooled`: the account the event names, else its actor's
+ * account, else the actor itself (the reference's rule).
+ */
+function pooledTouchpoints(p: Params): string {
+  const prefix = p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX);
+  return `(
+            SELECT * REPLACE (if(account_id != '', concat(${prefix}, account_id), if(account != '', concat(${prefix}, account), actor_id)) AS actor_id)
+            FROM touchpoints_resolved LEFT JOIN (${ACTOR_ACCOUNTS}) AS accounts USING (actor_id)
+          )`;
 }
 
 /**

@@ -77,7 +77,7 @@ usage:
   sluice events <leadId> [--json]                 a lead's touchpoints, anonymous history included
   sluice query funnel --steps visit,form_submit,demo_held --from 2026-01-01 --to 2026-04-01
                 [--window 30d] [--order ordered|strict|unordered] [--breakdown channel[,campaign]] [--url http://127.0.0.1:4780] [--json]
-                [--unit leads|accounts|totals] [--attribution first_touch|last_touch|step:N]
+                [--unit leads|accounts|accounts_pooled|totals] [--attribution first_touch|last_touch|step:N]
                 [--window-anchor first_step|per_step] [--date-scope first_step|all_steps] [--time-to-convert]
                 [--ties log_order|funnel_order] [--tie-grace SECONDS] [--entry best|first] [--reentry true|false]
                 [--exclude TYPE:A-B ...] [--exclusion-effect drop_out|remove] [--hold KEY[,KEY]]

@@ -1,7 +1,7 @@
 import { formatPercent, formatSpan, formatTable } from '../../text.js';
 import type { FunnelResult } from '../../funnel.js';
 
-const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', totals: 'attempts' };
+const UNIT_HEADERS: Record<FunnelResult['unit'], string> = { leads: 'leads', accounts: 'accounts', accounts_pooled: 'accounts', totals: 'attempts' };
 
 const stepName = (step: FunnelResult['steps'][number]) => `${step.label ?? step.type}${step.optional ? ' (optional)' : ''}`;
 

@@ -79,7 +79,18 @@ import { AUTO_HISTOGRAM_EDGES_MS, durationDistribution, histogramBuckets } from 
  *   (the last non-empty accountId on the actor's events, over the whole
  *   log); an account reaches what its furthest actor reaches and is broken
  *   down as that actor (the earliest entered, then the smallest actor id,
- *   among equals); an actor without an account counts as itself.
+ *   among equals); an actor without an account counts as itself. This is
+ *   best-lead mode: one contact must make the whole chain.
+ *   `accounts_pooled`: one per account, its people's events pooled into one
+ *   history (a buying group: a step done by any contact counts for the
+ *   account), and everything above (order, windows, strict's "very next
+ *   event", attempts) reads that history as one actor's. An event belongs
+ *   to the account it names (`accountId`, as PostHog's group aggregation
+ *   reads the event's own `$groups`), else to its actor's account as
+ *   `accounts` reads it (visits and forms rarely name one), else the actor
+ *   counts alone. So contact A filling the form and contact B of the same
+ *   account paying make a form -> payment chain for the account in pooled
+ *   mode, and none in best-lead mode (neither contact did both).
  *   `totals`: every attempt counts (unit id `<actor>~<anchor position>`).
  * - attribution `first_touch` (default): the anchor's value. `last_touch`:
  *   the value on the event at which the attempt reached its furthest step
@@ -171,7 +182,7 @@ export interface FunnelOptions {
   exclusionEffect: 'drop_out' | 'remove';
   entry: 'best' | 'first';
   reentry: boolean;
-  unit: 'leads' | 'accounts' | 'totals';
+  unit: 'leads' | 'accounts' | 'accounts_pooled' | 'totals';
   attribution: FunnelAttribution;
 }
 
@@ -227,7 +238,7 @@ export const MAX_UNORDERED_FUNNEL_STEPS = 8;
 export const MAX_FUNNEL_EXCLUSIONS = 8;
 
 export interface FunnelActorOutcome {
-  /** The unit counted: the actor id (unit `leads`), `account~<id>` or the actor id (`accounts`), or {@link attemptUnitId} (`totals`). */
+  /** The unit counted: the actor id (unit `leads`), `account~<id>` or the actor id (`accounts`, `accounts_pooled`), or {@link attemptUnitId} (`totals`). */
   actorId: string;
   /** Number of steps reached (1 = only step 0). Actors reaching none are not listed. */
   reached: number;
@@ -407,21 +418,23 @@ interface Attempt {
 export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: FunnelSpec): FunnelActorOutcome[] {
   assertValidFunnelSpec(spec);
   const o = funnelOptions(spec);
+  const accounts = actorAccounts(touchpoints);
+  // pooled: the history is the account's (the event's own account, else its actor's), not the actor's
+  const historyOf = (tp: FunnelTouchpoint) => {
+    if (o.unit !== 'accounts_pooled') return tp.actorId;
+    const account = tp.fields.accountId !== '' ? tp.fields.accountId : accounts.get(tp.actorId)?.account;
+    return account === undefined ? tp.actorId : ACCOUNT_UNIT_PREFIX + account;
+  };
   const byActor = new Map<string, ScannedEvent[]>();
-  // an actor's account is the last one its events name, in time order (the real times: it is not the funnel's to reorder)
-  const accounts = new Map<string, { account: string; at: [number, number] }>();
   for (const tp of touchpoints) {
     const steps = spec.steps.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? (mask | (1 << k)) >>> 0 : mask), 0);
     const exclusions = spec.exclusions.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? mask | (1 << k) : mask), 0);
-    let list = byActor.get(tp.actorId);
-    if (!list) byActor.set(tp.actorId, (list = []));
+    const history = historyOf(tp);
+    let list = byActor.get(history);
+    if (!list) byActor.set(history, (list = []));
     const rank = o.ties === 'funnel_order' ? trailingZeros(steps) : 0;
     const at = o.tieGraceMs > 0 ? { ...tp, occurredAtMs: tp.occurredAtMs - (((tp.occurredAtMs % o.tieGraceMs) + o.tieGraceMs) % o.tieGraceMs) } : tp;
     list.push({ tp: at, rank, held: JSON.stringify((spec.holdConstant ?? []).map((key) => valueOfKey(tp, key))), steps, exclusions });
-    const known = accounts.get(tp.actorId);
-    if (tp.fields.accountId !== '' && (!known || tp.occurredAtMs > known.at[0] || (tp.occurredAtMs === known.at[0] && tp.position > known.at[1]))) {
-      accounts.set(tp.actorId, { account: tp.fields.accountId, at: [tp.occurredAtMs, tp.position] });
-    }
   }
   const masks = { ...exclusionMasks(spec), takeable: takeableSteps(spec) };
   const allValues = o.attribution === 'all_values' && spec.breakdown !== undefined;
@@ -467,6 +480,18 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     else groups.set(unitId, { ...held, ...values });
   }
   return [...groups.values()].sort(byId);
+}
+
+/** Each actor's account: the last one its events name, in time order (the real times: it is not the funnel's to reorder). */
+function actorAccounts(touchpoints: readonly FunnelTouchpoint[]): Map<string, { account: string; at: [number, number] }> {
+  const accounts = new Map<string, { account: string; at: [number, number] }>();
+  for (const tp of touchpoints) {
+    const known = accounts.get(tp.actorId);
+    if (tp.fields.accountId !== '' && (!known || tp.occurredAtMs > known.at[0] || (tp.occurredAtMs === known.at[0] && tp.position > known.at[1]))) {
+      accounts.set(tp.actorId, { account: tp.fields.accountId, at: [tp.occurredAtMs, tp.position] });
+    }
+  }
+  return accounts;
 }
 
 /**
