@@ -42,8 +42,8 @@ type Options = Pick<FunnelDefinitionInput, 'windowAnchor' | 'dateScope' | 'exclu
 /**
  * Every combination of the counting options an order allows (per_step,
  * last_touch and step:N need an order; exclusions, and so their effect, too).
- * Each combination is one run: ordered and strict 384 runs, unordered 48, x
- * 16 logs = 13,056 cases per backend.
+ * Each combination is one run: ordered and strict 512 runs, unordered 64, x
+ * 16 logs = 17,408 cases per backend.
  */
 function optionCombinations(order: Order): Options[] {
   const ordered = order !== 'unordered';
@@ -53,7 +53,7 @@ function optionCombinations(order: Order): Options[] {
       for (const exclusionEffect of ordered ? (['drop_out', 'remove'] as const) : (['drop_out'] as const))
         for (const entry of ['best', 'first'] as const)
           for (const reentry of [true, false])
-            for (const unit of ['leads', 'accounts', 'totals'] as const)
+            for (const unit of ['leads', 'accounts', 'accounts_pooled', 'totals'] as const)
               for (const attribution of ordered ? ['first_touch', 'last_touch', 'step:1', 'all_values'] : ['first_touch', 'all_values']) out.push({ windowAnchor, dateScope, exclusionEffect, entry, reentry, unit, attribution });
   return out;
 }
