@@ -6,4 +6,3 @@ export { isLoopback } from './auth.js';
 export type { ListenOptions } from './server.js';
 export type { ApiKey, Scope } from './auth.js';
 export type { Problem, ProblemItem } from './problem.js';
-export { measuredAccountSteps, measuredDealSizes, measuredFunnels } from './routes/plans.js';

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { measuredAccountSteps, measuredDealSizes, measuredFunnels } from '@sluice/api';
+import { measuredAccountSteps, measuredDealSizes, measuredFunnels } from '@sluice/analytics/plan';
 import type { EventStore } from '@sluice/event-store';
 import type { ReadModels } from '@sluice/projector';
 import { PLAN_COUNTING_UNITS, planReverseFunnel, withMeasuredHistory } from '@sluice/planner';
