@@ -17,6 +17,7 @@ import {
   newStep,
   stateFromQuery,
   stateQuery,
+  unitNoun,
 } from './funnel-state.js';
 import type { FunnelState } from './funnel-state.js';
 
@@ -163,6 +164,10 @@ describe('reading an answer', () => {
     expect(fieldsMeet('holdConstant', 'holdConstant.0')).toBe(true);
     expect(fieldsMeet('steps.1.type', 'steps.10.type')).toBe(false);
     expect(fieldsMeet('unit', '')).toBe(false);
+  });
+
+  it('given a unit, then the headings name what it counts: both account modes count accounts, totals attempts', () => {
+    expect(COUNTING_CHOICES.unit.map(unitNoun)).toEqual(['leads', 'accounts', 'accounts', 'attempts']);
   });
 
   it('given several breakdown keys, then a group reads as its values; an empty value as (none)', () => {

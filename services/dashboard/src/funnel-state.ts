@@ -33,7 +33,7 @@ export const COUNTING_CHOICES = {
   exclusionEffect: ['drop_out', 'remove'],
   entry: ['best', 'first'],
   reentry: ['true', 'false'],
-  unit: ['leads', 'accounts', 'totals'],
+  unit: ['leads', 'accounts', 'accounts_pooled', 'totals'],
   attribution: ['first_touch', 'last_touch', 'all_values'],
 } as const;
 
@@ -229,8 +229,8 @@ export type FunnelAnswer = QueryAnswer<'/v1/funnels'>;
 /** The counts of one date range: the answer's, or its comparison's. */
 export type FunnelCounts = Pick<FunnelAnswer, 'steps' | 'breakdown'>;
 
-/** What a count counts, as the headings say it: `totals` counts every attempt. */
-export const unitNoun = (unit: string) => (unit === 'totals' ? 'attempts' : unit);
+/** What a count counts, as the headings say it: `totals` counts every attempt; both account modes count accounts. */
+export const unitNoun = (unit: string) => (unit === 'totals' ? 'attempts' : unit === 'accounts_pooled' ? 'accounts' : unit);
 
 /** A breakdown group's value as read: several keys' values come as a JSON array. */
 export function groupLabel(value: string, keys: readonly string[]): string {
