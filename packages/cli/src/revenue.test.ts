@@ -53,6 +53,9 @@ describe('sluice pipeline and sluice waterfall', () => {
     expect(text.stdout).toMatch(/- won\s+30\s+1\s+C/);
     const answer = JSON.parse(sluice('waterfall', '--from', '2026-04-01T00:00:00Z', '--to', '2026-07-01T00:00:00Z', '--json').stdout);
     expect(answer.rows[0]).toMatchObject({ currency: 'EUR', start: { count: 1, amount: 100 }, end: { count: 0, amount: 0 } });
+    // a quarter given to both flags is the whole quarter (--to takes its end), not an empty range
+    const quarter = JSON.parse(sluice('waterfall', '--from', '2026-Q2', '--to', '2026-Q2', '--json').stdout);
+    expect(Date.parse(quarter.to) - Date.parse(quarter.from)).toBe(91 * 86_400_000);
   });
 
   it('given bad flags, then the flag is named and the exit is non-zero', () => {

@@ -37,7 +37,7 @@ function parsed<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
 const flagOf = (field: string) => ({ asOf: '--as-of', groupBy: '--by', from: '--from', to: '--to' })[field] ?? field;
 
 export async function pipelineCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: PipelineFlags, json: boolean, nowMs: number): Promise<void> {
-  const q = parsed(PipelineQuerySchema, defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], settings.timeZone), groupBy: flags.by }), 'pipeline query');
+  const q = parsed(PipelineQuerySchema, defined({ asOf: flags['as-of'] === undefined ? undefined : instantOf(flags['as-of'], settings.timeZone, 'as-of', 'end'), groupBy: flags.by }), 'pipeline query');
   const answer =
     flags.url === undefined
       ? await withEmbeddedAnalytics(openStore, settings, (client) => answerPipelineOfFolded(q, nowMs, settings.config.opportunities, (ms) => openOpportunitiesAsOf(client, ms)))
@@ -47,8 +47,9 @@ export async function pipelineCommand(openStore: () => Promise<EventStore>, sett
 }
 
 export async function waterfallCommand(openStore: () => Promise<EventStore>, settings: Settings, flags: WaterfallFlags, json: boolean): Promise<void> {
-  const at = (text: string | undefined) => (text === undefined ? undefined : instantOf(text, settings.timeZone));
-  const q = parsed(WaterfallQuerySchema, defined({ from: at(flags.from), to: at(flags.to), groupBy: flags.by }), 'waterfall query');
+  // a month or a quarter given to --to means its end, as in every query command
+  const at = (text: string | undefined, flag: 'from' | 'to') => (text === undefined ? undefined : instantOf(text, settings.timeZone, flag, flag === 'to' ? 'end' : 'start'));
+  const q = parsed(WaterfallQuerySchema, defined({ from: at(flags.from, 'from'), to: at(flags.to, 'to'), groupBy: flags.by }), 'waterfall query');
   const answer =
     flags.url === undefined
       ? await withEmbeddedAnalytics(openStore, settings, (client) => answerWaterfallOfFolded(q, clickHouseWaterfallSource(client)))
