@@ -70,13 +70,13 @@ export const pipelineView: View = async (root, ctx) => {
       { 'data-testid': 'pipeline-currency', 'data-currency': currency },
       h('h2', {}, currency),
       bars,
-      table([answer.groupBy === null ? '' : groupLabel, 'open', `amount (${currency})`, `weighted (${currency})`, 'avg days in stage', 'max days in stage'], lines, { 'data-testid': 'pipeline-table' }),
+      h('div', { class: 'scroll-x' }, table([answer.groupBy === null ? '' : groupLabel, 'open', `amount (${currency})`, `weighted (${currency})`, 'avg days in stage', 'max days in stage'], lines, { 'data-testid': 'pipeline-table' })),
     );
   }
 
   const asOfInput = h('input', { type: 'datetime-local', name: 'asOf', value: state.asOf, 'aria-label': 'as of' });
   const groupMenu = select('groupBy', PIPELINE_GROUP_CHOICES, state.groupBy);
-  const nowButton = h('button', { type: 'button', class: 'link' }, 'now');
+  const nowButton = h('button', { type: 'button', class: 'small' }, 'now');
   const remember = () => {
     lastQuery = pipelineAddress(state);
     history.replaceState(null, '', hashOf('pipeline', lastQuery));

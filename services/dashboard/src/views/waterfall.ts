@@ -32,11 +32,12 @@ export const waterfallView: View = async (root, ctx) => {
     const query = waterfallQuery(state, zone);
     const answer = await get<WaterfallAnswer>(`/v1/waterfall?${query}`, ctx.signal);
     const currencies = [...new Set(answer.rows.map((r) => r.currency))].sort();
-    const period = h('p', { class: 'note', 'data-testid': 'waterfall-period', 'data-query': query }, `Opportunities closing from ${answer.from} to ${answer.to} (end excluded)`);
+    const period = h('p', { class: 'note', 'data-testid': 'waterfall-period', 'data-query': query }, `Opportunities closing from ${local(answer.from)} to ${local(answer.to)} (end excluded)`);
     if (currencies.length === 0) return [period, empty('No opportunity was in the pipeline of this period.')];
     return [period, ...currencies.map((currency) => currencySection(answer, currency))];
   });
 
+  const local = (iso: string) => DateTime.fromISO(iso, { zone }).toFormat('yyyy-MM-dd HH:mm ZZZZ');
   const sum = (rows: readonly WaterfallRow[], pick: (r: WaterfallRow) => number) => rows.reduce((total, r) => total + pick(r), 0);
 
   function currencySection(answer: WaterfallAnswer, currency: string) {
@@ -73,7 +74,7 @@ export const waterfallView: View = async (root, ctx) => {
           h(
             'td',
             { class: 'num', 'data-field': term, 'data-value': r[term].amount },
-            h('button', { type: 'button', class: 'link', title: `the opportunities ${label}`, onclick: () => show(picked, termList(r, term, label)) }, `${inflow ? '+' : '−'}${formatMoney(r[term].amount)}`),
+            h('button', { type: 'button', class: 'term', title: `the opportunities ${label}`, onclick: () => show(picked, termList(r, term, label)) }, `${inflow ? '+' : '−'}${formatMoney(r[term].amount)}`),
           ),
         ),
         num('end', r.end.amount, formatMoney(r.end.amount)),
@@ -86,7 +87,7 @@ export const waterfallView: View = async (root, ctx) => {
       { 'data-testid': 'waterfall-currency', 'data-currency': currency },
       h('h2', {}, currency),
       waterfall,
-      table([answer.groupBy === null ? '' : groupLabel, 'open at start', 'start', ...WATERFALL_TERM_LABELS.map(([, label]) => label), 'end', 'open at end'], lines, { 'data-testid': 'waterfall-table' }),
+      h('div', { class: 'scroll-x' }, table([answer.groupBy === null ? '' : groupLabel, 'open at start', 'start', ...WATERFALL_TERM_LABELS.map(([, label]) => label), 'end', 'open at end'], lines, { 'data-testid': 'waterfall-table' })),
       picked,
     );
   }
@@ -97,7 +98,7 @@ export const waterfallView: View = async (root, ctx) => {
     const heading = h('h3', {}, `${formatCount(opportunities.length)} opportunities ${label}${group} (${row.currency})`);
     if (opportunities.length === 0) return [heading, empty('None.')];
     const lines = opportunities.map((o) => h('tr', { 'data-opportunity': o.opportunityId }, h('th', { scope: 'row' }, o.opportunityId), h('td', {}, o.accountId), num('amount', o.amount, formatMoney(o.amount))));
-    return [heading, table(['opportunity', 'account', `amount (${row.currency})`], lines, { 'data-testid': 'waterfall-term', 'data-term': term, 'data-group': row.group ?? '', 'data-currency': row.currency })];
+    return [heading, h('div', { class: 'scroll-x' }, table(['opportunity', 'account', `amount (${row.currency})`], lines, { 'data-testid': 'waterfall-term', 'data-term': term, 'data-group': row.group ?? '', 'data-currency': row.currency }))];
   }
 
   const fromInput = h('input', { type: 'date', name: 'from', value: state.from, required: true, 'aria-label': 'from' });
