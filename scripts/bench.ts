@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<{ run: (args: string[]) => Promise<v
   import: () => import('./bench/import.js'),
   ingest: () => import('./bench/ingest.js'),
   kafka: () => import('./bench/kafka.js'),
+  pipeline: () => import('./bench/pipeline.js'),
   replay: () => import('./bench/replay.js'),
 };
 
