@@ -1,127 +1,35 @@
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium } from 'playwright-core';
-import type { BrowserContext, Page } from 'playwright-core';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INGEST_KEY, READ_KEY, chromiumSkipReason as skipReason, repoRoot, startDemoDashboard } from './demo-dashboard.js';
+import type { DemoDashboard } from './demo-dashboard.js';
 
 /**
- * The dashboard as a person uses it: `sluice serve --demo` in its own
- * process and data directory, with API keys, and the real page in headless
- * Chromium. Every view's numbers are compared with the API's answer to the
- * same question, asked by this test.
+ * The dashboard as a person uses it (demo-dashboard.ts: `sluice serve --demo`
+ * and the real page in headless Chromium). Every view's numbers are compared
+ * with the API's answer to the same question, asked by this test.
  *
- * "Now" is an instant this test picks, never the wall clock: the demo's
- * history ends at it (--end), the page's clock is fixed at it, and the events
- * the test writes happen at it. The whole suite runs at two instants 13 months
- * apart, so what it checks cannot depend on the day it runs.
+ * The whole suite runs at two instants 13 months apart, so what it checks
+ * cannot depend on the day it runs.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const skipReason = existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is missing (apt-get install -y chromium; .ci/run installs it)`;
 if (skipReason) console.warn(`dashboard browser tests skipped: ${skipReason}`);
 
-const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const screenshots = join(repoRoot, 'test-results', 'screenshots');
-const READ_KEY = 'dashboard-read-key-0123456789';
 /** mid-month, so the page's current month holds two weeks of history */
 const INSTANTS = ['2026-06-15T11:00:00Z', '2027-07-15T11:00:00Z'];
-const INGEST_KEY = 'dashboard-ingest-key-0123456789';
 // modest by default so CI stays fast; DASHBOARD_DEMO_EVENTS=1000000 measures the first view on a large log
 const DEMO_EVENTS = Number(process.env.DASHBOARD_DEMO_EVENTS ?? 30_000);
-// closed network: without the background-networking flags Chromium's own connections are refused and it stalls
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+let demo: DemoDashboard | undefined;
 let now: number;
-let dir: string;
-let server: ChildProcess | undefined;
-let serverLog = '';
 let base: string;
-let context: BrowserContext;
 let page: Page;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** `sluice serve --demo` as the README runs it, until it prints the dashboard's address. */
-function startServe(port: number, end: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, SLUICE_API_KEYS: `dash:read:${READ_KEY},tracker:ingest:${INGEST_KEY}` };
-  delete env.CLICKHOUSE_URL; // the embedded default
-  delete env.SLUICE_CONFIG;
-  delete env.SLUICE_TIME_ZONE; // the months this test reads off the page are UTC months
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'packages', 'cli', 'src', 'main.ts'), 'serve', '--demo', '--events', String(DEMO_EVENTS), '--end', end, '--data-dir', join(dir, 'data'), '--port', String(port)],
-    { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  server = child;
-  serverLog = '';
-  return new Promise((resolve, reject) => {
-    const onOutput = (chunk: Buffer) => {
-      serverLog += chunk.toString();
-      const url = /Dashboard: (http:\S+?)\/?\n/.exec(serverLog)?.[1];
-      if (url) resolve(url);
-    };
-    child.stdout!.on('data', onOutput);
-    child.stderr!.on('data', onOutput);
-    child.on('exit', (code) => reject(new Error(`sluice serve exited with ${code}:\n${serverLog}`)));
-  });
-}
-
-async function api<T>(method: 'GET' | 'POST', path: string, body?: unknown, key = READ_KEY): Promise<T> {
-  const res = await fetch(base + path, {
-    method,
-    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  expect(res.status, `${method} ${path}: ${text.slice(0, 500)}`).toBe(200);
-  return JSON.parse(text) as T;
-}
-
-/**
- * The demo is written before the server listens, but the projector and the
- * ClickHouse sinks follow it afterwards: the page and this test must read the
- * same settled data. The projector's lag is in /metrics; the sinks have no
- * gauge, so a whole-history conversion is asked until two answers agree.
- */
-async function caughtUp(): Promise<void> {
-  const metrics = async () => (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${READ_KEY}` } })).text();
-  while (!/^sluice_projection_lag_events 0$/m.test(await metrics())) await sleep(500);
-  const day = 86_400_000;
-  const dateRange = { from: new Date(now - 400 * day).toISOString(), to: new Date(now + 31 * day).toISOString() };
-  const answer = async () => JSON.stringify(await api('POST', '/v1/conversion', { dateRange, period: 'month', pairs: 'step_to_step' }));
-  for (let previous = '', now = await answer(); now !== previous; previous = now, now = await answer()) await sleep(1000);
-}
-
-const ready = (view: string) => page.waitForSelector(`#view[data-view="${view}"][data-state="ready"]`, { timeout: 60_000 });
-
-async function snap(name: string): Promise<void> {
-  await page.waitForTimeout(0); // let the charts initialise on the next frame
-  await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)))');
-  await page.screenshot({ path: join(screenshots, new Date(now).toISOString().slice(0, 10), `${name}.png`), fullPage: true });
-}
-
-/** `data-value` of one field in every row of a table, keyed by a row attribute. */
-async function column(rows: string, key: string, fieldName: string): Promise<Record<string, number | null>> {
-  const out: Record<string, number | null> = {};
-  for (const row of await page.locator(rows).all()) {
-    const value = await row.locator(`[data-field="${fieldName}"]`).getAttribute('data-value');
-    out[(await row.getAttribute(key))!] = value === '' || value === null ? null : Number(value);
-  }
-  return out;
-}
+const api = <T>(method: 'GET' | 'POST', path: string, body?: unknown, key?: string) => demo!.api<T>(method, path, body, key);
+const ready = (view: string) => demo!.ready(view);
+const snap = (name: string) => demo!.snap(name);
+const column = (rows: string, key: string, fieldName: string) => demo!.column(rows, key, fieldName);
 
 /** The API's date range for the months the page's inputs show (the demo's rules are in UTC). */
 async function pageRange(prefix = 'range'): Promise<{ from: string; to: string }> {
@@ -166,40 +74,13 @@ const byCell = (rows: ConversionRow[], pick: (r: ConversionRow) => number | null
 // a page, a server and a replay share two cores with the rest of the suite: generous limits, no timing asserted
 describe.skipIf(skipReason).each(INSTANTS)('the dashboard in a browser, now being %s', { timeout: 180_000 }, (instant) => {
   beforeAll(async () => {
-    now = Date.parse(instant);
-    dir = mkdtempSync(join(tmpdir(), 'sluice-dashboard-'));
-    mkdirSync(join(screenshots, instant.slice(0, 10)), { recursive: true });
-    base = await startServe(await freePort(), instant);
-    await caughtUp();
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1366, height: 860 } });
-    // the page's "now" (its default months, the planner's quarter and asOf) is the instant the demo ends at, and runs on from
-    // there; only Date moves (a fake clock would stop the performance marks the first-view timing reads)
-    await context.addInitScript((instantMs: number) => {
-      const RealDate = Date;
-      const shift = instantMs - RealDate.now();
-      class ShiftedDate extends RealDate {
-        constructor(...args: unknown[]) {
-          if (args.length === 0) super(RealDate.now() + shift);
-          else super(...(args as [string]));
-        }
-        static override now(): number {
-          return RealDate.now() + shift;
-        }
-      }
-      globalThis.Date = ShiftedDate as DateConstructor;
-    }, now);
-    page = context.pages()[0] ?? (await context.newPage());
-    page.on('pageerror', (err) => console.error('page error:', err.message));
+    demo = await startDemoDashboard(instant, { events: DEMO_EVENTS, viewport: { width: 1366, height: 860 } });
+    ({ now, base, page } = demo);
   }, 900_000);
 
   afterAll(async () => {
-    await context?.close();
-    if (server && server.exitCode === null) {
-      const exited = new Promise((resolve) => server!.once('exit', resolve));
-      server.kill('SIGTERM');
-      await exited;
-    }
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await demo?.close();
+    demo = undefined;
   });
 
   it('given the demo written at now, then its history reaches up to now and holds nothing after it', async () => {
@@ -528,8 +409,8 @@ describe.skipIf(skipReason).each(INSTANTS)('the dashboard in a browser, now bein
     await page.uncheck('input[name="s1.optional"]');
     await ready('event-funnel');
 
-    // a window over the API's limit: the API's 400 is shown, naming the field, and the field is marked
-    await page.fill('input[name="window"]', '400');
+    // a window over the API's limit (FUNNEL_LIMITS.maxWindowDays, 3650 days): the API's 400 is shown, naming the field, and the field is marked
+    await page.fill('input[name="window"]', '4000');
     await page.press('input[name="window"]', 'Tab');
     await page.waitForSelector('#view .results [data-state="error"]');
     expect(await page.textContent('#view .results [data-state="error"] li')).toContain('window');
