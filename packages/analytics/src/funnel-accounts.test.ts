@@ -5,8 +5,11 @@ import type { FunnelDefinitionInput } from './funnel-definition.js';
 import { FunnelDefinitionSchema, funnelSpecOf } from './funnel-definition.js';
 import { listFunnelLeads, runFunnel } from './funnel.js';
 import { countFunnel, funnelOutcomes } from './queries/funnel/reference.js';
+import { touchpointTimeToConvert } from './queries/time-to-convert/reference.js';
 import { applyTouchpointBatch } from './sink.js';
 import { testBackends } from './test-backends.js';
+import type { TimeToConvertQueryInput, TouchpointTimeToConvertQuery } from './time-to-convert.js';
+import { TimeToConvertQuerySchema, runTimeToConvert, touchpointTimeToConvertSpecOf } from './time-to-convert.js';
 import { recordedLog } from './test-log.js';
 
 /*
@@ -14,7 +17,8 @@ import { recordedLog } from './test-log.js';
  * another of the same account pays. Best-lead mode (`accounts`) needs one
  * contact to make the whole chain, so the account stops at the form; pooled
  * mode (`accounts_pooled`) reads the account's people as one history, so it
- * converts. The reference and the SQL must both say so.
+ * converts; time to convert between the two steps likewise. The reference
+ * and the SQL must both say so.
  */
 
 const T0 = Date.UTC(2026, 2, 2, 9, 0, 0);
@@ -50,6 +54,19 @@ const UNITS_REACHED = {
   accounts_pooled: { steps: [3, 2], outcomes: [['account~acme', 2], ['account~globex', 1], ['dee', 2]] },
 } as const;
 
+const timeToConvertQuery = (unit: TimeToConvertQueryInput['unit']): TimeToConvertQueryInput => ({
+  from: { type: 'form_submit' },
+  to: { type: 'payment' },
+  dateRange: { from: '2026-03-02T00:00:00Z', to: '2026-03-03T00:00:00Z' },
+  ...(unit === undefined ? {} : { unit }),
+});
+
+// form -> payment: leads: ana, cy, dee enter, dee converts in 1 minute; pooled: Acme (ana's form at 1, bo's payment at 5: 4 minutes), Globex and dee enter, Acme and dee convert
+const TIME_TO_CONVERT = {
+  leads: { entered: 3, converted: 1, meanMs: 60_000 },
+  accounts_pooled: { entered: 3, converted: 2, meanMs: 150_000 },
+} as const;
+
 describe('accounts as buying groups, by the reference', () => {
   it.each(Object.entries(UNITS_REACHED))('%s', (unit, expected) => {
     const spec = funnelSpecOf(definition(unit as keyof typeof UNITS_REACHED));
@@ -62,6 +79,17 @@ describe('accounts as buying groups, by the reference', () => {
     const spec = funnelSpecOf(definition('accounts_pooled'));
     const acme = funnelOutcomes(touchpointsFromLog(LOG), spec).find((o) => o.actorId === 'account~acme');
     expect(acme).toEqual({ actorId: 'account~acme', reached: 2, breakdown: '', enteredAtMs: min(1) });
+  });
+
+  it.each(Object.entries(TIME_TO_CONVERT))('time to convert, %s', (unit, expected) => {
+    const q = TimeToConvertQuerySchema.parse(timeToConvertQuery(unit as keyof typeof TIME_TO_CONVERT)) as TouchpointTimeToConvertQuery;
+    const [row] = touchpointTimeToConvert(touchpointsFromLog(LOG), touchpointTimeToConvertSpecOf(q)).rows;
+    expect({ entered: row?.entered, converted: row?.converted, meanMs: row?.meanMs }).toEqual(expected);
+  });
+
+  it('time to convert between stages takes no unit: the conversion query counts accounts there', () => {
+    const parsed = TimeToConvertQuerySchema.safeParse({ ...timeToConvertQuery('accounts_pooled'), from: 'mql', to: 'sql', configVersion: 'v1' });
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => i.path.join('.'))).toEqual(['unit']);
   });
 });
 
@@ -82,6 +110,12 @@ for (const backend of testBackends()) {
       expect(result.steps.map((s) => s.leads)).toEqual(expected.steps);
       const units = await listFunnelLeads(client, def, { stepIndex: 0, limit: 100 });
       expect(units.leads.map((l) => [l.unitId, l.reachedSteps])).toEqual(expected.outcomes);
+    });
+
+    it.each(Object.entries(TIME_TO_CONVERT))('time to convert, %s', async (unit, expected) => {
+      const result = await runTimeToConvert(client, timeToConvertQuery(unit as keyof typeof TIME_TO_CONVERT));
+      const [row] = result.rows;
+      expect({ entered: row?.entered, converted: row?.converted, meanMs: row?.meanMs }).toEqual(expected);
     });
 
     it('pooled: a unit row names the account, not a lead', async () => {

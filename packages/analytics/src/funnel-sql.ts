@@ -373,24 +373,26 @@ export function funnelActorsSql(spec: FunnelSpec, p: Params): string {
       SELECT if(account = '', actor_id, concat(${p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX)}, account)) AS unit_id,
         max(reached) AS unit_reached, argMin(breakdown, ${rank}) AS unit_breakdown, argMin(entered_ms, ${rank}) AS unit_entered_ms${needs.optional ? `, argMin(skipped, ${rank}) AS unit_skipped` : ''}${needs.times ? `, argMin(reached_at, ${rank}) AS unit_reached_at` : ''}${allValues ? ', groupArrayArray(value_reach) AS unit_values' : ''}
       FROM (${perLead}) AS lead
-      LEFT JOIN (${ACTOR_ACCOUNTS}) AS accounts USING (actor_id)
+      LEFT JOIN (${actorAccounts()}) AS accounts USING (actor_id)
       GROUP BY unit_id
     )`;
 }
 
-/** Each actor's account: the last non-empty accountId its events name, over the whole log (actor_id, account). */
-const ACTOR_ACCOUNTS = `SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != '' GROUP BY actor_id`;
+/** Each actor's account: the last non-empty accountId its events name, over the whole log (actor_id, account), or over the events `scan` keeps. */
+const actorAccounts = (scan?: string) =>
+  `SELECT actor_id, argMax(account_id, (occurred_at, position)) AS account FROM touchpoints_resolved WHERE account_id != ''${scan === undefined ? '' : ` AND ${scan}`} GROUP BY actor_id`;
 
 /**
  * The touchpoints with actor_id naming the history an event is pooled into
  * under `accounts_pooled`: the account the event names, else its actor's
- * account, else the actor itself (the reference's rule).
+ * account (over the events `scan` keeps, when given), else the actor itself
+ * (the reference's rule, pooledHistoryOf).
  */
-function pooledTouchpoints(p: Params): string {
+export function pooledTouchpoints(p: Params, scan?: string): string {
   const prefix = p.bind('account_prefix', 'String', ACCOUNT_UNIT_PREFIX);
   return `(
             SELECT * REPLACE (if(account_id != '', concat(${prefix}, account_id), if(account != '', concat(${prefix}, account), actor_id)) AS actor_id)
-            FROM touchpoints_resolved LEFT JOIN (${ACTOR_ACCOUNTS}) AS accounts USING (actor_id)
+            FROM touchpoints_resolved LEFT JOIN (${actorAccounts(scan)}) AS accounts USING (actor_id)
           )`;
 }
 

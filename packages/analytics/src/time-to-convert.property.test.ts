@@ -130,10 +130,12 @@ const touchArb = fc.record({
   source: fc.constantFrom('google', 'bing', undefined),
   pageType: fc.constantFrom('pricing', 'blog', undefined),
   anonymously: fc.constantFrom(false, false, true),
+  // whether the event names its actor's account (one that does not goes where the actor's last named account is, when pooled)
+  namesAccount: fc.boolean(),
 });
 
 const touchpointRunArb = fc.record({
-  actors: fc.array(fc.record({ kind: fc.constantFrom('lead', 'lead', 'anonymous', 'linked'), touches: fc.array(touchArb, { minLength: 1, maxLength: 6 }) }), {
+  actors: fc.array(fc.record({ kind: fc.constantFrom('lead', 'lead', 'anonymous', 'linked'), account: fc.constantFrom(undefined, undefined, 'A1', 'A2', 'A3', 'A4'), touches: fc.array(touchArb, { minLength: 1, maxLength: 6 }) }), {
     minLength: TOUCHPOINT_ACTORS,
     maxLength: TOUCHPOINT_ACTORS,
   }),
@@ -149,6 +151,7 @@ const touchpointRunArb = fc.record({
   asOf: fc.option(fc.record({ tick: fc.integer({ min: 0, max: 20 }), shift: fc.constantFrom(-1, 0, 1) }), { freq: 3 }),
   buckets: fc.constantFrom<TimeToConvertQueryInput['buckets']>('auto', [{ value: 30, unit: 'minutes' }, { value: 1, unit: 'hours' }, { value: 2, unit: 'hours' }], [{ value: 90, unit: 'minutes' }]),
   breakdown: fc.constantFrom(undefined, 'source', 'properties.pageType'),
+  unit: fc.constantFrom(undefined, undefined, 'accounts_pooled' as const),
   segmentLimit: fc.constantFrom(1, 2, 50),
   // mostly days: a region's events run from 00:00 to 10:00 UTC, and midnight in New York (04:00) and Los Angeles (07:00) falls inside
   period: fc.option(fc.constantFrom('day' as const, 'day' as const, 'day' as const, ...TREND_PERIODS)),
@@ -169,7 +172,14 @@ function placeTouchpoints(run: TouchpointRun) {
     for (const t of a.touches) {
       // a linked lead's anonymous events belong to it once any event names both
       const who = a.kind === 'anonymous' ? { anon } : a.kind === 'linked' && t.anonymously ? { anon } : a.kind === 'linked' ? { lead, anon } : { lead };
-      lines.push({ type: t.type, at: at(t.tick), ...who, ...(t.source === undefined ? {} : { source: t.source }), properties: t.pageType === undefined ? {} : { pageType: t.pageType } });
+      lines.push({
+        type: t.type,
+        at: at(t.tick),
+        ...who,
+        ...(t.source === undefined ? {} : { source: t.source }),
+        ...(a.account === undefined || !t.namesAccount ? {} : { accountId: `t${region}${a.account}` }),
+        properties: t.pageType === undefined ? {} : { pageType: t.pageType },
+      });
     }
   });
   const log = recordedLog(lines, nextPosition, `t${region}-`);
@@ -183,6 +193,7 @@ function placeTouchpoints(run: TouchpointRun) {
     ...(run.asOf === null ? {} : { asOf: new Date(at(run.asOf.tick) + run.asOf.shift).toISOString() }),
     buckets: run.buckets,
     ...(run.breakdown === undefined ? {} : { breakdown: run.breakdown }),
+    ...(run.unit === undefined ? {} : { unit: run.unit }),
     segmentLimit: run.segmentLimit,
     ...(run.period === null ? {} : { period: run.period }),
     timeZone: run.timeZone,
@@ -215,7 +226,7 @@ for (const backend of testBackends()) {
       expectCoverage('time to convert between stages', RUNS, stats);
     });
 
-    it('generated logs between touchpoint steps: ties, edges, windows, linked histories', async () => {
+    it('generated logs between touchpoint steps: ties, edges, windows, linked histories, pooled accounts', async () => {
       const stats = newStats();
       await fc.assert(
         fc.asyncProperty(touchpointRunArb, async (run) => {

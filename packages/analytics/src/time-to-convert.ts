@@ -6,7 +6,7 @@ import { OffsetDateTime, StageIdSchema, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { Key, StepMatcherSchema, conditionsOf } from './funnel-definition.js';
-import { Params, keyExpr, matcherExpr } from './funnel-sql.js';
+import { Params, keyExpr, matcherExpr, pooledTouchpoints } from './funnel-sql.js';
 import type { Parsed } from './stage-queries.js';
 import { ConfigVersion, DateRange, Filters, STAGE_QUERY_LIMITS, SegmentKey, TimeoutSeconds, Window, parseWith, periodsInRange, windowMsOf } from './stage-queries.js';
 import { periodSql, profileFilterSql, profileJoinSql, segmentExpr, stageFactsSql } from './stage-sql.js';
@@ -76,6 +76,8 @@ export const TimeToConvertQuerySchema = z
     filters: Filters,
     /** Touchpoint steps only: an envelope key or properties.<path> of the `from` event. */
     breakdown: Key.optional(),
+    /** Touchpoint steps only: leads (each actor, the default) or accounts_pooled (an account's people's events pooled, as the funnel's unit). */
+    unit: z.enum(['leads', 'accounts_pooled']).optional(),
     /** Ignore transitions (or touchpoints) after this instant. */
     asOf: OffsetDateTime.optional(),
     /** Segments returned: the largest by entries (over all periods). */
@@ -94,6 +96,7 @@ export const TimeToConvertQuerySchema = z
       if (stages && q.from === q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must differ from from' });
       if (stages && q.configVersion === undefined) ctx.addIssue({ code: 'custom', path: ['configVersion'], message: 'required between stages: the rule configuration version whose transitions to read' });
       if (stages && q.breakdown !== undefined) ctx.addIssue({ code: 'custom', path: ['breakdown'], message: 'only between touchpoint steps; between stages use segment' });
+      if (stages && q.unit !== undefined) ctx.addIssue({ code: 'custom', path: ['unit'], message: 'only between touchpoint steps; between stages the conversion query counts accounts (unit account)' });
       if (!stages && q.segment !== undefined) ctx.addIssue({ code: 'custom', path: ['segment'], message: 'only between stages; between touchpoint steps use breakdown' });
       if (!stages && Array.isArray(q.filters) && q.filters.length > 0) ctx.addIssue({ code: 'custom', path: ['filters'], message: 'only between stages; put conditions in the steps' });
       const periods = q.period === undefined ? undefined : periodsInRange(q.dateRange, q.period);
@@ -132,6 +135,7 @@ export function touchpointTimeToConvertSpecOf(q: TouchpointTimeToConvertQuery): 
     from: { type: q.from.type, where: conditionsOf(q.from.where) },
     to: { type: q.to.type, where: conditionsOf(q.to.where) },
     breakdown: q.breakdown,
+    unit: q.unit,
   };
 }
 
@@ -244,7 +248,8 @@ function touchpointEntriesSql(q: TouchpointTimeToConvertQuery, p: Params): strin
   const spec = touchpointTimeToConvertSpecOf(q);
   const rangeFrom = p.bind('range_from_ms', 'Int64', spec.fromMs);
   const scan = [`occurred_at >= fromUnixTimestamp64Milli(${rangeFrom}, 'UTC')`];
-  if (spec.asOfMs !== undefined) scan.push(`occurred_at <= fromUnixTimestamp64Milli(${p.bind('as_of_ms', 'Int64', spec.asOfMs)}, 'UTC')`);
+  const asOf = spec.asOfMs === undefined ? undefined : `occurred_at <= fromUnixTimestamp64Milli(${p.bind('as_of_ms', 'Int64', spec.asOfMs)}, 'UTC')`;
+  if (asOf !== undefined) scan.push(asOf);
   const breakdown = spec.breakdown === undefined ? `''` : keyExpr(spec.breakdown, 'bd_key', p);
   return `
     SELECT mss[fi] AS from_ms, ti > 0 AS has_to, if(ti > 0, mss[ti], 0) AS to_ms, bds[fi] AS segment
@@ -256,7 +261,7 @@ function touchpointEntriesSql(q: TouchpointTimeToConvertQuery, p: Params): strin
         arrayFirstIndex((i, t, m) -> t AND i != fi AND m >= mss[fi], arrayEnumerate(mss), tos, mss) AS ti
       FROM (
         SELECT actor_id, toUnixTimestamp64Milli(occurred_at) AS ms, position, ${matcherExpr(spec.from, 'from', p)} AS is_from, ${matcherExpr(spec.to, 'to', p)} AS is_to, ${breakdown} AS bd
-        FROM touchpoints_resolved
+        FROM ${spec.unit === 'accounts_pooled' ? pooledTouchpoints(p, asOf) : 'touchpoints_resolved'}
         WHERE ${scan.join(' AND ')}
       )
       WHERE is_from OR is_to

@@ -419,12 +419,7 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
   assertValidFunnelSpec(spec);
   const o = funnelOptions(spec);
   const accounts = actorAccounts(touchpoints);
-  // pooled: the history is the account's (the event's own account, else its actor's), not the actor's
-  const historyOf = (tp: FunnelTouchpoint) => {
-    if (o.unit !== 'accounts_pooled') return tp.actorId;
-    const account = tp.fields.accountId !== '' ? tp.fields.accountId : accounts.get(tp.actorId)?.account;
-    return account === undefined ? tp.actorId : ACCOUNT_UNIT_PREFIX + account;
-  };
+  const historyOf = o.unit === 'accounts_pooled' ? pooledHistoryOf(touchpoints, accounts) : (tp: FunnelTouchpoint) => tp.actorId;
   const byActor = new Map<string, ScannedEvent[]>();
   for (const tp of touchpoints) {
     const steps = spec.steps.reduce((mask, m, k) => (matchesFunnelMatcher(tp, m) ? (mask | (1 << k)) >>> 0 : mask), 0);
@@ -480,6 +475,18 @@ export function funnelOutcomes(touchpoints: readonly FunnelTouchpoint[], spec: F
     else groups.set(unitId, { ...held, ...values });
   }
   return [...groups.values()].sort(byId);
+}
+
+/**
+ * The history an event is pooled into when an account's people count as one
+ * (`accounts_pooled`, see above): `account~<id>` of the account the event
+ * names, else of its actor's account over these touchpoints, else the actor.
+ */
+export function pooledHistoryOf(touchpoints: readonly FunnelTouchpoint[], accounts = actorAccounts(touchpoints)): (tp: FunnelTouchpoint) => string {
+  return (tp) => {
+    const account = tp.fields.accountId !== '' ? tp.fields.accountId : accounts.get(tp.actorId)?.account;
+    return account === undefined ? tp.actorId : ACCOUNT_UNIT_PREFIX + account;
+  };
 }
 
 /** Each actor's account: the last one its events name, in time order (the real times: it is not the funnel's to reorder). */

@@ -15,7 +15,8 @@ export const timeToConvert = {
   summary: 'Time to convert: its distribution between two stages or two touchpoint steps',
   description:
     'Between two stages (the leads that entered `from` in the date range and reached `to`, skipped stages passed through) or two ' +
-    'touchpoint steps (the first `from` event in range, the first `to` event at or after it, actors as funnels count them), within an ' +
+    'touchpoint steps (the first `from` event in range, the first `to` event at or after it, actors as funnels count them; with unit ' +
+    '"accounts_pooled" each account, its people\'s events pooled as the funnel pools them), within an ' +
     'optional inclusive window: count, mean, median, p90 and a histogram (given edges, or a fixed ladder from 1 minute to 2 years), ' +
     'per segment (stages) or breakdown (steps). With a period (day, ISO week, month, quarter or year) the rows are per period of ' +
     'entering `from` in the business time zone as well, cut as stage conversion cuts cohorts: the trend. configVersion and timeZone ' +

@@ -1,7 +1,7 @@
 import { COHORT_PERIODS, DAY_MS, MINUTE_MS, cohortPeriodOf, keepLargestSegments, quantileInclusive } from '@sluice/domain';
 import type { CohortPeriod, FunnelTouchpoint, StageFact } from '@sluice/domain';
 import type { FunnelMatcher } from '../funnel/reference.js';
-import { matchesFunnelMatcher, valueOfKey } from '../funnel/reference.js';
+import { matchesFunnelMatcher, pooledHistoryOf, valueOfKey } from '../funnel/reference.js';
 
 /**
  * Reference implementation of time to convert between two stages: plain
@@ -52,7 +52,10 @@ import { matchesFunnelMatcher, valueOfKey } from '../funnel/reference.js';
  * counts), other than the `from` event itself, within the window (inclusive).
  * asOf: events after it are ignored. The segment is the value of the
  * breakdown key on the `from` event ('' when missing). Statistics, histogram
- * and segment limit as above.
+ * and segment limit as above. unit `accounts_pooled`: the account is the
+ * actor, its people's events pooled as the funnel pools them (see
+ * pooledHistoryOf; an actor's account read from the events up to asOf), so
+ * one contact's form and another's payment are one account's conversion.
  */
 
 export interface TimeToConvertSpec {
@@ -192,17 +195,21 @@ export interface TouchpointTimeToConvertSpec extends DistributionSpec {
   to: FunnelMatcher;
   /** An envelope key or properties.<path>, read on the `from` event. */
   breakdown?: string | undefined;
+  /** Who converts: each actor (`leads`, the default) or each account with its people's events pooled. */
+  unit?: 'leads' | 'accounts_pooled' | undefined;
 }
 
 const byTimeThenPosition = (a: FunnelTouchpoint, b: FunnelTouchpoint) => a.occurredAtMs - b.occurredAtMs || a.position - b.position;
 
-/** Time to convert between two touchpoint steps, per actor (see the semantics). */
+/** Time to convert between two touchpoint steps, per actor or pooled account (see the semantics). */
 export function touchpointTimeToConvert(touchpoints: readonly FunnelTouchpoint[], spec: TouchpointTimeToConvertSpec): TimeToConvertReport {
+  const read = spec.asOfMs === undefined ? touchpoints : touchpoints.filter((tp) => tp.occurredAtMs <= spec.asOfMs!);
+  const historyOf = spec.unit === 'accounts_pooled' ? pooledHistoryOf(read) : (tp: FunnelTouchpoint) => tp.actorId;
   const byActor = new Map<string, FunnelTouchpoint[]>();
-  for (const tp of touchpoints) {
-    if (spec.asOfMs !== undefined && tp.occurredAtMs > spec.asOfMs) continue;
-    let events = byActor.get(tp.actorId);
-    if (!events) byActor.set(tp.actorId, (events = []));
+  for (const tp of read) {
+    const history = historyOf(tp);
+    let events = byActor.get(history);
+    if (!events) byActor.set(history, (events = []));
     events.push(tp);
   }
   const entries: Entry[] = [];
