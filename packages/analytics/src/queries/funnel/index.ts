@@ -39,7 +39,7 @@ export const funnel = {
   request: FunnelDefinitionSchema,
   options: FunnelQueryString,
   response: z.object({
-    unit: z.string().describe('what `leads` counts in every step: leads, accounts or attempts (totals)'),
+    unit: z.string().describe('what `leads` counts in every step: leads, accounts (best lead), accounts_pooled (buying groups) or attempts (totals)'),
     steps: z.array(StepCount.extend({ type: z.string(), label: z.string().optional(), optional: z.literal(true).optional() })),
     breakdown: Breakdown.optional(),
     timeToConvert: z.looseObject({ buckets: z.array(z.looseObject({})), pairs: z.array(z.looseObject({ fromStep: z.number().int(), toStep: z.number().int() })) }).optional(),
