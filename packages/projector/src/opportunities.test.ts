@@ -1,8 +1,7 @@
-import type { EventStore } from '@sluice/event-store';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { contentHash, openProjectionStore, rebuild } from './index.js';
-import type { ProjectionStore } from './store/projection-store.js';
-import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, stitchedJourney, tempDir } from './test-support.js';
+import { describe, expect, it } from 'vitest';
+import { contentHash } from './index.js';
+import { eventsFor, isoAt } from './test-support.js';
+import { journeyProjections } from './test-stores.js';
 
 /**
  * The projector's choice for opportunity events: they move no lead read
@@ -12,41 +11,21 @@ import { type TempDir, appendAll, demoRules, eventsFor, isoAt, openEventStore, s
  * touchpoints stay theirs; the revenue fold and ClickHouse read opportunities.
  */
 describe('opportunity events in the log', () => {
-  let tmp: TempDir;
-  const stores: EventStore[] = [];
-  const opened: ProjectionStore[] = [];
-
-  beforeEach(() => {
-    tmp = tempDir();
-  });
-  afterEach(async () => {
-    for (const p of opened.splice(0)) p.close();
-    for (const s of stores.splice(0)) await s.close();
-    tmp.remove();
-  });
-
-  const project = async (name: string, withOpportunity: boolean) => {
-    const store = await openEventStore(tmp.path(`${name}.events.sqlite`));
-    stores.push(store);
-    const opp = eventsFor({}, 'opp');
-    const account = { accountId: 'acme' };
-    const journey = stitchedJourney();
-    const deal = [
-      opp('opportunity_created', isoAt(2), { opportunityId: 'o1', stage: 'discovery', amount: 5000, currency: 'EUR', closeDate: isoAt(60), ownerId: 'rep-1' }, account),
-      opp('opportunity_contact_added', isoAt(2, 5), { opportunityId: 'o1', leadId: journey.find((e) => e.leadId !== undefined)!.leadId!, role: 'champion' }, account),
-      opp('opportunity_stage_changed', isoAt(9), { opportunityId: 'o1', stage: 'proposal' }, account),
-      opp('opportunity_won', isoAt(20), { opportunityId: 'o1' }, account),
-    ];
-    await appendAll(store, withOpportunity ? [...deal.slice(0, 2), ...journey, ...deal.slice(2)] : journey);
-    const projections = openProjectionStore(tmp.path(`${name}.sqlite`));
-    opened.push(projections);
-    const result = await rebuild({ store, projections, config: demoRules() });
-    return { projections, position: result.position, streams: (await store.readAll({ after: 0, maxCount: 100 })).map((e) => e.streamId) };
-  };
+  const project = journeyProjections();
 
   it('given a deal around a journey, when projected, then its events sit in the opportunity stream and move no read model', async () => {
-    const plain = await project('plain', false);
-    const dealt = await project('dealt', true);
+    const plain = await project('plain');
+    const dealt = await project('dealt', (journey) => {
+      const opp = eventsFor({}, 'opp');
+      const account = { accountId: 'acme' };
+      const deal = [
+        opp('opportunity_created', isoAt(2), { opportunityId: 'o1', stage: 'discovery', amount: 5000, currency: 'EUR', closeDate: isoAt(60), ownerId: 'rep-1' }, account),
+        opp('opportunity_contact_added', isoAt(2, 5), { opportunityId: 'o1', leadId: journey.find((e) => e.leadId !== undefined)!.leadId!, role: 'champion' }, account),
+        opp('opportunity_stage_changed', isoAt(9), { opportunityId: 'o1', stage: 'proposal' }, account),
+        opp('opportunity_won', isoAt(20), { opportunityId: 'o1' }, account),
+      ];
+      return [...deal.slice(0, 2), ...journey, ...deal.slice(2)];
+    });
     expect(dealt.streams.filter((s) => s.startsWith('opp-'))).toEqual(['opp-o1', 'opp-o1', 'opp-o1', 'opp-o1']);
     expect(dealt.position).toBe(plain.position + 4);
     expect(contentHash(dealt.projections)).toBe(contentHash(plain.projections));
