@@ -1,38 +1,15 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { dealLine, sluiceOverImported } from './test-support.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const main = join(root, 'packages', 'cli', 'src', 'main.ts');
-
-let dir: string;
-function sluice(...args: string[]) {
-  const env = { ...process.env, SLUICE_API_KEYS: '', SLUICE_CONFIG: '', SLUICE_DATA_DIR: '', CLICKHOUSE_URL: '' };
-  const r = spawnSync(tsx, [main, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const deal = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId = 'acme') => ({ id, type, occurredAt, accountId, properties });
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-opportunities-cli-'));
-  // A won by ann in 20 days at a signed 120 EUR, B lost by bob, C won by ann in 40 days at 30 EUR
-  const events = [
-    deal('a1', 'opportunity_created', '2026-03-01T00:00:00Z', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
-    deal('a2', 'opportunity_won', '2026-03-21T00:00:00Z', { opportunityId: 'A', amount: 120, currency: 'EUR' }),
-    deal('b1', 'opportunity_created', '2026-03-02T00:00:00Z', { opportunityId: 'B', stage: 'discovery', amount: 50, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'bob' }, 'globex'),
-    deal('b2', 'opportunity_lost', '2026-03-20T00:00:00Z', { opportunityId: 'B', reason: 'price' }, 'globex'),
-    deal('c1', 'opportunity_created', '2026-03-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'ann' }, 'initech'),
-    deal('c2', 'opportunity_won', '2026-04-14T00:00:00Z', { opportunityId: 'C' }, 'initech'),
-  ];
-  writeFileSync(join(dir, 'deals.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  expect(sluice('import', join(dir, 'deals.ndjson')).code).toBe(0);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// A won by ann in 20 days at a signed 120 EUR, B lost by bob, C won by ann in 40 days at 30 EUR
+const sluice = sluiceOverImported('sluice-opportunities-cli-', () => [
+  dealLine('a1', 'opportunity_created', '2026-03-01T00:00:00Z', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
+  dealLine('a2', 'opportunity_won', '2026-03-21T00:00:00Z', { opportunityId: 'A', amount: 120, currency: 'EUR' }),
+  dealLine('b1', 'opportunity_created', '2026-03-02T00:00:00Z', { opportunityId: 'B', stage: 'discovery', amount: 50, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'bob' }, 'globex'),
+  dealLine('b2', 'opportunity_lost', '2026-03-20T00:00:00Z', { opportunityId: 'B', reason: 'price' }, 'globex'),
+  dealLine('c1', 'opportunity_created', '2026-03-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'ann' }, 'initech'),
+  dealLine('c2', 'opportunity_won', '2026-04-14T00:00:00Z', { opportunityId: 'C' }, 'initech'),
+]);
 
 describe('sluice query win-rates | sales-cycle | velocity | deal-sizes', () => {
   it('given three deals, then win rates by owner as JSON and deal sizes and the cycle as text', () => {

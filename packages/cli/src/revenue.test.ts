@@ -1,35 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { dealLine, sluiceOverImported } from './test-support.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const main = join(root, 'packages', 'cli', 'src', 'main.ts');
-
-let dir: string;
-function sluice(...args: string[]) {
-  const env = { ...process.env, SLUICE_API_KEYS: '', SLUICE_CONFIG: '', SLUICE_DATA_DIR: '', CLICKHOUSE_URL: '' };
-  const r = spawnSync(tsx, [main, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-const deal = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId = 'acme') => ({ id, type, occurredAt, accountId, properties });
-
-beforeAll(() => {
-  dir = mkdtempSync(join(tmpdir(), 'sluice-revenue-cli-'));
-  const events = [
-    deal('a1', 'opportunity_created', '2026-03-10T09:00:00Z', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
-    deal('a2', 'opportunity_close_date_changed', '2026-04-20T10:00:00Z', { opportunityId: 'A', closeDate: '2026-08-15T00:00:00Z' }),
-    deal('c1', 'opportunity_created', '2026-04-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'bob' }, 'initech'),
-    deal('c2', 'opportunity_won', '2026-06-01T00:00:00Z', { opportunityId: 'C' }, 'initech'),
-  ];
-  writeFileSync(join(dir, 'deals.ndjson'), events.map((e) => JSON.stringify(e)).join('\n') + '\n');
-  expect(sluice('import', join(dir, 'deals.ndjson')).code).toBe(0);
-});
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const sluice = sluiceOverImported('sluice-revenue-cli-', () => [
+  dealLine('a1', 'opportunity_created', '2026-03-10T09:00:00Z', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
+  dealLine('a2', 'opportunity_close_date_changed', '2026-04-20T10:00:00Z', { opportunityId: 'A', closeDate: '2026-08-15T00:00:00Z' }),
+  dealLine('c1', 'opportunity_created', '2026-04-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'bob' }, 'initech'),
+  dealLine('c2', 'opportunity_won', '2026-06-01T00:00:00Z', { opportunityId: 'C' }, 'initech'),
+]);
 
 describe('sluice pipeline and sluice waterfall', () => {
   it('given two deals, when the pipeline is asked as of a day, then JSON with both open deals by owner, and a text table', () => {

@@ -1,6 +1,9 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const tsx = join(root, 'node_modules', '.bin', 'tsx');
@@ -29,4 +32,35 @@ export function runSluiceAsync(args: readonly string[]): Promise<CliRun> {
     child.once('error', reject);
     child.once('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** An opportunity event as a line of an import file (of account acme unless given). */
+export const dealLine = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId = 'acme') => ({ id, type, occurredAt, accountId, properties });
+
+/**
+ * The real CLI over a data directory of the calling file's own: before its
+ * tests, `events` go in through `sluice import`; after them, the directory is
+ * removed. The environment's keys, config file, data dir and ClickHouse are
+ * cleared, so only these events can answer.
+ */
+export function sluiceOverImported(prefix: string, events: () => readonly object[]): (...args: string[]) => CliRun {
+  let dir: string | undefined;
+  const sluice = (...args: string[]): CliRun => {
+    if (dir === undefined) throw new Error('sluiceOverImported() is only available inside the tests of its file');
+    const env = { ...process.env, SLUICE_API_KEYS: '', SLUICE_CONFIG: '', SLUICE_DATA_DIR: '', CLICKHOUSE_URL: '' };
+    const r = spawnSync(tsx, [main, ...args, '--data-dir', join(dir, 'data')], { encoding: 'utf8', env });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, events().map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const imported = sluice('import', file);
+    expect(imported.code, imported.stderr).toBe(0);
+  });
+  afterAll(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+  return sluice;
 }
