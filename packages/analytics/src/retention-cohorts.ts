@@ -3,7 +3,7 @@ import type { SegmentKey as ProfileSegmentKey } from '@sluice/domain';
 import { SEGMENT_KEYS, instantMs } from '@sluice/domain';
 import type { RetentionCohortRow, RetentionSpec } from './queries/cohorts/reference.js';
 import { RETENTION_COUNTING_UNITS, RETENTION_PERIODS } from './queries/cohorts/reference.js';
-import { EVENT_TYPES, TimeZoneSchema } from '@sluice/schemas';
+import { EVENT_TYPES, OffsetDateTime, TimeZoneSchema } from '@sluice/schemas';
 import type { AnalyticsClient } from './client.js';
 import { settingsClause } from './client.js';
 import { EventType } from './funnel-definition.js';
@@ -70,6 +70,11 @@ export const RetentionCohortsQuerySchema = z
     segmentLimit: z.number().int().min(1).max(RETENTION_LIMITS.maxSegments).default(50),
     /** leads (default): each actor is a customer; accounts: an account is one, from its first lead to buy (its profile names the account). */
     unit: z.enum(RETENTION_COUNTING_UNITS, { error: `must be one of ${RETENTION_COUNTING_UNITS.join(', ')}` }).default('leads'),
+    /**
+     * The instant the answer is as of (the caller's now, or a past instant): an offset whose period begins
+     * after it is null, not 0, as it has not happened yet. Without it every offset counts.
+     */
+    asOf: OffsetDateTime.optional(),
     timeoutSeconds: TimeoutSeconds,
   })
   .superRefine(
@@ -109,6 +114,7 @@ export function retentionSpecOf(q: RetentionCohortsQuery): RetentionSpec {
     offsets: q.offsets,
     segmentLimit: q.segmentLimit,
     unit: q.unit,
+    asOfMs: q.asOf === undefined ? undefined : instantMs(q.asOf),
   };
 }
 
@@ -127,7 +133,7 @@ interface SqlRow {
   period_label: string;
   segment: string;
   customers: number | string;
-  retained: Array<number | string>;
+  retained: Array<number | string | null>;
   segments: number | string;
 }
 
@@ -148,6 +154,9 @@ export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string
   const rangeFrom = p.bind('range_from_ms', 'Int64', spec.fromMs);
   const rangeTo = p.bind('range_to_ms', 'Int64', spec.toMs);
   const relative = spec.period === 'month' ? 'toRelativeMonthNum' : 'toRelativeQuarterNum';
+  const periodIndex = (ms: string) => `${relative}(fromUnixTimestamp64Milli(${ms}, 'UTC'), ${tz})`;
+  // an offset whose period begins after the as-of instant has not happened: null, not 0
+  const notYetBegun = spec.asOfMs === undefined ? 'false' : `cohort_index + k > ${periodIndex(p.bind('as_of_ms', 'Int64', spec.asOfMs))}`;
   const period = periodSql(spec.period, 'c.first_ms', p, spec.timeZone);
   const segment = q.segment === undefined ? `''` : isPurchaseKey(q.segment) ? `c.purchase_${PURCHASE_SEGMENT_COLUMNS[q.segment]}` : segmentExpr(q.segment as ProfileSegmentKey, p);
   const profile = q.segment !== undefined && !isPurchaseKey(q.segment) ? profileJoinSql(p, q.configVersion!, 'c.first_actor') : '';
@@ -187,7 +196,7 @@ export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string
         SELECT unit, groupUniqArray(period_offset) AS offsets
         FROM (
           SELECT r.unit AS unit,
-            ${relative}(r.occurred_at, ${tz}) - ${relative}(fromUnixTimestamp64Milli(c.first_ms, 'UTC'), ${tz}) AS period_offset
+            ${relative}(r.occurred_at, ${tz}) - ${periodIndex('c.first_ms')} AS period_offset
           FROM (${unitsOf(p.bind('retention_types', 'Array(String)', spec.retentionTypes), `t.occurred_at >= fromUnixTimestamp64Milli(${rangeFrom}, 'UTC')`)}) AS r
           INNER JOIN customers AS c ON c.unit = r.unit
           WHERE r.ms >= c.first_ms AND r.position != c.first_position
@@ -204,10 +213,12 @@ export function retentionCohortsSql(q: RetentionCohortsQuery, p: Params): string
           SELECT period, period_label, segment,
             count() AS customers,
             groupArrayArray(offsets) AS customer_offsets,
-            arrayMap(k -> countEqual(customer_offsets, k), range(${p.bind('offset_count', 'UInt32', spec.offsets + 1)})) AS retained,
+            any(first_index) AS cohort_index,
+            arrayMap(k -> if(${notYetBegun}, NULL, countEqual(customer_offsets, k)), range(${p.bind('offset_count', 'UInt32', spec.offsets + 1)})) AS retained,
             sum(count()) OVER (PARTITION BY segment) AS segment_total
           FROM (
-            SELECT toString(${period.start}) AS period, ${period.label} AS period_label, ${segment} AS segment, ret.offsets AS offsets
+            SELECT toString(${period.start}) AS period, ${period.label} AS period_label, ${segment} AS segment, ret.offsets AS offsets,
+              ${periodIndex('c.first_ms')} AS first_index
             FROM customers AS c
             LEFT JOIN retained AS ret ON ret.unit = c.unit
             ${profile}
@@ -231,8 +242,8 @@ export async function runRetentionCohorts(client: AnalyticsClient, input: Retent
     query: q,
     cohorts: rows.map((r) => {
       const customers = Number(r.customers);
-      const retained = r.retained.map(Number);
-      return { period: r.period, periodLabel: r.period_label, segment: r.segment, customers, retained, rates: retained.map((n) => n / customers) };
+      const retained = r.retained.map((n) => (n === null ? null : Number(n)));
+      return { period: r.period, periodLabel: r.period_label, segment: r.segment, customers, retained, rates: retained.map((n) => (n === null ? null : n / customers)) };
     }),
     segments,
     truncated: segments > q.segmentLimit,

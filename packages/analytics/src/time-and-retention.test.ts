@@ -165,6 +165,9 @@ for (const backend of testBackends()) {
       const result = await runRetentionCohorts(client, { timeZone: 'Europe/Berlin', dateRange: RANGE, offsets: 3 });
       // February: P and Q; offset 0: Q, 1: P, 2: P -> [1, 1, 1, 0] of 2
       expect(result.cohorts).toEqual([{ period: '2026-02-01', periodLabel: '2026-02', segment: '', customers: 2, retained: [1, 1, 1, 0], rates: [0.5, 0.5, 0.5, 0] }]);
+      // as of mid-March in Berlin, April and May (offsets 2 and 3) have not begun: null, not 0, though P renewed on April 1
+      const asOfMarch = await runRetentionCohorts(client, { timeZone: 'Europe/Berlin', dateRange: RANGE, offsets: 3, asOf: '2026-03-15T00:00:00+01:00' });
+      expect(asOfMarch.cohorts).toEqual([expect.objectContaining({ customers: 2, retained: [1, 1, null, null], rates: [0.5, 0.5, null, null] })]);
       const byChannel = await runRetentionCohorts(client, { timeZone: 'Europe/Berlin', dateRange: RANGE, offsets: 1, segment: 'purchaseChannel', segmentLimit: 1 });
       // one customer each: the tie goes to the smaller value, ads
       expect(byChannel).toMatchObject({ cohorts: [{ segment: 'ads', customers: 1, retained: [0, 1] }], segments: 2, truncated: true });

@@ -1,6 +1,9 @@
 import { formatCount, formatPercent, formatTable } from '../../text.js';
 import type { RetentionCohortsResult } from '../../retention-cohorts.js';
 
+/** A period after the as-of instant: it has not happened, so it is neither retention nor churn. */
+const NOT_YET_BEGUN = '-';
+
 export function formatCohorts(result: RetentionCohortsResult): string {
   if (result.cohorts.length === 0) return 'no first purchase in the date range\n';
   const segmented = result.cohorts.some((c) => c.segment !== '');
@@ -10,7 +13,7 @@ export function formatCohorts(result: RetentionCohortsResult): string {
   let out = `${result.query.unit === 'accounts' ? 'accounts' : 'customers'} by first ${result.query.purchaseTypes.join('/')}, share with a ${result.query.retentionTypes.join('/')} in each ${result.query.period} since\n`;
   out += formatTable(
     ['cohort', ...(segmented ? ['segment'] : []), 'customers', ...offsets],
-    result.cohorts.map((c) => [c.periodLabel, ...(segmented ? [c.segment === '' ? '(none)' : c.segment] : []), c.customers, ...c.rates.map((r) => formatPercent(r))]),
+    result.cohorts.map((c) => [c.periodLabel, ...(segmented ? [c.segment === '' ? '(none)' : c.segment] : []), c.customers, ...c.rates.map((r) => (r === null ? NOT_YET_BEGUN : formatPercent(r)))]),
   );
   if (result.truncated) out += `\n(${formatCount(result.segments)} segments had customers; the largest are shown)\n`;
   return out;

@@ -125,6 +125,26 @@ describe('retention cohorts reference, by example', () => {
     ]);
   });
 
+  it('given an as-of instant, then the offsets whose local period begins after it are null, not 0 (they have not happened yet)', () => {
+    const log = [tp('A', 'payment', '2026-01-10T12:00:00Z'), tp('A', 'renewal', '2026-02-10T12:00:00Z'), tp('B', 'payment', '2026-02-03T12:00:00Z')];
+    // as of Feb 20 in UTC: January's offsets 0 and 1 have begun (Jan, Feb), February's offset 0 only
+    expect(retentionCohorts(log, spec({ asOfMs: Date.parse('2026-02-20T00:00:00Z') })).map((r) => [r.periodLabel, r.retained, r.rates])).toEqual([
+      ['2026-01', [0, 1, null, null], [0, 1, null, null]],
+      ['2026-02', [0, null, null, null], [0, null, null, null]],
+    ]);
+    // 2026-03-01 03:00 UTC is still February in New York: March (offset 2 of January) has not begun there
+    const zoned = spec({ timeZone: 'America/New_York', asOfMs: Date.parse('2026-03-01T03:00:00Z') });
+    expect(retentionCohorts(log, zoned).map((r) => r.retained)).toEqual([
+      [0, 1, null, null],
+      [0, null, null, null],
+    ]);
+    // the first instant of a period: it has begun
+    expect(retentionCohorts(log, spec({ asOfMs: Date.parse('2026-03-01T00:00:00Z') })).map((r) => r.retained)).toEqual([
+      [0, 1, 0, null],
+      [0, 0, null, null],
+    ]);
+  });
+
   it('counts months and quarters since year 0 in the zone', () => {
     expect(periodIndexOf(Date.parse('2026-01-01T03:00:00Z'), 'month', 'America/New_York')).toBe(2025 * 12 + 11);
     expect(periodIndexOf(Date.parse('2026-01-01T03:00:00Z'), 'quarter', 'UTC')).toBe(2026 * 4);

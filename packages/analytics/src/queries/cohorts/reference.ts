@@ -25,8 +25,12 @@ import type { FunnelTouchpoint } from '@sluice/domain';
  *   (one of `retentionTypes`) with offset k, at or after its first purchase's
  *   millisecond, other than the first purchase event itself (so `payment` may
  *   be both the purchase and the retention type: the repeat payments count).
- *   Offsets are not capped at today: an offset whose period has not come yet
- *   reads 0.
+ * - Not yet begun: with an as-of instant, an offset whose local period
+ *   begins after it (its period index above the as-of instant's) is null in
+ *   `retained` and `rates`, not 0: it has not happened, so no one churned in
+ *   it. The period holding the as-of instant has begun and counts. Without
+ *   one, every offset counts (a caller that means "now" says so: time comes
+ *   from the request, never from the clock here).
  * - Segment: a value per customer given by the caller (a profile key of the
  *   actor, or the source/channel/campaign of its first purchase event);
  *   with a segment limit the segments with the most customers over all
@@ -41,7 +45,7 @@ import type { FunnelTouchpoint } from '@sluice/domain';
  *   made the first purchase.
  * - Rows: one per (cohort period, segment) with customers, sorted by period
  *   start then segment; `retained[k]` customers retained at offset k, and
- *   `rates[k] = retained[k] / customers`.
+ *   `rates[k] = retained[k] / customers` (both null when not yet begun).
  */
 
 export const RETENTION_PERIODS = ['month', 'quarter'] as const;
@@ -64,6 +68,8 @@ export interface RetentionSpec {
   segmentLimit?: number | undefined;
   /** Who is a customer (see the semantics); undefined: leads. */
   unit?: RetentionCountingUnit | undefined;
+  /** Offsets whose period begins after this instant are null (see the semantics); undefined: none. */
+  asOfMs?: number | undefined;
 }
 
 export interface RetentionCohortRow {
@@ -74,10 +80,10 @@ export interface RetentionCohortRow {
   segment: string;
   /** Customers whose first purchase falls in the period: the cohort size. */
   customers: number;
-  /** Per offset 0..offsets: customers with a retention event in that period. */
-  retained: number[];
-  /** retained[k] / customers. */
-  rates: number[];
+  /** Per offset 0..offsets: customers with a retention event in that period; null when it has not begun. */
+  retained: Array<number | null>;
+  /** retained[k] / customers; null when the period has not begun. */
+  rates: Array<number | null>;
 }
 
 /** Calendar periods (months or quarters) since year 0 of an instant's local date in the zone. */
@@ -137,7 +143,12 @@ export function retentionCohorts(
     cell.customers++;
     for (const k of offsetsRetained.get(unit) ?? []) cell.retained[k]!++;
   }
-  let rows = [...cells.values()].map((c) => ({ ...c, rates: c.retained.map((n) => n / c.customers) }));
+  const asOfIndex = spec.asOfMs === undefined ? Infinity : periodIndexOf(spec.asOfMs, spec.period, spec.timeZone);
+  let rows = [...cells.values()].map((c) => {
+    const cohortIndex = periodIndexOf(Date.parse(`${c.period}T00:00:00Z`), spec.period, 'UTC');
+    const retained = c.retained.map((n, k) => (cohortIndex + k > asOfIndex ? null : n));
+    return { ...c, retained, rates: retained.map((n) => (n === null ? null : n / c.customers)) };
+  });
   if (spec.segmentLimit !== undefined) rows = keepLargestSegments(rows, spec.segmentLimit, (r) => r.customers);
   return rows.sort((a, b) => compare(a.period, b.period) || compare(a.segment, b.segment));
 }
