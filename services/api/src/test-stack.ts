@@ -7,7 +7,10 @@ import type { Follower } from '@sluice/follower';
 import { openSqliteEventStore } from '@sluice/event-store';
 import type { EventStore } from '@sluice/event-store';
 import { openProjectionStore, stageStateSource, startProjector } from '@sluice/projector';
-import type { RuleConfig } from '@sluice/schemas';
+import { type RuleConfig, type SluiceEvent, parseEvent } from '@sluice/schemas';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { buildApp, DEFAULT_LIMITS } from './app.js';
 import type { Projections } from './routes/projections.js';
 
 /**
@@ -62,6 +65,45 @@ export async function openTestStack(name: string, rules?: RuleConfig): Promise<T
       await client.close();
       await store.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** An opportunity event as a producer sends it (of account acme unless given). */
+export const sentDeal = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId = 'acme') => ({ id, type, occurredAt, accountId, properties });
+
+/** The events `sent` as the API takes them in: what a test hands the pure folds to compare with a route's answer. */
+export function parsedEvents(sent: readonly unknown[]): SluiceEvent[] {
+  return sent.map((e) => {
+    const parsed = parseEvent(e);
+    if (!parsed.ok) throw new Error(`test event is invalid: ${JSON.stringify(parsed.issues)}`);
+    return parsed.event;
+  });
+}
+
+/**
+ * For a route test file over analytics: before its tests, a stack named
+ * `name` and the app over it with `rules` and no API keys, with `sent`
+ * posted to /v1/events (all of it accepted); after them, both closed.
+ */
+export function appWithSent(name: string, rules: RuleConfig, sent: readonly unknown[]): { readonly app: FastifyInstance } {
+  let stack: TestStack | undefined;
+  let app: FastifyInstance | undefined;
+  beforeAll(async () => {
+    stack = await openTestStack(name);
+    const { store, client, sink } = stack;
+    app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules } });
+    const res = await app.inject({ method: 'POST', url: '/v1/events', payload: sent });
+    expect(res.statusCode, res.body).toBe(200);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await stack?.close();
+  });
+  return {
+    get app() {
+      if (app === undefined) throw new Error('appWithSent() is only available inside the tests of its file');
+      return app;
     },
   };
 }

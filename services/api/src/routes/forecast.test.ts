@@ -1,46 +1,28 @@
-import type { FastifyInstance } from 'fastify';
 import { ForecastQuerySchema, answerForecast, forecastSourceOfEvents } from '@sluice/revenue';
-import { RuleConfigSchema, parseEvent } from '@sluice/schemas';
-import type { SluiceEvent } from '@sluice/schemas';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, DEFAULT_LIMITS } from '../app.js';
-import type { TestStack } from '../test-stack.js';
-import { openTestStack } from '../test-stack.js';
+import { RuleConfigSchema } from '@sluice/schemas';
+import { describe, expect, it } from 'vitest';
+import { appWithSent, parsedEvents, sentDeal } from '../test-stack.js';
 
-let stack: TestStack;
-let app: FastifyInstance;
 const rules = RuleConfigSchema.parse({ version: 'forecast-test' });
 
-const deal = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId: string) => ({ id, type, occurredAt, accountId, properties });
 /** h1 won in Q1 after 31 days, h2 lost in discovery, o1 open in proposal at the start of Q2 and won in it (the hand-worked back-test of @sluice/revenue's forecast test). */
 const sent = [
-  deal('h1-1', 'opportunity_created', '2026-01-01T00:00:00Z', { opportunityId: 'h1', stage: 'discovery', amount: 1_000, currency: 'EUR', closeDate: '2026-03-01T00:00:00Z' }, 'acme'),
-  deal('h1-2', 'opportunity_stage_changed', '2026-01-15T00:00:00Z', { opportunityId: 'h1', stage: 'proposal' }, 'acme'),
-  deal('h1-3', 'opportunity_won', '2026-02-01T00:00:00Z', { opportunityId: 'h1' }, 'acme'),
-  deal('h2-1', 'opportunity_created', '2026-01-01T00:00:00Z', { opportunityId: 'h2', stage: 'discovery', amount: 2_000, currency: 'EUR', closeDate: '2026-03-01T00:00:00Z' }, 'globex'),
-  deal('h2-2', 'opportunity_lost', '2026-02-01T00:00:00Z', { opportunityId: 'h2', reason: 'price' }, 'globex'),
-  deal('o1-1', 'opportunity_created', '2026-03-20T00:00:00Z', { opportunityId: 'o1', stage: 'proposal', amount: 10_000, currency: 'EUR', closeDate: '2026-06-01T00:00:00Z', ownerId: 'ann' }, 'initech'),
-  deal('o1-2', 'opportunity_won', '2026-05-01T00:00:00Z', { opportunityId: 'o1' }, 'initech'),
+  sentDeal('h1-1', 'opportunity_created', '2026-01-01T00:00:00Z', { opportunityId: 'h1', stage: 'discovery', amount: 1_000, currency: 'EUR', closeDate: '2026-03-01T00:00:00Z' }, 'acme'),
+  sentDeal('h1-2', 'opportunity_stage_changed', '2026-01-15T00:00:00Z', { opportunityId: 'h1', stage: 'proposal' }, 'acme'),
+  sentDeal('h1-3', 'opportunity_won', '2026-02-01T00:00:00Z', { opportunityId: 'h1' }, 'acme'),
+  sentDeal('h2-1', 'opportunity_created', '2026-01-01T00:00:00Z', { opportunityId: 'h2', stage: 'discovery', amount: 2_000, currency: 'EUR', closeDate: '2026-03-01T00:00:00Z' }, 'globex'),
+  sentDeal('h2-2', 'opportunity_lost', '2026-02-01T00:00:00Z', { opportunityId: 'h2', reason: 'price' }, 'globex'),
+  sentDeal('o1-1', 'opportunity_created', '2026-03-20T00:00:00Z', { opportunityId: 'o1', stage: 'proposal', amount: 10_000, currency: 'EUR', closeDate: '2026-06-01T00:00:00Z', ownerId: 'ann' }, 'initech'),
+  sentDeal('o1-2', 'opportunity_won', '2026-05-01T00:00:00Z', { opportunityId: 'o1' }, 'initech'),
 ];
-const events = sent.map((e) => (parseEvent(e) as { event: SluiceEvent }).event);
+const events = parsedEvents(sent);
 
-beforeAll(async () => {
-  stack = await openTestStack('forecast');
-  const { store, client, sink } = stack;
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules } });
-  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: sent });
-  expect(res.statusCode).toBe(200);
-});
-
-afterAll(async () => {
-  await app.close();
-  await stack.close();
-});
+const served = appWithSent('forecast', rules, sent);
 
 describe('GET /v1/forecast', () => {
   it('given the hand-built history, when Q3 is forecast with a back-test of two quarters, then Q1 and Q2 are forecast as of their starts and the MAPE is the hand-computed one', async () => {
     const url = '/v1/forecast?period=2026-Q3&asOf=2026-07-01T00:00:00Z&backtest=2&priorStrength=2&runs=500&seed=7';
-    const res = await app.inject({ method: 'GET', url });
+    const res = await served.app.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(200);
     const { freshness, ...answer } = res.json();
     expect(freshness.caughtUp).toBe(true);
@@ -61,7 +43,7 @@ describe('GET /v1/forecast', () => {
     ['a back-test too long', '/v1/forecast?period=2026-Q3&backtest=99', 'querystring.backtest'],
     ['a seed that is not a number', '/v1/forecast?period=2026-Q3&seed=abc', 'querystring.seed'],
   ])('given %s, then a 400 problem naming it', async (_, url, field) => {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await served.app.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().errors.map((i: { field: string }) => i.field)).toContain(field);

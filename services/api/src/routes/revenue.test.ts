@@ -1,47 +1,29 @@
-import type { FastifyInstance } from 'fastify';
 import { pipelineAnswer, pipelineAsOf, waterfall, waterfallAnswer } from '@sluice/revenue';
-import { RuleConfigSchema, parseEvent } from '@sluice/schemas';
-import type { SluiceEvent } from '@sluice/schemas';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, DEFAULT_LIMITS } from '../app.js';
-import type { TestStack } from '../test-stack.js';
-import { openTestStack } from '../test-stack.js';
+import { RuleConfigSchema } from '@sluice/schemas';
+import { describe, expect, it } from 'vitest';
+import { appWithSent, parsedEvents, sentDeal } from '../test-stack.js';
 
-let stack: TestStack;
-let app: FastifyInstance;
 const rules = RuleConfigSchema.parse({ version: 'revenue-test' });
 
-const deal = (id: string, type: string, occurredAt: string, properties: Record<string, unknown>, accountId = 'acme') => ({ id, type, occurredAt, accountId, properties });
 /** A quarter's deals: A pushed out of Q2, B pulled in and won, C created and lost, D in another currency; offsets as producers send them. */
 const sent = [
-  deal('a1', 'opportunity_created', '2026-03-10T09:00:00+01:00', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
-  deal('a2', 'opportunity_close_date_changed', '2026-04-20T10:00:00+02:00', { opportunityId: 'A', closeDate: '2026-08-15T00:00:00Z' }),
-  deal('b1', 'opportunity_created', '2026-03-01T00:00:00Z', { opportunityId: 'B', stage: 'discovery', amount: 50, currency: 'EUR', closeDate: '2026-09-01T00:00:00Z', ownerId: 'bob' }, 'globex'),
-  deal('b2', 'opportunity_stage_changed', '2026-04-02T00:00:00Z', { opportunityId: 'B', stage: 'negotiation' }, 'globex'),
-  deal('b3', 'opportunity_won', '2026-05-10T00:00:00Z', { opportunityId: 'B', amount: 60, currency: 'EUR' }, 'globex'),
-  deal('c1', 'opportunity_created', '2026-04-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'ann' }, 'initech'),
-  deal('c2', 'opportunity_contact_added', '2026-04-06T00:00:00Z', { opportunityId: 'C', leadId: 'lead-9', role: 'champion' }, 'initech'),
-  deal('c3', 'opportunity_lost', '2026-06-01T00:00:00Z', { opportunityId: 'C', reason: 'timing' }, 'initech'),
-  deal('d1', 'opportunity_created', '2026-04-03T00:00:00Z', { opportunityId: 'D', stage: 'qualification', amount: 700, currency: 'USD', closeDate: '2026-06-01T00:00:00Z' }, 'umbrella'),
+  sentDeal('a1', 'opportunity_created', '2026-03-10T09:00:00+01:00', { opportunityId: 'A', stage: 'proposal', amount: 100, currency: 'EUR', closeDate: '2026-05-15T00:00:00Z', ownerId: 'ann' }),
+  sentDeal('a2', 'opportunity_close_date_changed', '2026-04-20T10:00:00+02:00', { opportunityId: 'A', closeDate: '2026-08-15T00:00:00Z' }),
+  sentDeal('b1', 'opportunity_created', '2026-03-01T00:00:00Z', { opportunityId: 'B', stage: 'discovery', amount: 50, currency: 'EUR', closeDate: '2026-09-01T00:00:00Z', ownerId: 'bob' }, 'globex'),
+  sentDeal('b2', 'opportunity_stage_changed', '2026-04-02T00:00:00Z', { opportunityId: 'B', stage: 'negotiation' }, 'globex'),
+  sentDeal('b3', 'opportunity_won', '2026-05-10T00:00:00Z', { opportunityId: 'B', amount: 60, currency: 'EUR' }, 'globex'),
+  sentDeal('c1', 'opportunity_created', '2026-04-05T00:00:00Z', { opportunityId: 'C', stage: 'discovery', amount: 30, currency: 'EUR', closeDate: '2026-06-30T00:00:00Z', ownerId: 'ann' }, 'initech'),
+  sentDeal('c2', 'opportunity_contact_added', '2026-04-06T00:00:00Z', { opportunityId: 'C', leadId: 'lead-9', role: 'champion' }, 'initech'),
+  sentDeal('c3', 'opportunity_lost', '2026-06-01T00:00:00Z', { opportunityId: 'C', reason: 'timing' }, 'initech'),
+  sentDeal('d1', 'opportunity_created', '2026-04-03T00:00:00Z', { opportunityId: 'D', stage: 'qualification', amount: 700, currency: 'USD', closeDate: '2026-06-01T00:00:00Z' }, 'umbrella'),
 ];
-const events = sent.map((e) => (parseEvent(e) as { event: SluiceEvent }).event);
+const events = parsedEvents(sent);
 
-beforeAll(async () => {
-  stack = await openTestStack('revenue');
-  const { store, client, sink } = stack;
-  app = await buildApp({ store, limits: DEFAULT_LIMITS, apiKeys: [], analytics: { client, sink, rules } });
-  const res = await app.inject({ method: 'POST', url: '/v1/events', payload: [...sent, { id: 'v1', type: 'visit', occurredAt: '2026-04-01T00:00:00Z', anonymousId: 'anon-1', accountId: 'acme' }] });
-  expect(res.statusCode).toBe(200);
-});
-
-afterAll(async () => {
-  await app.close();
-  await stack.close();
-});
+const served = appWithSent('revenue', rules, [...sent, { id: 'v1', type: 'visit', occurredAt: '2026-04-01T00:00:00Z', anonymousId: 'anon-1', accountId: 'acme' }]);
 
 describe('GET /v1/pipeline', () => {
   it('given deals in ClickHouse, when asked as of a past instant, then the open pipeline by stage equals the pure fold of the events as sent', async () => {
-    const res = await app.inject({ method: 'GET', url: '/v1/pipeline?asOf=2026-04-10T00:00:00Z&groupBy=stage' });
+    const res = await served.app.inject({ method: 'GET', url: '/v1/pipeline?asOf=2026-04-10T00:00:00Z&groupBy=stage' });
     expect(res.statusCode).toBe(200);
     const { freshness, ...answer } = res.json();
     expect(freshness.caughtUp).toBe(true);
@@ -60,7 +42,7 @@ describe('GET /v1/pipeline', () => {
     ['an unknown grouping', '/v1/pipeline?groupBy=region', 'querystring.groupBy', 'Invalid option: expected one of "stage"|"category"|"owner"|"businessUnit"|"segment"'],
     ['an unknown option', '/v1/pipeline?as_of=2026-04-10T00:00:00Z', 'querystring', 'unknown property: as_of'],
   ])('given %s, then a 400 problem naming it', async (_label, url, field, message) => {
-    const res = await app.inject({ method: 'GET', url });
+    const res = await served.app.inject({ method: 'GET', url });
     expect(res.statusCode).toBe(400);
     expect(res.headers['content-type']).toContain('application/problem+json');
     expect(res.json().errors).toEqual([{ field, message }]);
@@ -69,7 +51,7 @@ describe('GET /v1/pipeline', () => {
 
 describe('GET /v1/waterfall', () => {
   it('given the second quarter, then A is pushed out, B pulled in and won at its signed amount, C created and lost, D in its own currency', async () => {
-    const res = await app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-04-01T00:00:00Z&to=2026-07-01T00:00:00Z' });
+    const res = await served.app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-04-01T00:00:00Z&to=2026-07-01T00:00:00Z' });
     expect(res.statusCode).toBe(200);
     const { freshness: _f, ...answer } = res.json();
     expect(answer).toEqual(waterfallAnswer(waterfall(events, Date.parse('2026-04-01T00:00:00Z'), Date.parse('2026-07-01T00:00:00Z'), rules.opportunities)));
@@ -81,10 +63,10 @@ describe('GET /v1/waterfall', () => {
   });
 
   it('given a period that ends before it starts, then a 400 naming to', async () => {
-    const res = await app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-07-01T00:00:00Z&to=2026-04-01T00:00:00Z' });
+    const res = await served.app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-07-01T00:00:00Z&to=2026-04-01T00:00:00Z' });
     expect(res.statusCode).toBe(400);
     expect(res.json().errors).toEqual([{ field: 'querystring.to', message: 'must be after from' }]);
-    const missing = await app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-07-01T00:00:00Z' });
+    const missing = await served.app.inject({ method: 'GET', url: '/v1/waterfall?from=2026-07-01T00:00:00Z' });
     expect(missing.json().errors).toEqual([{ field: 'querystring.to', message: 'required' }]);
   });
 });
