@@ -212,6 +212,74 @@ describe('sluice query funnel', () => {
   });
 });
 
+describe('sluice query funnel-leads', () => {
+  it('lists, a page at a time, the leads the funnel counts at a step: as many as its count, reached or dropped, by breakdown value', () => {
+    const file = join(dir, 'funnel-lead-events.ndjson');
+    writeFileSync(
+      file,
+      [
+        line('l1', { anonymousId: 'anon-l1', occurredAt: '2026-03-01T09:00:00Z', channel: 'paid' }),
+        line('l2', { anonymousId: 'anon-l1', leadId: 'lead-l1', type: 'form_submit', occurredAt: '2026-03-01T09:05:00Z', properties: { formId: 'f' } }),
+        line('l3', { anonymousId: 'anon-l2', occurredAt: '2026-03-02T09:00:00Z', channel: 'organic' }),
+        line('l4', { anonymousId: 'anon-l3', occurredAt: '2026-03-03T09:00:00Z', channel: 'paid' }),
+        line('l5', { anonymousId: 'anon-l3', leadId: 'lead-l3', type: 'form_submit', occurredAt: '2026-03-03T10:00:00Z', properties: { formId: 'f' } }),
+      ].join('\n'),
+    );
+    expect(sluice('import', file).code).toBe(0);
+    const funnel = ['--steps', 'visit,form_submit', '--from', '2026-03-01', '--to', '2026-04-01', '--breakdown', 'channel'];
+    const counted = sluice('query', 'funnel', ...funnel, '--json');
+    expect(counted.code).toBe(0);
+    const steps = JSON.parse(counted.stdout).steps as Array<{ leads: number }>;
+    type Page = { leads: Array<{ unitId: string; leadId: string | null; reachedSteps: number; breakdownValue: string }>; nextAfter: string | null };
+    const leadsAt = (...flags: string[]): Page => {
+      const r = sluice('query', 'funnel-leads', ...funnel, ...flags, '--json');
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      return JSON.parse(r.stdout) as Page;
+    };
+    // each step numbered as the funnel's table prints it: its leads are as many as the funnel counts there
+    const reached = steps.map((_, i) => leadsAt('--step', String(i + 1)));
+    expect(reached.map((page) => page.leads.length)).toEqual(steps.map((s) => s.leads));
+    expect(reached[1]!.leads.map((l) => l.leadId).sort()).toEqual(['lead-l1', 'lead-l3']);
+    // dropped at the first step: the one visitor who never filled the form
+    expect(leadsAt('--step', '1', '--status', 'dropped').leads.map((l) => [l.reachedSteps, l.breakdownValue])).toEqual([[1, 'organic']]);
+    expect(leadsAt('--step', '2', '--breakdown-value', 'paid').leads).toHaveLength(2);
+    expect(leadsAt('--step', '2', '--breakdown-value', 'organic').leads).toHaveLength(0);
+    // a page of one, then the rest after its cursor: the same leads as the whole list
+    const first = leadsAt('--step', '1', '--limit', '1');
+    expect(first.leads).toHaveLength(1);
+    expect(first.nextAfter).not.toBeNull();
+    const rest = leadsAt('--step', '1', '--limit', '5', '--cursor', first.nextAfter!);
+    expect([...first.leads, ...rest.leads].map((l) => l.unitId)).toEqual(reached[0]!.leads.map((l) => l.unitId));
+    expect(rest.nextAfter).toBeNull();
+    // as a table, with the cursor of the next page
+    const table = sluice('query', 'funnel-leads', ...funnel, '--step', '1', '--limit', '1');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^unit\s+lead\s+steps reached\s+breakdown\s+entered\n/);
+    expect(table.stdout).toContain(`(more: after=${first.nextAfter})`);
+
+    const noStep = sluice('query', 'funnel-leads', ...funnel);
+    expect(noStep.code).toBe(2);
+    expect(noStep.stderr).toContain('sluice query funnel-leads needs --step N');
+    const zero = sluice('query', 'funnel-leads', ...funnel, '--step', '0');
+    expect(zero.code).toBe(2);
+    expect(zero.stderr).toContain('--step takes a step numbered from 1');
+    const past = sluice('query', 'funnel-leads', ...funnel, '--step', '3');
+    expect(past.code).toBe(2);
+    expect(past.stderr).toContain('--step 3: the funnel has 2 steps');
+    // from a file, the definition's own check, by the 0-based stepIndex the API takes
+    const definition = join(dir, 'funnel.json');
+    writeFileSync(definition, JSON.stringify({ steps: [{ type: 'visit' }, { type: 'form_submit' }], window: { value: 30, unit: 'days' }, dateRange: { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' } }));
+    const pastInFile = sluice('query', 'funnel-leads', '--file', definition, '--step', '3');
+    expect(pastInFile.code).toBe(1);
+    expect(pastInFile.stderr).toContain("querystring.stepIndex: must be below 2: the funnel's last step is 1");
+    expect(JSON.parse(sluice('query', 'funnel-leads', '--file', definition, '--step', '2', '--json').stdout).leads).toHaveLength(steps[1]!.leads);
+    const badLimit = sluice('query', 'funnel-leads', ...funnel, '--step', '1', '--limit', 'many');
+    expect(badLimit.code).toBe(1);
+    expect(badLimit.stderr).toContain('the options of the funnel definition are invalid:\n  limit:');
+  });
+});
+
 describe('sluice query conversion, close-rates, drivers, time-to-convert and cohorts', () => {
   it('answers from ClickHouse exactly what the projector counted, after catching both up with the log', () => {
     expect(sluice('demo', '--events', '20000', '--start', '2026-01-01', '--months', '6', '--json').code).toBe(0);
@@ -291,7 +359,7 @@ describe('sluice query conversion, close-rates, drivers, time-to-convert and coh
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('segment: must be one of');
     expect(bad.stderr).toContain('pairs.0.to: must come after "mql"');
-    expect(sluice('query', 'retention').stderr).toContain('sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts');
+    expect(sluice('query', 'retention').stderr).toContain('sluice query takes: funnel, funnel-leads, conversion, close-rates, drivers, time-to-convert, cohorts');
     expect(sluice('query', 'time-to-convert', '--from', '2026-01-01', '--to', '2026-05-01').stderr).toContain('needs either --stages from,to or --steps');
   });
 });

@@ -85,6 +85,10 @@ usage:
                 (a step written type? is optional: visit,form_submit?,demo_held)
                 or: sluice query funnel --file funnel.json   (every option: see "Funnel semantics" in the README)
                                                   count an event funnel (leads per step, conversion, drop-off)
+  sluice query funnel-leads <the funnel's flags, or --file funnel.json> --step N [--status reached|dropped]
+                [--breakdown-value VALUE] [--limit N] [--cursor NEXT_AFTER] [--url URL] [--json]
+                                                  the leads the funnel counted at step N (numbered from 1 as its table
+                                                  prints): reached it, or dropped there; a page at a time
   sluice query conversion --from 2026-01-01 --to 2026-07-01 [--period day|week|month|quarter|year|all]
                 [--pairs step_to_step|from_first|lead:mql,mql:sql] [--segment channel] [--filter businessUnit=emea,...]
                 [--window 30d] [--unit lead|account] [--as-of DATE] [--url URL] [--json]   or: --file query.json
@@ -374,8 +378,9 @@ async function run(argv: string[]): Promise<void> {
       const [what, ...queryArgs] = rest;
       const target = { url: { type: 'string' }, host: { type: 'string' }, port: { type: 'string' }, file: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } } as const;
       switch (what) {
-        case 'funnel': {
-          const { values } = parse(queryArgs, {
+        case 'funnel':
+        case 'funnel-leads': {
+          const funnelFlags = {
             ...target,
             steps: { type: 'string' },
             window: { type: 'string' },
@@ -394,10 +399,18 @@ async function run(argv: string[]): Promise<void> {
             hold: { type: 'string' },
             'compare-to': { type: 'string' },
             'time-to-convert': { type: 'boolean' },
-          });
+          } as const;
+          if (what === 'funnel') {
+            const { values } = parse(queryArgs, funnelFlags);
+            const settings = resolveSettings(values, process.env);
+            const { queryFunnel } = await commands.queryFunnel();
+            await queryFunnel(() => openStore(settings), settings, values, values.json);
+            return;
+          }
+          const { values } = parse(queryArgs, { ...funnelFlags, step: { type: 'string' }, status: { type: 'string' }, 'breakdown-value': { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } });
           const settings = resolveSettings(values, process.env);
-          const { queryFunnel } = await commands.queryFunnel();
-          await queryFunnel(() => openStore(settings), settings, values, values.json);
+          const { queryFunnelLeads } = await commands.queryFunnel();
+          await queryFunnelLeads(() => openStore(settings), settings, values, values.json);
           return;
         }
         case 'conversion': {
@@ -484,7 +497,7 @@ async function run(argv: string[]): Promise<void> {
           return;
         }
         default:
-          throw usageError(`sluice query takes: funnel, conversion, close-rates, drivers, time-to-convert, cohorts, win-rates, sales-cycle, velocity, deal-sizes (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'query'))}`})\n\n${HELP}`);
+          throw usageError(`sluice query takes: funnel, funnel-leads, conversion, close-rates, drivers, time-to-convert, cohorts, win-rates, sales-cycle, velocity, deal-sizes (got ${what === undefined ? 'nothing' : `"${what}"${didYouMean(what, subcommandsOf(HELP, 'query'))}`})\n\n${HELP}`);
       }
     }
     case 'rebuild': {

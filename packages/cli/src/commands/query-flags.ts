@@ -56,8 +56,10 @@ export function readQueryFile(file: string, what: string): unknown {
 
 /** Every issue of a rejected query, one per line, by field. */
 export function invalidQueryError(what: string, issues: ReadonlyArray<{ field: string; message: string }>): CliError {
-  return new CliError(`the ${what} is invalid:\n${issues.map((i) => `  ${i.field || '(query)'}: ${i.message}`).join('\n')}`);
+  return new CliError(`the ${what} is invalid:\n${issueLines(issues)}`);
 }
+
+const issueLines = (issues: ReadonlyArray<{ field: string; message: string }>) => issues.map((i) => `  ${i.field || '(query)'}: ${i.message}`).join('\n');
 
 /** The flags every analytics query takes: its date range, an as-of instant, a JSON body instead, and a server to ask. */
 export interface QueryRangeFlags {
@@ -88,21 +90,43 @@ export function filterOf(text: string): { key: string; values: string[] } {
 /**
  * The command of a declared query: its path, its words, its validation, its
  * runner and how its answer reads are the declaration's (as the API's route
- * is); the command adds how its flags make a body. Its query-string options
- * (a funnel's timeout) keep their defaults.
+ * is); the command adds how its flags make a body and, for a query with
+ * query-string options (the funnel leads' step and page), how they make those
+ * options; the options it is not given keep their defaults (a funnel's
+ * timeout). With --url the options go in the query string, as the API takes
+ * them; on the embedded engine they are validated, and checked with the body,
+ * as the route does.
  */
-export function declaredCommand<F extends QueryRangeFlags>(query: AnyQuery, bodyOf: (flags: F, timeZone: string) => unknown) {
-  const options = query.options?.parse({});
-  return stageCommand({
-    kind: query.kind,
-    path: query.path,
-    what: query.what,
-    stageTables: query.reads.includes('stageTables'),
-    bodyOf,
-    parse: (input) => parseWith(query.request, input),
-    run: (client, valid) => query.run(client, valid, options),
-    format: (result) => query.format(result),
-  });
+export function declaredCommand<F extends QueryRangeFlags>(
+  query: AnyQuery,
+  bodyOf: (flags: F, timeZone: string) => unknown,
+  optionsOf: (flags: F) => Record<string, string> = () => ({}),
+) {
+  return (openStore: () => Promise<EventStore>, settings: Settings, flags: F, json: boolean): Promise<void> => {
+    const given = optionsOf(flags);
+    let options: unknown;
+    if (query.options !== undefined) {
+      const parsed = parseWith(query.options, given);
+      if (!parsed.ok) throw new CliError(`the options of the ${query.what} are invalid:\n${issueLines(parsed.issues)}`);
+      options = parsed.query;
+    }
+    const queryString = new URLSearchParams(given).toString();
+    return stageCommand({
+      kind: query.kind,
+      path: queryString === '' ? query.path : `${query.path}?${queryString}`,
+      what: query.what,
+      stageTables: query.reads.includes('stageTables'),
+      bodyOf,
+      parse: (input) => {
+        const parsed = parseWith(query.request, input);
+        if (!parsed.ok) return parsed;
+        const issues = query.crossCheck?.(parsed.query, options) ?? [];
+        return issues.length === 0 ? parsed : { ok: false, issues };
+      },
+      run: (client, valid) => query.run(client, valid, options),
+      format: (result) => query.format(result),
+    })(openStore, settings, flags, json);
+  };
 }
 
 /**

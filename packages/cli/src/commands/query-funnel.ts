@@ -1,6 +1,6 @@
 import { QUERIES } from '@sluice/analytics';
 import { usageError } from '../output.js';
-import { declaredCommand, instantOf, readQueryFile, windowOf } from './query-flags.js';
+import { declaredCommand, defined, instantOf, readQueryFile, windowOf } from './query-flags.js';
 
 export interface FunnelFlags {
   file?: string | undefined;
@@ -81,3 +81,32 @@ function comparedRangeOf(text: string, timeZone: string): unknown {
  * of the data directory after bringing its ClickHouse copy up to the log's head.
  */
 export const queryFunnel = declaredCommand(QUERIES.funnel, funnelBodyOf);
+
+/** Which leads of the funnel: a step, numbered from 1 as the funnel's table prints it, and the page. */
+export interface FunnelLeadsFlags extends FunnelFlags {
+  step?: string | undefined;
+  status?: string | undefined;
+  'breakdown-value'?: string | undefined;
+  limit?: string | undefined;
+  cursor?: string | undefined;
+}
+
+/** The leads' options as the API's query string takes them (stepIndex from 0); a bad value reaches the options' schema, which names it. */
+export function funnelLeadsOptionsOf(flags: FunnelLeadsFlags): Record<string, string> {
+  if (flags.step === undefined) throw usageError('sluice query funnel-leads needs --step N, the step numbered from 1 as sluice query funnel prints it');
+  const step = /^\d+$/.test(flags.step) ? Number(flags.step) : Number.NaN;
+  if (!(step >= 1)) throw usageError(`--step takes a step numbered from 1 as sluice query funnel prints it; got "${flags.step}"`);
+  // numbered as the user numbers them (a --file funnel's count is the definition's check, by stepIndex)
+  const stepCount = flags.file === undefined ? flags.steps?.split(',').length : undefined;
+  if (stepCount !== undefined && step > stepCount) throw usageError(`--step ${step}: the funnel has ${stepCount} steps`);
+  return defined({
+    stepIndex: String(step - 1),
+    status: flags.status,
+    breakdownValue: flags['breakdown-value'],
+    limit: flags.limit,
+    after: flags.cursor,
+  }) as Record<string, string>;
+}
+
+/** The leads at one step of the funnel the same flags (or --file) define: who the funnel counted there, a page at a time. */
+export const queryFunnelLeads = declaredCommand(QUERIES.funnelLeads, (flags: FunnelLeadsFlags, timeZone) => funnelBodyOf(flags, timeZone), funnelLeadsOptionsOf);

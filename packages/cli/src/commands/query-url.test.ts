@@ -36,6 +36,17 @@ describe('sluice query --url', () => {
     expect(run.stderr).toContain('sluice: the server is catching up: this answer counts the log up to position 1 of 2; ask again for whole numbers');
   });
 
+  it("given funnel-leads with --url, then its step and page go in the API's query string and it lists the API's leads, as many as the funnel counts", async () => {
+    const definition = { steps: [{ type: 'visit' }], window: { value: 30, unit: 'days' }, dateRange: { from: '2026-03-01T00:00:00+01:00', to: '2026-04-01T00:00:00+02:00' } };
+    const api = await app.inject({ method: 'POST', url: '/v1/funnels/leads?stepIndex=0&limit=10', payload: definition });
+    expect(api.statusCode, api.body).toBe(200);
+    const run = await runSluiceAsync(['query', 'funnel-leads', '--steps', 'visit', '--from', '2026-03-01', '--to', '2026-04-01', '--step', '1', '--limit', '10', '--url', url, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const answer = JSON.parse(run.stdout);
+    expect(answer.leads.map((l: { anonymousId: string }) => l.anonymousId)).toEqual(['anon-u1']);
+    expect(answer.leads).toEqual(api.json().leads);
+  });
+
   it("given a server with a follower stopped, then sluice status --url says it is not ready, which follower and why", async () => {
     const run = await runSluiceAsync(['status', '--url', url, '--json']);
     expect(run.code, run.stderr).toBe(0);
