@@ -76,9 +76,8 @@ const PERIOD_SQL: Record<CohortPeriod, string> = {
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/** Conversion counters summed per cohort period (its first day), segment and stage pair, as any adapter groups them. */
-export interface ConversionCounterRow {
-  period: string;
+/** A conversion counter's segment, stage pair and counts: the columns of `conversion_days` beside its cohort day, and of their sums. */
+export interface ConversionCounts {
   business_unit: string;
   source: string;
   from_stage: string;
@@ -86,6 +85,11 @@ export interface ConversionCounterRow {
   leads: number;
   skipped: number;
   velocity_ms: number;
+}
+
+/** Conversion counters summed per cohort period (its first day), segment and stage pair, as any adapter groups them. */
+export interface ConversionCounterRow extends ConversionCounts {
+  period: string;
 }
 
 function pairsOf(stages: readonly string[], pairs: LiveConversionQuery['pairs']): StagePair[] {

@@ -1,5 +1,6 @@
 import type { ParkedRow } from '../store/parked.js';
 import type { ProjectionState, ProjectionStore } from '../store/projection-store.js';
+import type { ConversionCounts } from '../queries/conversion.js';
 import type { LeadRow, TransitionRow } from '../queries/leads.js';
 
 /**
@@ -29,15 +30,8 @@ export interface ReplicaMark {
 }
 
 /** A cohort day's conversion counter (`conversion_days`). */
-export interface ConversionDayRow {
+export interface ConversionDayRow extends ConversionCounts {
   day: string;
-  business_unit: string;
-  source: string;
-  from_stage: string;
-  to_stage: string;
-  leads: number;
-  skipped: number;
-  velocity_ms: number;
 }
 
 export interface IdentityLinkRow {
