@@ -77,17 +77,22 @@ export function stagePairs(stages: readonly string[], definition: StagePairDefin
   return out;
 }
 
-export interface StageConversionSpec {
-  pairs: readonly StagePair[];
-  period: CohortPeriod;
-  /** IANA zone the cohort periods are cut in. */
-  timeZone: string;
+/** Which entries into `from` count, how long they have to convert and what is known: stage conversion's terms, which time to convert and conversion drivers count by too. */
+export interface ConversionWindow {
   /** Entries into `from` count in [fromMs, toMs). */
   fromMs: number;
   toMs: number;
   /** Inclusive; undefined: no window (converted at any later time). */
   windowMs?: number | undefined;
+  /** Facts after it are ignored; undefined: all. */
   asOfMs?: number | undefined;
+}
+
+export interface StageConversionSpec extends ConversionWindow {
+  pairs: readonly StagePair[];
+  period: CohortPeriod;
+  /** IANA zone the cohort periods are cut in. */
+  timeZone: string;
   /** Segment limit (see the semantics); undefined: every segment. */
   segmentLimit?: number | undefined;
   /** Who is counted (see the semantics); undefined: leads. */

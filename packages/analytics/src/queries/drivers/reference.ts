@@ -1,5 +1,5 @@
 import { segmentValue } from '@sluice/domain';
-import type { FunnelTouchpoint, LeadProfileFacts, SegmentKey, StageFact } from '@sluice/domain';
+import type { ConversionWindow, FunnelTouchpoint, LeadProfileFacts, SegmentKey, StageFact } from '@sluice/domain';
 import { CONFIDENCE_Z, type ConfidenceLevel } from '../close-rates/reference.js';
 
 /**
@@ -30,13 +30,9 @@ import { CONFIDENCE_Z, type ConfidenceLevel } from '../close-rates/reference.js'
  * the population: with / without it, converted / not.
  */
 
-export interface DriverSpec {
+export interface DriverSpec extends ConversionWindow {
   from: string;
   to: string;
-  fromMs: number;
-  toMs: number;
-  windowMs?: number | undefined;
-  asOfMs?: number | undefined;
   /** A flattened property path whose value splits each event type. */
   property?: string | undefined;
   /** Event features of these touchpoint types only; undefined: all. */

@@ -1,5 +1,5 @@
 import { COHORT_PERIODS, DAY_MS, MINUTE_MS, cohortPeriodOf, keepLargestSegments, quantileInclusive } from '@sluice/domain';
-import type { CohortPeriod, FunnelTouchpoint, StageFact } from '@sluice/domain';
+import type { CohortPeriod, ConversionWindow, FunnelTouchpoint, StageFact } from '@sluice/domain';
 import type { FunnelMatcher } from '../funnel/reference.js';
 import { matchesFunnelMatcher, pooledHistoryOf, valueOfKey } from '../funnel/reference.js';
 
@@ -58,15 +58,9 @@ import { matchesFunnelMatcher, pooledHistoryOf, valueOfKey } from '../funnel/ref
  * one contact's form and another's payment are one account's conversion.
  */
 
-export interface TimeToConvertSpec {
+export interface TimeToConvertSpec extends ConversionWindow {
   from: string;
   to: string;
-  /** Entries into `from` count in [fromMs, toMs). */
-  fromMs: number;
-  toMs: number;
-  /** Inclusive; undefined: any time later. */
-  windowMs?: number | undefined;
-  asOfMs?: number | undefined;
   /** Histogram edges, ascending, positive; 'auto': the ladder, trimmed (see the semantics). */
   edgesMs: readonly number[] | 'auto';
   segmentLimit?: number | undefined;
