@@ -2,7 +2,7 @@ import type { EventOf, EventType, SluiceEvent } from '@sluice/schemas';
 import type { DEMO_OPPORTUNITY_STAGES } from './config.js';
 import type { DemoContext } from './context.js';
 import { FIRST_NAMES, LAST_NAMES, PERSONAS, companyAt } from './market.js';
-import type { Lead } from './profile.js';
+import { type Lead, personAt } from './profile.js';
 import { Prng, Weighted, hash32 } from './prng.js';
 import { DEAL_SIZE, LOST_REASONS, REPS } from './sales-team.js';
 import { DURATION } from './time.js';
@@ -148,18 +148,7 @@ export class AccountOpportunities {
       const first = rng.pick(FIRST_NAMES);
       const last = rng.pick(LAST_NAMES);
       const leadId = `${ctx.leadId(lead.leadNo)}-c${k}`;
-      ctx.buffer.add(at, 'identify', { leadId, accountId: this.accountId }, {
-        email: `${first}.${last}`.toLowerCase() + `@${company.domain}`,
-        name: `${first} ${last}`,
-        title: persona.title,
-        role: persona.role,
-        company: company.name,
-        industry: company.industry,
-        companySize: company.employees,
-        country: company.country,
-        businessUnit: lead.bu,
-        leadSource: BUYING_GROUP_SOURCE,
-      });
+      ctx.buffer.add(at, 'identify', { leadId, accountId: this.accountId }, personAt(company, persona, { first, last }, lead.bu, BUYING_GROUP_SOURCE));
       this.join(at + DURATION.MINUTE, leadId, rng.chance(0.5) ? ROLE_OF[persona.role] : ADDED_ROLES.pick(rng));
     }
   }

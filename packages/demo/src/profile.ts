@@ -2,7 +2,7 @@ import type { EventOf } from '@sluice/schemas';
 import type { Channel, ConversionKind } from './catalog.js';
 import type { DemoContext } from './context.js';
 import type { Who } from './journey-buffer.js';
-import { COMPANY_POOL, FIRST_NAMES, LAST_NAMES, PERSONAS, companyAt, sizeFit, type BusinessUnit } from './market.js';
+import { COMPANY_POOL, FIRST_NAMES, LAST_NAMES, PERSONAS, type BusinessUnit, type Company, type Persona, companyAt, sizeFit } from './market.js';
 import { Weighted } from './prng.js';
 
 /** A known person, as the rest of the journey needs them. */
@@ -75,20 +75,24 @@ export function createLead(
       const fit = persona.fit * company.industryFit * company.countryFit * sizeFit(company.employees);
       return {
         lead: { ...base, who: { leadId, accountId: ctx.accountId(company.index) }, fit, companyIndex: company.index, role: persona.role },
-        profile: {
-          email: `${local}@${company.domain}`,
-          name,
-          title: persona.title,
-          role: persona.role,
-          company: company.name,
-          industry: company.industry,
-          companySize: company.employees,
-          country: company.country,
-          businessUnit: bu,
-          leadSource,
-        },
+        profile: personAt(company, persona, { first, last }, bu, leadSource),
       };
     }
   }
 }
 
+/** The identify facts of a real person at a known company, in the persona's job: a lead's own profile and a buying group colleague's alike. */
+export function personAt(company: Company, persona: Persona, person: { first: string; last: string }, businessUnit: BusinessUnit, leadSource: string): IdentifyProperties {
+  return {
+    email: `${person.first}.${person.last}`.toLowerCase() + `@${company.domain}`,
+    name: `${person.first} ${person.last}`,
+    title: persona.title,
+    role: persona.role,
+    company: company.name,
+    industry: company.industry,
+    companySize: company.employees,
+    country: company.country,
+    businessUnit,
+    leadSource,
+  };
+}
