@@ -8,7 +8,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const DASHBOARD_DIST = join(here, 'dist');
 
 /** Everything a build reads: when any of it is newer than the build, the build is stale. */
-const SOURCES = ['src', 'index.html', 'vite.config.ts', 'package.json'];
+const SOURCES = ['src', 'index.html', 'vite.config.ts', 'precompress.ts', 'package.json'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);
