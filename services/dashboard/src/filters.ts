@@ -4,7 +4,7 @@ import { segmentValues } from './queries.js';
 import type { SegmentKey } from './queries.js';
 import type { SegmentFilters } from './queries.js';
 import type { LiveRules } from './rules.js';
-import { isMonth, lastMonths, previousRange } from './time.js';
+import { comparisonRange, isMonth, lastMonths } from './time.js';
 import type { MonthRange } from './time.js';
 import type { ViewContext } from './view.js';
 
@@ -13,6 +13,8 @@ export interface FilterState {
   range: MonthRange;
   /** a second range to set beside the first (the funnel's comparison); null when off */
   compare: MonthRange | null;
+  /** the comparison range the analyst typed; null while it follows the range (the previous months of equal length) */
+  compareTyped: MonthRange | null;
   filters: SegmentFilters;
   /** a lead profile key to break the funnel down by; '' for none */
   segment: SegmentKey | '';
@@ -23,7 +25,7 @@ export interface FilterState {
 let state: FilterState | undefined;
 
 export function filterState(rules: LiveRules): FilterState {
-  state ??= { range: lastMonths(12, rules.timeZone), compare: null, filters: {}, segment: '', unit: 'lead' };
+  state ??= { range: lastMonths(12, rules.timeZone), compare: null, compareTyped: null, filters: {}, segment: '', unit: 'lead' };
   return state;
 }
 
@@ -85,8 +87,7 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
   let compareTo: HTMLInputElement | undefined;
   let compareOn: HTMLInputElement | undefined;
   if (options.compare) {
-    const initial = s.compare ?? previousRange(s.range, ctx.rules.timeZone);
-    [compareFrom, compareTo] = monthInputs('compare', initial);
+    [compareFrom, compareTo] = monthInputs('compare', comparisonRange(s.range, ctx.rules.timeZone, s.compareTyped));
     compareOn = h('input', { type: 'checkbox', name: 'compare', checked: s.compare !== null });
     form.append(h('fieldset', { class: 'compare' }, h('label', { class: 'check' }, compareOn, ' Compare with'), compareFrom, compareTo));
   }
@@ -96,12 +97,22 @@ export function filterBar(ctx: ViewContext, options: { compare?: boolean; segmen
     form.append(field('Break down by', segment));
   }
 
-  form.addEventListener('change', () => {
+  form.addEventListener('change', (event) => {
     const range = rangeOf(from, to);
     if (range === undefined) return; // an unfinished month input; the next change completes it
     s.range = range;
     for (const m of menus) s.filters[m.key] = m.menu.value;
-    if (compareOn && compareFrom && compareTo) s.compare = compareOn.checked ? (rangeOf(compareFrom, compareTo) ?? null) : null;
+    if (compareOn && compareFrom && compareTo) {
+      if (event.target === compareFrom || event.target === compareTo) {
+        const typed = rangeOf(compareFrom, compareTo);
+        if (typed === undefined) return; // an unfinished comparison: left as typed until the next change completes it
+        s.compareTyped = typed;
+      }
+      const comparison = comparisonRange(range, ctx.rules.timeZone, s.compareTyped);
+      compareFrom.value = comparison.from;
+      compareTo.value = comparison.to;
+      s.compare = compareOn.checked ? comparison : null;
+    }
     // the menu's value is one of SEGMENTS' keys
     if (segment) s.segment = SEGMENTS.find(([key]) => key === segment.value)?.[0] ?? '';
     if (unit) s.unit = unit.value as StageCountingUnit;

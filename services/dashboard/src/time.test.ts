@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { dateRange, lastMonths, nextQuarter, previousRange } from './time.js';
+import { comparisonRange, dateRange, lastMonths, nextQuarter, previousRange } from './time.js';
 
 describe('month ranges in the business time zone', () => {
   const now = DateTime.fromISO('2026-11-30T23:30:00Z');
@@ -13,6 +13,19 @@ describe('month ranges in the business time zone', () => {
   it('given a range, then the comparison is as many months just before it, across a year end', () => {
     expect(previousRange({ from: '2026-01', to: '2026-06' }, 'UTC')).toEqual({ from: '2025-07', to: '2025-12' });
     expect(previousRange({ from: '2026-03', to: '2026-03' }, 'UTC')).toEqual({ from: '2026-02', to: '2026-02' });
+  });
+
+  it('given no comparison typed, then it follows the range: the previous months of equal length, not the range it was first set beside', () => {
+    const twelve = { from: '2025-12', to: '2026-11' };
+    expect(comparisonRange(twelve, 'UTC', null)).toEqual({ from: '2024-12', to: '2025-11' });
+    // the analyst narrows the range to a quarter: the comparison is the quarter before, with data, not last year's twelve months
+    expect(comparisonRange({ from: '2026-07', to: '2026-09' }, 'UTC', null)).toEqual({ from: '2026-04', to: '2026-06' });
+  });
+
+  it('given a comparison the analyst typed, then it stays as typed whatever the range', () => {
+    const typed = { from: '2025-07', to: '2025-09' };
+    expect(comparisonRange({ from: '2026-07', to: '2026-09' }, 'UTC', typed)).toEqual(typed);
+    expect(comparisonRange({ from: '2026-01', to: '2026-06' }, 'UTC', typed)).toEqual(typed);
   });
 
   it('given months across a DST change, then the API range runs from local midnight to local midnight with each side its own offset', () => {

@@ -21,6 +21,16 @@ export function previousRange(range: MonthRange, zone: string): MonthRange {
   return { from: from.minus({ months: length }).toFormat('yyyy-MM'), to: from.minus({ months: 1 }).toFormat('yyyy-MM') };
 }
 
+/**
+ * The range a comparison sets beside `range`: the one the analyst typed, when
+ * they typed one, else the previous range of equal length, so it follows the
+ * range as it changes rather than staying on the months it was first set
+ * beside (which, after narrowing the range, are often months without data).
+ */
+export function comparisonRange(range: MonthRange, zone: string, typed: MonthRange | null): MonthRange {
+  return typed ?? previousRange(range, zone);
+}
+
 /** The API's date range: local midnight of the first month's first day to that of the month after the last, [from, to). */
 export function dateRange(range: MonthRange, zone: string): { from: string; to: string } {
   const iso = (d: DateTime) => d.toISO({ suppressMilliseconds: true }) ?? '';
