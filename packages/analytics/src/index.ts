@@ -68,5 +68,5 @@ export type { CostReportQuery, CostReportQueryInput, CostReportResult } from './
 export { CostReportQuerySchema, costReportTallies, parseCostReportQuery, runCostReport } from './cost-report.js';
 export { QUERIES, READ_MODEL_QUERIES } from './queries/index.js';
 export type { Queries, ReadModelQueries } from './queries/index.js';
-export { FreshnessSchema } from './queries/declaration.js';
+export { FreshnessSchema, withAsOfDefault } from './queries/declaration.js';
 export type { AnyQuery, AnyReadModelQuery, QueryDeclaration, QueryOf, QueryReads, ReadModelQueryDeclaration, ReadModelSource, ResultOf, StageQueryDeclaration } from './queries/declaration.js';

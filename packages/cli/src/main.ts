@@ -117,8 +117,9 @@ usage:
   sluice query deal-sizes --from DATE --to DATE [--url URL] [--json]
                                                   won deals per currency: count, total, average, median, p90
   sluice query cohorts --from DATE --to DATE [--period month|quarter] [--offsets 12] [--purchase payment]
-                [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--url URL] [--json]
+                [--retention renewal,upsell] [--segment purchaseChannel] [--unit leads|accounts] [--as-of DATE] [--url URL] [--json]
                                                   customers (or accounts) by first-purchase cohort, retained in each period since
+                                                  (periods after --as-of, by default now, have not happened: shown as -)
                 dates: YYYY-MM-DD (local midnight in the business time zone), YYYY-MM or YYYY-Qn (--from: its first day,
                 --to and --as-of: up to its end) or an instant with an offset; without --url, queries run on the data
                 directory's engine after catching it up with the log

@@ -45,6 +45,12 @@ export interface QueryDeclaration<Q, R extends object, O = undefined, S = Analyt
   /** the answer as the API sends it, less `freshness` (the route adds it) */
   readonly response: z.ZodObject;
   readonly reads: readonly QueryReads[];
+  /**
+   * A body without `asOf` is asked as of the moment it arrives: the edge (the
+   * API, the CLI) reads the clock, the query does not. For answers whose later
+   * periods have not happened yet (they read as blank then, not as zero).
+   */
+  readonly asOfDefaultsToNow?: true;
   // method syntax: a registry of different queries is a list of one type
   /** the bound of the whole request: its queries answer within it together (none: only the server's wait for freshness bounds it) */
   timeoutSeconds?(query: Q, options: O): number;
@@ -68,6 +74,12 @@ export type AnyReadModelQuery = QueryDeclaration<unknown, object, unknown, ReadM
 /** What a declared query takes, validated, and what it answers (less `freshness`). */
 export type QueryOf<D> = D extends QueryDeclaration<infer Q, object, infer _O, infer _S> ? Q : never;
 export type ResultOf<D> = D extends QueryDeclaration<infer _Q, infer R, infer _O, infer _S> ? R : never;
+
+/** The body with `asOf` set to `now` where the query asks for it and the body has none (the edge's clock; see asOfDefaultsToNow). */
+export function withAsOfDefault(query: { readonly asOfDefaultsToNow?: true }, body: unknown, now: Date): unknown {
+  if (query.asOfDefaultsToNow !== true || typeof body !== 'object' || body === null || Array.isArray(body) || 'asOf' in body) return body;
+  return { ...body, asOf: now.toISOString() };
+}
 
 /** The timeout of a query whose body carries it. */
 export const bodyTimeout = (query: { timeoutSeconds: number }) => query.timeoutSeconds;

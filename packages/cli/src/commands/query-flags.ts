@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { readFileSync } from 'node:fs';
-import { parseWith } from '@sluice/analytics';
+import { parseWith, withAsOfDefault } from '@sluice/analytics';
 import type { AnyQuery, AnyReadModelQuery } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import { OffsetDateTime } from '@sluice/schemas';
@@ -116,7 +116,8 @@ export function declaredCommand<F extends QueryRangeFlags>(
       path: queryString === '' ? query.path : `${query.path}?${queryString}`,
       what: query.what,
       stageTables: query.reads.includes('stageTables'),
-      bodyOf,
+      // as of now where the query asks for it (unless --as-of or the file says otherwise), as the API does
+      bodyOf: (flags: F, timeZone: string) => withAsOfDefault(query, bodyOf(flags, timeZone), new Date()),
       parse: (input) => {
         const parsed = parseWith(query.request, input);
         if (!parsed.ok) return parsed;

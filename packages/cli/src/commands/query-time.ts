@@ -76,8 +76,6 @@ export function cohortsBodyOf(flags: CohortFlags, timeZone: string): unknown {
   const offsets = flags.offsets === undefined ? undefined : Number(flags.offsets);
   if (offsets !== undefined && !Number.isInteger(offsets)) throw usageError(`--offsets must be a whole number, got "${flags.offsets}"`);
   return {
-    // as of now unless --as-of says otherwise: the periods after it have not happened yet and read as blank, not as churn
-    asOf: new Date().toISOString(),
     ...commonBody('cohorts', flags, timeZone),
     ...defined({ period: flags.period, offsets, purchaseTypes: types(flags.purchase), retentionTypes: types(flags.retention), segment: flags.segment, unit: flags.unit }),
   };

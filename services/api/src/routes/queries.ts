@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { DEFAULT_QUERY_TIMEOUT_SECONDS, FreshnessSchema, MAX_QUERY_TIMEOUT_SECONDS, QUERIES, READ_MODEL_QUERIES, parseWith, withRuleDefaults } from '@sluice/analytics';
+import { DEFAULT_QUERY_TIMEOUT_SECONDS, FreshnessSchema, MAX_QUERY_TIMEOUT_SECONDS, QUERIES, READ_MODEL_QUERIES, parseWith, withAsOfDefault, withRuleDefaults } from '@sluice/analytics';
 import type { AnalyticsClient, AnyQuery, AnyReadModelQuery, QueryDeclaration, QueryReads, ReadModelSource } from '@sluice/analytics';
 import type { Follower } from '@sluice/follower';
 import type { RuleConfig } from '@sluice/schemas';
@@ -52,11 +52,13 @@ function register<S>(app: FastifyInstance, query: QueryDeclaration<unknown, obje
     },
     // the live rules fill what the body leaves out before it is validated, so every issue names a field of the whole query
     // (its body is not the query yet: unvalidated input)
-    ...(query.kind === undefined
+    ...(query.kind === undefined && query.asOfDefaultsToNow === undefined
       ? {}
       : {
           preValidation: async (request: FastifyRequest) => {
-            request.body = withRuleDefaults(query.kind!, request.body, rules);
+            // the API is the edge that may read the clock: a body without asOf is asked as of its arrival where the query says so
+            const body = withAsOfDefault(query, request.body, new Date());
+            request.body = query.kind === undefined ? body : withRuleDefaults(query.kind, body, rules);
           },
         }),
     validatorCompiler: validator(query),

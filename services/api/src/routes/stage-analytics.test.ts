@@ -288,6 +288,22 @@ describe('POST /v1/cohorts', () => {
       ['2026-05', 'partner', 1],
     ]);
   });
+
+  it('asks a body without asOf as of the moment it arrives: periods begun after it are null, earlier ones counted', async () => {
+    const before = Date.now();
+    const res = await app.inject({ method: 'POST', url: '/v1/cohorts', payload: { dateRange: { from: spring.from, to: '2026-07-01T00:00:00+02:00' }, offsets: 48 } });
+    const after = Date.now();
+    expect(res.statusCode).toBe(200);
+    const asOf = Date.parse(res.json().query.asOf as string);
+    expect(asOf).toBeGreaterThanOrEqual(before - 1);
+    expect(asOf).toBeLessThanOrEqual(after + 1);
+    // April's cohort: offset k is the calendar month k after April 2026 in the live zone (Europe/Berlin); those up to asOf's month have begun
+    const april = (res.json().cohorts as Array<{ periodLabel: string; retained: (number | null)[] }>).find((c) => c.periodLabel === '2026-04')!;
+    const [year, month] = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin', year: 'numeric', month: '2-digit' }).format(asOf).split('-').map(Number);
+    const begunOffsets = (year! - 2026) * 12 + (month! - 4) + 1;
+    expect(april.retained.map((r) => r !== null)).toEqual(april.retained.map((_, k) => k < begunOffsets));
+    expect(april.retained.slice(0, 3)).toEqual([0, 0, 1]);
+  });
 });
 
 describe('POST /v1/plans/reverse with a deal size measured from payments', () => {

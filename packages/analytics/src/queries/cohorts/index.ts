@@ -18,6 +18,7 @@ export const cohorts = {
     'how many had a retention event (renewal or upsell by default) in that calendar period, and the rate over the cohort. Segment by ' +
     "the purchase's source, channel or campaign, or a lead profile key. With unit \"accounts\" a customer is an account (the one its " +
     "leads' profiles name; a lead without one is its own): its first purchase is its first lead's, and any of its leads retains it. " +
+    'Offsets whose period begins after asOf (by default the moment the request arrives) have not happened yet: their counts and rates are null. ' +
     'timeZone and configVersion default to the live rules of the server.',
   request: RetentionCohortsQuerySchema,
   response: z.object({
@@ -28,6 +29,8 @@ export const cohorts = {
   }),
   // the purchases and renewals are touchpoints
   reads: ['touchpoints', 'stageTables'],
+  // the periods after now have not happened yet: null, not 0% (a client may still ask as of another instant)
+  asOfDefaultsToNow: true,
   timeoutSeconds: bodyTimeout,
   run: runRetentionCohorts,
   format: formatCohorts,
