@@ -32,7 +32,8 @@ const ASKS: ReadonlyArray<{ method: 'GET' | 'POST'; url: string; payload?: objec
   { method: 'POST', url: '/v1/close-rates', payload: { dateRange: RANGE } },
   { method: 'POST', url: '/v1/conversion-drivers', payload: { dateRange: RANGE } },
   { method: 'POST', url: '/v1/time-to-convert', payload: { from: 'lead', to: 'sql', dateRange: RANGE } },
-  { method: 'POST', url: '/v1/cohorts', payload: { dateRange: RANGE, offsets: 2 } },
+  // as of a fixed instant: without one the answer is as of each request's arrival, which differs between two asks
+  { method: 'POST', url: '/v1/cohorts', payload: { dateRange: RANGE, offsets: 2, asOf: '2026-09-01T00:00:00+02:00' } },
   { method: 'POST', url: '/v1/reports/cost', payload: { dateRange: RANGE } },
   { method: 'POST', url: '/v1/reports/sla', payload: { dateRange: RANGE, asOf: '2026-06-01T00:00:00+02:00' } },
   {
