@@ -3,6 +3,7 @@ import type { AnalyticsClient } from '@sluice/analytics';
 import type { EventStore } from '@sluice/event-store';
 import type { Follower, FollowerStatus } from '@sluice/follower';
 import type { KafkaProducer } from '@sluice/kafka';
+import { lagBehindLog } from '@sluice/projector';
 import type { ChangeFeedItem, Projector, ReadModels } from '@sluice/projector';
 import { openPostgresReadModels } from '@sluice/read-models-postgres';
 import type { Closer } from './closer.js';
@@ -134,15 +135,7 @@ function readModelsWatch(readModels: ReadModels, store: EventStore): Projector {
       for (const end of streams) end();
       await watch.stop();
     },
-    async lag() {
-      const head = await store.headPosition();
-      const position = watch.position;
-      if (head <= position) return { events: 0, seconds: 0 };
-      const [oldest] = await store.readAll({ after: position, maxCount: 1 });
-      // the composition root reads the clock: how long the oldest event not in the read models has waited
-      const seconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000);
-      return { events: head - position, seconds };
-    },
+    lag: () => lagBehindLog(store, watch.position),
     changes: (afterSeq) => pollChanges(readModels, afterSeq, streams),
   };
 }

@@ -2,7 +2,7 @@
 // transitions, the anonymous -> lead map, live conversion counters) in their
 // own SQLite file; the live runner, rebuild, what-if, content hash and queries.
 export { type ProjectionState, type ProjectionStore, ProjectionConfigMismatchError, openProjectionStore } from './store/projection-store.js';
-export { type ProjectionLag, type Projector, type ProjectorOptions, type ProjectorProgress, startProjector } from './projector.js';
+export { type ProjectionLag, type Projector, type ProjectorOptions, type ProjectorProgress, lagBehindLog, startProjector } from './projector.js';
 export { type ParkedRow, parkedInProjections, parkedRecordOf } from './store/parked.js';
 export { CheckpointMovedError } from './engine/writer.js';
 export { type RebuildOptions, type RebuildResult, type ReplayOptions, type ReplayProgress, type ReplayResult, rebuild } from './rebuild.js';

@@ -42,6 +42,15 @@ export interface ProjectionLag {
   readonly seconds: number;
 }
 
+/** How far `position` stands behind the log's head: the events not yet in, and how long the oldest of them has waited since it was recorded. */
+export async function lagBehindLog(store: EventStore, position: number): Promise<ProjectionLag> {
+  const head = await store.headPosition();
+  if (head <= position) return { events: 0, seconds: 0 };
+  const [oldest] = await store.readAll({ after: position, maxCount: 1 });
+  const seconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000);
+  return { events: head - position, seconds };
+}
+
 /**
  * The projector is a follower of the log (status(), caughtUp(), stop(), the
  * committed `position`); caughtUp() also rejects when the read models are
@@ -162,14 +171,7 @@ export function startProjector(options: ProjectorOptions): Projector {
       checked?.reject(new Error(`projector ${name} stopped before it started`));
       signal.close();
     },
-    async lag() {
-      const head = await store.headPosition();
-      const position = follower.position;
-      if (head <= position) return { events: 0, seconds: 0 };
-      const [oldest] = await store.readAll({ after: position, maxCount: 1 });
-      const seconds = oldest === undefined ? 0 : Math.max(0, (Date.now() - Date.parse(oldest.recordedAt)) / 1000);
-      return { events: head - position, seconds };
-    },
+    lag: () => lagBehindLog(store, follower.position),
     changes: (afterSeq) => followChanges(projections, signal, afterSeq),
   };
 }
